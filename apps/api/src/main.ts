@@ -1,0 +1,2 @@
+import { version } from "@kup/core";
+console.log(version);
