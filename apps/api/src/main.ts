@@ -1,2 +1,1 @@
-import { version } from "@kup/core";
-console.log(version);
+export {};

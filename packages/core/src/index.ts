@@ -1,1 +1,11 @@
-export const version = "0.1.0";
+export * from './errors.js';
+export * from './config/env.js';
+export * from './crypto/sealer.js';
+export * from './domain/username.js';
+export * from './domain/password.js';
+export * from './domain/trainee-plan.js';
+export * from './ports/index.js';
+export * from './queue/contract.js';
+export * from './store/secret-store.js';
+export * from './store/user-lock.js';
+export * from './logging/logger.js';

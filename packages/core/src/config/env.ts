@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/**
+ * Configuration comes from the environment only, parsed once at boot against these
+ * schemas. `loadApiConfig` / `loadWorkerConfig` list every bad key at once. The names
+ * of the upstream settings are those `npm run stack:env` prints.
+ */
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const url = z.url({ protocol: /^https?$/ });
+const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'not a Kubernetes quantity');
+const cron = z.string().regex(/^(\S+\s+){4}\S+$|^(\S+\s+){5}\S+$/, 'not a cron pattern of 5 or 6 fields');
+
+export const commonEnv = z.object({
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  /** Prefix of every BullMQ key; use a hash tag such as `{kup}` with Redis Cluster. */
+  QUEUE_PREFIX: z.string().min(1).default('kup'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Seconds a generated password stays retrievable (encrypted) after its job ends. */
+  PASSWORD_TTL_SECONDS: int(86_400, 60),
+  /** 32 bytes, base64 or hex: seals generated passwords at rest (AES-256-GCM). */
+  JOB_ATTEMPTS: int(8, 1, 100),
+  JOB_BACKOFF_MS: int(2_000, 100),
+  RESULT_ENCRYPTION_KEY: z.string().refine((key) => {
+    const bytes = /^[0-9a-f]{64}$/i.test(key) ? 32 : Buffer.from(key, 'base64').length;
+    return bytes === 32;
+  }, 'must be 32 bytes, base64 (44 characters) or hex (64 characters)'),
+});
+
+export const apiEnv = commonEnv.extend({
+  PORT: int(3000, 1, 65_535),
+  HOST: z.string().default('0.0.0.0'),
+  /** Comma-separated; several are accepted at once so tokens can be rotated. */
+  API_TOKENS: z
+    .string()
+    .transform((raw) => raw.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(16, 'each token needs at least 16 characters')).min(1, 'at least one token')),
+  /** Longest `Prefer: wait=N` honoured, in seconds. */
+  MAX_WAIT_SECONDS: int(60, 0, 300),
+  BODY_LIMIT_BYTES: int(16_384, 1_024),
+});
+
+export const workerEnv = commonEnv.extend({
+  KUBECONFIG: z.string().optional(),
+  KEYCLOAK_URL: url,
+  KEYCLOAK_REALM: z.string().min(1),
+  KEYCLOAK_CLIENT_ID: z.string().min(1),
+  KEYCLOAK_CLIENT_SECRET: z.string().min(1),
+  /** Defaults to `${KEYCLOAK_URL}/realms/${KEYCLOAK_REALM}`. */
+  OIDC_ISSUER_URL: url.optional(),
+  /**
+   * How the apiserver names OIDC users, and so the RoleBinding subject:
+   * `issuer-sub` → `<issuer>#<keycloak user id>` (the old service's subject),
+   * `username` → `<OIDC_USERNAME_PREFIX><username>`.
+   */
+  RBAC_SUBJECT_MODE: z.enum(['issuer-sub', 'username']).default('issuer-sub'),
+  OIDC_USERNAME_PREFIX: z.string().default('oidc:'),
+  TRAINEE_CLUSTER_ROLE: z.string().min(1).default('read-write-all-except-resourcequotas'),
+  QUOTA_PODS: int(20, 0),
+  QUOTA_REQUESTS_CPU: quantity.default('100m'),
+  QUOTA_REQUESTS_MEMORY: quantity.default('2Gi'),
+  QUOTA_LIMITS_CPU: quantity.default('500m'),
+  QUOTA_LIMITS_MEMORY: quantity.default('4Gi'),
+  LIMIT_DEFAULT_REQUEST_CPU: quantity.default('10m'),
+  LIMIT_DEFAULT_REQUEST_MEMORY: quantity.default('64Mi'),
+  LIMIT_DEFAULT_CPU: quantity.default('100m'),
+  LIMIT_DEFAULT_MEMORY: quantity.default('256Mi'),
+  NETWORK_POLICY_DEFAULT_DENY: bool(false),
+  /** Days a playground lasts when a create gives no `expiresAt`. */
+  DEFAULT_EXPIRY_DAYS: int(365, 1),
+  NAMESPACE_DELETE_TIMEOUT_SECONDS: int(120, 5),
+  GRAFANA_URL: url,
+  GRAFANA_ADMIN_USER: z.string().min(1),
+  GRAFANA_ADMIN_PASSWORD: z.string().min(1),
+  GRAFANA_ORG_ID: int(1, 1),
+  GRAFANA_ROLE: z.enum(['Viewer', 'Editor', 'Admin', 'None']).default('Viewer'),
+  WORKER_CONCURRENCY: int(4, 1, 256),
+  FLEET_CONCURRENCY: int(8, 1, 256),
+  /** Upstream HTTP calls are abandoned after this many milliseconds. */
+  UPSTREAM_TIMEOUT_MS: int(15_000, 100),
+  SCHEDULE_TZ: z.string().default('UTC'),
+  RESET_SCHEDULE: cron.default('0 0 1 * *'),
+  RESET_SCHEDULE_ENABLED: bool(true),
+  RESET_SCHEDULE_MODE: z.enum(['recreate', 'purge']).default('recreate'),
+  CLEANUP_SCHEDULE: cron.default('0 0 31 12 *'),
+  CLEANUP_SCHEDULE_ENABLED: bool(true),
+  SYNC_SCHEDULE: cron.default('0 3 * * *'),
+  SYNC_SCHEDULE_ENABLED: bool(false),
+  /** The worker's own /healthz, /readyz and /metrics. */
+  WORKER_HEALTH_PORT: int(9464, 0, 65_535),
+});
+
+export type ApiEnv = z.infer<typeof apiEnv>;
+export type WorkerEnv = z.infer<typeof workerEnv>;
+
+export class ConfigError extends Error {
+  readonly issues: string[];
+
+  constructor(issues: string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+function parse<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  // Empty strings count as unset, so `FOO=` in a .env file means "use the default".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  // Name the key and the reason, never the value: values may be secrets.
+  throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+}
+
+export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env): ApiEnv => parse(apiEnv, env);
+export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env): WorkerEnv => parse(workerEnv, env);
+
+export function oidcIssuer(config: Pick<WorkerEnv, 'OIDC_ISSUER_URL' | 'KEYCLOAK_URL' | 'KEYCLOAK_REALM'>): string {
+  return config.OIDC_ISSUER_URL ?? `${config.KEYCLOAK_URL.replace(/\/+$/, '')}/realms/${config.KEYCLOAK_REALM}`;
+}

@@ -1,0 +1,28 @@
+/** Grafana as the domain sees it. Implemented by `adapters/grafana.adapter.ts`. */
+
+export type GrafanaRole = 'Viewer' | 'Editor' | 'Admin' | 'None';
+
+export interface GrafanaUser {
+  id: number;
+  login: string;
+  email: string;
+}
+
+export interface NewGrafanaUser {
+  login: string;
+  email: string;
+  name: string;
+  password: string;
+  orgId: number;
+}
+
+export interface GrafanaGateway {
+  /** By login or email; undefined when absent. */
+  findUser(loginOrEmail: string, signal?: AbortSignal): Promise<GrafanaUser | undefined>;
+  /** Returns the new user's id. A login or email that exists is an `UpstreamError` 412. */
+  createUser(user: NewGrafanaUser, signal?: AbortSignal): Promise<number>;
+  setPassword(userId: number, password: string, signal?: AbortSignal): Promise<void>;
+  setOrgRole(orgId: number, userId: number, role: GrafanaRole, signal?: AbortSignal): Promise<void>;
+  /** Returns false when the user did not exist. */
+  deleteUser(userId: number, signal?: AbortSignal): Promise<boolean>;
+}

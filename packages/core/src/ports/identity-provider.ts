@@ -1,0 +1,48 @@
+/** Keycloak as the domain sees it. Implemented by `adapters/keycloak.adapter.ts`. */
+
+export const MANAGED_BY = 'k8s-provisioner';
+
+export interface IdentityUser {
+  id: string;
+  username: string;
+  email: string | undefined;
+  enabled: boolean;
+  /** `managed-by=k8s-provisioner`: the provisioner made (or adopted) this user. */
+  managed: boolean;
+  /** `provisioned=true`: every system was set up; written as the last step of a create. */
+  provisioned: boolean;
+  /** ISO date from the `expires-at` attribute, when set. */
+  expiresAt: string | undefined;
+  /** Keycloak's `createdTimestamp`, ms since the epoch. */
+  createdAt: number;
+}
+
+export interface NewIdentityUser {
+  username: string;
+  email: string | undefined;
+  firstName: string | undefined;
+  lastName: string | undefined;
+  password: string;
+  expiresAt: string | undefined;
+}
+
+export interface IdentityPage {
+  users: IdentityUser[];
+  /** Pass back to get the next page; undefined on the last page. */
+  next: number | undefined;
+}
+
+export interface IdentityProvider {
+  findUser(username: string, signal?: AbortSignal): Promise<IdentityUser | undefined>;
+  /** Creates an enabled user with `managed-by` set and `provisioned` not set; returns its id. */
+  createUser(user: NewIdentityUser, signal?: AbortSignal): Promise<string>;
+  setPassword(userId: string, password: string, signal?: AbortSignal): Promise<void>;
+  /** Sets or clears `provisioned=true`. */
+  setProvisioned(userId: string, provisioned: boolean, signal?: AbortSignal): Promise<void>;
+  /** Adds `managed-by` (and `provisioned`) to an existing user: adoption of old accounts. */
+  adopt(userId: string, signal?: AbortSignal): Promise<void>;
+  /** Returns false when the user did not exist. */
+  deleteUser(userId: string, signal?: AbortSignal): Promise<boolean>;
+  /** Users with `managed-by=k8s-provisioner`, one page at a time (`first` = offset). */
+  listManaged(first: number, max: number, signal?: AbortSignal): Promise<IdentityPage>;
+}

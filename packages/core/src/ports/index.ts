@@ -1,0 +1,3 @@
+export * from './identity-provider.js';
+export * from './cluster-gateway.js';
+export * from './grafana-gateway.js';
