@@ -392,8 +392,10 @@ export function createGrafanaContractServer(options: GrafanaContractServerOption
   async function createUser(req: IncomingMessage): Promise<[number, unknown]> {
     await requireServerAdmin(req);
     const body = await readJsonBody(req);
-    let login = stringField(body, 'login').trim();
-    let email = stringField(body, 'email').trim();
+    const formLogin = stringField(body, 'login');
+    const formEmail = stringField(body, 'email');
+    let login = formLogin.trim();
+    let email = formEmail.trim();
     const name = stringField(body, 'name');
     const password = stringField(body, 'password');
     const requestedOrg = intField(body, 'OrgId');
@@ -409,7 +411,8 @@ export function createGrafanaContractServer(options: GrafanaContractServerOption
     const passwordHash = await hashPassword(password);
     // Checked after the await so that concurrent creates cannot both pass.
     if (store.conflicts(login, email)) {
-      throw new HttpError(412, `User with email '${email}' or username '${login}' already exists`);
+      // Grafana quotes the submitted form values, not the defaulted ones.
+      throw new HttpError(412, `User with email '${formEmail}' or username '${formLogin}' already exists`);
     }
     const ts = now();
     const user = store.insert({
