@@ -1,1 +1,4 @@
-export {};
+export { ensureStack, readStackEnv, stackStatus, stopStack, formatEnv, servers } from './stack.js';
+export type { EnsureStackOptions, EnsureStackResult, ServerStatus, StopStackOptions } from './stack.js';
+export { keycloakNames, declaredAttributes } from './keycloak.js';
+export { versions, stackDir, cacheDir } from './paths.js';

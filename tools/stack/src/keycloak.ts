@@ -1,0 +1,242 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { http, type HttpResponse } from './http.js';
+import { cachePath, stackPath, versions } from './paths.js';
+import { pki } from './pki.js';
+import { log, run } from './process.js';
+import type { Server, StackContext } from './server.js';
+
+export const keycloakNames = {
+  realm: 'playground',
+  clientId: 'k8s-provisioner',
+  loginClientId: 'kubernetes',
+} as const;
+
+/** Attributes the provisioner writes; Keycloak 24+ drops attributes its user profile does not declare. */
+export const declaredAttributes = ['managed-by', 'provisioned', 'expires-at'];
+
+export const keycloakUrl = (ctx: StackContext): string => `https://127.0.0.1:${ctx.ports.keycloak}`;
+export const issuerUrl = (ctx: StackContext): string => `${keycloakUrl(ctx)}/realms/${keycloakNames.realm}`;
+
+export const keycloakHome = (): string => cachePath(`keycloak-${versions.keycloak}`);
+const kcSh = (): string => `${keycloakHome()}/bin/kc.sh`;
+
+/** Fetches org.keycloak:keycloak-quarkus-dist with Maven and unzips it into the cache, once. */
+export async function ensureKeycloakDist(): Promise<void> {
+  if (existsSync(kcSh())) return;
+  const downloads = cachePath('downloads');
+  const zip = `${downloads}/keycloak-quarkus-dist-${versions.keycloak}.zip`;
+  mkdirSync(downloads, { recursive: true });
+  if (!existsSync(zip)) {
+    log(`keycloak: fetching org.keycloak:keycloak-quarkus-dist:${versions.keycloak}:zip from Maven Central (165 MB)`);
+    await run('mvn', ['-q', '-B',
+      'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy',
+      `-Dartifact=org.keycloak:keycloak-quarkus-dist:${versions.keycloak}:zip`,
+      `-DoutputDirectory=${downloads}`], downloads);
+    if (!existsSync(zip)) throw new Error('keycloak: mvn did not fetch the distribution');
+  }
+  log('keycloak: unpacking');
+  const tmp = cachePath(`keycloak-${versions.keycloak}.unpack`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  await run('unzip', ['-q', zip, '-d', tmp]);
+  rmSync(keycloakHome(), { recursive: true, force: true });
+  renameSync(`${tmp}/keycloak-${versions.keycloak}`, keycloakHome());
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+const ca = (): Buffer => readFileSync(pki.caCert());
+
+const userProfile = {
+  attributes: [
+    {
+      name: 'username', displayName: '${username}',
+      validations: { length: { min: 3, max: 255 }, 'username-prohibited-characters': {}, 'up-username-not-idn-homograph': {} },
+      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
+    },
+    {
+      name: 'email', displayName: '${email}',
+      validations: { email: {}, length: { max: 255 } },
+      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
+    },
+    {
+      name: 'firstName', displayName: '${firstName}',
+      validations: { length: { max: 255 }, 'person-name-prohibited-characters': {} },
+      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
+    },
+    {
+      name: 'lastName', displayName: '${lastName}',
+      validations: { length: { max: 255 }, 'person-name-prohibited-characters': {} },
+      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
+    },
+    ...declaredAttributes.map((name) => ({
+      name, displayName: name, group: 'provisioner',
+      permissions: { view: ['admin'], edit: ['admin'] }, multivalued: false,
+    })),
+  ],
+  groups: [
+    { name: 'user-metadata', displayHeader: 'User metadata', displayDescription: 'Attributes, which refer to user metadata' },
+    { name: 'provisioner', displayHeader: 'Provisioner', displayDescription: 'Written by k8s-user-provisioner' },
+  ],
+};
+
+export function realmRepresentation(ctx: StackContext): Record<string, unknown> {
+  return {
+    realm: keycloakNames.realm,
+    enabled: true,
+    sslRequired: 'external',
+    registrationAllowed: false,
+    clients: [
+      {
+        clientId: keycloakNames.clientId,
+        name: 'k8s-user-provisioner',
+        enabled: true,
+        protocol: 'openid-connect',
+        publicClient: false,
+        clientAuthenticatorType: 'client-secret',
+        secret: ctx.secrets.keycloakClientSecret,
+        serviceAccountsEnabled: true,
+        standardFlowEnabled: false,
+        implicitFlowEnabled: false,
+        directAccessGrantsEnabled: false,
+      },
+      {
+        clientId: keycloakNames.loginClientId,
+        name: 'Kubernetes login',
+        enabled: true,
+        protocol: 'openid-connect',
+        publicClient: true,
+        standardFlowEnabled: false,
+        implicitFlowEnabled: false,
+        directAccessGrantsEnabled: true,
+        protocolMappers: [
+          {
+            name: 'groups',
+            protocol: 'openid-connect',
+            protocolMapper: 'oidc-group-membership-mapper',
+            consentRequired: false,
+            config: {
+              'claim.name': 'groups', 'full.path': 'false',
+              'id.token.claim': 'true', 'access.token.claim': 'true', 'userinfo.token.claim': 'true',
+            },
+          },
+          {
+            name: 'kubernetes audience',
+            protocol: 'openid-connect',
+            protocolMapper: 'oidc-audience-mapper',
+            consentRequired: false,
+            config: {
+              'included.client.audience': keycloakNames.loginClientId,
+              'id.token.claim': 'true', 'access.token.claim': 'true',
+            },
+          },
+        ],
+      },
+    ],
+    users: [
+      {
+        username: `service-account-${keycloakNames.clientId}`,
+        enabled: true,
+        serviceAccountClientId: keycloakNames.clientId,
+        clientRoles: { 'realm-management': ['manage-users', 'view-users', 'query-users'] },
+      },
+    ],
+    components: {
+      'org.keycloak.userprofile.UserProfileProvider': [
+        {
+          providerId: 'declarative-user-profile',
+          subComponents: {},
+          config: { 'kc.user.profile.config': [JSON.stringify(userProfile)] },
+        },
+      ],
+    },
+  };
+}
+
+export const realmFile = (): string => stackPath('keycloak', 'import', `${keycloakNames.realm}-realm.json`);
+
+export async function adminToken(ctx: StackContext): Promise<string> {
+  const res = await http(`${keycloakUrl(ctx)}/realms/master/protocol/openid-connect/token`, {
+    method: 'POST', ca: ca(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'password', client_id: 'admin-cli',
+      username: ctx.secrets.keycloakAdminUser, password: ctx.secrets.keycloakAdminPassword,
+    }).toString(),
+  });
+  if (res.status !== 200) throw new Error(`keycloak: admin login failed: ${res.status} ${res.body}`);
+  return (JSON.parse(res.body) as { access_token: string }).access_token;
+}
+
+function admin(ctx: StackContext, token: string, method: string, path: string, body?: unknown): Promise<HttpResponse> {
+  return http(`${keycloakUrl(ctx)}/admin/realms${path}`, {
+    method, ca: ca(),
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    timeoutMs: 30_000,
+  });
+}
+
+/** Imports the realm when it is missing and makes sure the user profile declares our attributes. */
+export async function ensureRealm(ctx: StackContext): Promise<void> {
+  const token = await adminToken(ctx);
+  const realm = `/${keycloakNames.realm}`;
+  const existing = await admin(ctx, token, 'GET', realm);
+  if (existing.status === 404) {
+    log(`keycloak: importing realm ${keycloakNames.realm} from ${realmFile()}`);
+    const created = await admin(ctx, token, 'POST', '', JSON.parse(readFileSync(realmFile(), 'utf8')));
+    if (created.status !== 201) throw new Error(`keycloak: realm import failed: ${created.status} ${created.body}`);
+  } else if (existing.status !== 200) {
+    throw new Error(`keycloak: GET realm: ${existing.status} ${existing.body}`);
+  }
+  const profile = await admin(ctx, token, 'GET', `${realm}/users/profile`);
+  if (profile.status !== 200) throw new Error(`keycloak: GET user profile: ${profile.status} ${profile.body}`);
+  const names = ((JSON.parse(profile.body) as { attributes?: { name: string }[] }).attributes ?? []).map((a) => a.name);
+  if (!declaredAttributes.every((a) => names.includes(a))) {
+    log('keycloak: declaring the user-profile attributes');
+    const put = await admin(ctx, token, 'PUT', `${realm}/users/profile`, userProfile);
+    if (put.status !== 200) throw new Error(`keycloak: PUT user profile: ${put.status} ${put.body}`);
+  }
+}
+
+export const keycloak: Server = {
+  name: 'keycloak',
+  marker: `keycloak-${versions.keycloak}/`,
+  readyTimeoutMs: 300_000,
+  stopGraceMs: 30_000,
+  ports: (ctx) => [ctx.ports.keycloak, ctx.ports.keycloakHttp, ctx.ports.keycloakManagement],
+  async prepare(ctx) {
+    await ensureKeycloakDist();
+    mkdirSync(stackPath('keycloak', 'import'), { recursive: true });
+    writeFileSync(realmFile(), JSON.stringify(realmRepresentation(ctx), null, 2) + '\n', { mode: 0o600 });
+    return {
+      name: 'keycloak',
+      command: kcSh(),
+      args: [
+        'start-dev',
+        '--db=dev-file',
+        '--http-enabled=false',
+        '--http-host=127.0.0.1',
+        `--http-port=${ctx.ports.keycloakHttp}`,
+        `--https-port=${ctx.ports.keycloak}`,
+        `--https-certificate-file=${pki.cert('keycloak')}`,
+        `--https-certificate-key-file=${pki.key('keycloak')}`,
+        `--hostname=${keycloakUrl(ctx)}`,
+        `--http-management-port=${ctx.ports.keycloakManagement}`,
+        '--health-enabled=true',
+      ],
+      env: {
+        KC_BOOTSTRAP_ADMIN_USERNAME: ctx.secrets.keycloakAdminUser,
+        KC_BOOTSTRAP_ADMIN_PASSWORD: ctx.secrets.keycloakAdminPassword,
+        // The dev-file H2 database lives in .stack/keycloak/data/h2, not in the cached distribution.
+        JAVA_OPTS_APPEND: `-Dkc.db-url-path=${stackPath('keycloak')}`,
+        JAVA_OPTS_KC_HEAP: '-Xms64m -Xmx1024m',
+      },
+    };
+  },
+  ready: async (ctx) => {
+    const res = await http(`https://127.0.0.1:${ctx.ports.keycloakManagement}/health/ready`, { ca: ca() });
+    return res.status === 200;
+  },
+  afterReady: ensureRealm,
+  where: (ctx) => `${keycloakUrl(ctx)} (realm ${keycloakNames.realm}, admin console ${keycloakUrl(ctx)}/admin/)`,
+};
