@@ -23,6 +23,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts', '{packages,apps,tools}/*/test/**/*.test.ts'],
           globalSetup: ['test/global-setup.ts'],
+          setupFiles: ['test/setup-env.ts'],
           testTimeout: 120_000,
           hookTimeout: 600_000,
         },

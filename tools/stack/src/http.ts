@@ -15,6 +15,7 @@ export interface HttpOptions {
 export interface HttpResponse {
   status: number;
   body: string;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** A small HTTP(S) client that can trust the stack CA and present a client certificate. */
@@ -37,7 +38,7 @@ export function http(url: string, opts: HttpOptions = {}): Promise<HttpResponse>
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
         res.on('error', reject);
       },
     );

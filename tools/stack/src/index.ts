@@ -2,3 +2,5 @@ export { ensureStack, readStackEnv, stackStatus, stopStack, formatEnv, servers }
 export type { EnsureStackOptions, EnsureStackResult, ServerStatus, StopStackOptions } from './stack.js';
 export { keycloakNames, declaredAttributes } from './keycloak.js';
 export { versions, stackDir, cacheDir } from './paths.js';
+export { http } from './http.js';
+export type { HttpOptions, HttpResponse } from './http.js';
