@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { MANAGED_BY } from '../ports/identity-provider.js';
+import {
+  LIMIT_RANGE_NAME,
+  namespacedManifests,
+  namespaceManifest,
+  NETWORK_POLICY_NAME,
+  playgroundSettings,
+  QUOTA_NAME,
+  rbacSubjectName,
+  staleObjects,
+  type PlaygroundSettings,
+  type Trainee,
+} from './trainee-plan.js';
+
+const config: Parameters<typeof playgroundSettings>[0] = {
+  TRAINEE_CLUSTER_ROLE: 'trainee-role',
+  RBAC_SUBJECT_MODE: 'issuer-sub',
+  OIDC_USERNAME_PREFIX: 'oidc:',
+  QUOTA_PODS: 7,
+  QUOTA_REQUESTS_CPU: '250m',
+  QUOTA_REQUESTS_MEMORY: '1Gi',
+  QUOTA_LIMITS_CPU: '2',
+  QUOTA_LIMITS_MEMORY: '3Gi',
+  LIMIT_DEFAULT_REQUEST_CPU: '20m',
+  LIMIT_DEFAULT_REQUEST_MEMORY: '32Mi',
+  LIMIT_DEFAULT_CPU: '200m',
+  LIMIT_DEFAULT_MEMORY: '128Mi',
+  NETWORK_POLICY_DEFAULT_DENY: false,
+};
+const ISSUER = 'https://kc.example/realms/playground';
+const settings = (overrides: Partial<typeof config> = {}): PlaygroundSettings => playgroundSettings({ ...config, ...overrides }, ISSUER);
+
+const trainee: Trainee = {
+  username: 'jean-dupont',
+  userId: '6f1c2d3e-0000-4000-8000-000000000001',
+  email: 'Jean.Dupont@x.io',
+  createdAt: '2026-11-25T10:00:00.000Z',
+  expiresAt: '2027-11-25T10:00:00.000Z',
+};
+
+const byKind = (objects: ReturnType<typeof namespacedManifests>) => new Map(objects.map((o) => [o.kind, o as Record<string, any>]));
+
+describe('namespaceManifest', () => {
+  it('names the namespace after the trainee and carries the old labels plus the owner', () => {
+    const ns = namespaceManifest(trainee);
+    expect(ns).toMatchObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'jean-dupont' } });
+    expect(ns.metadata.labels).toEqual({ 'managed-by': MANAGED_BY, provisioned: 'true', 'k8s-user-provisioner/owner': 'jean-dupont' });
+    expect(MANAGED_BY).toBe('k8s-provisioner');
+  });
+
+  it('annotates email, creation and expiry', () => {
+    expect(namespaceManifest(trainee).metadata.annotations).toEqual({
+      'k8s-user-provisioner/email': 'Jean.Dupont@x.io',
+      'k8s-user-provisioner/created-at': trainee.createdAt,
+      'k8s-user-provisioner/expires-at': trainee.expiresAt,
+    });
+  });
+
+  it('leaves the email annotation out when there is no email', () => {
+    const annotations = namespaceManifest({ ...trainee, email: undefined }).metadata.annotations ?? {};
+    expect(Object.keys(annotations).sort()).toEqual(['k8s-user-provisioner/created-at', 'k8s-user-provisioner/expires-at']);
+  });
+});
+
+describe('rbacSubjectName', () => {
+  it('is `<issuer>#<user id>` in issuer-sub mode (the old service subject)', () => {
+    expect(rbacSubjectName(settings(), trainee)).toBe(`${ISSUER}#${trainee.userId}`);
+  });
+
+  it('is `<prefix><username>` in username mode', () => {
+    expect(rbacSubjectName(settings({ RBAC_SUBJECT_MODE: 'username' }), trainee)).toBe('oidc:jean-dupont');
+    expect(rbacSubjectName(settings({ RBAC_SUBJECT_MODE: 'username', OIDC_USERNAME_PREFIX: '' }), trainee)).toBe('jean-dupont');
+  });
+});
+
+describe('namespacedManifests', () => {
+  it('applies RoleBinding, ResourceQuota and LimitRange in that order, all in the namespace and labelled', () => {
+    const objects = namespacedManifests(settings(), trainee);
+    expect(objects.map((o) => o.kind)).toEqual(['RoleBinding', 'ResourceQuota', 'LimitRange']);
+    for (const o of objects) {
+      expect(o.metadata.namespace).toBe('jean-dupont');
+      expect(o.metadata.labels).toEqual({ 'managed-by': MANAGED_BY });
+    }
+  });
+
+  it.each([
+    ['issuer-sub', `${ISSUER}#${trainee.userId}`],
+    ['username', 'oidc:jean-dupont'],
+  ] as const)('binds the trainee to the cluster role in %s mode', (mode, subject) => {
+    const binding = byKind(namespacedManifests(settings({ RBAC_SUBJECT_MODE: mode }), trainee)).get('RoleBinding');
+    expect(binding?.metadata.name).toBe('jean-dupont');
+    expect(binding?.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: subject }]);
+    expect(binding?.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'trainee-role' });
+  });
+
+  it('takes the quota from the settings', () => {
+    const quota = byKind(namespacedManifests(settings(), trainee)).get('ResourceQuota');
+    expect(quota?.metadata.name).toBe(QUOTA_NAME);
+    expect(QUOTA_NAME).toBe('resource-limits');
+    expect(quota?.spec).toEqual({
+      hard: { pods: '7', 'requests.cpu': '250m', 'requests.memory': '1Gi', 'limits.cpu': '2', 'limits.memory': '3Gi' },
+    });
+  });
+
+  it('gives containers default requests and limits, so a pod without them fits the quota', () => {
+    const limitRange = byKind(namespacedManifests(settings(), trainee)).get('LimitRange');
+    expect(limitRange?.metadata.name).toBe(LIMIT_RANGE_NAME);
+    expect(limitRange?.spec).toEqual({
+      limits: [{ type: 'Container', defaultRequest: { cpu: '20m', memory: '32Mi' }, default: { cpu: '200m', memory: '128Mi' } }],
+    });
+  });
+
+  it('adds the default-deny network policy only when enabled', () => {
+    expect(namespacedManifests(settings(), trainee).some((o) => o.kind === 'NetworkPolicy')).toBe(false);
+    const objects = namespacedManifests(settings({ NETWORK_POLICY_DEFAULT_DENY: true }), trainee);
+    const policy = byKind(objects).get('NetworkPolicy');
+    expect(objects.at(-1)?.kind).toBe('NetworkPolicy');
+    expect(policy?.metadata).toMatchObject({ name: NETWORK_POLICY_NAME, namespace: 'jean-dupont' });
+    expect(policy?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }] }] });
+  });
+});
+
+describe('staleObjects', () => {
+  it('names the network policy for removal when it is switched off', () => {
+    expect(staleObjects(settings(), 'jean-dupont')).toEqual([
+      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: NETWORK_POLICY_NAME, namespace: 'jean-dupont' },
+    ]);
+  });
+
+  it('names nothing when it is on', () => {
+    expect(staleObjects(settings({ NETWORK_POLICY_DEFAULT_DENY: true }), 'jean-dupont')).toEqual([]);
+  });
+
+  it('never names an object that is also applied', () => {
+    for (const enabled of [true, false]) {
+      const s = settings({ NETWORK_POLICY_DEFAULT_DENY: enabled });
+      const applied = new Set(namespacedManifests(s, trainee).map((o) => `${o.kind}/${o.metadata.name}`));
+      for (const ref of staleObjects(s, trainee.username)) expect(applied.has(`${ref.kind}/${ref.name}`)).toBe(false);
+    }
+  });
+});
