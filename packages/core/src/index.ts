@@ -9,3 +9,6 @@ export * from './queue/contract.js';
 export * from './store/secret-store.js';
 export * from './store/user-lock.js';
 export * from './logging/logger.js';
+export * from './provisioning/index.js';
+export * from './queue/fleet-contract.js';
+export * from './fleet/index.js';

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { FakeCluster, FakeGrafana, FakeIdentity } from './fake-ports.js';
+import { DELETE_STEPS, deletePlayground } from './delete-playground.js';
+import { memoryJobState, type DeleteState, type StepContext } from './step-context.js';
+
+const silent = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+const managed = { 'managed-by': 'k8s-provisioner' };
+
+function build() {
+  const fakes = { identity: new FakeIdentity(), cluster: new FakeCluster(), grafana: new FakeGrafana() };
+  const sut = (usernames: string[], ctx = context().ctx) =>
+    deletePlayground({ ...fakes, namespaceDeleteTimeoutMs: 1_000 }, { usernames }, ctx);
+  return { sut, fakes };
+}
+
+function context(state = memoryJobState<DeleteState>()) {
+  const steps: string[] = [];
+  const ctx: StepContext<DeleteState> = {
+    jobKey: 'delete-x-1',
+    password: async () => {
+      throw new Error('a delete needs no password');
+    },
+    state,
+    progress: async (step) => void steps.push(step),
+    log: silent as never,
+  };
+  return { ctx, steps, state };
+}
+
+/** A complete playground, as a create leaves it. */
+function seed(fakes: ReturnType<typeof build>['fakes'], username: string, email: string | undefined) {
+  const user = fakes.identity.add({ username, email, provisioned: true });
+  fakes.cluster.namespaces.set(username, { name: username, uid: username, phase: 'Active', labels: { ...managed }, annotations: {} });
+  const grafanaUser = fakes.grafana.add({ login: username, email: email ?? username });
+  return { user, grafanaUser };
+}
+
+describe('deletePlayground', () => {
+  it('removes namespace (until gone), Keycloak user and Grafana user', async () => {
+    const { sut, fakes } = build();
+    const { user } = seed(fakes, 'jean-dupont', 'jean.dupont@x.io');
+    fakes.cluster.terminatingPolls = 3;
+    const { ctx, steps } = context();
+    const result = await sut(['jean-dupont', 'jean-dupont-2'], ctx);
+    expect(result).toEqual({ username: 'jean-dupont', userId: user.id, found: true, removed: { namespace: true, keycloak: true, grafana: true } });
+    expect(steps).toEqual([...DELETE_STEPS]);
+    expect(fakes.cluster.namespaces.size + fakes.identity.users.size + fakes.grafana.users.size).toBe(0);
+    expect(fakes.cluster.count('waitForNamespaceGone')).toBe(1);
+  });
+
+  it('answers found:false, and changes nothing, for an unknown user', async () => {
+    const { sut, fakes } = build();
+    seed(fakes, 'someone', 'someone@x.io');
+    expect(await sut(['nobody', 'no-body'])).toEqual({
+      username: 'nobody',
+      userId: null,
+      found: false,
+      removed: { namespace: false, keycloak: false, grafana: false },
+    });
+    expect(fakes.identity.users.size).toBe(1);
+  });
+
+  it('tries the name-derived candidate when the email-derived one does not exist', async () => {
+    const { sut, fakes } = build();
+    seed(fakes, 'emilie-durand', undefined);
+    const result = await sut(['edurand', 'emilie-durand']);
+    expect(result).toMatchObject({ username: 'emilie-durand', found: true, removed: { namespace: true, keycloak: true, grafana: true } });
+  });
+
+  it('removes leftovers of a half-made user (namespace only)', async () => {
+    const { sut, fakes } = build();
+    fakes.cluster.namespaces.set('half', { name: 'half', uid: 'u', phase: 'Active', labels: { ...managed }, annotations: {} });
+    expect(await sut(['half'])).toMatchObject({ found: true, userId: null, removed: { namespace: true, keycloak: false, grafana: false } });
+  });
+
+  it('refuses an unmanaged namespace such as kube-system, deleting nothing', async () => {
+    const { sut, fakes } = build();
+    fakes.cluster.namespaces.set('kube-system', { name: 'kube-system', uid: 'u', phase: 'Active', labels: {}, annotations: {} });
+    fakes.identity.add({ username: 'kube-system', email: 'kube.system@x.io' });
+    await expect(sut(['kube-system'])).rejects.toMatchObject({ code: 'NAMESPACE_CONFLICT', retryable: false });
+    expect(fakes.cluster.count('deleteNamespace') + fakes.identity.count('deleteUser')).toBe(0);
+  });
+
+  it('refuses a Keycloak user the provisioner does not manage', async () => {
+    const { sut, fakes } = build();
+    fakes.identity.add({ username: 'admin-human', email: 'h@x.io', managed: false });
+    await expect(sut(['admin-human'])).rejects.toMatchObject({ code: 'UNMANAGED_USER' });
+    expect(fakes.identity.users.size).toBe(1);
+  });
+
+  it('leaves a Grafana account with the same login but another email', async () => {
+    const { sut, fakes } = build();
+    seed(fakes, 'jean-dupont', 'jean.dupont@x.io');
+    const stranger = [...fakes.grafana.users.values()][0]!;
+    stranger.email = 'other@x.io';
+    expect(await sut(['jean-dupont'])).toMatchObject({ removed: { namespace: true, keycloak: true, grafana: false } });
+    expect(fakes.grafana.users.size).toBe(1);
+  });
+
+  it('finishes the same target after a failure midway, reporting everything it removed', async () => {
+    const { sut, fakes } = build();
+    const { user } = seed(fakes, 'jean-dupont', 'jean.dupont@x.io');
+    fakes.grafana.failOn('deleteUser');
+    const { ctx } = context();
+    await expect(sut(['jean-dupont'], ctx)).rejects.toThrow();
+    expect(fakes.identity.users.size).toBe(0);
+
+    const result = await sut(['jean-dupont'], ctx);
+    expect(result).toEqual({ username: 'jean-dupont', userId: user.id, found: true, removed: { namespace: true, keycloak: true, grafana: true } });
+    expect(fakes.grafana.users.size).toBe(0);
+  });
+
+  it('reports the removal on a re-run that finds nothing left', async () => {
+    const { sut, fakes } = build();
+    const { user } = seed(fakes, 'jean-dupont', 'jean.dupont@x.io');
+    const { ctx } = context();
+    await sut(['jean-dupont'], ctx);
+    expect(await sut(['jean-dupont'], ctx)).toMatchObject({ found: true, userId: user.id, removed: { namespace: true, keycloak: true, grafana: true } });
+  });
+});

@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { UpstreamError } from '../errors.js';
+import type { ClusterGateway, KubeObject, NamespaceInfo, ObjectRef } from '../ports/cluster-gateway.js';
+import type { GrafanaGateway, GrafanaRole, GrafanaUser, NewGrafanaUser } from '../ports/grafana-gateway.js';
+import type { IdentityPage, IdentityProvider, IdentityUser, NewIdentityUser } from '../ports/identity-provider.js';
+
+/**
+ * Small in-memory stand-ins for the three ports, for unit tests of the domain services.
+ * Each counts its calls and can be told to fail a method (`failOn`), to simulate a crash
+ * or an upstream refusal at any step.
+ */
+abstract class Fake {
+  readonly calls: string[] = [];
+  #failures = new Map<string, { error: Error; times: number }>();
+
+  /** The next `times` calls of `method` throw `error` (default: a retryable 503). */
+  failOn(method: string, error: Error = new UpstreamError('keycloak', method, 503), times = 1): void {
+    this.#failures.set(method, { error, times });
+  }
+
+  protected call(method: string): void {
+    this.calls.push(method);
+    const failure = this.#failures.get(method);
+    if (failure && failure.times > 0) {
+      failure.times -= 1;
+      throw failure.error;
+    }
+  }
+
+  count(method: string): number {
+    return this.calls.filter((c) => c === method).length;
+  }
+}
+
+export class FakeIdentity extends Fake implements IdentityProvider {
+  readonly users = new Map<string, IdentityUser & { password?: string }>();
+
+  add(user: Partial<IdentityUser> & { username: string }): IdentityUser {
+    const full = { id: randomUUID(), email: undefined, enabled: true, managed: true, provisioned: false, expiresAt: undefined, createdAt: Date.now(), ...user };
+    this.users.set(full.id, full);
+    return full;
+  }
+
+  byName(username: string) {
+    return [...this.users.values()].find((u) => u.username === username);
+  }
+
+  async findUser(username: string) {
+    this.call('findUser');
+    const user = this.byName(username);
+    return user && { ...user };
+  }
+  async createUser(user: NewIdentityUser) {
+    this.call('createUser');
+    if (this.byName(user.username)) throw new UpstreamError('keycloak', 'create user', 409);
+    const { firstName: _f, lastName: _l, ...rest } = user;
+    return this.add({ ...rest }).id;
+  }
+  async setPassword(userId: string, password: string) {
+    this.call('setPassword');
+    this.#get(userId).password = password;
+  }
+  async setProvisioned(userId: string, provisioned: boolean) {
+    this.call('setProvisioned');
+    this.#get(userId).provisioned = provisioned;
+  }
+  async adopt(userId: string) {
+    this.call('adopt');
+    this.#get(userId).managed = true;
+  }
+  async deleteUser(userId: string) {
+    this.call('deleteUser');
+    return this.users.delete(userId);
+  }
+  async listManaged(first: number, max: number): Promise<IdentityPage> {
+    this.call('listManaged');
+    const managed = [...this.users.values()].filter((u) => u.managed);
+    const users = managed.slice(first, first + max);
+    return { users, next: first + max < managed.length ? first + max : undefined };
+  }
+  #get(userId: string) {
+    const user = this.users.get(userId);
+    if (!user) throw new UpstreamError('keycloak', 'update user', 404);
+    return user;
+  }
+}
+
+const keyOf = (ref: { kind: string; name: string; namespace?: string | undefined }) => `${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
+
+export class FakeCluster extends Fake implements ClusterGateway {
+  readonly namespaces = new Map<string, NamespaceInfo>();
+  readonly objects = new Map<string, KubeObject>();
+  /** Namespaces deleted are Terminating until this many `getNamespace` polls saw them. */
+  terminatingPolls = 0;
+  #polls = new Map<string, number>();
+
+  async apply(object: KubeObject) {
+    this.call(`apply:${object.kind}`);
+    if (object.kind === 'Namespace') {
+      const existing = this.namespaces.get(object.metadata.name);
+      this.namespaces.set(object.metadata.name, {
+        name: object.metadata.name,
+        uid: existing?.uid ?? randomUUID(),
+        phase: existing?.phase ?? 'Active',
+        labels: { ...object.metadata.labels },
+        annotations: { ...object.metadata.annotations },
+      });
+      return;
+    }
+    if (!object.metadata.namespace || !this.namespaces.has(object.metadata.namespace)) {
+      throw new UpstreamError('kubernetes', 'apply', 404);
+    }
+    this.objects.set(keyOf({ kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace }), structuredClone(object));
+  }
+  async get(ref: ObjectRef) {
+    this.call('get');
+    return this.objects.get(keyOf(ref));
+  }
+  async delete(ref: ObjectRef) {
+    this.call(`delete:${ref.kind}`);
+    return this.objects.delete(keyOf(ref));
+  }
+  async getNamespace(name: string) {
+    this.call('getNamespace');
+    const namespace = this.namespaces.get(name);
+    if (namespace?.phase === 'Terminating') this.#tick(name);
+    return this.namespaces.get(name);
+  }
+  async deleteNamespace(name: string) {
+    this.call('deleteNamespace');
+    const namespace = this.namespaces.get(name);
+    if (!namespace) return false;
+    namespace.phase = 'Terminating';
+    this.#tick(name);
+    return true;
+  }
+  async waitForNamespaceGone(name: string) {
+    this.call('waitForNamespaceGone');
+    while (this.namespaces.get(name)?.phase === 'Terminating') this.#tick(name);
+  }
+  async purgeNamespace() {
+    this.call('purgeNamespace');
+    return 0;
+  }
+  /** Finalizes a terminating namespace after `terminatingPolls` looks. */
+  #tick(name: string) {
+    const seen = (this.#polls.get(name) ?? 0) + 1;
+    this.#polls.set(name, seen);
+    if (seen > this.terminatingPolls) {
+      this.namespaces.delete(name);
+      this.#polls.delete(name);
+      for (const key of [...this.objects.keys()]) if (key.split('/')[1] === name) this.objects.delete(key);
+    }
+  }
+}
+
+export class FakeGrafana extends Fake implements GrafanaGateway {
+  readonly users = new Map<number, GrafanaUser & { password: string; roles: Map<number, GrafanaRole> }>();
+  #nextId = 1;
+
+  add(user: { login: string; email: string; password?: string }) {
+    const full = { id: this.#nextId++, password: 'unknown', roles: new Map<number, GrafanaRole>(), ...user };
+    this.users.set(full.id, full);
+    return full;
+  }
+
+  async findUser(loginOrEmail: string) {
+    this.call('findUser');
+    const user = [...this.users.values()].find((u) => u.login === loginOrEmail || u.email === loginOrEmail);
+    return user && { id: user.id, login: user.login, email: user.email };
+  }
+  async createUser(user: NewGrafanaUser) {
+    this.call('createUser');
+    if ([...this.users.values()].some((u) => u.login === user.login || u.email === user.email)) {
+      throw new UpstreamError('grafana', 'create user', 412);
+    }
+    return this.add({ login: user.login, email: user.email, password: user.password }).id;
+  }
+  async setPassword(userId: number, password: string) {
+    this.call('setPassword');
+    this.#get(userId).password = password;
+  }
+  async setOrgRole(orgId: number, userId: number, role: GrafanaRole) {
+    this.call('setOrgRole');
+    this.#get(userId).roles.set(orgId, role);
+  }
+  async deleteUser(userId: number) {
+    this.call('deleteUser');
+    return this.users.delete(userId);
+  }
+  #get(userId: number) {
+    const user = this.users.get(userId);
+    if (!user) throw new UpstreamError('grafana', 'update user', 404);
+    return user;
+  }
+}

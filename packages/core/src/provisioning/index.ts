@@ -1,0 +1,4 @@
+export * from './step-context.js';
+export * from './ownership.js';
+export * from './provisioning.service.js';
+export * from './delete-playground.js';

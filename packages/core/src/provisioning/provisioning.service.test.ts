@@ -1,0 +1,281 @@
+import { describe, expect, it } from 'vitest';
+import { ProvisionerError, UpstreamError } from '../errors.js';
+import { playgroundSettings } from '../domain/trainee-plan.js';
+import type { CreateJobData } from '../queue/contract.js';
+import { FakeCluster, FakeGrafana, FakeIdentity } from './fake-ports.js';
+import { CREATE_STEPS, ProvisioningService } from './provisioning.service.js';
+import { memoryJobState, type CreateState, type StepContext } from './step-context.js';
+
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+const PASSWORD = 'Stored-Pass-123456';
+const input: CreateJobData = { username: 'jean-dupont', email: 'Jean.Dupont@x.io', fullName: 'Jean Dupont' };
+
+function build(options: { networkPolicy?: boolean } = {}) {
+  const fakes = { identity: new FakeIdentity(), cluster: new FakeCluster(), grafana: new FakeGrafana() };
+  const settings = playgroundSettings(
+    {
+      TRAINEE_CLUSTER_ROLE: 'trainee',
+      RBAC_SUBJECT_MODE: 'issuer-sub',
+      OIDC_USERNAME_PREFIX: 'oidc:',
+      QUOTA_PODS: 20,
+      QUOTA_REQUESTS_CPU: '100m',
+      QUOTA_REQUESTS_MEMORY: '2Gi',
+      QUOTA_LIMITS_CPU: '500m',
+      QUOTA_LIMITS_MEMORY: '4Gi',
+      LIMIT_DEFAULT_REQUEST_CPU: '10m',
+      LIMIT_DEFAULT_REQUEST_MEMORY: '64Mi',
+      LIMIT_DEFAULT_CPU: '100m',
+      LIMIT_DEFAULT_MEMORY: '256Mi',
+      NETWORK_POLICY_DEFAULT_DENY: options.networkPolicy ?? false,
+    },
+    'https://issuer.example/realms/playground',
+  );
+  const sut = new ProvisioningService({
+    ...fakes,
+    settings,
+    grafanaOrgId: 1,
+    grafanaRole: 'Viewer',
+    defaultExpiryDays: 30,
+    namespaceDeleteTimeoutMs: 1_000,
+    now: () => NOW,
+  });
+  return { sut, fakes };
+}
+
+const silent = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+
+/** A job's context: the password is "stored" once, like the SecretStore does. */
+function context(state = memoryJobState<CreateState>()) {
+  const steps: string[] = [];
+  let passwordReads = 0;
+  const ctx: StepContext<CreateState> = {
+    jobKey: 'create-jean-dupont-1',
+    password: async () => {
+      passwordReads += 1;
+      return PASSWORD;
+    },
+    state,
+    progress: async (step) => void steps.push(step),
+    log: silent as never,
+  };
+  return { ctx, state, steps, passwordReads: () => passwordReads };
+}
+
+function expectComplete(fakes: ReturnType<typeof build>['fakes'], username = input.username) {
+  const users = [...fakes.identity.users.values()].filter((u) => u.username === username);
+  expect(users).toHaveLength(1);
+  expect(users[0]).toMatchObject({ provisioned: true, managed: true, password: PASSWORD });
+  expect(fakes.cluster.namespaces.get(username)?.labels).toMatchObject({ 'managed-by': 'k8s-provisioner' });
+  expect([...fakes.cluster.objects.keys()].sort()).toEqual(
+    [`LimitRange/${username}/default-limits`, `ResourceQuota/${username}/resource-limits`, `RoleBinding/${username}/${username}`].sort(),
+  );
+  const grafanaUsers = [...fakes.grafana.users.values()].filter((u) => u.login === username);
+  expect(grafanaUsers).toHaveLength(1);
+  expect(grafanaUsers[0]?.password).toBe(PASSWORD);
+  expect(grafanaUsers[0]?.roles.get(1)).toBe('Viewer');
+}
+
+describe('ProvisioningService.create', () => {
+  it('provisions every system, in the documented steps, and writes provisioned last', async () => {
+    const { sut, fakes } = build();
+    const { ctx, steps, state } = context();
+    const result = await sut.create(input, ctx);
+
+    expect(result).toMatchObject({ username: 'jean-dupont', alreadyProvisioned: false, passwordIssued: true, namespace: 'jean-dupont' });
+    expect(steps).toEqual([...CREATE_STEPS]);
+    expectComplete(fakes);
+    expect(fakes.identity.calls.at(-1)).toBe('setProvisioned');
+    expect(state.value).toMatchObject({ initial: 'absent', owned: { keycloak: true, namespace: true, grafana: true } });
+    const binding = fakes.cluster.objects.get('RoleBinding/jean-dupont/jean-dupont') as unknown as { subjects: { name: string }[] };
+    expect(binding.subjects[0]?.name).toBe(`https://issuer.example/realms/playground#${result.userId}`);
+  });
+
+  it('sets the expiry from the input, or now + the default days, on the user and the namespace', async () => {
+    const { sut, fakes } = build();
+    await sut.create(input, context().ctx);
+    expect(fakes.identity.byName('jean-dupont')?.expiresAt).toBe('2026-03-31T12:00:00.000Z');
+    expect(fakes.cluster.namespaces.get('jean-dupont')?.annotations['k8s-user-provisioner/expires-at']).toBe('2026-03-31T12:00:00.000Z');
+
+    const other = build();
+    await other.sut.create({ ...input, expiresAt: '2027-01-01T00:00:00Z' }, context().ctx);
+    expect(other.fakes.identity.byName('jean-dupont')?.expiresAt).toBe('2027-01-01T00:00:00Z');
+  });
+
+  it('uses the login as the Grafana email when the trainee has none', async () => {
+    const { sut, fakes } = build();
+    await sut.create({ username: 'emilie-durand', fullName: 'Émilie Durand' }, context().ctx);
+    expect([...fakes.grafana.users.values()][0]).toMatchObject({ login: 'emilie-durand', email: 'emilie-durand' });
+  });
+
+  it('applies the network policy when on, and removes it once switched off', async () => {
+    const on = build({ networkPolicy: true });
+    await on.sut.create(input, context().ctx);
+    expect(on.fakes.cluster.objects.has('NetworkPolicy/jean-dupont/default-deny')).toBe(true);
+    const off = build();
+    await off.sut.create(input, context().ctx);
+    expect(off.fakes.cluster.count('delete:NetworkPolicy')).toBe(1);
+  });
+
+  // A crash (or retryable failure) at each call of the create; the next attempt, with the
+  // state the first one persisted, must finish the same user with the same password.
+  const failurePoints: [keyof ReturnType<typeof build>['fakes'], string][] = [
+    ['identity', 'findUser'],
+    ['identity', 'createUser'],
+    ['cluster', 'getNamespace'],
+    ['cluster', 'apply:Namespace'],
+    ['cluster', 'apply:RoleBinding'],
+    ['cluster', 'apply:ResourceQuota'],
+    ['cluster', 'apply:LimitRange'],
+    ['cluster', 'delete:NetworkPolicy'],
+    ['grafana', 'findUser'],
+    ['grafana', 'createUser'],
+    ['grafana', 'setOrgRole'],
+    ['identity', 'setProvisioned'],
+  ];
+  it.each(failurePoints)('completes on a re-run after a failure at %s.%s, nothing duplicated', async (port, method) => {
+    const { sut, fakes } = build();
+    const { ctx, state } = context();
+    fakes[port].failOn(method);
+    await expect(sut.create(input, ctx)).rejects.toThrow();
+    expect(fakes.identity.byName('jean-dupont')?.provisioned ?? false).toBe(false);
+
+    const result = await sut.create(input, ctx);
+    expect(result.alreadyProvisioned).toBe(false);
+    expectComplete(fakes);
+    expect(state.value.initial).toBe('absent');
+  });
+
+  it('a create that already finished every step but crashed before completing re-runs as a create, not a no-op', async () => {
+    const { sut, fakes } = build();
+    const { ctx } = context();
+    await sut.create(input, ctx);
+    const again = await sut.create(input, ctx);
+    expect(again).toMatchObject({ alreadyProvisioned: false, passwordIssued: true });
+    expect(fakes.identity.count('createUser')).toBe(1);
+    expect(fakes.grafana.count('createUser')).toBe(1);
+  });
+
+  it('refuses a username held by another email, touching nothing', async () => {
+    const { sut, fakes } = build();
+    fakes.identity.add({ username: 'jean-dupont', email: 'someone.else@x.io', provisioned: true });
+    await expect(sut.create(input, context().ctx)).rejects.toMatchObject({ code: 'USERNAME_CONFLICT', retryable: false });
+    expect(fakes.identity.calls).toEqual(['findUser']);
+    expect(fakes.cluster.calls).toEqual([]);
+    expect(fakes.grafana.calls).toEqual([]);
+  });
+
+  it('refuses a human account the provisioner never made, even with the same email', async () => {
+    const { sut, fakes } = build();
+    fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', managed: false });
+    await expect(sut.create(input, context().ctx)).rejects.toMatchObject({ code: 'USERNAME_CONFLICT' });
+    expect(fakes.identity.calls).toEqual(['findUser']);
+  });
+
+  it('changes nothing and issues no password for a user already provisioned with the same email', async () => {
+    const { sut, fakes } = build();
+    const existing = fakes.identity.add({ username: 'jean-dupont', email: 'JEAN.DUPONT@x.io', provisioned: true });
+    const { ctx, passwordReads } = context();
+    const result = await sut.create(input, ctx);
+    expect(result).toMatchObject({ alreadyProvisioned: true, passwordIssued: false, userId: existing.id });
+    expect(passwordReads()).toBe(0);
+    expect(fakes.identity.calls).toEqual(['findUser']);
+    expect(fakes.cluster.calls).toEqual([]);
+  });
+
+  it('finishes a half-made user left by an earlier job, with this job’s password', async () => {
+    const { sut, fakes } = build();
+    const existing = fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', provisioned: false });
+    fakes.grafana.add({ login: 'jean-dupont', email: 'jean.dupont@x.io', password: 'old' });
+    const { ctx, state } = context();
+    const result = await sut.create(input, ctx);
+    expect(result.userId).toBe(existing.id);
+    expect(state.value.initial).toBe('partial');
+    expect(state.value.owned).toEqual({ namespace: true });
+    expectComplete(fakes);
+  });
+
+  it('refuses a namespace of that name that the provisioner does not manage', async () => {
+    const { sut, fakes } = build();
+    fakes.cluster.namespaces.set('kube-system', { name: 'kube-system', uid: 'u', phase: 'Active', labels: {}, annotations: {} });
+    await expect(sut.create({ username: 'kube-system', email: 'kube.system@x.io' }, context().ctx)).rejects.toMatchObject({
+      code: 'NAMESPACE_CONFLICT',
+    });
+    expect(fakes.cluster.count('apply:Namespace')).toBe(0);
+  });
+
+  it('waits for a terminating namespace to go, then creates it afresh', async () => {
+    const { sut, fakes } = build();
+    fakes.cluster.namespaces.set('jean-dupont', { name: 'jean-dupont', uid: 'old', phase: 'Terminating', labels: { 'managed-by': 'k8s-provisioner' }, annotations: {} });
+    fakes.cluster.terminatingPolls = 5;
+    const { ctx, state } = context();
+    await sut.create(input, ctx);
+    expect(fakes.cluster.count('waitForNamespaceGone')).toBe(1);
+    expect(fakes.cluster.namespaces.get('jean-dupont')?.uid).not.toBe('old');
+    expect(state.value.owned?.namespace).toBe(true);
+  });
+
+  it('refuses a Grafana login held by another email as a conflict', async () => {
+    const { sut, fakes } = build();
+    fakes.grafana.add({ login: 'jean-dupont', email: 'other@x.io' });
+    await expect(sut.create(input, context().ctx)).rejects.toMatchObject({ code: 'USERNAME_CONFLICT', retryable: false });
+  });
+
+  it('refuses when another Grafana login already uses the email', async () => {
+    const { sut, fakes } = build();
+    fakes.grafana.add({ login: 'jdupont', email: 'Jean.Dupont@x.io' });
+    await expect(sut.create(input, context().ctx)).rejects.toMatchObject({ code: 'EMAIL_CONFLICT' });
+  });
+});
+
+describe('ProvisioningService.rollbackCreate', () => {
+  it('removes everything this job made when it finally fails', async () => {
+    const { sut, fakes } = build();
+    const { ctx } = context();
+    fakes.identity.failOn('setProvisioned', new ProvisionerError('BOOM', 'permanent'));
+    await expect(sut.create(input, ctx)).rejects.toMatchObject({ code: 'BOOM' });
+
+    const removed = await sut.rollbackCreate(input, ctx);
+    expect(removed).toEqual({ keycloak: true, namespace: true, grafana: true });
+    expect(fakes.identity.users.size).toBe(0);
+    expect(fakes.cluster.namespaces.size).toBe(0);
+    expect(fakes.grafana.users.size).toBe(0);
+  });
+
+  it('leaves what existed before the job (a Grafana login of someone else)', async () => {
+    const { sut, fakes } = build();
+    const stranger = fakes.grafana.add({ login: 'jean-dupont', email: 'other@x.io' });
+    const { ctx } = context();
+    await expect(sut.create(input, ctx)).rejects.toMatchObject({ code: 'USERNAME_CONFLICT' });
+    await sut.rollbackCreate(input, ctx);
+    expect(fakes.grafana.users.get(stranger.id)).toBeDefined();
+    expect(fakes.identity.users.size).toBe(0);
+    expect(fakes.cluster.namespaces.size).toBe(0);
+  });
+
+  it('leaves a half-made user it did not make, and never touches a provisioned one', async () => {
+    const { sut, fakes } = build();
+    fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io' });
+    fakes.cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'jean-dupont', labels: { 'managed-by': 'k8s-provisioner' } } });
+    const { ctx } = context();
+    fakes.grafana.failOn('createUser', new UpstreamError('grafana', 'create user', 400));
+    await expect(sut.create(input, ctx)).rejects.toThrow();
+    const removed = await sut.rollbackCreate(input, ctx);
+    expect(removed).toEqual({ keycloak: false, namespace: false, grafana: false });
+    expect(fakes.identity.users.size).toBe(1);
+    expect(fakes.cluster.namespaces.size).toBe(1);
+
+    const provisioned = build();
+    provisioned.fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', provisioned: true });
+    const state = memoryJobState<CreateState>({ initial: 'provisioned', owned: { keycloak: true } });
+    expect(await provisioned.sut.rollbackCreate(input, context(state).ctx)).toEqual({ keycloak: false, namespace: false, grafana: false });
+    expect(provisioned.fakes.identity.users.size).toBe(1);
+  });
+
+  it('does not delete a user someone else made in between, even if the job had marked it owned', async () => {
+    const { sut, fakes } = build();
+    fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', managed: false });
+    const state = memoryJobState<CreateState>({ initial: 'absent', owned: { keycloak: true } });
+    expect(await sut.rollbackCreate(input, context(state).ctx)).toMatchObject({ keycloak: false });
+    expect(fakes.identity.users.size).toBe(1);
+  });
+});

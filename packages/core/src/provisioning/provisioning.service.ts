@@ -1,0 +1,241 @@
+import { UsernameConflictError } from '../errors.js';
+import type { ClusterGateway, KubeObject } from '../ports/cluster-gateway.js';
+import type { GrafanaGateway, GrafanaRole } from '../ports/grafana-gateway.js';
+import type { IdentityProvider, IdentityUser } from '../ports/identity-provider.js';
+import type { CreateJobData, CreateJobResult, DeleteJobData, DeleteJobResult } from '../queue/contract.js';
+import {
+  namespaceManifest,
+  namespacedManifests,
+  staleObjects,
+  type PlaygroundSettings,
+  type Trainee,
+} from '../domain/trainee-plan.js';
+import { deletePlayground } from './delete-playground.js';
+import { EmailConflictError, NamespaceConflictError, grafanaEmail, isManagedNamespace, sameEmail } from './ownership.js';
+import type { CreateState, DeleteState, StepContext } from './step-context.js';
+
+export interface ProvisioningDeps {
+  identity: IdentityProvider;
+  cluster: ClusterGateway;
+  grafana: GrafanaGateway;
+  settings: PlaygroundSettings;
+  grafanaOrgId: number;
+  grafanaRole: GrafanaRole;
+  defaultExpiryDays: number;
+  namespaceDeleteTimeoutMs: number;
+  now?: () => Date;
+}
+
+/** The steps of a create, in order; progress reports use these names. */
+export const CREATE_STEPS = [
+  'inspect',
+  'keycloak-user',
+  'namespace',
+  'rbac',
+  'quota',
+  'limits',
+  'network-policy',
+  'grafana-user',
+  'finish',
+] as const;
+export type CreateStep = (typeof CREATE_STEPS)[number];
+
+/** Which step writes which namespaced kind. */
+const STEP_OF_KIND: Record<string, CreateStep> = {
+  RoleBinding: 'rbac',
+  ResourceQuota: 'quota',
+  LimitRange: 'limits',
+  NetworkPolicy: 'network-policy',
+};
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Creates and deletes a trainee's playground across Keycloak, Kubernetes and Grafana.
+ * Every step is safe to run again after a crash at any point: what existed before the job
+ * and what the job made itself are recorded in the job's state, the password comes from
+ * the job's sealed store, and `provisioned=true` is written last.
+ */
+export class ProvisioningService {
+  readonly #deps: ProvisioningDeps;
+  readonly #now: () => Date;
+
+  constructor(deps: ProvisioningDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  async create(input: CreateJobData, ctx: StepContext<CreateState>): Promise<CreateJobResult> {
+    const { identity, cluster, grafana, settings, grafanaOrgId, grafanaRole } = this.#deps;
+    const { username } = input;
+    const { signal, log } = ctx;
+    const step = (name: CreateStep) => ctx.progress(name, CREATE_STEPS.indexOf(name), CREATE_STEPS.length);
+
+    await step('inspect');
+    let user = await identity.findUser(username, signal);
+    if (user && (!user.managed || !sameEmail(user.email, input.email))) {
+      log.warn({ existingUserId: user.id, managed: user.managed }, 'username belongs to someone else');
+      throw new UsernameConflictError(username);
+    }
+    const initial = ctx.state.get().initial ?? (user ? (user.provisioned ? 'provisioned' : 'partial') : 'absent');
+    if (ctx.state.get().initial === undefined) {
+      const createdAt = this.#now().toISOString();
+      const expiresAt = input.expiresAt ?? new Date(this.#now().getTime() + this.#deps.defaultExpiryDays * DAY_MS).toISOString();
+      await ctx.state.patch({ initial, createdAt, expiresAt });
+    }
+    if (user?.provisioned && initial === 'provisioned') {
+      log.info({ userId: user.id }, 'already provisioned: nothing to do');
+      return { username, userId: user.id, email: user.email, alreadyProvisioned: true, passwordIssued: false, namespace: username };
+    }
+    const { createdAt, expiresAt } = ctx.state.get() as Required<Pick<CreateState, 'createdAt' | 'expiresAt'>>;
+
+    await step('keycloak-user');
+    const password = await ctx.password();
+    user = await this.#ensureIdentity(input, user, password, expiresAt, ctx);
+
+    const trainee: Trainee = { username, userId: user.id, email: input.email, createdAt, expiresAt };
+    await step('namespace');
+    await this.#ensureNamespace(namespaceManifest(trainee), ctx);
+    const manifests = namespacedManifests(settings, trainee);
+    for (const name of ['rbac', 'quota', 'limits', 'network-policy'] as const) {
+      await step(name);
+      for (const object of manifests.filter((o) => STEP_OF_KIND[o.kind] === name)) await cluster.apply(object, signal);
+      if (name === 'network-policy') for (const ref of staleObjects(settings, username)) await cluster.delete(ref, signal);
+    }
+
+    await step('grafana-user');
+    const grafanaUserId = await this.#ensureGrafanaUser(input, password, ctx);
+    await grafana.setOrgRole(grafanaOrgId, grafanaUserId, grafanaRole, signal);
+
+    await step('finish');
+    await identity.setProvisioned(user.id, true, signal);
+    log.info({ userId: user.id, grafanaUserId, initial }, 'playground provisioned');
+    return { username, userId: user.id, email: input.email, alreadyProvisioned: false, passwordIssued: true, namespace: username, grafanaUserId };
+  }
+
+  async #ensureIdentity(
+    input: CreateJobData,
+    existing: IdentityUser | undefined,
+    password: string,
+    expiresAt: string,
+    ctx: StepContext<CreateState>,
+  ): Promise<IdentityUser> {
+    const { identity } = this.#deps;
+    if (existing) {
+      // Partial (an earlier attempt or job): the stored password wins, so every system agrees.
+      await identity.setPassword(existing.id, password, ctx.signal);
+      await ctx.state.patch({ userId: existing.id });
+      return existing;
+    }
+    await ctx.state.patch({ owned: { ...ctx.state.get().owned, keycloak: true } });
+    const [firstName, ...rest] = (input.fullName ?? '').trim().split(/\s+/);
+    const userId = await identity.createUser(
+      {
+        username: input.username,
+        email: input.email,
+        firstName: firstName || undefined,
+        lastName: rest.join(' ') || undefined,
+        password,
+        expiresAt,
+      },
+      ctx.signal,
+    );
+    await ctx.state.patch({ userId });
+    ctx.log.info({ userId }, 'keycloak user created');
+    return { id: userId, username: input.username, email: input.email, enabled: true, managed: true, provisioned: false, expiresAt, createdAt: Date.now() };
+  }
+
+  async #ensureNamespace(manifest: KubeObject, ctx: StepContext<CreateState>): Promise<void> {
+    const { cluster, namespaceDeleteTimeoutMs } = this.#deps;
+    const name = manifest.metadata.name;
+    let namespace = await cluster.getNamespace(name, ctx.signal);
+    if (namespace && !isManagedNamespace(namespace)) throw new NamespaceConflictError(name);
+    if (namespace?.phase === 'Terminating') {
+      // Left by a reset or a delete: let it finish, then make a fresh one.
+      ctx.log.info({ namespace: name }, 'namespace is terminating: waiting for it to go');
+      await cluster.waitForNamespaceGone(name, namespaceDeleteTimeoutMs, ctx.signal);
+      namespace = undefined;
+    }
+    if (!namespace) await ctx.state.patch({ owned: { ...ctx.state.get().owned, namespace: true } });
+    await cluster.apply(manifest, ctx.signal);
+  }
+
+  async #ensureGrafanaUser(input: CreateJobData, password: string, ctx: StepContext<CreateState>): Promise<number> {
+    const { grafana, grafanaOrgId } = this.#deps;
+    const { username } = input;
+    const email = grafanaEmail(username, input.email);
+    const existing = await grafana.findUser(username, ctx.signal);
+    if (existing) {
+      if (existing.login !== username || !sameEmail(existing.email, email)) {
+        ctx.log.warn({ grafanaUserId: existing.id }, 'grafana login belongs to someone else');
+        throw new UsernameConflictError(username);
+      }
+      await grafana.setPassword(existing.id, password, ctx.signal);
+      await ctx.state.patch({ grafanaUserId: existing.id });
+      return existing.id;
+    }
+    const byEmail = email === username ? undefined : await grafana.findUser(email, ctx.signal);
+    if (byEmail) throw new EmailConflictError('grafana', username);
+    await ctx.state.patch({ owned: { ...ctx.state.get().owned, grafana: true } });
+    const id = await grafana.createUser({ login: username, email, name: input.fullName ?? username, password, orgId: grafanaOrgId }, ctx.signal);
+    await ctx.state.patch({ grafanaUserId: id });
+    ctx.log.info({ grafanaUserId: id }, 'grafana user created');
+    return id;
+  }
+
+  /**
+   * Undoes a create that finally failed: removes only what its state says this job made,
+   * "not found" counting as done. A user that was fully provisioned before the job, or a
+   * half-made one this job did not make, is left for sync to handle. Throws the first
+   * error after trying every part.
+   */
+  async rollbackCreate(input: CreateJobData, ctx: StepContext<CreateState>): Promise<{ keycloak: boolean; namespace: boolean; grafana: boolean }> {
+    const { identity, cluster, grafana, namespaceDeleteTimeoutMs } = this.#deps;
+    const { username } = input;
+    const { signal, log } = ctx;
+    const state = ctx.state.get();
+    const removed = { keycloak: false, namespace: false, grafana: false };
+    if (state.initial === 'provisioned') return removed;
+    const owned = state.owned ?? {};
+    const errors: unknown[] = [];
+    const attempt = async (part: keyof typeof removed, work: () => Promise<boolean>) => {
+      try {
+        removed[part] = await work();
+      } catch (error) {
+        errors.push(error);
+      }
+    };
+
+    if (owned.grafana) {
+      await attempt('grafana', async () => {
+        const found = await grafana.findUser(username, signal);
+        // Only the account this job made: its recorded id, or our login with our email.
+        const ours = found && (state.grafanaUserId === undefined ? found.login === username && sameEmail(found.email, grafanaEmail(username, input.email)) : found.id === state.grafanaUserId);
+        return ours ? grafana.deleteUser(found.id, signal) : false;
+      });
+    }
+    if (owned.namespace) {
+      await attempt('namespace', async () => {
+        const namespace = await cluster.getNamespace(username, signal);
+        if (!namespace || !isManagedNamespace(namespace)) return false;
+        const deleted = await cluster.deleteNamespace(username, signal);
+        await cluster.waitForNamespaceGone(username, namespaceDeleteTimeoutMs, signal);
+        return deleted;
+      });
+    }
+    if (owned.keycloak) {
+      await attempt('keycloak', async () => {
+        const found = await identity.findUser(username, signal);
+        const ours = found && found.managed && (state.userId === undefined ? sameEmail(found.email, input.email) : found.id === state.userId);
+        return ours ? identity.deleteUser(found.id, signal) : false;
+      });
+    }
+    log.info({ removed }, 'create rolled back');
+    if (errors.length > 0) throw errors[0];
+    return removed;
+  }
+
+  async delete(input: DeleteJobData, ctx: StepContext<DeleteState>): Promise<DeleteJobResult> {
+    return deletePlayground(this.#deps, input, ctx);
+  }
+}

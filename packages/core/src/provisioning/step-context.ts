@@ -1,0 +1,57 @@
+import type { Logger } from '../logging/logger.js';
+
+/**
+ * A small record a job keeps between its attempts. The worker backs it with BullMQ's
+ * `job.updateData`, so it survives a crash of the process; it is shown in Bull Board and
+ * so never holds a secret.
+ */
+export interface JobState<S extends object> {
+  get(): Readonly<S>;
+  /** Shallow merge, persisted before it resolves. */
+  patch(changes: Partial<S>): Promise<void>;
+}
+
+/** What a create records: what existed before it, and what it made itself. */
+export interface CreateState {
+  /** Decided on the first attempt only; later attempts read it back. */
+  initial?: 'absent' | 'partial' | 'provisioned';
+  /** Marked BEFORE the thing is created, so a crash right after never orphans it. */
+  owned?: { keycloak?: boolean; namespace?: boolean; grafana?: boolean };
+  userId?: string;
+  grafanaUserId?: number;
+  /** Fixed on the first attempt so that retries write the same annotations. */
+  createdAt?: string;
+  expiresAt?: string;
+}
+
+/** What a delete records: the target it chose and what it removed so far. */
+export interface DeleteState {
+  target?: { username: string; userId: string | null };
+  removed?: { namespace?: boolean; keycloak?: boolean; grafana?: boolean };
+}
+
+export type StepLog = Pick<Logger, 'info' | 'warn' | 'debug'>;
+
+/** Everything a domain operation needs from the job that runs it. */
+export interface StepContext<S extends object> {
+  /** Stable across retries of one job (its id and creation time). */
+  jobKey: string;
+  /** The job's password, stored sealed before its first use: the same on every attempt. */
+  password: () => Promise<string>;
+  state: JobState<S>;
+  progress: (step: string, done: number, total: number) => Promise<void>;
+  signal?: AbortSignal | undefined;
+  log: StepLog;
+}
+
+/** A JobState held in memory: for tests, and for callers that run an operation inline. */
+export function memoryJobState<S extends object>(initial: S = {} as S): JobState<S> & { value: S } {
+  const holder = {
+    value: structuredClone(initial),
+    get: () => holder.value,
+    patch: async (changes: Partial<S>) => {
+      holder.value = { ...holder.value, ...structuredClone(changes) };
+    },
+  };
+  return holder;
+}
