@@ -1,0 +1,91 @@
+import type {
+  CleanupRunResult,
+  CleanupUserResult,
+  FleetFailure,
+  ResetMode,
+  ResetRunResult,
+  ResetUserResult,
+  SyncRunResult,
+  SyncUserResult,
+} from '../queue/fleet-contract.js';
+import { parseFleetChildId } from '../queue/fleet-contract.js';
+
+/** What the children of a run ended with: their results, and the failures of those that gave up. */
+export interface ChildOutcomes<R> {
+  values: R[];
+  failures: FleetFailure[];
+}
+
+/**
+ * Turns BullMQ's ignored-failure map (`job key → failedReason`) into failures. The worker
+ * writes failed reasons as `CODE: message`; anything else becomes code `INTERNAL`.
+ */
+export function failuresFromReasons(reasons: Record<string, string>): FleetFailure[] {
+  return Object.entries(reasons)
+    .map(([key, reason]) => {
+      const username = parseFleetChildId(key)?.username ?? key;
+      const match = /^([A-Z][A-Z0-9_]*): ([\s\S]*)$/.exec(reason);
+      return match
+        ? { username, code: match[1] as string, message: match[2] as string }
+        : { username, code: 'INTERNAL', message: reason };
+    })
+    .sort((a, b) => a.username.localeCompare(b.username));
+}
+
+const byName = <T extends { username: string }>(a: T, b: T) => a.username.localeCompare(b.username);
+
+export function aggregateReset({ values, failures }: ChildOutcomes<ResetUserResult>, mode: ResetMode): ResetRunResult {
+  const processed = values.filter((v) => !v.skipped);
+  const reset = processed.filter((v) => v.reset).length;
+  const total = processed.length + failures.length;
+  return {
+    message: `Reset (${mode}) finished: ${reset} of ${total} namespaces reset${failures.length ? `, ${failures.length} failed` : ''}`,
+    users_processed: total,
+    namespaces_reset: reset,
+    failed_resets: failures.map((f) => f.username),
+    failures,
+    mode,
+  };
+}
+
+export function aggregateCleanup({ values, failures }: ChildOutcomes<CleanupUserResult>, dryRun: boolean): CleanupRunResult {
+  const chosen = values.filter((v) => !v.skipped && (v.deleted || (dryRun && v.reason))).sort(byName);
+  const deleted = chosen.map((v) => ({ username: v.username, user_id: v.userId }));
+  const total = chosen.length + failures.length;
+  return {
+    message: dryRun
+      ? `Dry run: ${deleted.length} users would be deleted; nothing changed`
+      : `Cleanup finished: ${deleted.length} of ${total} users deleted${failures.length ? `, ${failures.length} failed` : ''}`,
+    deleted_users: deleted,
+    failed_deletions: failures.map((f) => ({ username: f.username, user_id: null, error: `${f.code}: ${f.message}` })),
+    total_processed: total,
+    successfully_deleted: dryRun ? 0 : deleted.length,
+    failed: failures.length,
+    dry_run: dryRun,
+  };
+}
+
+export function aggregateSync(
+  { values, failures }: ChildOutcomes<SyncUserResult>,
+  passwordJobId: (username: string) => string,
+): SyncRunResult {
+  const checked = values.filter((v) => !v.skipped).sort(byName);
+  const fixed = checked
+    .filter((v) => !v.rolledBack && (v.fixedGrafana || v.fixedNamespace || v.fixedProvisioned))
+    .map((v) => ({
+      username: v.username,
+      fixed_grafana: v.fixedGrafana,
+      fixed_namespace: v.fixedNamespace,
+      fixed_provisioned: v.fixedProvisioned,
+      ...(v.passwordIssued ? { password_job_id: passwordJobId(v.username) } : {}),
+    }));
+  const failed = [
+    ...failures.map((f) => ({ username: f.username, error: `${f.code}: ${f.message}` })),
+    ...checked.filter((v) => v.rolledBack).map((v) => ({ username: v.username, error: `rolled back, could not be finished: ${v.error ?? 'unknown'}` })),
+  ].sort(byName);
+  const total = checked.length + failures.length;
+  return {
+    message: `Sync finished: ${total} users checked, ${fixed.length} fixed${failed.length ? `, ${failed.length} failed` : ''}`,
+    results: { total_users: total, fixed_users: fixed, failed_fixes: failed },
+  };
+}

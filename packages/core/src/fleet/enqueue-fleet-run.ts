@@ -1,0 +1,73 @@
+import type { Job, JobsOptions, Queue } from 'bullmq';
+import {
+  fleetRunJobId,
+  newRunId,
+  type CleanupRequest,
+  type FleetKind,
+  type FleetRunData,
+  type ResetRequest,
+  type SyncRequest,
+} from '../queue/fleet-contract.js';
+
+export type FleetRequest = ResetRequest | CleanupRequest | SyncRequest;
+
+export interface EnqueueFleetOptions {
+  /** Who asks: `api`, `schedule`, `cli`. */
+  origin: string;
+  jobOptions: JobsOptions;
+  now?: number;
+}
+
+export interface EnqueuedRun {
+  job: Job;
+  /** False when a run of this kind was already pending and is answered instead. */
+  created: boolean;
+}
+
+/** Defaults applied once, at enqueue time: the parent's data says exactly what the run does. */
+export function fleetRunData(kind: FleetKind, request: FleetRequest, origin: string, now: number): FleetRunData {
+  const base = { runId: newRunId(now), requestedAt: new Date(now).toISOString(), origin };
+  const prefix = request.usernamePrefix ? { usernamePrefix: request.usernamePrefix } : {};
+  switch (kind) {
+    case 'reset': {
+      const r = request as ResetRequest;
+      return { ...base, ...prefix, ...(r.username ? { username: r.username } : {}), mode: r.mode ?? 'recreate' };
+    }
+    case 'cleanup': {
+      const r = request as CleanupRequest;
+      return { ...base, ...prefix, maxAgeDays: r.maxAgeDays ?? 365, dryRun: r.dryRun ?? false };
+    }
+    case 'sync': {
+      const r = request as SyncRequest;
+      return { ...base, ...prefix, ...(r.username ? { username: r.username } : {}) };
+    }
+  }
+}
+
+const FINISHED = new Set(['completed', 'failed']);
+
+/**
+ * Enqueues a fleet run under its fixed id, the one function the API, the CLI and the
+ * schedulers use. While a run of that kind (or for that user) is pending, that run is
+ * returned and nothing new starts (the old CronJobs' `concurrencyPolicy: Forbid`); a
+ * finished one is replaced, as create does.
+ */
+export async function enqueueFleetRun(queue: Queue, kind: FleetKind, request: FleetRequest, options: EnqueueFleetOptions): Promise<EnqueuedRun> {
+  const jobId = fleetRunJobId(kind, 'username' in request ? request.username : undefined);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const existing = await queue.getJob(jobId);
+    if (existing) {
+      const state = await existing.getState();
+      if (!FINISHED.has(state)) return { job: existing, created: false };
+      // Another producer may replace it at the same moment: then its new job is answered.
+      await existing.remove().catch(() => undefined);
+    }
+    const data = fleetRunData(kind, request, options.origin, options.now ?? Date.now());
+    const job = await queue.add(kind, data, { ...options.jobOptions, jobId });
+    // BullMQ answers an add under an existing id with that job: it is ours only if the runId matches.
+    if ((job.data as FleetRunData).runId === data.runId) return { job, created: true };
+    const state = await job.getState();
+    if (!FINISHED.has(state)) return { job, created: false };
+  }
+  throw new Error(`could not enqueue ${kind}: its job id stays taken by finished runs`);
+}

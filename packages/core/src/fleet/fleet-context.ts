@@ -1,0 +1,50 @@
+import type { PlaygroundSettings, Trainee } from '../domain/trainee-plan.js';
+import { ANNOTATIONS } from '../domain/trainee-plan.js';
+import type { ClusterGateway, NamespaceInfo } from '../ports/cluster-gateway.js';
+import type { GrafanaGateway, GrafanaRole } from '../ports/grafana-gateway.js';
+import type { IdentityProvider, IdentityUser } from '../ports/identity-provider.js';
+
+/** The systems and settings a per-trainee fleet operation works with. */
+export interface FleetPorts {
+  identity: IdentityProvider;
+  cluster: ClusterGateway;
+  grafana: GrafanaGateway;
+}
+
+export interface FleetSettings {
+  playground: PlaygroundSettings;
+  namespaceDeleteTimeoutMs: number;
+  grafanaOrgId: number;
+  grafanaRole: GrafanaRole;
+  /** Used when a trainee has no `expires-at` anywhere. */
+  defaultExpiryDays: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The trainee as the manifests want it, rebuilt from what survives a lost namespace:
+ * Keycloak's id, email, `expires-at` and `createdTimestamp`. The namespace's own
+ * annotations are used only when Keycloak has no expiry.
+ */
+export function traineeOf(user: IdentityUser, namespace: NamespaceInfo | undefined, defaultExpiryDays: number): Trainee {
+  const createdAt = new Date(user.createdAt).toISOString();
+  const expiresAt =
+    user.expiresAt ??
+    namespace?.annotations[ANNOTATIONS.expiresAt] ??
+    new Date(user.createdAt + defaultExpiryDays * DAY_MS).toISOString();
+  return { username: user.username, userId: user.id, email: user.email, createdAt, expiresAt };
+}
+
+/** Why cleanup removes this user, or undefined when it stays. */
+export function cleanupReason(user: Pick<IdentityUser, 'createdAt' | 'expiresAt'>, now: number, maxAgeDays: number): 'age' | 'expired' | undefined {
+  if (user.expiresAt !== undefined) {
+    const expires = Date.parse(user.expiresAt);
+    if (Number.isFinite(expires) && expires <= now) return 'expired';
+  }
+  return user.createdAt <= now - maxAgeDays * DAY_MS ? 'age' : undefined;
+}
+
+export function matchesPrefix(username: string, prefix: string | undefined): boolean {
+  return prefix === undefined || username.startsWith(prefix);
+}

@@ -1,0 +1,108 @@
+import { isRetryable, describeError } from '../errors.js';
+import type { IdentityUser } from '../ports/identity-provider.js';
+import type { SyncUserResult } from '../queue/fleet-contract.js';
+import { traineeOf, type FleetPorts, type FleetSettings } from './fleet-context.js';
+import { NamespaceConflictError, isManagedNamespace } from '../provisioning/ownership.js';
+import type { StepContext } from '../provisioning/step-context.js';
+import { applyPlayground } from './playground-writer.js';
+
+/**
+ * Kept between attempts, written BEFORE each repair, so a retry after a crash still
+ * reports what this job fixed (the second look would find nothing missing).
+ */
+export interface SyncState {
+  namespaceMissing?: boolean;
+  grafanaMissing?: boolean;
+  wasUnprovisioned?: boolean;
+}
+
+export interface SyncOptions {
+  /** True while a create job for this username is queued or running: its half-made user is not ours to finish. */
+  createPending?: (username: string, signal?: AbortSignal) => Promise<boolean>;
+}
+
+/**
+ * Repairs drift for one managed trainee: a missing namespace (or RBAC, quota, limits,
+ * policy: applied again, idempotently), a missing Grafana user (a new password is set in
+ * Keycloak and Grafana and kept sealed under the job's key), and a user left without
+ * `provisioned` (finished; rolled back when that fails for good).
+ */
+export class SyncUserService {
+  constructor(
+    private readonly ports: FleetPorts,
+    private readonly settings: FleetSettings,
+    private readonly options: SyncOptions = {},
+  ) {}
+
+  async sync(username: string, ctx: StepContext<SyncState>): Promise<SyncUserResult> {
+    const none = { username, fixedGrafana: false, fixedNamespace: false, fixedProvisioned: false, rolledBack: false, passwordIssued: false };
+    const user = await this.ports.identity.findUser(username, ctx.signal);
+    if (!user || !user.managed) return { ...none, skipped: 'no managed user of that name' };
+    if (user.provisioned && !ctx.state.get().wasUnprovisioned) return this.repair(user, ctx);
+
+    if (await this.options.createPending?.(username, ctx.signal)) return { ...none, skipped: 'a create job for this user is pending' };
+    await ctx.state.patch({ wasUnprovisioned: true });
+    try {
+      return await this.repair(user, ctx);
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      const { code, message } = describeError(error);
+      ctx.log.warn({ username, code }, 'half-made user cannot be finished: rolling it back');
+      await this.rollback(user, ctx.signal);
+      return { ...none, rolledBack: true, error: `${code}: ${message}` };
+    }
+  }
+
+  private async repair(user: IdentityUser, ctx: StepContext<SyncState>): Promise<SyncUserResult> {
+    const { identity, cluster, grafana } = this.ports;
+    const { signal } = ctx;
+    const username = user.username;
+
+    let namespace = await cluster.getNamespace(username, signal);
+    if (namespace && !isManagedNamespace(namespace)) throw new NamespaceConflictError(username);
+    if (namespace?.phase === 'Terminating') {
+      await cluster.waitForNamespaceGone(username, this.settings.namespaceDeleteTimeoutMs, signal);
+      namespace = undefined;
+    }
+    if (!namespace) await ctx.state.patch({ namespaceMissing: true });
+    await applyPlayground(cluster, this.settings, traineeOf(user, namespace, this.settings.defaultExpiryDays), signal);
+
+    let grafanaUser = await grafana.findUser(username, signal);
+    if (!grafanaUser) await ctx.state.patch({ grafanaMissing: true });
+    const { grafanaMissing } = ctx.state.get();
+    if (!grafanaUser) {
+      const password = await ctx.password();
+      await identity.setPassword(user.id, password, signal);
+      const id = await grafana.createUser(
+        { login: username, email: user.email ?? username, name: username, password, orgId: this.settings.grafanaOrgId },
+        signal,
+      );
+      grafanaUser = { id, login: username, email: user.email ?? username };
+    }
+    if (grafanaMissing) await grafana.setOrgRole(this.settings.grafanaOrgId, grafanaUser.id, this.settings.grafanaRole, signal);
+
+    const { wasUnprovisioned, namespaceMissing } = ctx.state.get();
+    if (!user.provisioned) await identity.setProvisioned(user.id, true, signal);
+    return {
+      username,
+      fixedGrafana: grafanaMissing === true,
+      fixedNamespace: namespaceMissing === true,
+      fixedProvisioned: wasUnprovisioned === true,
+      rolledBack: false,
+      passwordIssued: grafanaMissing === true,
+    };
+  }
+
+  /** Removes what exists of a half-made user: namespace (ours only), Grafana login, Keycloak user. */
+  private async rollback(user: IdentityUser, signal: AbortSignal | undefined): Promise<void> {
+    const { identity, cluster, grafana } = this.ports;
+    const namespace = await cluster.getNamespace(user.username, signal);
+    if (namespace && isManagedNamespace(namespace)) {
+      await cluster.deleteNamespace(user.username, signal);
+      await cluster.waitForNamespaceGone(user.username, this.settings.namespaceDeleteTimeoutMs, signal);
+    }
+    const grafanaUser = await grafana.findUser(user.username, signal);
+    if (grafanaUser && grafanaUser.login === user.username) await grafana.deleteUser(grafanaUser.id, signal);
+    await identity.deleteUser(user.id, signal);
+  }
+}
