@@ -49,7 +49,8 @@ export const redis: Server = {
       'appendonly yes',
       'appendfsync everysec',
       'maxmemory-policy noeviction',
-      'save 3600 1',
+      // AOF only: no RDB snapshots (a failing snapshot would also block shutdown).
+      'save ""',
     ];
     writeFileSync(stackPath('redis', 'redis.conf'), conf.join('\n') + '\n');
     return { name: 'redis', command: redisServerBinary() || 'redis-server', args: [stackPath('redis', 'redis.conf')] };

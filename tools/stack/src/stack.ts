@@ -98,7 +98,7 @@ function checkPrerequisites(): void {
   }
 }
 
-/** One `up` at a time per .stack/ (a second one waits). */
+/** One `up` or `down` at a time per .stack/ (a second one waits). */
 async function withLock<T>(fn: () => Promise<T>): Promise<T> {
   const lock = stackPath('up.lock');
   const deadline = Date.now() + 20 * 60_000;
@@ -172,6 +172,12 @@ function printWhere(ctx: StackContext): void {
 
 /** Stops the servers this stack started (pid files); data stays unless `wipe`. */
 export async function stopStack(opts: StopStackOptions = {}): Promise<string[]> {
+  if (!existsSync(stackDir())) return [];
+  // Under the same lock as ensureStack: a concurrent `up` (e.g. another test run) never sees half a stack.
+  return withLock(() => stopLocked(opts));
+}
+
+async function stopLocked(opts: StopStackOptions): Promise<string[]> {
   const only = opts.only;
   const stopped: string[] = [];
   const stopOne = async (name: string) => {
