@@ -1,1 +1,50 @@
-export {};
+import { ConfigError, createLogger, loadApiConfig, type ApiEnv } from '@kup/core';
+import { buildApp } from './app.js';
+import { createApiDeps } from './deps.js';
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+function loadConfig(): ApiEnv {
+  try {
+    return loadApiConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+
+const config = loadConfig();
+const logger = createLogger({ name: 'api', level: config.LOG_LEVEL });
+const deps = createApiDeps(config, logger);
+const app = await buildApp(config, deps);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  const deadline = setTimeout(() => {
+    logger.error('shutdown deadline passed; exiting');
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS);
+  deadline.unref();
+  try {
+    await app.close();
+    await deps.close();
+    process.exit(0);
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
+
+try {
+  await app.listen({ host: config.HOST, port: config.PORT });
+} catch (error) {
+  logger.fatal({ err: error }, 'cannot listen');
+  await deps.close();
+  process.exit(1);
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { defaultJobOptions, type ApiEnv } from '@kup/core';
+import type { ApiDeps } from './deps.js';
+import { JobReader } from './jobs/job-reader.js';
+import { JobSubmitter } from './jobs/job-submitter.js';
+import { JobWaiter } from './jobs/job-waiter.js';
+import { RedisGuard } from './jobs/redis-guard.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerBullBoard } from './plugins/bull-board.js';
+import { DOCS_PREFIX, registerDocs } from './plugins/docs.js';
+import { registerErrorHandler } from './plugins/error-handler.js';
+import { registerJsonBody } from './plugins/json-body.js';
+import { healthRoutes } from './routes/health/index.js';
+import { jobRoutes } from './routes/jobs/index.js';
+import { provisionerRoutes } from './routes/provisioner/index.js';
+
+export type ApiConfig = Pick<
+  ApiEnv,
+  'API_TOKENS' | 'BODY_LIMIT_BYTES' | 'MAX_WAIT_SECONDS' | 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'
+>;
+
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+const READY_PING_TIMEOUT_MS = 1_000;
+
+/**
+ * Builds the API: a Fastify instance composed of plugins, from the configuration and the
+ * outside-world dependencies. It does not listen and does not own `deps` (the caller
+ * closes them after the app).
+ */
+export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerJsonBody(app);
+  registerErrorHandler(app);
+  registerAuth(app, { tokens: config.API_TOKENS, publicPrefixes: [DOCS_PREFIX] });
+  await registerDocs(app);
+
+  const guard = new RedisGuard(deps.redis);
+  const reader = new JobReader({ queues: deps.queues, secrets: deps.secrets, guard, logger: deps.logger });
+  const submitter = new JobSubmitter({
+    queues: deps.queues,
+    redis: deps.redis,
+    guard,
+    secrets: deps.secrets,
+    jobOptions: defaultJobOptions(config),
+    prefix: config.QUEUE_PREFIX,
+  });
+  const waiter = new JobWaiter({ events: deps.events, isFinished: (queue, id) => reader.isFinished(queue, id) });
+
+  await app.register(healthRoutes, {
+    redisReady: () =>
+      guard
+        .run(() => deps.redis.ping(), READY_PING_TIMEOUT_MS)
+        .then((pong) => pong === 'PONG')
+        .catch(() => false),
+  });
+  await app.register(provisionerRoutes, { submitter, reader, waiter, maxWaitSeconds: config.MAX_WAIT_SECONDS });
+  await app.register(jobRoutes, { reader });
+  await registerBullBoard(app, Object.values(deps.queues));
+  return app;
+}

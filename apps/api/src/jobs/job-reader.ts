@@ -1,0 +1,80 @@
+import type { Job, Queue } from 'bullmq';
+import { createJobResult, JOBS, jobProgress, QUEUES, secretKeyOf, type QueueName } from '@kup/core';
+import type { Logger } from '@kup/core';
+import { parseFailedReason } from './failed-reason.js';
+import { JOB_STATES, type JobStateName, type JobView } from './job-view.js';
+import type { RedisGuard } from './redis-guard.js';
+
+export interface JobReaderDeps {
+  queues: Readonly<Record<QueueName, Pick<Queue, 'getJob' | 'getJobState'>>>;
+  secrets: { get(jobKey: string): Promise<string | undefined> };
+  guard: RedisGuard;
+  logger: Pick<Logger, 'warn'>;
+}
+
+const iso = (ms: number | undefined): string | null => (ms ? new Date(ms).toISOString() : null);
+
+/** Finds jobs on any queue and turns them into the API's view of a job. */
+export class JobReader {
+  constructor(private readonly deps: JobReaderDeps) {}
+
+  /** Looks the id up on every queue; undefined when no queue has it. */
+  async find(id: string): Promise<JobView | undefined> {
+    return this.deps.guard.run(async () => {
+      for (const queue of Object.values(QUEUES)) {
+        const job = await this.deps.queues[queue].getJob(id);
+        if (job) return this.describe(job, queue);
+      }
+      return undefined;
+    });
+  }
+
+  /** Whether the job has ended (completed or failed), or is gone. */
+  async isFinished(queue: QueueName, id: string): Promise<boolean> {
+    const state = await this.deps.guard.run(() => this.deps.queues[queue].getJobState(id));
+    return state === 'completed' || state === 'failed' || state === 'unknown';
+  }
+
+  /** The current view of a job, reloaded from Redis; undefined once it was removed. */
+  async view(queue: QueueName, id: string): Promise<JobView | undefined> {
+    return this.deps.guard.run(async () => {
+      const job = await this.deps.queues[queue].getJob(id);
+      return job ? this.describe(job, queue) : undefined;
+    });
+  }
+
+  private async describe(job: Job, queue: QueueName): Promise<JobView> {
+    const raw = await job.getState();
+    const state: JobStateName = (JOB_STATES as readonly string[]).includes(raw) ? (raw as JobStateName) : 'unknown';
+    const progress = jobProgress.safeParse(job.progress);
+    const view: JobView = {
+      id: job.id ?? '',
+      type: job.name,
+      queue,
+      state,
+      progress: progress.success ? progress.data : { step: state, done: 0, total: 0 },
+      attemptsMade: job.attemptsMade,
+      createdAt: new Date(job.timestamp).toISOString(),
+      finishedAt: iso(job.finishedOn),
+    };
+    if (state === 'completed' && job.returnvalue != null) view.result = await this.resultOf(job);
+    if (state === 'failed') view.error = parseFailedReason(job.failedReason);
+    return view;
+  }
+
+  private async resultOf(job: Job): Promise<JobView['result']> {
+    const result: unknown = job.returnvalue;
+    if (typeof result !== 'object' || result === null || Array.isArray(result)) return { value: result };
+    if (job.name !== JOBS.create) return result as JobView['result'];
+    const parsed = createJobResult.safeParse(result);
+    if (!parsed.success || !parsed.data.passwordIssued) return result as JobView['result'];
+    try {
+      const password = await this.deps.secrets.get(secretKeyOf(job));
+      return password === undefined ? parsed.data : { ...parsed.data, password };
+    } catch (error) {
+      // Sealed with another key (rotated) or altered: say so in the log, never the value.
+      this.deps.logger.warn({ jobId: job.id, err: error instanceof Error ? error.message : String(error) }, 'sealed password could not be opened');
+      return parsed.data;
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { HttpError } from '../http/http-error.js';
+import type { ErrorBody } from '../http/schemas.js';
+
+interface ValidationIssue {
+  instancePath?: string;
+  message?: string;
+  params?: { issue?: { path?: PropertyKey[] } };
+}
+
+function detailsOf(issues: readonly ValidationIssue[]): NonNullable<ErrorBody['details']> {
+  return issues.map((issue) => {
+    const fromIssue = issue.params?.issue?.path?.map(String).join('.');
+    const fromPointer = issue.instancePath?.replace(/^\//, '').replaceAll('/', '.');
+    return { path: fromIssue || fromPointer || '(body)', message: issue.message ?? 'invalid' };
+  });
+}
+
+/**
+ * The one error handler. Validation errors → 400 with field-level details; known 4xx
+ * (ours and Fastify's: bad JSON, 413, 415) → their message and code; Redis unreachable
+ * → 503 "Queue unavailable" (an `HttpError`, whose message is always chosen to be shown); anything else → a generic 500, logged with the request id.
+ * Messages of 4xx never echo the body (Fastify's JSON error does not quote it either).
+ */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler<FastifyError>((error, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const body: ErrorBody = { message: 'Invalid request', code: 'INVALID_REQUEST', details: detailsOf(error.validation) };
+      return reply.code(400).send(body);
+    }
+    if (error instanceof HttpError) {
+      if (error.statusCode >= 500) request.log.warn({ err: error.cause ?? error, code: error.code }, error.message);
+      return reply.code(error.statusCode).send({ message: error.message, ...(error.code ? { code: error.code } : {}) } satisfies ErrorBody);
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const body: ErrorBody = { message: error.message, ...(error.code ? { code: error.code } : {}) };
+      return reply.code(status).send(body);
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(status >= 500 && status <= 599 ? status : 500).send({ message: 'Internal error' } satisfies ErrorBody);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ message: `Route ${request.method} ${request.url.split('?')[0]} not found`, code: 'NOT_FOUND' } satisfies ErrorBody);
+  });
+}

@@ -1,0 +1,138 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Job } from 'bullmq';
+import {
+  createJobData,
+  createJobId,
+  deleteJobData,
+  deleteJobId,
+  deleteJobResult,
+  deriveUsername,
+  JOBS,
+  QUEUES,
+  usernameCandidates,
+  type QueueName,
+} from '@kup/core';
+import { HttpError } from '../../http/http-error.js';
+import { commonErrors } from '../../http/schemas.js';
+import { createResultView, type JobView } from '../../jobs/job-view.js';
+import { parsePreferWait } from '../../jobs/prefer-wait.js';
+import type { JobReader } from '../../jobs/job-reader.js';
+import type { JobSubmitter } from '../../jobs/job-submitter.js';
+import type { JobWaiter } from '../../jobs/job-waiter.js';
+import { accepted, created, createBody, deleteBody, deleted, jobFailed, preferHeaders } from './schemas.js';
+
+export interface ProvisionerRoutesOptions {
+  submitter: Pick<JobSubmitter, 'submit'>;
+  reader: Pick<JobReader, 'view'>;
+  waiter: Pick<JobWaiter, 'waitForEnd'>;
+  /** Longest `Prefer: wait` honoured, in seconds. */
+  maxWaitSeconds: number;
+}
+
+const NO_USERNAME = 'email and full_name give an empty username: they need at least one letter or digit';
+
+export const statusUrlOf = (jobId: string): string => `/jobs/${encodeURIComponent(jobId)}`;
+
+/**
+ * `POST /provisioner` and `DELETE /provisioner`: validate, derive the username, enqueue
+ * (deduplicated by job id), answer 202, or with `Prefer: wait` hold the request until the
+ * job ends and answer as the old synchronous service did.
+ */
+export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> = async (app, options) => {
+  const { submitter, reader, waiter, maxWaitSeconds } = options;
+
+  /** With `Prefer: wait`, waits for the job and returns its final view (or its view at the deadline). */
+  async function waitIfAsked(request: FastifyRequest, reply: FastifyReply, queue: QueueName, job: Job): Promise<JobView | undefined> {
+    reply.header('vary', 'Prefer');
+    const seconds = parsePreferWait(request.headers.prefer, maxWaitSeconds);
+    if (seconds === undefined || !job.id) return undefined;
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    reply.raw.once('close', onClose);
+    try {
+      await waiter.waitForEnd(queue, job, seconds * 1000, gone.signal);
+    } finally {
+      reply.raw.off('close', onClose);
+    }
+    reply.header('preference-applied', `wait=${seconds}`);
+    return reader.view(queue, job.id);
+  }
+
+  app.post(
+    '/provisioner',
+    {
+      schema: {
+        tags: ['provisioning'],
+        summary: 'Create a trainee playground (namespace, Keycloak user, Grafana user)',
+        headers: preferHeaders,
+        body: createBody,
+        response: { 200: created, 202: accepted, 409: jobFailed, 502: jobFailed, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const { email, full_name: fullName, expiresAt } = request.body;
+      const username = deriveUsername({ email, fullName });
+      if (!username) throw new HttpError(400, NO_USERNAME, 'INVALID_USERNAME');
+      const data = createJobData.safeParse({ username, email, fullName, expiresAt });
+      if (!data.success) throw new HttpError(400, `cannot provision "${username}": ${data.error.issues[0]?.message}`, 'INVALID_INPUT');
+
+      const { job } = await submitter.submit(QUEUES.provisioning, JOBS.create, createJobId(username), data.data);
+      const jobId = job.id ?? createJobId(username);
+      const view = await waitIfAsked(request, reply, QUEUES.provisioning, job);
+
+      if (view?.state === 'completed') {
+        const result = createResultView.safeParse(view.result);
+        if (result.success && result.data.alreadyProvisioned) return reply.code(409).send({ message: 'USER ALREADY EXIST', jobId });
+        if (result.success) {
+          const { userId, password, username: name } = result.data;
+          return reply.code(200).send({ message: 'User created', user_id: userId, password, username: name, jobId });
+        }
+      }
+      if (view?.state === 'failed' && view.error) {
+        const status = view.error.code === 'USERNAME_CONFLICT' ? 409 : 502;
+        return reply.code(status).send({ message: view.error.message, code: view.error.code, jobId });
+      }
+      const statusUrl = statusUrlOf(jobId);
+      return reply.code(202).header('location', statusUrl).send({ jobId, statusUrl, username });
+    },
+  );
+
+  app.delete(
+    '/provisioner',
+    {
+      schema: {
+        tags: ['provisioning'],
+        summary: 'Delete a trainee playground (tries the email-derived username, then the name-derived one)',
+        headers: preferHeaders,
+        body: deleteBody,
+        response: { 200: deleted, 202: accepted, 502: jobFailed, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const { email, full_name: fullName } = request.body;
+      const usernames = usernameCandidates({ email, fullName });
+      const [username] = usernames;
+      if (!username) throw new HttpError(400, NO_USERNAME, 'INVALID_USERNAME');
+      const data = deleteJobData.safeParse({ usernames });
+      if (!data.success) throw new HttpError(400, `cannot delete "${username}": ${data.error.issues[0]?.message}`, 'INVALID_INPUT');
+
+      const { job } = await submitter.submit(QUEUES.provisioning, JOBS.delete, deleteJobId(username), data.data);
+      const jobId = job.id ?? deleteJobId(username);
+      const view = await waitIfAsked(request, reply, QUEUES.provisioning, job);
+
+      if (view?.state === 'completed') {
+        const result = deleteJobResult.safeParse(view.result);
+        if (result.success) {
+          const { found, userId, username: name } = result.data;
+          return reply.code(200).send({ message: found ? 'User deleted' : 'User not found: nothing to delete', user_id: userId, username: name, jobId });
+        }
+      }
+      if (view?.state === 'failed' && view.error) {
+        return reply.code(502).send({ message: view.error.message, code: view.error.code, jobId });
+      }
+      const statusUrl = statusUrlOf(jobId);
+      return reply.code(202).header('location', statusUrl).send({ jobId, statusUrl, username });
+    },
+  );
+};

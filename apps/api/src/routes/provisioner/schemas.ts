@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+const email = z.email({ error: 'not a valid email address' }).max(254).describe('The trainee\'s email; the username comes from its local part.');
+const fullName = z.string().trim().min(1).max(200).describe('Used for the username when there is no email.');
+const expiresAt = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z' });
+
+const atLeastOne = (body: { email?: string | undefined; full_name?: string | undefined }) =>
+  body.email !== undefined || body.full_name !== undefined;
+const atLeastOneMessage = { message: 'give at least one of email and full_name' };
+
+/** `POST /provisioner`; unknown fields are refused (400), like in every body. */
+export const createBody = z
+  .strictObject({
+    email: email.optional(),
+    full_name: fullName.optional(),
+    expiresAt: expiresAt
+      .refine((value) => Date.parse(value) > Date.now(), 'must be in the future')
+      .optional()
+      .describe('When cleanup removes the playground (default: DEFAULT_EXPIRY_DAYS after creation).'),
+  })
+  .refine(atLeastOne, atLeastOneMessage)
+  .meta({ id: 'CreateRequest' });
+
+/** `DELETE /provisioner`: the same body; `expiresAt` is accepted and ignored. */
+export const deleteBody = z
+  .strictObject({ email: email.optional(), full_name: fullName.optional(), expiresAt: expiresAt.optional() })
+  .refine(atLeastOne, atLeastOneMessage)
+  .meta({ id: 'DeleteRequest' });
+
+export const accepted = z
+  .object({
+    jobId: z.string(),
+    statusUrl: z.string().describe('GET it for the job\'s state and result.'),
+    username: z.string(),
+  })
+  .meta({ id: 'Accepted' });
+
+/** The old synchronous answers, with `jobId` added (`Prefer: wait`). */
+export const created = z
+  .object({
+    message: z.string(),
+    user_id: z.string(),
+    password: z.string().optional().describe('Absent only if the sealed password was already purged.'),
+    username: z.string(),
+    jobId: z.string(),
+  })
+  .meta({ id: 'Created' });
+
+export const deleted = z
+  .object({ message: z.string(), user_id: z.string().nullable(), username: z.string(), jobId: z.string() })
+  .meta({ id: 'Deleted' });
+
+/** A waited-for job that did not succeed: 409 (conflict, already exists) or 502 (an upstream failed). */
+export const jobFailed = z
+  .object({ message: z.string(), code: z.string().optional(), jobId: z.string() })
+  .meta({ id: 'JobFailed' });
+
+/** Other headers pass through untouched (a loose object). */
+export const preferHeaders = z.looseObject({
+  prefer: z
+    .string()
+    .optional()
+    .describe('RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) in the old synchronous shape; 202 if time runs out.'),
+});
