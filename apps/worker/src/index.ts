@@ -1,1 +1,3 @@
-export {};
+export { createWorkerApp, type WorkerApp, type WorkerAppDeps, type WorkerPorts } from './worker.js';
+export { checkRegistry, dispatch, type ProcessorTable } from './job-registry.js';
+export { jobFailure } from './processors/run-job.js';

@@ -83,6 +83,12 @@ export const workerEnv = commonEnv.extend({
   GRAFANA_ORG_ID: int(1, 1),
   GRAFANA_ROLE: z.enum(['Viewer', 'Editor', 'Admin', 'None']).default('Viewer'),
   WORKER_CONCURRENCY: int(4, 1, 256),
+  /** A job whose worker stops renewing its lock this long (a SIGKILLed worker) counts as stalled. */
+  WORKER_LOCK_DURATION_MS: int(30_000, 1_000),
+  /** How often workers look for stalled jobs to run again. */
+  WORKER_STALLED_INTERVAL_MS: int(5_000, 1_000),
+  /** On SIGTERM, how long active jobs may take to finish; keep it below the pod's grace period. */
+  WORKER_SHUTDOWN_TIMEOUT_SECONDS: int(25, 1),
   FLEET_CONCURRENCY: int(8, 1, 256),
   /** Upstream HTTP calls are abandoned after this many milliseconds. */
   UPSTREAM_TIMEOUT_MS: int(15_000, 100),

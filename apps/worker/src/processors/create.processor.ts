@@ -1,0 +1,39 @@
+import { UnrecoverableError } from 'bullmq';
+import { createJobData, secretKeyOf, type CreateState, type SecretStore } from '@kup/core';
+import { stepContext } from './job-context.js';
+import type { JobProcessor, ProvisioningProcessorDeps } from './processor.js';
+import { runJob } from './run-job.js';
+
+/**
+ * `create`: provisions one trainee. The password is generated and stored sealed on first
+ * use (SecretStore, keyed by job id + creation time), so every retry, and a run after a
+ * crash, uses the same one. A final failure removes what this job made.
+ */
+export function createProcessor(deps: ProvisioningProcessorDeps): JobProcessor {
+  return async (job, token, signal) => {
+    const parsed = createJobData.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`INVALID_INPUT: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const input = parsed.data;
+    const log = deps.log.child({ jobId: job.id, username: input.username, attempt: job.attemptsMade + 1 });
+    const ctx = stepContext<CreateState>(job, deps.secrets as SecretStore, log, signal);
+
+    return runJob({
+      job,
+      token,
+      usernames: [input.username],
+      locks: deps.locks,
+      log,
+      work: async () => {
+        const result = await deps.service.create(input, ctx);
+        // The password stays readable for the TTL counted from the job's end.
+        if (result.passwordIssued) await deps.secrets.touch(secretKeyOf(job));
+        return result;
+      },
+      onFinalFailure: async () => {
+        await deps.service.rollbackCreate(input, ctx);
+        // The password opens nothing any more: do not hand it out.
+        await deps.secrets.remove(secretKeyOf(job));
+      },
+    });
+  };
+}

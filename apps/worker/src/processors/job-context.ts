@@ -1,0 +1,44 @@
+import type { Job } from 'bullmq';
+import { generatePassword, secretKeyOf, type JobState, type Logger, type SecretStore, type StepContext } from '@kup/core';
+
+/** The part of a job's data the worker owns: the domain operation's persisted state. */
+export interface WithState<S extends object> {
+  state?: S;
+}
+
+/**
+ * A JobState backed by the job's own data (`job.updateData`), so what a job recorded
+ * survives a crash of the worker and is read back by the next attempt. Shown in Bull
+ * Board: it never holds a secret.
+ */
+export function jobState<S extends object>(job: Job): JobState<S> {
+  let current = { ...((job.data as WithState<S>).state ?? {}) } as S;
+  return {
+    get: () => current,
+    patch: async (changes) => {
+      current = { ...current, ...changes };
+      await job.updateData({ ...job.data, state: current });
+    },
+  };
+}
+
+/**
+ * The StepContext of one attempt of a job: progress on the job, state in the job's data,
+ * and the job's password, generated and stored sealed on first use only, then read back
+ * by every later attempt.
+ */
+export function stepContext<S extends object>(job: Job, secrets: SecretStore, log: Logger, signal: AbortSignal | undefined): StepContext<S> {
+  const jobKey = secretKeyOf(job);
+  let password: Promise<string> | undefined;
+  return {
+    jobKey,
+    password: () => (password ??= secrets.putIfAbsent(jobKey, generatePassword())),
+    state: jobState<S>(job),
+    progress: async (step, done, total) => {
+      log.debug({ step, done, total }, 'step');
+      await job.updateProgress({ step, done, total });
+    },
+    signal,
+    log,
+  };
+}

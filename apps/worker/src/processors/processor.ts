@@ -1,0 +1,13 @@
+import type { Job } from 'bullmq';
+import type { Logger, ProvisioningService, SecretStore, UserLock } from '@kup/core';
+
+/** A BullMQ processor for one job name. */
+export type JobProcessor = (job: Job, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>;
+
+/** What the provisioning processors need: narrow on purpose. */
+export interface ProvisioningProcessorDeps {
+  service: Pick<ProvisioningService, 'create' | 'rollbackCreate' | 'delete'>;
+  secrets: Pick<SecretStore, 'putIfAbsent' | 'touch' | 'remove'>;
+  locks: UserLock;
+  log: Logger;
+}

@@ -1,0 +1,75 @@
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { LOCKED, describeError, isRetryable, type Logger, type UserLock } from '@kup/core';
+
+/** How long a job waits before trying again when another job holds its user. */
+export const LOCK_RETRY_DELAY_MS = 2_000;
+
+/**
+ * The error a failed attempt ends with. Its message starts with the stable error code,
+ * `CODE: message`, which is what BullMQ stores as `failedReason` and what the API parses
+ * (`GET /jobs/:id` → `error: {code, message}`). Permanent failures are BullMQ's
+ * `UnrecoverableError`, so no retry is spent on them.
+ */
+export function jobFailure(error: unknown): Error {
+  const { code, message } = describeError(error);
+  const text = `${code}: ${message}`;
+  return isRetryable(error) ? new Error(text, { cause: error }) : new UnrecoverableError(text);
+}
+
+/** Whether BullMQ will give this job another attempt after this failure. */
+export function willRetry(job: Job, error: unknown): boolean {
+  return isRetryable(error) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+}
+
+export interface RunJobOptions<T> {
+  job: Job;
+  token: string | undefined;
+  /** The users the job works on; all are locked (holder = job id) for its whole run. */
+  usernames: readonly string[];
+  locks: UserLock;
+  log: Logger;
+  work: () => Promise<T>;
+  /** Runs once, under the locks, when the job fails for good; its errors are logged and swallowed. */
+  onFinalFailure?: (error: unknown) => Promise<void>;
+}
+
+/**
+ * Runs a job's work holding its users' locks. Busy users → the job is delayed (no attempt
+ * spent); failures → rethrown as `CODE: message`, after the final-failure hook if no retry
+ * will follow.
+ */
+export async function runJob<T>(options: RunJobOptions<T>): Promise<T> {
+  const { job, token, locks, log } = options;
+  const holder = job.id as string;
+  const usernames = [...new Set(options.usernames)].sort();
+
+  const guarded = async (index: number): Promise<T | typeof LOCKED> => {
+    const username = usernames[index];
+    if (username === undefined) return attempt();
+    return locks.withLock(username, holder, () => guarded(index + 1));
+  };
+
+  const attempt = async (): Promise<T> => {
+    try {
+      return await options.work();
+    } catch (error) {
+      const retry = willRetry(job, error);
+      const { code, message } = describeError(error);
+      log[retry ? 'warn' : 'error']({ code, errorMessage: message, attemptsMade: job.attemptsMade, retry }, 'attempt failed');
+      if (!retry && options.onFinalFailure) {
+        await options.onFinalFailure(error).catch((rollbackError: unknown) => {
+          log.error({ rollback: describeError(rollbackError) }, 'clean-up after the failure failed too');
+        });
+      }
+      throw jobFailure(error);
+    }
+  };
+
+  const result = await guarded(0);
+  if (result === LOCKED) {
+    log.info({ usernames }, 'user busy with another job: trying again shortly');
+    await job.moveToDelayed(Date.now() + LOCK_RETRY_DELAY_MS, token);
+    throw new DelayedError();
+  }
+  return result;
+}

@@ -1,0 +1,113 @@
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  ProvisioningService,
+  QUEUES,
+  Sealer,
+  SecretStore,
+  UserLock,
+  createAdapters,
+  createLogger,
+  describeError,
+  oidcIssuer,
+  playgroundSettings,
+  type ClusterGateway,
+  type GrafanaGateway,
+  type IdentityProvider,
+  type Logger,
+  type WorkerEnv,
+} from '@kup/core';
+import { dispatch } from './job-registry.js';
+import { createProcessor } from './processors/create.processor.js';
+import { deleteProcessor } from './processors/delete.processor.js';
+
+export interface WorkerPorts {
+  identity: IdentityProvider;
+  cluster: ClusterGateway;
+  grafana: GrafanaGateway;
+  close?: () => Promise<void>;
+}
+
+/** What tests (or another composition) may swap; everything else comes from `config`. */
+export interface WorkerAppDeps {
+  logger?: Logger;
+  /** Upstream ports; default: the adapters built from `config`. */
+  ports?: WorkerPorts;
+  /** PEM of a private CA for Keycloak and Grafana, when NODE_EXTRA_CA_CERTS was not set at start. */
+  caFile?: string;
+}
+
+export interface WorkerApp {
+  readonly worker: Worker;
+  readonly logger: Logger;
+  start(): Promise<void>;
+  /** Lets active jobs finish for up to `timeoutMs`, then stops; an interrupted job is run again by another worker. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/** The worker's composition: Redis, the upstream ports, the service, the BullMQ worker. */
+export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): WorkerApp {
+  const logger = deps.logger ?? createLogger({ name: 'worker', level: config.LOG_LEVEL });
+  // BullMQ workers block on Redis: they must wait for it rather than fail a command.
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'));
+
+  const ports = deps.ports ?? createAdapters(config, { caFile: deps.caFile });
+  const service = new ProvisioningService({
+    identity: ports.identity,
+    cluster: ports.cluster,
+    grafana: ports.grafana,
+    settings: playgroundSettings(config, oidcIssuer(config)),
+    grafanaOrgId: config.GRAFANA_ORG_ID,
+    grafanaRole: config.GRAFANA_ROLE,
+    defaultExpiryDays: config.DEFAULT_EXPIRY_DAYS,
+    namespaceDeleteTimeoutMs: config.NAMESPACE_DELETE_TIMEOUT_SECONDS * 1000,
+  });
+  const secrets = new SecretStore(redis, Sealer.fromEncodedKey(config.RESULT_ENCRYPTION_KEY), config.QUEUE_PREFIX, config.PASSWORD_TTL_SECONDS);
+  const locks = new UserLock(redis, config.QUEUE_PREFIX);
+  const processorDeps = { service, secrets, locks, log: logger };
+
+  const worker = new Worker(
+    QUEUES.provisioning,
+    dispatch(QUEUES.provisioning, { create: createProcessor(processorDeps), delete: deleteProcessor(processorDeps) }),
+    {
+      connection: redis,
+      prefix: config.QUEUE_PREFIX,
+      concurrency: config.WORKER_CONCURRENCY,
+      autorun: false,
+      lockDuration: config.WORKER_LOCK_DURATION_MS,
+      stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+      // A job may be interrupted twice (two worker restarts) before it counts as failed.
+      maxStalledCount: 2,
+    },
+  );
+  worker.on('error', (error) => logger.error({ err: describeError(error) }, 'worker error'));
+  worker.on('completed', (job) => logger.info({ jobId: job.id, job: job.name }, 'job completed'));
+  worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, job: job?.name, reason: error.message }, 'job attempt failed'));
+  worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: it will run again'));
+
+  let running: Promise<void> | undefined;
+  return {
+    worker,
+    logger,
+    async start() {
+      running = worker.run().catch((error: unknown) => logger.error({ err: describeError(error) }, 'worker stopped'));
+      await worker.waitUntilReady();
+      logger.info({ queue: QUEUES.provisioning, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+    },
+    async close(timeoutMs = config.WORKER_SHUTDOWN_TIMEOUT_SECONDS * 1000) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+      const outcome = await Promise.race([worker.close().then(() => 'closed' as const), deadline]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        logger.warn({ timeoutMs }, 'active jobs did not finish in time: stopping anyway (they will run again)');
+        await worker.close(true);
+      }
+      await running;
+      await ports.close?.();
+      await redis.quit().catch(() => redis.disconnect());
+      logger.info('worker closed');
+    },
+  };
+}
