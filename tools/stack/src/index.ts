@@ -1,4 +1,4 @@
-export { ensureStack, readStackEnv, stackStatus, stopStack, formatEnv, servers } from './stack.js';
+export { addLease, ensureStack, formatEnv, readStackEnv, releaseLease, servers, stackStatus, stopStack } from './stack.js';
 export type { EnsureStackOptions, EnsureStackResult, ServerStatus, StopStackOptions } from './stack.js';
 export { keycloakNames, declaredAttributes } from './keycloak.js';
 export { versions, stackDir, cacheDir } from './paths.js';

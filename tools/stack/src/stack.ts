@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { grafana } from './grafana.js';
 import { issuerUrl, keycloak, keycloakHome, keycloakNames, keycloakUrl } from './keycloak.js';
 import {
@@ -219,4 +219,27 @@ export async function stackStatus(): Promise<ServerStatus[]> {
       return { name: server.name, pid: running ? pid : undefined, running, ready, where: ctx ? server.where(ctx) : undefined };
     }),
   );
+}
+
+/**
+ * Leases: a process that uses the stack (a test run) registers itself in .stack/leases/, so that
+ * another run that started the stack does not stop it under its feet.
+ */
+export function addLease(pid = process.pid): void {
+  mkdirSync(stackPath('leases'), { recursive: true });
+  writeFileSync(stackPath('leases', String(pid)), `${new Date().toISOString()}\n`);
+}
+
+/** Drops this process's lease; returns the pids of the other live lease holders. */
+export function releaseLease(pid = process.pid): number[] {
+  const dir = stackPath('leases');
+  rmSync(stackPath('leases', String(pid)), { force: true });
+  if (!existsSync(dir)) return [];
+  const others: number[] = [];
+  for (const entry of readdirSync(dir)) {
+    const other = Number.parseInt(entry, 10);
+    if (Number.isInteger(other) && isRunning(other, '')) others.push(other);
+    else rmSync(stackPath('leases', entry), { force: true });
+  }
+  return others;
 }
