@@ -1,0 +1,160 @@
+// The worker's shipped Kubernetes rights, for tests: applies the RBAC of k8s/base into the
+// local stack under names of its own (a namespace per call, the worker ClusterRole and its
+// binding suffixed; the trainee ClusterRole under its real name, shared and idempotent) and
+// hands back a kubeconfig that authenticates with a TokenRequest token of the `worker`
+// ServiceAccount. Point the worker's KUBECONFIG at it to prove the ClusterRole is enough.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+
+export const repoRoot = resolve(import.meta.dirname, '..', '..');
+export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs kubectl; never throws on a non-zero exit (callers assert on `code`). */
+export function kubectl(args: string[], opts: { kubeconfig?: string; input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+  const full = opts.kubeconfig ? ['--kubeconfig', opts.kubeconfig, ...args] : args;
+  return new Promise((done, fail) => {
+    const child = execFile(KUBECTL, full, { cwd: repoRoot, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 32 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') return fail(error);
+        done({ code: error ? Number(error.code) : 0, stdout, stderr });
+      });
+    child.stdin?.end(opts.input ?? '');
+  });
+}
+
+/** kubectl, but a non-zero exit is an error naming the command and its stderr. */
+export async function kubectlOk(args: string[], opts: { kubeconfig?: string; input?: string } = {}): Promise<string> {
+  const res = await kubectl(args, opts);
+  if (res.code !== 0) throw new Error(`kubectl ${args.join(' ')}: exit ${res.code}: ${res.stderr.trim()}`);
+  return res.stdout;
+}
+
+export type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [key: string]: unknown };
+  [field: string]: unknown;
+};
+
+/** `kubectl kustomize <dir>` (relative to the repository), parsed. */
+export async function render(dir: string): Promise<Manifest[]> {
+  const out = await kubectlOk(['kustomize', join(repoRoot, dir)]);
+  return parseAllDocuments(out).map((doc) => doc.toJS() as Manifest).filter(Boolean);
+}
+
+export const WORKER_SERVICE_ACCOUNT = 'worker';
+export const WORKER_CLUSTER_ROLE = 'k8s-user-provisioner-worker';
+export const TRAINEE_CLUSTER_ROLE = 'read-write-all-except-resourcequotas';
+
+export interface WorkerServiceAccount {
+  /** A kubeconfig file (mode 600) whose only credential is the ServiceAccount's token. */
+  kubeconfig: string;
+  namespace: string;
+  /** `system:serviceaccount:<namespace>:worker`, for `--as` and SubjectAccessReviews. */
+  user: string;
+  clusterRole: string;
+  traineeClusterRole: string;
+  /** Removes this call's namespace, ClusterRole, ClusterRoleBinding and kubeconfig. */
+  cleanup(): Promise<void>;
+}
+
+/** The RBAC part of k8s/base, renamed so that concurrent callers never share objects. */
+export function workerRbac(base: Manifest[], suffix: string): { objects: Manifest[]; namespace: string; clusterRole: string } {
+  const namespace = `kup-sa-${suffix}`;
+  const clusterRole = `${WORKER_CLUSTER_ROLE}-${suffix}`;
+  const pick = (kind: string, name: string): Manifest => {
+    const found = base.find((o) => o.kind === kind && o.metadata.name === name);
+    if (!found) throw new Error(`k8s/base has no ${kind} ${name}`);
+    return structuredClone(found);
+  };
+  const ns = pick('Namespace', 'k8s-user-provisioner');
+  ns.metadata.name = namespace;
+  const sa = pick('ServiceAccount', WORKER_SERVICE_ACCOUNT);
+  sa.metadata.namespace = namespace;
+  const role = pick('ClusterRole', WORKER_CLUSTER_ROLE);
+  role.metadata.name = clusterRole;
+  const binding = pick('ClusterRoleBinding', WORKER_CLUSTER_ROLE) as Manifest & {
+    roleRef: { name: string };
+    subjects: { kind: string; name: string; namespace?: string }[];
+  };
+  binding.metadata.name = clusterRole;
+  binding.roleRef.name = clusterRole;
+  binding.subjects = binding.subjects.map((s) => ({ ...s, namespace }));
+  return { objects: [ns, pick('ClusterRole', TRAINEE_CLUSTER_ROLE), sa, role, binding], namespace, clusterRole };
+}
+
+/** Server-side apply (idempotent and race-free between concurrent callers). */
+export function applyObjects(objects: Manifest[], adminKubeconfig: string, extra: string[] = []): Promise<KubectlResult> {
+  const list = { apiVersion: 'v1', kind: 'List', items: objects };
+  return kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kup-deploy-tests', ...extra, '-f', '-'],
+    { kubeconfig: adminKubeconfig, input: JSON.stringify(list) });
+}
+
+function tokenKubeconfig(adminKubeconfig: string, token: string, namespace: string): string {
+  const admin = parse(readFileSync(adminKubeconfig, 'utf8')) as {
+    'current-context': string;
+    contexts: { name: string; context: { cluster: string } }[];
+    clusters: { name: string; cluster: Record<string, unknown> }[];
+  };
+  const context = admin.contexts.find((c) => c.name === admin['current-context']);
+  const cluster = admin.clusters.find((c) => c.name === context?.context.cluster);
+  if (!cluster) throw new Error(`${adminKubeconfig}: no cluster for the current context`);
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'stack', cluster: cluster.cluster }],
+    users: [{ name: 'worker', user: { token } }],
+    contexts: [{ name: 'worker', context: { cluster: 'stack', user: 'worker', namespace } }],
+    'current-context': 'worker',
+  });
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function workerServiceAccountKubeconfig(opts: { adminKubeconfig?: string; tokenSeconds?: number } = {}): Promise<WorkerServiceAccount> {
+  const adminKubeconfig = opts.adminKubeconfig ?? process.env.KUBECONFIG;
+  if (!adminKubeconfig) throw new Error('KUBECONFIG is not set (the integration globalSetup provides the stack env)');
+  const suffix = randomBytes(4).toString('hex');
+  const { objects, namespace, clusterRole } = workerRbac(await render('k8s/base'), suffix);
+  const dir = mkdtempSync(join(tmpdir(), 'kup-sa-'));
+  const cleanup = async (): Promise<void> => {
+    await kubectl(['delete', 'clusterrolebinding,clusterrole', clusterRole, '--ignore-not-found', '--wait=false'], { kubeconfig: adminKubeconfig });
+    await kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false'], { kubeconfig: adminKubeconfig });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const applied = await applyObjects(objects, adminKubeconfig);
+    if (applied.code !== 0) throw new Error(`applying the worker RBAC: ${applied.stderr.trim()}`);
+    const token = (await kubectlOk(['create', 'token', WORKER_SERVICE_ACCOUNT, '-n', namespace,
+      `--duration=${opts.tokenSeconds ?? 3600}s`], { kubeconfig: adminKubeconfig })).trim();
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, tokenKubeconfig(adminKubeconfig, token, namespace), { mode: 0o600 });
+    // The RBAC authorizer sees new bindings through an informer: wait until it does.
+    await until('worker ClusterRoleBinding in effect', async () =>
+      (await kubectl(['auth', 'can-i', 'create', 'namespaces'], { kubeconfig })).code === 0, 30_000);
+    return {
+      kubeconfig, namespace, clusterRole, cleanup,
+      user: `system:serviceaccount:${namespace}:${WORKER_SERVICE_ACCOUNT}`,
+      traineeClusterRole: TRAINEE_CLUSTER_ROLE,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
