@@ -1,0 +1,129 @@
+import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  CleanupUserService,
+  createJobId,
+  defaultJobOptions,
+  describeError,
+  FLEET_SCHEDULES_QUEUE,
+  oidcIssuer,
+  playgroundSettings,
+  QUEUES,
+  ResetUserService,
+  SyncUserService,
+  type FleetPorts,
+  type FleetSettings,
+  type Logger,
+  type SecretStore,
+  type UserLock,
+  type WorkerEnv,
+} from '@kup/core';
+import { dispatch } from './job-registry.js';
+import { fleetRunProcessor } from './processors/fleet-run.processor.js';
+import { fleetScheduleProcessor } from './processors/fleet-schedule.processor.js';
+import { fleetUserProcessors, reportParentProgress } from './processors/fleet-user.processor.js';
+import type { JobProcessor } from './processors/processor.js';
+import { ensureSchedules, type ScheduleCheck } from './schedules.js';
+
+export interface FleetWorkersDeps {
+  redis: Redis;
+  ports: FleetPorts;
+  secrets: SecretStore;
+  locks: UserLock;
+  logger: Logger;
+}
+
+export interface FleetWorkers {
+  readonly workers: Worker[];
+  /** Starts the workers, then makes the schedulers match the config (one process at a time). */
+  start(): Promise<ScheduleCheck[]>;
+  /** Closes workers (force: do not wait for active jobs) and queues. */
+  close(force?: boolean): Promise<void>;
+}
+
+const PENDING = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
+const RETENTION = { removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 30 * 86_400 } };
+
+/**
+ * The fleet half of the worker: parents of reset/cleanup/sync runs on `fleet`, one child
+ * per trainee on `fleet-user` (FLEET_CONCURRENCY at a time), and the schedulers' queue
+ * whose firings enqueue runs. Built from the same Redis, ports, secrets and locks as the
+ * provisioning worker.
+ */
+export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): FleetWorkers {
+  const { redis, logger } = deps;
+  const connection = { connection: redis, prefix: config.QUEUE_PREFIX };
+  const settings: FleetSettings = {
+    playground: playgroundSettings(config, oidcIssuer(config)),
+    namespaceDeleteTimeoutMs: config.NAMESPACE_DELETE_TIMEOUT_SECONDS * 1000,
+    grafanaOrgId: config.GRAFANA_ORG_ID,
+    grafanaRole: config.GRAFANA_ROLE,
+    defaultExpiryDays: config.DEFAULT_EXPIRY_DAYS,
+  };
+  const jobOptions = defaultJobOptions(config);
+
+  const queues = {
+    fleet: new Queue(QUEUES.fleet, connection),
+    fleetUser: new Queue(QUEUES.fleetUser, connection),
+    provisioning: new Queue(QUEUES.provisioning, connection),
+    schedules: new Queue(FLEET_SCHEDULES_QUEUE, connection),
+  };
+  for (const queue of Object.values(queues)) queue.on('error', (error) => logger.warn({ err: error.message, queue: queue.name }, 'queue error'));
+
+  const createPending = async (username: string) => PENDING.has(await queues.provisioning.getJobState(createJobId(username)));
+  const userProcessors = fleetUserProcessors({
+    reset: new ResetUserService(deps.ports, settings),
+    cleanup: new CleanupUserService({ ...deps.ports, namespaceDeleteTimeoutMs: settings.namespaceDeleteTimeoutMs }),
+    sync: new SyncUserService(deps.ports, settings, { createPending }),
+    secrets: deps.secrets,
+    locks: deps.locks,
+    log: logger,
+  });
+  const runProcessor = fleetRunProcessor({
+    identity: deps.ports.identity,
+    children: queues.fleetUser,
+    childOptions: { ...jobOptions, ...RETENTION },
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    log: logger,
+  });
+
+  const options = (concurrency: number): WorkerOptions => ({
+    ...connection,
+    concurrency,
+    autorun: false,
+    lockDuration: config.WORKER_LOCK_DURATION_MS,
+    stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+    maxStalledCount: 2,
+  });
+  const worker = (name: string, processor: JobProcessor, concurrency: number) => {
+    const w = new Worker(name, processor, options(concurrency));
+    w.on('error', (error) => logger.error({ err: describeError(error), queue: name }, 'worker error'));
+    w.on('failed', (job, error) => logger.warn({ jobId: job?.id, job: job?.name, reason: error.message }, 'job attempt failed'));
+    return w;
+  };
+  const runs = worker(QUEUES.fleet, dispatch(QUEUES.fleet, { reset: runProcessor, cleanup: runProcessor, sync: runProcessor }), 3);
+  const users = worker(QUEUES.fleetUser, dispatch(QUEUES.fleetUser, userProcessors), config.FLEET_CONCURRENCY);
+  const schedules = worker(FLEET_SCHEDULES_QUEUE, fleetScheduleProcessor({ fleet: queues.fleet, jobOptions, log: logger }), 1);
+  const progress = (job: Job | undefined) => void (job && reportParentProgress(job, queues.fleet, logger));
+  users.on('completed', progress);
+  users.on('failed', progress);
+
+  const workers = [runs, users, schedules];
+  const running: Promise<void>[] = [];
+  return {
+    workers,
+    async start() {
+      for (const w of workers) running.push(w.run().catch((error: unknown) => logger.error({ err: describeError(error), queue: w.name }, 'worker stopped')));
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
+      const checks = await ensureSchedules(config, { queue: queues.schedules, redis, prefix: config.QUEUE_PREFIX, log: logger });
+      logger.info({ concurrency: config.FLEET_CONCURRENCY, schedules: checks }, 'fleet workers started');
+      return checks;
+    },
+    async close(force = false) {
+      await Promise.all(workers.map((w) => w.close(force)));
+      await Promise.allSettled(running);
+      await Promise.allSettled(Object.values(queues).map((q) => q.close()));
+    },
+  };
+}

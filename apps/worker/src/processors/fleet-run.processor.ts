@@ -1,0 +1,177 @@
+import { UnrecoverableError, WaitingChildrenError, type Job, type JobsOptions, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  aggregateCleanup,
+  aggregateReset,
+  aggregateSync,
+  cleanupReason,
+  failuresFromReasons,
+  fanOut,
+  FLEET_CHILD_OF,
+  fleetChildJobId,
+  fleetRunSchemas,
+  initialFanOut,
+  isFleetKind,
+  matchesPrefix,
+  UserNotFoundError,
+  type ChildSink,
+  type CleanupRunData,
+  type CleanupUserResult,
+  type FanOutState,
+  type FleetKind,
+  type FleetRunData,
+  type IdentityProvider,
+  type IdentityUser,
+  type Logger,
+  type ResetRunData,
+  type ResetUserResult,
+  type SyncUserResult,
+} from '@kup/core';
+import { jobFailure } from './run-job.js';
+import type { JobProcessor } from './processor.js';
+
+export interface FleetRunProcessorDeps {
+  identity: Pick<IdentityProvider, 'findUser' | 'listManaged'>;
+  /** The `fleet-user` queue: children are added there, one per trainee. */
+  children: Pick<Queue, 'addBulk'>;
+  /** For the per-run set of usernames already given a child. */
+  redis: Pick<Redis, 'smismember' | 'multi'>;
+  /** The queue prefix (QUEUE_PREFIX): the seen-sets live beside the queues. */
+  prefix: string;
+  /** Retry and retention options of each child. */
+  childOptions: JobsOptions;
+  log: Logger;
+  pageSize?: number;
+  maxPasses?: number;
+}
+
+const SEEN_TTL_SECONDS = 7 * 86_400;
+
+/** Which users a run of this kind works on (before the optional prefix filter). */
+function selector(kind: FleetKind, data: FleetRunData): (user: IdentityUser) => boolean {
+  const scoped = (user: IdentityUser) => user.managed && matchesPrefix(user.username, data.usernamePrefix);
+  switch (kind) {
+    case 'reset':
+      return (user) => scoped(user) && user.provisioned;
+    case 'cleanup': {
+      const { maxAgeDays } = data as CleanupRunData;
+      const now = Date.parse(data.requestedAt);
+      return (user) => scoped(user) && cleanupReason(user, now, maxAgeDays) !== undefined;
+    }
+    case 'sync':
+      return scoped;
+  }
+}
+
+function childData(kind: FleetKind, data: FleetRunData, username: string): object {
+  switch (kind) {
+    case 'reset':
+      return { runId: data.runId, username, mode: (data as ResetRunData).mode };
+    case 'cleanup': {
+      const { maxAgeDays, dryRun } = data as CleanupRunData;
+      return { runId: data.runId, username, now: Date.parse(data.requestedAt), maxAgeDays, dryRun };
+    }
+    case 'sync':
+      return { runId: data.runId, username };
+  }
+}
+
+/**
+ * Adds the children of one page. Which usernames are new is read first (a Redis set per
+ * run), the children are added (idempotent: fixed ids), and only then marked seen: a
+ * crash in between re-adds (a no-op), it never loses a child.
+ */
+function childSink(job: Job, kind: FleetKind, data: FleetRunData, deps: FleetRunProcessorDeps): ChildSink {
+  const seenKey = `${deps.prefix}:fleet-run:${data.runId}:seen`;
+  return {
+    addNew: async (usernames) => {
+      const redis = deps.redis;
+      const flags = await redis.smismember(seenKey, ...usernames);
+      const fresh = usernames.filter((_, i) => flags[i] === 0);
+      if (fresh.length === 0) return 0;
+      await deps.children.addBulk(
+        fresh.map((username) => ({
+          name: FLEET_CHILD_OF[kind],
+          data: childData(kind, data, username),
+          opts: {
+            ...deps.childOptions,
+            jobId: fleetChildJobId(kind, data.runId, username),
+            parent: { id: job.id as string, queue: job.queueQualifiedName },
+            // One trainee's failure is reported by the parent, never fails the run.
+            ignoreDependencyOnFailure: true,
+          },
+        })),
+      );
+      await redis.multi().sadd(seenKey, ...fresh).expire(seenKey, SEEN_TTL_SECONDS).exec();
+      return fresh.length;
+    },
+  };
+}
+
+/** A single-user run: the user must exist in the shape the kind works on, else 404-style failure. */
+async function checkSingleUser(kind: FleetKind, username: string, deps: FleetRunProcessorDeps, signal?: AbortSignal): Promise<void> {
+  const user = await deps.identity.findUser(username, signal);
+  const ok = user?.managed && (kind !== 'reset' || user.provisioned);
+  if (!ok) throw new UserNotFoundError(username);
+}
+
+/**
+ * The parent of a fleet run (`reset`, `cleanup`, `sync` on `QUEUES.fleet`), in steps kept
+ * in its data (BullMQ's "process in steps" pattern): `fan-out` pages through the managed
+ * users adding one child per trainee; `wait-children` parks the job until they are all
+ * done; `aggregate` reads their results and ignored failures into the old statistics.
+ */
+export function fleetRunProcessor(deps: FleetRunProcessorDeps): JobProcessor {
+  const pageSize = deps.pageSize ?? 100;
+  const maxPasses = deps.maxPasses ?? 3;
+
+  return async (job, token, signal) => {
+    const kind = job.name;
+    if (!isFleetKind(kind)) throw new UnrecoverableError(`UNKNOWN_JOB: "${kind}" is not a fleet run`);
+    const parsed = fleetRunSchemas[kind].safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`INVALID_INPUT: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const data = parsed.data;
+    const log = deps.log.child({ jobId: job.id, runId: data.runId, kind });
+    let state: FanOutState = data.state ?? initialFanOut();
+    const save = async (next: FanOutState) => {
+      state = next;
+      await job.updateData({ ...job.data, state });
+      await job.updateProgress({ step: state.step === 'fan-out' ? `listing users (pass ${state.pass})` : 'waiting for users', done: 0, total: state.added });
+    };
+
+    try {
+      if (state.step === 'fan-out') {
+        const sink = childSink(job, kind, data, deps);
+        const single = 'username' in data ? data.username : undefined;
+        if (single) {
+          await checkSingleUser(kind, single, deps, signal);
+          const added = await sink.addNew([single]);
+          await save({ ...state, step: 'wait-children', added: state.added + added });
+        } else {
+          await fanOut(deps.identity as IdentityProvider, state, sink, { pageSize, maxPasses, select: selector(kind, data), save, signal });
+        }
+        log.info({ children: state.added }, 'fan-out done');
+      }
+    } catch (error) {
+      throw jobFailure(error);
+    }
+
+    if (state.step === 'wait-children') {
+      if (token && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
+      await save({ ...state, step: 'aggregate' });
+    }
+
+    const values = Object.values(await job.getChildrenValues());
+    const failures = failuresFromReasons(await job.getIgnoredChildrenFailures());
+    await job.updateProgress({ step: 'done', done: values.length + failures.length, total: values.length + failures.length });
+    log.info({ succeeded: values.length, failed: failures.length }, 'fleet run finished');
+    switch (kind) {
+      case 'reset':
+        return aggregateReset({ values: values as ResetUserResult[], failures }, (data as ResetRunData).mode);
+      case 'cleanup':
+        return aggregateCleanup({ values: values as CleanupUserResult[], failures }, (data as CleanupRunData).dryRun);
+      case 'sync':
+        return aggregateSync({ values: values as SyncUserResult[], failures }, (username) => fleetChildJobId('sync', data.runId, username));
+    }
+  };
+}

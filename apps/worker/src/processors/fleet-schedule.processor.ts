@@ -1,0 +1,27 @@
+import { UnrecoverableError, type JobsOptions, type Queue } from 'bullmq';
+import { enqueueFleetRun, fleetRequestSchemas, isFleetKind, type Logger } from '@kup/core';
+import type { JobProcessor } from './processor.js';
+
+export interface FleetScheduleProcessorDeps {
+  /** The `fleet` queue: the real runs go there. */
+  fleet: Queue;
+  jobOptions: JobsOptions;
+  log: Logger;
+}
+
+/**
+ * A scheduler fired (`reset`, `cleanup` or `sync` on the schedules queue): enqueue the run
+ * through the same function the API uses, so a run of that kind still pending (manual or
+ * scheduled) is not doubled.
+ */
+export function fleetScheduleProcessor(deps: FleetScheduleProcessorDeps): JobProcessor {
+  return async (job) => {
+    const kind = job.name;
+    if (!isFleetKind(kind)) throw new UnrecoverableError(`UNKNOWN_JOB: no fleet run named "${kind}"`);
+    const request = fleetRequestSchemas[kind].safeParse(job.data ?? {});
+    if (!request.success) throw new UnrecoverableError(`INVALID_INPUT: ${request.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const { job: run, created } = await enqueueFleetRun(deps.fleet, kind, request.data, { origin: 'schedule', jobOptions: deps.jobOptions });
+    deps.log.info({ kind, runJobId: run.id, created }, created ? 'scheduled run enqueued' : 'scheduled run skipped: one is still pending');
+    return { runJobId: run.id, created };
+  };
+}

@@ -1,0 +1,92 @@
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import {
+  cleanupUserData,
+  JOBS,
+  resetUserData,
+  secretKeyOf,
+  syncUserData,
+  type CleanupState,
+  type CleanupUserService,
+  type Logger,
+  type ResetState,
+  type ResetUserService,
+  type SecretStore,
+  type SyncState,
+  type SyncUserService,
+  type UserLock,
+} from '@kup/core';
+import type { z } from 'zod';
+import { stepContext } from './job-context.js';
+import type { JobProcessor } from './processor.js';
+import type { ProcessorTable } from '../job-registry.js';
+import { runJob } from './run-job.js';
+
+export interface FleetUserProcessorDeps {
+  reset: Pick<ResetUserService, 'reset'>;
+  cleanup: Pick<CleanupUserService, 'cleanup'>;
+  sync: Pick<SyncUserService, 'sync'>;
+  secrets: Pick<SecretStore, 'putIfAbsent' | 'touch' | 'remove'>;
+  locks: UserLock;
+  log: Logger;
+}
+
+function parse<S extends z.ZodType>(schema: S, job: Job): z.infer<S> {
+  const parsed = schema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`INVALID_INPUT: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/**
+ * The children of fleet runs, one trainee each, on `QUEUES.fleetUser`. Each holds the
+ * trainee's lock (a create or delete of the same user waits, and so does it), is retried
+ * on its own, and fails as `CODE: message`, which its parent reports per user.
+ */
+export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTable {
+  const run = <T>(job: Job, token: string | undefined, username: string, work: (log: Logger) => Promise<T>) => {
+    const log = deps.log.child({ jobId: job.id, username, parentId: job.parent?.id, attempt: job.attemptsMade + 1 });
+    return runJob({ job, token, usernames: [username], locks: deps.locks, log, work: () => work(log) });
+  };
+
+  const reset: JobProcessor = (job, token, signal) => {
+    const { username, mode } = parse(resetUserData, job);
+    return run(job, token, username, (log) => deps.reset.reset(username, mode, stepContext<ResetState>(job, deps.secrets as SecretStore, log, signal)));
+  };
+
+  const cleanup: JobProcessor = (job, token, signal) => {
+    const { username, now, maxAgeDays, dryRun } = parse(cleanupUserData, job);
+    return run(job, token, username, (log) =>
+      deps.cleanup.cleanup(username, { now, maxAgeDays, dryRun }, stepContext<CleanupState>(job, deps.secrets as SecretStore, log, signal)),
+    );
+  };
+
+  const sync: JobProcessor = (job, token, signal) => {
+    const { username } = parse(syncUserData, job);
+    return run(job, token, username, async (log) => {
+      const result = await deps.sync.sync(username, stepContext<SyncState>(job, deps.secrets as SecretStore, log, signal));
+      // The new password stays readable (GET /jobs/<this id>) for the TTL counted from now.
+      if (result.passwordIssued) await deps.secrets.touch(secretKeyOf(job));
+      else await deps.secrets.remove(secretKeyOf(job));
+      return result;
+    });
+  };
+
+  return { [JOBS.resetUser]: reset, [JOBS.cleanupUser]: cleanup, [JOBS.syncUser]: sync };
+}
+
+/**
+ * Shows a run's progress on its parent (`done` of `total` trainees) each time one of its
+ * children ends: the parent itself sleeps in waiting-children meanwhile.
+ */
+export async function reportParentProgress(child: Job, parents: Pick<Queue, 'getJob'>, log: Logger): Promise<void> {
+  const parentId = child.parent?.id;
+  if (!parentId) return;
+  try {
+    const parent = await parents.getJob(parentId);
+    if (!parent) return;
+    const counts = await parent.getDependenciesCount();
+    const done = (counts.processed ?? 0) + (counts.ignored ?? 0) + (counts.failed ?? 0);
+    await parent.updateProgress({ step: 'users', done, total: done + (counts.unprocessed ?? 0) });
+  } catch (error) {
+    log.debug({ parentId, err: error instanceof Error ? error.message : String(error) }, 'parent progress not updated');
+  }
+}

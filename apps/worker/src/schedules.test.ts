@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { workerEnv } from '@kup/core';
+import { desiredSchedules, ensureSchedules, type EnsureSchedulesDeps, type ScheduleConfig } from './schedules.js';
+
+const config = (overrides: Partial<ScheduleConfig> = {}): ScheduleConfig => {
+  const defaults = workerEnv.pick({
+    SCHEDULE_TZ: true,
+    RESET_SCHEDULE: true,
+    RESET_SCHEDULE_ENABLED: true,
+    RESET_SCHEDULE_MODE: true,
+    CLEANUP_SCHEDULE: true,
+    CLEANUP_SCHEDULE_ENABLED: true,
+    SYNC_SCHEDULE: true,
+    SYNC_SCHEDULE_ENABLED: true,
+  }).parse({});
+  return { ...defaults, ...overrides };
+};
+
+/** A queue and Redis in memory: enough of BullMQ's scheduler calls and SET NX. */
+function fakes() {
+  const schedulers = new Map<string, { pattern?: string; tz?: string }>();
+  const keys = new Map<string, string>();
+  let upserts = 0;
+  const queue: EnsureSchedulesDeps['queue'] = {
+    upsertJobScheduler: (async (id: string, repeat: { pattern?: string; tz?: string }) => {
+      upserts += 1;
+      schedulers.set(id, { pattern: repeat.pattern, tz: repeat.tz });
+    }) as never,
+    removeJobScheduler: async (id: string) => schedulers.delete(id),
+    getJobSchedulers: (async () => [...schedulers].map(([key, s]) => ({ key, id: key, name: key, ...s, next: 0 }))) as never,
+  };
+  const redis = {
+    set: async (key: string, value: string) => (keys.has(key) ? null : (keys.set(key, value), 'OK')),
+    eval: async (_script: string, _n: number, key: string, holder: string) => (keys.get(key) === holder ? (keys.delete(key), 1) : 0),
+    exists: async (key: string) => (keys.has(key) ? 1 : 0),
+  } as unknown as EnsureSchedulesDeps['redis'];
+  return { schedulers, keys, queue, redis, upserts: () => upserts };
+}
+
+const log = { info: () => undefined, warn: () => undefined };
+
+describe('desiredSchedules', () => {
+  it('the old CronJobs by default: reset monthly, cleanup on Dec 31, sync off, UTC', () => {
+    expect(desiredSchedules(config())).toEqual([
+      { id: 'reset', enabled: true, pattern: '0 0 1 * *', tz: 'UTC', data: { mode: 'recreate' } },
+      { id: 'cleanup', enabled: true, pattern: '0 0 31 12 *', tz: 'UTC', data: {} },
+      { id: 'sync', enabled: false, pattern: '0 3 * * *', tz: 'UTC', data: {} },
+    ]);
+  });
+});
+
+describe('ensureSchedules', () => {
+  it('upserts the enabled ones, removes the disabled ones, releases its lock, reports ok', async () => {
+    const f = fakes();
+    f.schedulers.set('sync', { pattern: '0 3 * * *', tz: 'UTC' });
+    const checks = await ensureSchedules(config({ SCHEDULE_TZ: 'Europe/Paris', RESET_SCHEDULE_MODE: 'purge' }), { ...f, prefix: 'p', log });
+    expect([...f.schedulers.keys()].sort()).toEqual(['cleanup', 'reset']);
+    expect(f.schedulers.get('reset')).toEqual({ pattern: '0 0 1 * *', tz: 'Europe/Paris' });
+    expect(checks.every((c) => c.ok)).toBe(true);
+    expect(f.keys.size).toBe(0);
+  });
+
+  it('does not upsert while another process holds the lock; it checks what that one wrote', async () => {
+    const f = fakes();
+    f.keys.set('p:lock:schedules', 'other');
+    f.schedulers.set('reset', { pattern: '0 0 1 * *', tz: 'UTC' });
+    f.schedulers.set('cleanup', { pattern: '0 0 31 12 *', tz: 'UTC' });
+    setTimeout(() => f.keys.delete('p:lock:schedules'), 150);
+    const checks = await ensureSchedules(config(), { ...f, prefix: 'p', log, lockTtlMs: 5_000 });
+    expect(f.upserts()).toBe(0);
+    expect(checks.map((c) => [c.id, c.ok])).toEqual([
+      ['reset', true],
+      ['cleanup', true],
+      ['sync', true],
+    ]);
+  });
+
+  it('a disagreeing scheduler is put right in a second round', async () => {
+    const f = fakes();
+    f.keys.set('p:lock:schedules', 'other');
+    setTimeout(() => f.keys.delete('p:lock:schedules'), 100);
+    const checks = await ensureSchedules(config(), { ...f, prefix: 'p', log, lockTtlMs: 5_000 });
+    expect(f.upserts()).toBe(2);
+    expect(checks.every((c) => c.ok)).toBe(true);
+  });
+});
