@@ -1,0 +1,44 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from './helpers.js';
+
+/** A port nothing listens on: bound once by us, then closed. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('Redis unreachable', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ REDIS_URL: `redis://127.0.0.1:${await closedPort()}` });
+  });
+  afterAll(async () => t?.close());
+
+  it('/readyz answers 503 quickly, liveness stays 200', async () => {
+    const started = Date.now();
+    const ready = await t.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect((await t.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect((await t.inject({ method: 'GET', url: '/' })).statusCode).toBe(200);
+  });
+
+  it('enqueueing answers 503 "Queue unavailable" at once instead of hanging', async () => {
+    const started = Date.now();
+    const res = await t.inject({ method: 'POST', url: '/provisioner', headers: t.auth, payload: { email: 'nobody@example.org' } });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ message: 'Queue unavailable', code: 'QUEUE_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const status = await t.inject({ method: 'GET', url: '/jobs/create-nobody', headers: t.auth });
+    expect(status.statusCode).toBe(503);
+  });
+
+  it('bad input is still refused with 400 before Redis is needed', async () => {
+    const res = await t.inject({ method: 'POST', url: '/provisioner', headers: t.auth, payload: {} });
+    expect(res.statusCode).toBe(400);
+  });
+});

@@ -1,0 +1,190 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJobResult, deleteJobResult, JOBS, QUEUES, secretKeyOf, type CreateJobResult, type DeleteJobResult } from '@kup/core';
+import { buildTestApp, hex, redisReady, until, type TestApp } from './helpers.js';
+
+/**
+ * A fake worker stands in for apps/worker: per username it completes the job with a
+ * contract-valid result (and a sealed password, as the worker stores it), fails it with
+ * `CODE: message`, or holds it until released.
+ */
+type Outcome =
+  | { kind: 'created'; password: string; alreadyProvisioned?: boolean }
+  | { kind: 'deleted'; found: boolean }
+  | { kind: 'fail'; reason: string }
+  | { kind: 'hold'; release: Promise<void> };
+
+let t: TestApp;
+const outcomes = new Map<string, Outcome>();
+const processed: string[] = [];
+
+async function fakeWorker(job: Job): Promise<CreateJobResult | DeleteJobResult> {
+  const username: string = job.name === JOBS.create ? job.data.username : job.data.usernames[0];
+  processed.push(`${job.id}@${job.timestamp}`);
+  const outcome = outcomes.get(username);
+  if (!outcome) throw new UnrecoverableError(`TEST_SETUP: no outcome for ${username}`);
+  if (outcome.kind === 'hold') await outcome.release;
+  if (outcome.kind === 'fail') throw new UnrecoverableError(outcome.reason);
+  if (outcome.kind === 'deleted') {
+    return deleteJobResult.parse({ username, userId: outcome.found ? `kc-${username}` : null, found: outcome.found, removed: { namespace: outcome.found, keycloak: outcome.found, grafana: outcome.found } });
+  }
+  await job.updateProgress({ step: 'grafana-user', done: 7, total: 7 });
+  const alreadyProvisioned = outcome.kind === 'created' && outcome.alreadyProvisioned === true;
+  if (outcome.kind === 'created' && !alreadyProvisioned) await t.deps.secrets.putIfAbsent(secretKeyOf(job), outcome.password);
+  return createJobResult.parse({
+    username,
+    userId: `kc-${username}`,
+    email: job.data.email,
+    alreadyProvisioned,
+    passwordIssued: !alreadyProvisioned,
+    namespace: username,
+  });
+}
+
+beforeAll(async () => {
+  t = await buildTestApp();
+  await redisReady(t);
+  t.startWorker(fakeWorker);
+});
+afterAll(async () => t?.close());
+
+const password = () => `Pw-${hex(12)}!`;
+const newUser = (outcome: Outcome) => {
+  const username = `trainee-${hex(4)}`;
+  outcomes.set(username, outcome);
+  return { username, email: `${username}@example.org` };
+};
+const post = (body: object, wait?: string) =>
+  t.inject({ method: 'POST', url: '/provisioner', headers: { ...t.auth, ...(wait ? { prefer: wait } : {}) }, payload: body });
+
+describe('Prefer: wait', () => {
+  it('create → 200 in the old shape, with the password and the job id', async () => {
+    const secret = password();
+    const { username, email } = newUser({ kind: 'created', password: secret });
+    const res = await post({ email }, 'respond-async, wait=20');
+
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['preference-applied']).toBe('wait=20');
+    expect(res.json()).toEqual({ message: 'User created', user_id: `kc-${username}`, password: secret, username, jobId: `create-${username}` });
+  });
+
+  it('an already provisioned user → 409 USER ALREADY EXIST', async () => {
+    const { username, email } = newUser({ kind: 'created', password: password(), alreadyProvisioned: true });
+    const res = await post({ email }, 'wait=20');
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toEqual({ message: 'USER ALREADY EXIST', jobId: `create-${username}` });
+  });
+
+  it('a username that belongs to someone else → 409 with the code', async () => {
+    const { username, email } = newUser({ kind: 'fail', reason: 'USERNAME_CONFLICT: username already belongs to another user' });
+    const res = await post({ email }, 'wait=20');
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toEqual({ message: 'username already belongs to another user', code: 'USERNAME_CONFLICT', jobId: `create-${username}` });
+  });
+
+  it('an upstream failure → 502 with the code', async () => {
+    const { email } = newUser({ kind: 'fail', reason: 'KEYCLOAK_ERROR: keycloak create user answered 403' });
+    const res = await post({ email }, 'wait=20');
+    expect(res.statusCode).toBe(502);
+    expect(res.json()).toMatchObject({ code: 'KEYCLOAK_ERROR', message: 'keycloak create user answered 403' });
+  });
+
+  it('delete → 200 in the old shape', async () => {
+    const { username, email } = newUser({ kind: 'deleted', found: true });
+    const res = await t.inject({ method: 'DELETE', url: '/provisioner', headers: { ...t.auth, prefer: 'wait=20' }, payload: { email } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ message: 'User deleted', user_id: `kc-${username}`, username, jobId: `delete-${username}` });
+  });
+
+  it('time running out → the usual 202', async () => {
+    let release!: () => void;
+    const { username, email } = newUser({ kind: 'hold', release: new Promise<void>((resolve) => (release = resolve)) });
+    try {
+      const started = Date.now();
+      const res = await post({ email }, 'wait=1');
+      expect(res.statusCode).toBe(202);
+      expect(res.headers['preference-applied']).toBe('wait=1');
+      expect(res.json()).toEqual({ jobId: `create-${username}`, statusUrl: `/jobs/create-${username}`, username });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    } finally {
+      release();
+    }
+  });
+});
+
+describe('GET /jobs/:id', () => {
+  it('shows a finished create with its progress, result and decrypted password', async () => {
+    const secret = password();
+    const { username, email } = newUser({ kind: 'created', password: secret });
+    const { jobId } = (await post({ email })).json();
+    const view = await until(async () => {
+      const res = await t.inject({ method: 'GET', url: `/jobs/${jobId}`, headers: t.auth });
+      return res.json().state === 'completed' ? res.json() : undefined;
+    }, 'the create job to complete');
+
+    expect(view).toMatchObject({ id: jobId, type: 'create', state: 'completed', attemptsMade: 1, progress: { step: 'grafana-user', done: 7, total: 7 } });
+    expect(view.result).toEqual({ username, userId: `kc-${username}`, email, alreadyProvisioned: false, passwordIssued: true, namespace: username, password: secret });
+    expect(Date.parse(view.finishedAt)).toBeGreaterThanOrEqual(Date.parse(view.createdAt));
+    // Bull Board shows the stored result: only the flag, never the password.
+    const job = await t.deps.queues[QUEUES.provisioning].getJob(jobId);
+    expect(JSON.stringify(job?.returnvalue)).not.toContain(secret);
+    expect(JSON.stringify(job?.data)).not.toContain(secret);
+  });
+
+  it('omits the password once it was purged', async () => {
+    const { email } = newUser({ kind: 'created', password: password() });
+    const first = await post({ email }, 'wait=20');
+    expect(first.statusCode).toBe(200);
+    const job = await t.deps.queues[QUEUES.provisioning].getJob(first.json().jobId);
+    await t.deps.secrets.remove(secretKeyOf(job!));
+    const view = (await t.inject({ method: 'GET', url: `/jobs/${first.json().jobId}`, headers: t.auth })).json();
+    expect(view.result.passwordIssued).toBe(true);
+    expect(view.result).not.toHaveProperty('password');
+  });
+
+  it('shows a failed job\'s error code, or INTERNAL when the reason has none', async () => {
+    const conflict = newUser({ kind: 'fail', reason: 'USERNAME_CONFLICT: taken' });
+    const crash = newUser({ kind: 'fail', reason: 'something broke' });
+    for (const [user, expected] of [[conflict, { code: 'USERNAME_CONFLICT', message: 'taken' }], [crash, { code: 'INTERNAL', message: 'something broke' }]] as const) {
+      const { jobId } = (await post({ email: user.email })).json();
+      const view = await until(async () => {
+        const res = (await t.inject({ method: 'GET', url: `/jobs/${jobId}`, headers: t.auth })).json();
+        return res.state === 'failed' ? res : undefined;
+      }, 'the job to fail');
+      expect(view.error).toEqual(expected);
+      expect(view.result).toBeUndefined();
+    }
+  });
+});
+
+describe('a create repeated after its job finished', () => {
+  it('replaces the finished job (and its sealed password) with a new one', async () => {
+    const { username, email } = newUser({ kind: 'created', password: password() });
+    const first = await post({ email }, 'wait=20');
+    expect(first.statusCode).toBe(200);
+    const queue = t.deps.queues[QUEUES.provisioning];
+    const oldJob = (await queue.getJob(`create-${username}`))!;
+    const oldSecretKey = `${t.config.QUEUE_PREFIX}:secret:${secretKeyOf(oldJob)}`;
+    expect(await t.deps.redis.exists(oldSecretKey)).toBe(1);
+
+    const second = await post({ email }, 'wait=20');
+    expect(second.statusCode).toBe(200);
+    expect(second.json().jobId).toBe(first.json().jobId);
+    const newJob = (await queue.getJob(`create-${username}`))!;
+    expect(newJob.timestamp).toBeGreaterThan(oldJob.timestamp);
+    expect(processed.filter((entry) => entry.startsWith(`create-${username}@`))).toHaveLength(2);
+    expect(await t.deps.redis.exists(oldSecretKey)).toBe(0);
+  });
+});
+
+describe('logs', () => {
+  it('never hold a token or a password', async () => {
+    const secret = password();
+    const { email } = newUser({ kind: 'created', password: secret });
+    expect((await post({ email }, 'wait=20')).json().password).toBe(secret);
+    const text = t.logs.join('\n');
+    expect(text).toMatch(/"reqId"/);
+    expect(text).not.toContain(secret);
+    for (const token of t.tokens) expect(text).not.toContain(token);
+  });
+});
