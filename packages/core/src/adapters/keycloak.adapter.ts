@@ -1,0 +1,174 @@
+import KeycloakAdminClient, { NetworkError } from '@keycloak/keycloak-admin-client';
+import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
+import type { Agent } from 'undici';
+import { UpstreamError } from '../errors.js';
+import { MANAGED_BY } from '../ports/identity-provider.js';
+import type { IdentityPage, IdentityProvider, IdentityUser, NewIdentityUser } from '../ports/identity-provider.js';
+import { ClientCredentialsTokens } from './keycloak-token.js';
+import { abortable } from './signals.js';
+import { httpAgent } from './tls.js';
+
+export interface KeycloakAdapterOptions {
+  /** Keycloak's base URL, without `/realms/…`. */
+  baseUrl: string;
+  realm: string;
+  /** A confidential client with the realm-management roles `manage-users` and `view-users`. */
+  clientId: string;
+  clientSecret: string;
+  timeoutMs: number;
+  /** PEM file of a private CA, when `NODE_EXTRA_CA_CERTS` was not set at process start. */
+  caFile?: string | undefined;
+}
+
+export const ATTRIBUTES = { managedBy: 'managed-by', provisioned: 'provisioned', expiresAt: 'expires-at' } as const;
+const MANAGED_QUERY = `${ATTRIBUTES.managedBy}:${MANAGED_BY}`;
+
+type Attributes = Record<string, string[]>;
+
+/**
+ * `IdentityProvider` over the Keycloak admin REST API, authenticated as the provisioner's
+ * own client. Every failure leaves through `#call` as an `UpstreamError`.
+ */
+export class KeycloakIdentityProvider implements IdentityProvider {
+  readonly #admin: KeycloakAdminClient;
+  readonly #tokens: ClientCredentialsTokens;
+  readonly #agent: Agent | undefined;
+
+  constructor(options: KeycloakAdapterOptions) {
+    this.#agent = options.caFile ? httpAgent({ timeoutMs: options.timeoutMs, caFile: options.caFile }) : undefined;
+    // Global fetch accepts an undici dispatcher; the DOM typings do not know the field.
+    const fetchOptions = this.#agent ? ({ dispatcher: this.#agent } as unknown as RequestInit) : undefined;
+    this.#tokens = new ClientCredentialsTokens({ ...options, ...(fetchOptions ? { fetchOptions } : {}) });
+    this.#admin = new KeycloakAdminClient({
+      baseUrl: options.baseUrl,
+      realmName: options.realm,
+      timeout: options.timeoutMs,
+      ...(fetchOptions ? { requestOptions: fetchOptions } : {}),
+    });
+    this.#admin.registerTokenProvider({ getAccessToken: () => this.#tokens.get() });
+  }
+
+  async findUser(username: string, signal?: AbortSignal): Promise<IdentityUser | undefined> {
+    const found = await this.#call('find user', signal, () => this.#admin.users.find({ username, exact: true }));
+    const match = found.find((user) => user.username?.toLowerCase() === username.toLowerCase());
+    return match && toIdentityUser(match);
+  }
+
+  async createUser(user: NewIdentityUser, signal?: AbortSignal): Promise<string> {
+    const attributes: Attributes = { [ATTRIBUTES.managedBy]: [MANAGED_BY] };
+    if (user.expiresAt) attributes[ATTRIBUTES.expiresAt] = [user.expiresAt];
+    const representation: UserRepresentation = {
+      username: user.username,
+      enabled: true,
+      ...(user.email ? { email: user.email, emailVerified: true } : {}),
+      ...(user.firstName ? { firstName: user.firstName } : {}),
+      ...(user.lastName ? { lastName: user.lastName } : {}),
+      credentials: [{ type: 'password', value: user.password, temporary: false }],
+      attributes,
+    };
+    // A 409 (username or email taken) stays a permanent UpstreamError: the domain looks
+    // the user up before creating, so a conflict here is a race it decides about.
+    const { id } = await this.#call('create user', signal, () => this.#admin.users.create(representation));
+    return id;
+  }
+
+  async setPassword(userId: string, password: string, signal?: AbortSignal): Promise<void> {
+    await this.#call('set password', signal, () =>
+      this.#admin.users.resetPassword({ id: userId, credential: { type: 'password', value: password, temporary: false } }),
+    );
+  }
+
+  async setProvisioned(userId: string, provisioned: boolean, signal?: AbortSignal): Promise<void> {
+    await this.#updateAttributes('set provisioned', userId, signal, (attributes) => {
+      if (provisioned) attributes[ATTRIBUTES.provisioned] = ['true'];
+      else delete attributes[ATTRIBUTES.provisioned];
+    });
+  }
+
+  async adopt(userId: string, signal?: AbortSignal): Promise<void> {
+    await this.#updateAttributes('adopt user', userId, signal, (attributes) => {
+      attributes[ATTRIBUTES.managedBy] = [MANAGED_BY];
+      attributes[ATTRIBUTES.provisioned] = ['true'];
+    });
+  }
+
+  async deleteUser(userId: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.#call('delete user', signal, () => this.#admin.users.del({ id: userId }));
+      return true;
+    } catch (error) {
+      if (error instanceof UpstreamError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
+  async listManaged(first: number, max: number, signal?: AbortSignal): Promise<IdentityPage> {
+    const users = await this.#call('list managed users', signal, () =>
+      this.#admin.users.find({ q: MANAGED_QUERY, first, max, briefRepresentation: false }),
+    );
+    return { users: users.map(toIdentityUser), next: users.length >= max ? first + max : undefined };
+  }
+
+  /** Releases the private-CA connection pool, if one was made. */
+  async close(): Promise<void> {
+    await this.#agent?.close();
+  }
+
+  /**
+   * Keycloak 26 replaces the whole attribute map on PUT: read the user, change its
+   * attributes, write the full representation back.
+   */
+  async #updateAttributes(operation: string, userId: string, signal: AbortSignal | undefined, change: (attributes: Attributes) => void): Promise<void> {
+    const current = await this.#call(operation, signal, () => this.#admin.users.findOne({ id: userId }));
+    if (!current) throw new UpstreamError('keycloak', operation, 404, { detail: 'user not found' });
+    const attributes: Attributes = { ...(current.attributes as Attributes | undefined) };
+    change(attributes);
+    await this.#call(operation, signal, () => this.#admin.users.update({ id: userId }, { ...current, attributes }));
+  }
+
+  /** The one exit for Keycloak failures; one retry with a fresh token after a 401. */
+  async #call<T>(operation: string, signal: AbortSignal | undefined, request: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        signal?.throwIfAborted();
+        return await abortable(request(), signal);
+      } catch (error) {
+        const status = error instanceof NetworkError ? error.response.status : undefined;
+        if (status === 401 && attempt === 1) {
+          this.#tokens.invalidate();
+          continue;
+        }
+        throw toUpstreamError(operation, error);
+      }
+    }
+  }
+}
+
+function toUpstreamError(operation: string, error: unknown): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  if (error instanceof NetworkError) {
+    // Keycloak's `errorMessage` names the clashing field ("User exists with same
+    // username"); it never echoes a credential.
+    return new UpstreamError('keycloak', operation, error.response.status, { cause: error, detail: error.message });
+  }
+  const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : undefined;
+  return new UpstreamError('keycloak', operation, undefined, { cause: error, ...(reason ? { detail: reason } : {}) });
+}
+
+function attribute(user: UserRepresentation, name: string): string | undefined {
+  const value: unknown = user.attributes?.[name];
+  return Array.isArray(value) ? (value[0] as string | undefined) : typeof value === 'string' ? value : undefined;
+}
+
+function toIdentityUser(user: UserRepresentation): IdentityUser {
+  return {
+    id: user.id ?? '',
+    username: user.username ?? '',
+    email: user.email ?? undefined,
+    enabled: user.enabled ?? false,
+    managed: attribute(user, ATTRIBUTES.managedBy) === MANAGED_BY,
+    provisioned: attribute(user, ATTRIBUTES.provisioned) === 'true',
+    expiresAt: attribute(user, ATTRIBUTES.expiresAt),
+    createdAt: user.createdTimestamp ?? 0,
+  };
+}
