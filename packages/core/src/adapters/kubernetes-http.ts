@@ -1,0 +1,70 @@
+import { ApiException, HttpMethod, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import { deadline } from './signals.js';
+
+export { HttpMethod };
+
+export interface KubeRequest {
+  query?: Record<string, string>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal | undefined;
+}
+
+export interface ResourceRef {
+  apiVersion: string;
+  kind: string;
+  name?: string;
+  namespace?: string | undefined;
+}
+
+/**
+ * Plain-JSON requests to the apiserver through client-node's configuration (kubeconfig
+ * auth, TLS agent): the generated clients cannot take a per-call `AbortSignal` and turn
+ * answers into class instances. `KubernetesObjectApi` lends its kind → URL resolution
+ * (with its discovery cache).
+ */
+export class KubeHttp extends KubernetesObjectApi {
+  #timeoutMs = 15_000;
+
+  static create(kubeconfig: KubeConfig, timeoutMs: number): KubeHttp {
+    const client = kubeconfig.makeApiClient(KubeHttp);
+    client.setDefaultNamespace(kubeconfig);
+    client.#timeoutMs = timeoutMs;
+    return client;
+  }
+
+  /** The URL path of an object (`name` set) or of its collection. */
+  async pathOf(ref: ResourceRef): Promise<string> {
+    const spec = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name ?? '', ...(ref.namespace ? { namespace: ref.namespace } : {}) } };
+    return this.specUriPath(spec, ref.name ? 'read' : 'list');
+  }
+
+  /** Sends one request; a non-2xx answer rejects with client-node's `ApiException`. */
+  async send(method: HttpMethod, path: string, request: KubeRequest = {}): Promise<unknown> {
+    const context = this.configuration.baseServer.makeRequestContext(path, method);
+    context.setHeaderParam('Accept', 'application/json');
+    for (const [key, value] of Object.entries(request.query ?? {})) context.setQueryParam(key, value);
+    if (request.body !== undefined) {
+      context.setHeaderParam('Content-Type', request.contentType ?? 'application/json');
+      context.setBody(JSON.stringify(request.body));
+    }
+    context.setSignal(deadline(this.#timeoutMs, request.signal));
+    await this.configuration.authMethods.default?.applySecurityAuthentication(context);
+    const response = await this.configuration.httpApi.send(context).toPromise();
+    const text = await response.body.text();
+    const body = parseJson(text);
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
+      throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', body, response.headers);
+    }
+    return body;
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}

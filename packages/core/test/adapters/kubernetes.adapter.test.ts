@@ -1,0 +1,189 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { FIELD_MANAGER, KubernetesClusterGateway } from '../../src/adapters/kubernetes.adapter.js';
+import { TimeoutError, UpstreamError } from '../../src/errors.js';
+import { namespaceManifest, namespacedManifests, playgroundSettings, PURGE_KEEPS } from '../../src/domain/trainee-plan.js';
+import type { Trainee } from '../../src/domain/trainee-plan.js';
+import type { KubeObject, ObjectRef } from '../../src/ports/cluster-gateway.js';
+import { eventually, stackEnv, uniqueName } from './stack.js';
+
+const env = stackEnv('KUBECONFIG');
+const cluster = new KubernetesClusterGateway({ kubeconfig: env.KUBECONFIG, timeoutMs: 15_000 });
+const namespaces: string[] = [];
+
+afterAll(async () => {
+  await Promise.all(namespaces.map((name) => cluster.deleteNamespace(name)));
+});
+
+const settings = playgroundSettings(
+  {
+    TRAINEE_CLUSTER_ROLE: 'read-write-all-except-resourcequotas',
+    RBAC_SUBJECT_MODE: 'issuer-sub',
+    OIDC_USERNAME_PREFIX: 'oidc:',
+    QUOTA_PODS: 20,
+    QUOTA_REQUESTS_CPU: '100m',
+    QUOTA_REQUESTS_MEMORY: '2Gi',
+    QUOTA_LIMITS_CPU: '500m',
+    QUOTA_LIMITS_MEMORY: '4Gi',
+    LIMIT_DEFAULT_REQUEST_CPU: '10m',
+    LIMIT_DEFAULT_REQUEST_MEMORY: '64Mi',
+    LIMIT_DEFAULT_CPU: '100m',
+    LIMIT_DEFAULT_MEMORY: '256Mi',
+    NETWORK_POLICY_DEFAULT_DENY: true,
+  },
+  'https://issuer.example.test/realms/playground',
+);
+
+function trainee(prefix: string): Trainee {
+  const username = uniqueName(prefix);
+  namespaces.push(username);
+  return {
+    username,
+    userId: '6f1c2f0e-0000-4000-8000-000000000001',
+    email: `${username}@example.test`,
+    createdAt: '2026-11-25T00:00:00.000Z',
+    expiresAt: '2027-11-25T00:00:00.000Z',
+  };
+}
+
+async function applyPlayground(who: Trainee): Promise<KubeObject[]> {
+  const objects = [namespaceManifest(who), ...namespacedManifests(settings, who)];
+  for (const object of objects) await cluster.apply(object);
+  return objects;
+}
+
+const refOf = (object: KubeObject): ObjectRef => ({
+  apiVersion: object.apiVersion,
+  kind: object.kind,
+  name: object.metadata.name,
+  ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+});
+
+function configMap(namespace: string, name: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { hello: 'world' } };
+}
+
+async function expectUpstream(work: Promise<unknown>): Promise<UpstreamError> {
+  const error = await work.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(UpstreamError);
+  return error as UpstreamError;
+}
+
+describe('KubernetesClusterGateway (real apiserver)', () => {
+  it('applies the trainee plan twice with the same outcome and reads it back', async () => {
+    const who = trainee('k8s-plan');
+    const objects = await applyPlayground(who);
+    const uid = (await cluster.getNamespace(who.username))?.uid;
+    await applyPlayground(who);
+
+    const namespace = await cluster.getNamespace(who.username);
+    expect(namespace).toMatchObject({
+      name: who.username,
+      uid,
+      phase: 'Active',
+      labels: { 'managed-by': 'k8s-provisioner', provisioned: 'true', 'k8s-user-provisioner/owner': who.username },
+      annotations: { 'k8s-user-provisioner/email': who.email, 'k8s-user-provisioner/expires-at': who.expiresAt },
+    });
+
+    expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'RoleBinding', 'ResourceQuota', 'LimitRange', 'NetworkPolicy']);
+    for (const object of objects) {
+      const live = await cluster.get(refOf(object));
+      expect(live, object.kind).toBeDefined();
+      const metadata = live?.metadata as { managedFields?: { manager: string; operation: string }[] };
+      expect(metadata.managedFields).toContainEqual(expect.objectContaining({ manager: FIELD_MANAGER, operation: 'Apply' }));
+    }
+    const quota = await cluster.get({ apiVersion: 'v1', kind: 'ResourceQuota', name: 'resource-limits', namespace: who.username });
+    expect(quota?.spec).toEqual({ hard: { pods: '20', 'requests.cpu': '100m', 'requests.memory': '2Gi', 'limits.cpu': '500m', 'limits.memory': '4Gi' } });
+    const binding = await cluster.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', name: who.username, namespace: who.username });
+    expect(binding?.subjects).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `https://issuer.example.test/realms/playground#${who.userId}` },
+    ]);
+  });
+
+  it('answers undefined / false for objects that do not exist', async () => {
+    const ghost = uniqueName('k8s-ghost');
+    expect(await cluster.getNamespace(ghost)).toBeUndefined();
+    expect(await cluster.deleteNamespace(ghost)).toBe(false);
+    expect(await cluster.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'x', namespace: ghost })).toBeUndefined();
+    expect(await cluster.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: 'x', namespace: ghost })).toBe(false);
+    expect(await cluster.get({ apiVersion: 'example.test/v1', kind: 'Nothing', name: 'x', namespace: ghost })).toBeUndefined();
+  });
+
+  it('deletes one object', async () => {
+    const who = trainee('k8s-del');
+    await cluster.apply(namespaceManifest(who));
+    const ref = refOf(configMap(who.username, 'doomed'));
+    await cluster.apply(configMap(who.username, 'doomed'));
+    expect(await cluster.get(ref)).toBeDefined();
+    expect(await cluster.delete(ref)).toBe(true);
+    expect(await cluster.get(ref)).toBeUndefined();
+    expect(await cluster.delete(ref)).toBe(false);
+  });
+
+  it('purges a namespace but keeps its fittings and its identity', async () => {
+    const who = trainee('k8s-purge');
+    await applyPlayground(who);
+    const uid = (await cluster.getNamespace(who.username))?.uid;
+    await cluster.apply(configMap(who.username, 'notes'));
+    await cluster.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: who.username }, stringData: { a: 'b' } });
+    await cluster.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'bot', namespace: who.username } });
+
+    const types = await cluster.purgeNamespace(who.username, PURGE_KEEPS);
+    expect(types).toBeGreaterThan(10);
+
+    const gone = async (kind: string, name: string) =>
+      (await cluster.get({ apiVersion: 'v1', kind, name, namespace: who.username })) === undefined;
+    await eventually(async () => (await gone('ConfigMap', 'notes')) && (await gone('Secret', 'token')) && (await gone('ServiceAccount', 'bot')), 20_000, 'purge');
+
+    for (const object of namespacedManifests(settings, who)) expect(await cluster.get(refOf(object)), object.kind).toBeDefined();
+    expect((await cluster.getNamespace(who.username))?.uid).toBe(uid);
+    // The second purge has nothing to do and says so the same way.
+    expect(await cluster.purgeNamespace(who.username, PURGE_KEEPS)).toBe(types);
+  });
+
+  it('deletes a namespace and waits until it is gone', async () => {
+    const who = trainee('k8s-gone');
+    await applyPlayground(who);
+    await cluster.apply(configMap(who.username, 'content'));
+    expect(await cluster.deleteNamespace(who.username)).toBe(true);
+    // Asked again while it terminates: still a deletion under way.
+    expect(await cluster.deleteNamespace(who.username)).toBe(true);
+    await cluster.waitForNamespaceGone(who.username, 90_000);
+    expect(await cluster.getNamespace(who.username)).toBeUndefined();
+    expect(await cluster.deleteNamespace(who.username)).toBe(false);
+  });
+
+  it('gives up waiting with a retryable TimeoutError', async () => {
+    const who = trainee('k8s-wait');
+    await cluster.apply(namespaceManifest(who));
+    const error = await cluster.waitForNamespaceGone(who.username, 700).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).retryable).toBe(true);
+  });
+
+  it('classifies an invalid object and an unknown kind as permanent', async () => {
+    const who = trainee('k8s-bad');
+    await cluster.apply(namespaceManifest(who));
+    // (A malformed quantity is no example: the apiserver answers SSA's conversion failure with 500.)
+    const invalid = await expectUpstream(
+      cluster.apply({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'bad', namespace: who.username },
+        subjects: [{ kind: 'User', name: 'someone', apiGroup: 'rbac.authorization.k8s.io' }],
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Gadget', name: '' },
+      }),
+    );
+    expect(invalid).toMatchObject({ system: 'kubernetes', retryable: false });
+    expect(invalid.status).toBeGreaterThanOrEqual(400);
+    expect(invalid.status).toBeLessThan(500);
+    expect(await cluster.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', name: 'bad', namespace: who.username })).toBeUndefined();
+
+    const unknown = await expectUpstream(cluster.apply({ apiVersion: 'v1', kind: 'Gizmo', metadata: { name: 'x', namespace: who.username } }));
+    expect(unknown).toMatchObject({ status: 404, retryable: false });
+  });
+
+  it('honours an aborted signal', async () => {
+    const error = await expectUpstream(cluster.getNamespace('default', AbortSignal.abort()));
+    expect(error.retryable).toBe(true);
+  });
+});
