@@ -1,0 +1,60 @@
+import type { WorkerEnv } from '../config/env.js';
+import type { ClusterGateway } from '../ports/cluster-gateway.js';
+import type { GrafanaGateway } from '../ports/grafana-gateway.js';
+import type { IdentityProvider } from '../ports/identity-provider.js';
+import { GrafanaHttpGateway } from './grafana.adapter.js';
+import { KeycloakIdentityProvider } from './keycloak.adapter.js';
+import { KubernetesClusterGateway } from './kubernetes.adapter.js';
+
+export { GrafanaHttpGateway } from './grafana.adapter.js';
+export type { GrafanaAdapterOptions } from './grafana.adapter.js';
+export { KeycloakIdentityProvider } from './keycloak.adapter.js';
+export type { KeycloakAdapterOptions } from './keycloak.adapter.js';
+export { KubernetesClusterGateway, FIELD_MANAGER } from './kubernetes.adapter.js';
+export type { KubernetesAdapterOptions } from './kubernetes.adapter.js';
+
+export interface Adapters {
+  identity: IdentityProvider;
+  cluster: ClusterGateway;
+  grafana: GrafanaGateway;
+  /** Closes the HTTP connection pools. */
+  close(): Promise<void>;
+}
+
+export interface AdapterOptions {
+  /**
+   * PEM file of a private CA for Keycloak and Grafana (e.g. the local stack's
+   * `STACK_CA_FILE`). Not needed when `NODE_EXTRA_CA_CERTS` names it at process start.
+   * Kubernetes takes its CA from the kubeconfig.
+   */
+  caFile?: string | undefined;
+}
+
+/** The three upstream adapters, configured from the worker's environment. */
+export function createAdapters(config: WorkerEnv, options: AdapterOptions = {}): Adapters {
+  const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
+  const identity = new KeycloakIdentityProvider({
+    baseUrl: config.KEYCLOAK_URL,
+    realm: config.KEYCLOAK_REALM,
+    clientId: config.KEYCLOAK_CLIENT_ID,
+    clientSecret: config.KEYCLOAK_CLIENT_SECRET,
+    timeoutMs,
+    caFile: options.caFile,
+  });
+  const cluster = new KubernetesClusterGateway({ kubeconfig: config.KUBECONFIG, timeoutMs });
+  const grafana = new GrafanaHttpGateway({
+    baseUrl: config.GRAFANA_URL,
+    adminUser: config.GRAFANA_ADMIN_USER,
+    adminPassword: config.GRAFANA_ADMIN_PASSWORD,
+    timeoutMs,
+    caFile: options.caFile,
+  });
+  return {
+    identity,
+    cluster,
+    grafana,
+    close: async () => {
+      await Promise.all([identity.close(), grafana.close()]);
+    },
+  };
+}
