@@ -1,0 +1,107 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Job, JobsOptions, Queue } from 'bullmq';
+import { enqueueFleetRun, QUEUES, type FleetKind, type FleetRequest } from '@kup/core';
+import { commonErrors } from '../../http/schemas.js';
+import type { JobReader } from '../../jobs/job-reader.js';
+import type { JobWaiter } from '../../jobs/job-waiter.js';
+import type { JobView } from '../../jobs/job-view.js';
+import { parsePreferWait } from '../../jobs/prefer-wait.js';
+import type { RedisGuard } from '../../jobs/redis-guard.js';
+import { preferHeaders } from '../provisioner/schemas.js';
+import { statusUrlOf } from '../provisioner/index.js';
+import { cleanupBody, cleanupDone, fleetAccepted, fleetFailed, resetBody, resetDone, syncBody, syncDone } from './schemas.js';
+
+export interface FleetRoutesOptions {
+  /** The `fleet` queue (parents of runs). */
+  fleet: Queue;
+  guard: Pick<RedisGuard, 'run'>;
+  reader: Pick<JobReader, 'view'>;
+  waiter: Pick<JobWaiter, 'waitForEnd'>;
+  jobOptions: JobsOptions;
+  maxWaitSeconds: number;
+}
+
+/**
+ * `POST /reset`, `POST /cleanup`, `POST /sync`: enqueue a fleet run (one per kind at a
+ * time: a pending one is answered instead) and answer 202, or with `Prefer: wait` the old
+ * synchronous statistics. A single-user run for a user who is not provisioned fails in
+ * the worker (the API never calls Keycloak): with `Prefer: wait` that is a 404.
+ */
+export const fleetRoutes: FastifyPluginAsyncZod<FleetRoutesOptions> = async (app, options) => {
+  const { fleet, guard, reader, waiter, maxWaitSeconds, jobOptions } = options;
+
+  async function waitIfAsked(request: FastifyRequest, reply: FastifyReply, job: Job): Promise<JobView | undefined> {
+    reply.header('vary', 'Prefer');
+    const seconds = parsePreferWait(request.headers.prefer, maxWaitSeconds);
+    if (seconds === undefined || !job.id) return undefined;
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    reply.raw.once('close', onClose);
+    try {
+      await waiter.waitForEnd(QUEUES.fleet, job, seconds * 1000, gone.signal);
+    } finally {
+      reply.raw.off('close', onClose);
+    }
+    reply.header('preference-applied', `wait=${seconds}`);
+    return reader.view(QUEUES.fleet, job.id);
+  }
+
+  async function handle(kind: FleetKind, body: FleetRequest | undefined, request: FastifyRequest, reply: FastifyReply) {
+    const { job, created } = await guard.run(() => enqueueFleetRun(fleet, kind, body ?? {}, { origin: 'api', jobOptions }));
+    const jobId = job.id ?? kind;
+    request.log.info({ jobId, kind, created }, created ? 'fleet run enqueued' : 'fleet run already pending');
+    const view = await waitIfAsked(request, reply, job);
+    if (view?.state === 'completed' && view.result) return reply.code(200).send({ ...(view.result as object), jobId } as never);
+    if (view?.state === 'failed' && view.error) {
+      const status = view.error.code === 'USER_NOT_FOUND' ? 404 : view.error.code === 'INVALID_INPUT' ? 400 : 502;
+      return reply.code(status).send({ message: view.error.message, code: view.error.code, jobId });
+    }
+    const statusUrl = statusUrlOf(jobId);
+    return reply.code(202).header('location', statusUrl).send({ jobId, statusUrl, alreadyPending: !created });
+  }
+
+  const responses = { 202: fleetAccepted, 404: fleetFailed, 502: fleetFailed, ...commonErrors };
+
+  app.post(
+    '/reset',
+    {
+      schema: {
+        tags: ['fleet'],
+        summary: 'Reset every provisioned trainee\'s namespace (or one: `username`); mode `recreate` (default) or `purge`',
+        headers: preferHeaders,
+        body: resetBody,
+        response: { 200: resetDone, ...responses },
+      },
+    },
+    (request, reply) => handle('reset', request.body, request, reply),
+  );
+
+  app.post(
+    '/cleanup',
+    {
+      schema: {
+        tags: ['fleet'],
+        summary: 'Delete trainees created more than `maxAgeDays` (365) ago or past their expiry; `dryRun` only lists them',
+        headers: preferHeaders,
+        body: cleanupBody,
+        response: { 200: cleanupDone, ...responses },
+      },
+    },
+    (request, reply) => handle('cleanup', request.body, request, reply),
+  );
+
+  app.post(
+    '/sync',
+    {
+      schema: {
+        tags: ['fleet'],
+        summary: 'Repair drift: missing namespace, RBAC, quota, limits, policy or Grafana user; finish or roll back half-made users',
+        headers: preferHeaders,
+        body: syncBody,
+        response: { 200: syncDone, ...responses },
+      },
+    },
+    (request, reply) => handle('sync', request.body, request, reply),
+  );
+};

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { cleanupRequest, cleanupRunResult, resetRequest, resetRunResult, syncRequest, syncRunResult } from '@kup/core';
+
+/** Bodies are optional: the old CronJobs POST `Content-Type: application/json` with no body. */
+export const resetBody = resetRequest.optional().meta({ id: 'ResetRequest' });
+export const cleanupBody = cleanupRequest.optional().meta({ id: 'CleanupRequest' });
+export const syncBody = syncRequest.optional().meta({ id: 'SyncRequest' });
+
+export const fleetAccepted = z
+  .object({
+    jobId: z.string(),
+    statusUrl: z.string().describe('GET it for the run\'s state, progress (users done of total) and result.'),
+    alreadyPending: z.boolean().describe('A run of this kind was already pending: it is answered, no second one starts.'),
+  })
+  .meta({ id: 'FleetAccepted' });
+
+const withJobId = { jobId: z.string() };
+/** `Prefer: wait` answers: the old statistics, with `jobId` added. */
+export const resetDone = resetRunResult.extend(withJobId).meta({ id: 'ResetResult' });
+export const cleanupDone = cleanupRunResult.extend(withJobId).meta({ id: 'CleanupResult' });
+export const syncDone = syncRunResult.extend(withJobId).meta({ id: 'SyncResult' });
+
+export const fleetFailed = z.object({ message: z.string(), code: z.string().optional(), jobId: z.string() }).meta({ id: 'FleetFailed' });
