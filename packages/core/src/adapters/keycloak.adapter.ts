@@ -109,6 +109,11 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     return { users: users.map(toIdentityUser), next: users.length >= max ? first + max : undefined };
   }
 
+  async listUsers(first: number, max: number, signal?: AbortSignal): Promise<IdentityPage> {
+    const users = await this.#call('list users', signal, () => this.#admin.users.find({ first, max, briefRepresentation: false }));
+    return { users: users.map(toIdentityUser), next: users.length >= max ? first + max : undefined };
+  }
+
   /** Releases the private-CA connection pool, if one was made. */
   async close(): Promise<void> {
     await this.#agent?.close();

@@ -45,4 +45,6 @@ export interface IdentityProvider {
   deleteUser(userId: string, signal?: AbortSignal): Promise<boolean>;
   /** Users with `managed-by=k8s-provisioner`, one page at a time (`first` = offset). */
   listManaged(first: number, max: number, signal?: AbortSignal): Promise<IdentityPage>;
+  /** Every user of the realm, managed or not, one page at a time: for adopting old accounts. */
+  listUsers?(first: number, max: number, signal?: AbortSignal): Promise<IdentityPage>;
 }
