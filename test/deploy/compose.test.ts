@@ -1,0 +1,120 @@
+// docker-compose.yml (the laptop path) checked by reading it; `docker compose config` runs
+// too, but only where a Docker engine with the compose plugin answers.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { apiEnv, workerEnv } from '@kup/core';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { realmRepresentation } from '../../tools/stack/src/keycloak.js';
+import { repoRoot } from '../helpers/service-account-kubeconfig.js';
+
+type Service = {
+  image?: string;
+  build?: unknown;
+  command?: string[] | string;
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+  volumes?: string[];
+  read_only?: boolean;
+  privileged?: boolean;
+};
+
+const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const services = compose.services;
+const service = (name: string): Service => {
+  const s = services[name];
+  if (!s) throw new Error(`docker-compose.yml has no service ${name}`);
+  return s;
+};
+const envExample = Object.fromEntries(readFileSync(join(repoRoot, '.env.example'), 'utf8').split('\n')
+  .filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+const required = (shape: Record<string, { safeParse(v: unknown): { success: boolean } }>): string[] =>
+  Object.entries(shape).filter(([, schema]) => !schema.safeParse(undefined).success).map(([key]) => key);
+
+function dockerComposeWorks(): boolean {
+  try {
+    execFileSync('docker', ['compose', 'version'], { stdio: 'ignore', timeout: 5_000 });
+    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('docker-compose.yml', () => {
+  it('has the service, its upstreams and Redis', () => {
+    for (const name of ['redis', 'api', 'worker', 'keycloak', 'grafana', 'k3s']) expect(Object.keys(services)).toContain(name);
+    expect(service('keycloak').image).toBe('quay.io/keycloak/keycloak:26.5.5');
+    expect(service('grafana').image).toMatch(/^grafana\/grafana-oss:/);
+    expect(service('k3s').image).toMatch(/^rancher\/k3s:/);
+    expect(service('k3s').privileged).toBe(true);
+  });
+
+  it('runs Redis with AOF and noeviction', () => {
+    const command = [service('redis').command ?? []].flat().join(' ');
+    expect(command).toMatch(/--appendonly yes/);
+    expect(command).toMatch(/--maxmemory-policy noeviction/);
+  });
+
+  it('builds api and worker from this Dockerfile, health-checked, started after their dependencies are healthy', () => {
+    for (const name of ['api', 'worker']) {
+      const s = service(name);
+      expect(s.build, name).toBe('.');
+      expect(s.healthcheck?.test.join(' '), name).toMatch(/\/readyz/);
+      expect(s.depends_on?.redis?.condition, name).toBe('service_healthy');
+      expect(s.read_only, name).toBe(true);
+    }
+    expect(service('worker').command).toEqual(['node', 'apps/worker/dist/main.js']);
+    for (const upstream of ['keycloak', 'grafana']) expect(service('worker').depends_on?.[upstream]?.condition).toBe('service_healthy');
+    for (const name of ['redis', 'keycloak', 'grafana', 'k3s']) expect(service(name).healthcheck, name).toBeDefined();
+  });
+
+  it('sets only variables the config schemas know, and all they require', () => {
+    for (const [name, schema, extra] of [['api', apiEnv, []], ['worker', workerEnv, ['NODE_EXTRA_CA_CERTS']]] as const) {
+      const names = Object.keys(service(name).environment ?? {});
+      const known = new Set([...Object.keys(schema.shape), ...extra]);
+      expect(names.filter((n) => !known.has(n)), `${name}: unknown variables`).toEqual([]);
+      expect(required(schema.shape).filter((n) => !names.includes(n)), `${name}: missing variables`).toEqual([]);
+    }
+  });
+
+  it('takes every secret from .env, and .env.example holds no value for any of them', () => {
+    const raw = readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8');
+    const fromEnv = [...raw.matchAll(/\$\{([A-Z_]+)(?::[-?][^}]*)?\}/g)].map((m) => m[1] ?? '');
+    expect(fromEnv.filter((name) => !(name in envExample))).toEqual([]);
+    for (const secret of ['API_TOKENS', 'RESULT_ENCRYPTION_KEY', 'KEYCLOAK_CLIENT_SECRET', 'KEYCLOAK_ADMIN_PASSWORD', 'GRAFANA_ADMIN_PASSWORD']) {
+      expect(fromEnv, secret).toContain(secret);
+      expect(envExample[secret], secret).toBe('');
+    }
+  });
+
+  it('points k3s OIDC at the Keycloak realm the worker uses', () => {
+    const args = [service('k3s').command ?? []].flat();
+    const worker = service('worker').environment ?? {};
+    const issuer = `${worker.KEYCLOAK_URL}/realms/${worker.KEYCLOAK_REALM}`;
+    expect(args).toContain(`--kube-apiserver-arg=oidc-issuer-url=${issuer}`);
+    expect(args).toContain('--kube-apiserver-arg=oidc-client-id=kubernetes');
+    expect(args).toContain('--kube-apiserver-arg=oidc-username-claim=sub');
+    expect([service('keycloak').command ?? []].flat()).toContain(`--hostname=${worker.KEYCLOAK_URL}`);
+  });
+
+  it('imports the same realm as the local stack, with the client secret from the environment', () => {
+    const keycloak = service('keycloak');
+    expect([keycloak.command ?? []].flat()).toContain('--import-realm');
+    expect(keycloak.volumes).toContain('./deploy/keycloak:/opt/keycloak/data/import:ro');
+    const shipped = JSON.parse(readFileSync(join(repoRoot, 'deploy/keycloak/playground-realm.json'), 'utf8')) as unknown;
+    const stack = realmRepresentation({ secrets: { keycloakClientSecret: '${KEYCLOAK_CLIENT_SECRET}' } } as Parameters<typeof realmRepresentation>[0]);
+    expect(shipped).toEqual(stack);
+    expect(keycloak.environment?.KEYCLOAK_CLIENT_SECRET).toBe('${KEYCLOAK_CLIENT_SECRET:?set KEYCLOAK_CLIENT_SECRET in .env}');
+  });
+
+  if (dockerComposeWorks()) {
+    it('is valid for docker compose config', () => {
+      const env = { ...process.env, API_TOKENS: 'a'.repeat(32), RESULT_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+        KEYCLOAK_ADMIN_PASSWORD: 'x', KEYCLOAK_CLIENT_SECRET: 'x', GRAFANA_ADMIN_PASSWORD: 'x' };
+      execFileSync('docker', ['compose', '-f', join(repoRoot, 'docker-compose.yml'), 'config', '-q'], { env, timeout: 30_000 });
+    });
+  }
+});
