@@ -12,5 +12,4 @@ export * from './logging/logger.js';
 export * from './provisioning/index.js';
 export * from './queue/fleet-contract.js';
 export * from './fleet/index.js';
-export * from './queue/fleet-contract.js';
-export * from './fleet/index.js';
+export * from './adapters/index.js';
