@@ -69,7 +69,9 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
         .then((pong) => pong === 'PONG')
         .catch(() => false),
   });
-  await app.register(provisionerRoutes, { submitter, reader, waiter, maxWaitSeconds: config.MAX_WAIT_SECONDS });
+  const shutdown = new AbortController();
+  app.addHook('preClose', async () => shutdown.abort());
+  await app.register(provisionerRoutes, { submitter, reader, waiter, maxWaitSeconds: config.MAX_WAIT_SECONDS, shutdown: shutdown.signal });
   await app.register(jobRoutes, { reader });
   await registerBullBoard(app, Object.values(deps.queues));
   return app;

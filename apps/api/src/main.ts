@@ -29,9 +29,11 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
+  const started = Date.now();
   try {
-    await app.close();
+    await app.close(); // stops accepting, lets requests in flight finish
     await deps.close();
+    logger.info({ ms: Date.now() - started }, 'stopped');
     process.exit(0);
   } catch (error) {
     logger.error({ err: error }, 'shutdown failed');

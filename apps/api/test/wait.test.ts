@@ -188,3 +188,27 @@ describe('logs', () => {
     for (const token of t.tokens) expect(text).not.toContain(token);
   });
 });
+
+describe('shutdown', () => {
+  it('answers a waiting request with 202 at once instead of holding the server open', async () => {
+    const s = await buildTestApp();
+    await redisReady(s);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    s.startWorker(async () => held);
+    try {
+      const username = `trainee-${hex(4)}`;
+      const pending = s.inject({ method: 'POST', url: '/provisioner', headers: { ...s.auth, prefer: 'wait=60' }, payload: { email: `${username}@example.org` } });
+      await until(async () => (await s.deps.queues[QUEUES.provisioning].getJobState(`create-${username}`)) === 'active', 'the job to be taken');
+      const started = Date.now();
+      await s.app.close();
+      const res = await pending;
+      expect(res.statusCode).toBe(202);
+      expect(res.json().jobId).toBe(`create-${username}`);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      release();
+      await s.close();
+    }
+  });
+});

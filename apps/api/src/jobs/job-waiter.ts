@@ -8,6 +8,14 @@ export interface JobWaiterDeps {
   isFinished(queue: QueueName, id: string): Promise<boolean>;
 }
 
+/** Resolves (false) when the signal aborts: the caller stops waiting at once. */
+function abortedOf(signal: AbortSignal): Promise<false> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(false);
+    else signal.addEventListener('abort', () => resolve(false), { once: true });
+  });
+}
+
 /** A missed event costs at most this long: the job's state is re-read after each slice. */
 const SLICE_MS = 2_000;
 
@@ -19,15 +27,18 @@ const SLICE_MS = 2_000;
 export class JobWaiter {
   constructor(private readonly deps: JobWaiterDeps) {}
 
+  /** Returns early, without error, when `signal` aborts (client gone, server stopping). */
   async waitForEnd(queue: QueueName, job: Job, ms: number, signal?: AbortSignal): Promise<void> {
     const id = job.id;
     if (!id) return;
     const deadline = Date.now() + ms;
     for (let left = ms; left > 0 && !signal?.aborted; left = deadline - Date.now()) {
-      const ended = await job.waitUntilFinished(this.deps.events(queue), Math.min(left, SLICE_MS)).then(
+      const slice = job.waitUntilFinished(this.deps.events(queue), Math.min(left, SLICE_MS)).then(
         () => true,
         () => false, // failed, or the slice ran out: the state below tells which
       );
+      const ended = await (signal ? Promise.race([slice, abortedOf(signal)]) : slice);
+      if (signal?.aborted) return;
       if (ended || (await this.deps.isFinished(queue, id))) return;
     }
   }

@@ -28,6 +28,8 @@ export interface ProvisionerRoutesOptions {
   waiter: Pick<JobWaiter, 'waitForEnd'>;
   /** Longest `Prefer: wait` honoured, in seconds. */
   maxWaitSeconds: number;
+  /** Aborts when the server stops: waiting requests answer 202 at once. */
+  shutdown: AbortSignal;
 }
 
 const NO_USERNAME = 'email and full_name give an empty username: they need at least one letter or digit';
@@ -40,7 +42,7 @@ export const statusUrlOf = (jobId: string): string => `/jobs/${encodeURIComponen
  * job ends and answer as the old synchronous service did.
  */
 export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> = async (app, options) => {
-  const { submitter, reader, waiter, maxWaitSeconds } = options;
+  const { submitter, reader, waiter, maxWaitSeconds, shutdown } = options;
 
   /** With `Prefer: wait`, waits for the job and returns its final view (or its view at the deadline). */
   async function waitIfAsked(request: FastifyRequest, reply: FastifyReply, queue: QueueName, job: Job): Promise<JobView | undefined> {
@@ -51,7 +53,7 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
     const onClose = () => gone.abort();
     reply.raw.once('close', onClose);
     try {
-      await waiter.waitForEnd(queue, job, seconds * 1000, gone.signal);
+      await waiter.waitForEnd(queue, job, seconds * 1000, AbortSignal.any([gone.signal, shutdown]));
     } finally {
       reply.raw.off('close', onClose);
     }
