@@ -8,6 +8,7 @@ import { JobSubmitter } from './jobs/job-submitter.js';
 import { JobWaiter } from './jobs/job-waiter.js';
 import { RedisGuard } from './jobs/redis-guard.js';
 import { registerAuth } from './plugins/auth.js';
+import { registerAuthRateLimit } from './plugins/auth-rate-limit.js';
 import { registerBullBoard } from './plugins/bull-board.js';
 import { DOCS_PREFIX, registerDocs } from './plugins/docs.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
@@ -47,6 +48,7 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
 
   registerJsonBody(app);
   registerErrorHandler(app);
+  await registerAuthRateLimit(app);
   registerAuth(app, { tokens: config.API_TOKENS, publicPrefixes: [DOCS_PREFIX] });
   await registerDocs(app);
 
