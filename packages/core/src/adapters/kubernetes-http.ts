@@ -1,4 +1,5 @@
 import { ApiException, HttpMethod, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { V1APIResource, V1APIResourceList } from '@kubernetes/client-node';
 import { deadline } from './signals.js';
 
 export { HttpMethod };
@@ -37,6 +38,15 @@ export class KubeHttp extends KubernetesObjectApi {
   async pathOf(ref: ResourceRef): Promise<string> {
     const spec = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name ?? '', ...(ref.namespace ? { namespace: ref.namespace } : {}) } };
     return this.specUriPath(spec, ref.name ? 'read' : 'list');
+  }
+
+  /** client-node's kind lookup, through `send` so that it too has a timeout. */
+  protected override async resource(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
+    const known = this.apiVersionResourceCache[apiVersion]?.resources.find((r) => r.kind === kind);
+    if (known) return known;
+    const list = (await this.send(HttpMethod.GET, this.apiVersionPath(apiVersion))) as V1APIResourceList;
+    this.apiVersionResourceCache[apiVersion] = list;
+    return list.resources.find((r) => r.kind === kind);
   }
 
   /** Sends one request; a non-2xx answer rejects with client-node's `ApiException`. */
