@@ -82,6 +82,10 @@ describe('k8s/overlays/example', () => {
     const worker = (find(objects, 'Deployment', 'worker') as Workload).spec.template.spec;
     expect(worker.serviceAccountName).toBe('worker');
     expect(worker.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(30);
+    // Running jobs get WORKER_SHUTDOWN_TIMEOUT_SECONDS, which must end before the kubelet's SIGKILL.
+    const shutdown = (container(objects, 'worker').env ?? []).find((e) => e.name === 'WORKER_SHUTDOWN_TIMEOUT_SECONDS') as { value?: string } | undefined;
+    const shutdownSeconds = Number(shutdown?.value ?? workerEnv.shape.WORKER_SHUTDOWN_TIMEOUT_SECONDS.parse(undefined));
+    expect(shutdownSeconds).toBeLessThan((worker.terminationGracePeriodSeconds ?? 30) - 5);
     expect(container(objects, 'worker').ports).toContainEqual({ name: 'health', containerPort: 9464 });
     expect(find(objects, 'PodDisruptionBudget', 'worker')).toMatchObject({
       spec: { selector: { matchLabels: { 'app.kubernetes.io/component': 'worker' } } },
