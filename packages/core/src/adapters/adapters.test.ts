@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -119,6 +119,7 @@ describe('upstream error translation', () => {
       }),
     );
     const cluster = new KubernetesClusterGateway({ kubeconfig: file, timeoutMs: 2_000 });
+    rmSync(dir, { recursive: true });
     const error = await failure(cluster.getNamespace('default'));
     expect(error).toMatchObject({ system: 'kubernetes', status: undefined, retryable: true, code: 'KUBERNETES_UNREACHABLE' });
     expect(error.message).not.toContain('kube-token');
