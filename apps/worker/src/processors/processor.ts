@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
-import type { Logger, ProvisioningService, SecretStore, UserLock } from '@kup/core';
+import type { Logger, ProvisioningService, SecretStore } from '@kup/core';
+import type { UserLocks } from './run-job.js';
 
 /** A BullMQ processor for one job name. */
 export type JobProcessor = (job: Job, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>;
@@ -8,6 +9,6 @@ export type JobProcessor = (job: Job, token: string | undefined, signal: AbortSi
 export interface ProvisioningProcessorDeps {
   service: Pick<ProvisioningService, 'create' | 'rollbackCreate' | 'delete'>;
   secrets: Pick<SecretStore, 'putIfAbsent' | 'touch' | 'remove'>;
-  locks: UserLock;
+  locks: UserLocks;
   log: Logger;
 }

@@ -1,6 +1,8 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { LOCKED, describeError, isRetryable, type Logger, type UserLock } from '@kup/core';
 
+export type UserLocks = Pick<UserLock, 'withLock'>;
+
 /** How long a job waits before trying again when another job holds its user. */
 export const LOCK_RETRY_DELAY_MS = 2_000;
 
@@ -26,7 +28,7 @@ export interface RunJobOptions<T> {
   token: string | undefined;
   /** The users the job works on; all are locked (holder = job id) for its whole run. */
   usernames: readonly string[];
-  locks: UserLock;
+  locks: UserLocks;
   log: Logger;
   work: () => Promise<T>;
   /** Runs once, under the locks, when the job fails for good; its errors are logged and swallowed. */

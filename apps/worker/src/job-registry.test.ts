@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { QUEUES } from '@kup/core';
+import { checkRegistry, dispatch } from './job-registry.js';
+import { fakeJob } from './processors/test-job.js';
+
+const noop = async () => undefined;
+
+describe('job registry', () => {
+  it('accepts exactly one processor per job name of the queue', () => {
+    expect(() => checkRegistry(QUEUES.provisioning, { create: noop, delete: noop })).not.toThrow();
+  });
+
+  it('refuses a queue with a job name left without a processor, or a processor of another queue', () => {
+    expect(() => checkRegistry(QUEUES.provisioning, { create: noop })).toThrow(/no processor for delete/);
+    expect(() => checkRegistry(QUEUES.provisioning, { create: noop, delete: noop, reset: noop })).toThrow(/other queues: reset/);
+  });
+
+  it('dispatches by job name and fails unknown names for good', async () => {
+    const run = dispatch(QUEUES.provisioning, { create: async () => 'created', delete: async () => 'deleted' });
+    expect(await run(fakeJob('delete', {}), 't', undefined)).toBe('deleted');
+    await expect(run(fakeJob('explode', {}), 't', undefined)).rejects.toThrow(/^UNKNOWN_JOB: /);
+  });
+});
