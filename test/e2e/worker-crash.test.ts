@@ -33,6 +33,7 @@ describe('worker: crash in the middle of a create', () => {
   const children: ChildProcess[] = [];
   const output: string[] = [];
   const username = uniqueUsername('t-crash');
+  const graceful = uniqueUsername('t-sigterm');
 
   beforeAll(async () => {
     await ensureTraineeClusterRole();
@@ -47,8 +48,10 @@ describe('worker: crash in the middle of a create', () => {
     await Promise.all(children.map(exited));
     // Remove the trainee with a worker of this process.
     const cleaner = await testWorker({ overrides: { QUEUE_PREFIX: w.config.QUEUE_PREFIX } });
-    const job = await cleaner.addDelete({ usernames: [username] });
-    await waitForJob(cleaner.queue, job.id as string, 150_000).catch(() => undefined);
+    for (const name of [username, graceful]) {
+      const job = await cleaner.addDelete({ usernames: [name] });
+      await waitForJob(cleaner.queue, job.id as string, 150_000).catch(() => undefined);
+    }
     await cleaner.app?.close();
     await events?.close();
     await w?.close();
@@ -104,5 +107,28 @@ describe('worker: crash in the middle of a create', () => {
     // Neither worker process ever logged the password.
     expect(output.join('')).not.toContain(password as string);
     expect(output.join('')).toContain('stalled');
+    second.kill('SIGTERM');
+    await exited(second);
+  });
+
+  it('on SIGTERM lets the active job finish, then exits 0', async () => {
+    const env = { QUEUE_PREFIX: w.config.QUEUE_PREFIX, WORKER_CONCURRENCY: '1', WORKER_SHUTDOWN_TIMEOUT_SECONDS: '60' };
+    const worker = spawnWorker(env, output);
+    children.push(worker);
+    const terminated = new Promise<void>((resolve) => {
+      events.on('progress', ({ jobId, data }) => {
+        if (jobId === `create-${graceful}` && jobProgress.safeParse(data).data?.step === 'namespace' && worker.exitCode === null) {
+          worker.kill('SIGTERM');
+          resolve();
+        }
+      });
+    });
+    const job = await w.addCreate({ username: graceful, email: emailOf(graceful) });
+    await terminated;
+    await exited(worker);
+    expect(worker.exitCode).toBe(0);
+    // The job finished before the process left: nothing for another worker to pick up.
+    expect(await job.getState()).toBe('completed');
+    expect((await findKeycloakUser(graceful))?.attributes?.provisioned).toEqual(['true']);
   });
 });
