@@ -11,11 +11,7 @@ export const errorBody = z
 export type ErrorBody = z.infer<typeof errorBody>;
 
 /** Responses every authenticated route may give besides its own. */
-export const commonErrors = {
-  400: errorBody,
-  401: errorBody,
-  413: errorBody,
-  415: errorBody,
-  500: errorBody,
-  503: errorBody,
-} as const;
+export const commonErrors = { 400: errorBody, 401: errorBody, 500: errorBody, 503: errorBody } as const;
+
+/** …and those that take a body: too large, not JSON. */
+export const bodyErrors = { ...commonErrors, 413: errorBody, 415: errorBody } as const;

@@ -22,8 +22,8 @@ export class JobReader {
   async find(id: string): Promise<JobView | undefined> {
     return this.deps.guard.run(async () => {
       for (const queue of Object.values(QUEUES)) {
-        const job = await this.deps.queues[queue].getJob(id);
-        if (job) return this.describe(job, queue);
+        const view = await this.describe(queue, id);
+        if (view) return view;
       }
       return undefined;
     });
@@ -37,14 +37,17 @@ export class JobReader {
 
   /** The current view of a job, reloaded from Redis; undefined once it was removed. */
   async view(queue: QueueName, id: string): Promise<JobView | undefined> {
-    return this.deps.guard.run(async () => {
-      const job = await this.deps.queues[queue].getJob(id);
-      return job ? this.describe(job, queue) : undefined;
-    });
+    return this.deps.guard.run(() => this.describe(queue, id));
   }
 
-  private async describe(job: Job, queue: QueueName): Promise<JobView> {
-    const raw = await job.getState();
+  /**
+   * The state is read before the job's hash: a job read first and finishing in between
+   * would show `failed` without its reason (or `completed` without its result).
+   */
+  private async describe(queue: QueueName, id: string): Promise<JobView | undefined> {
+    const raw = await this.deps.queues[queue].getJobState(id);
+    const job = await this.deps.queues[queue].getJob(id);
+    if (!job) return undefined;
     const state: JobStateName = (JOB_STATES as readonly string[]).includes(raw) ? (raw as JobStateName) : 'unknown';
     const progress = jobProgress.safeParse(job.progress);
     const view: JobView = {

@@ -14,7 +14,7 @@ import {
   type QueueName,
 } from '@kup/core';
 import { HttpError } from '../../http/http-error.js';
-import { commonErrors } from '../../http/schemas.js';
+import { bodyErrors } from '../../http/schemas.js';
 import { createResultView, type JobView } from '../../jobs/job-view.js';
 import { parsePreferWait } from '../../jobs/prefer-wait.js';
 import type { JobReader } from '../../jobs/job-reader.js';
@@ -69,7 +69,7 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
         summary: 'Create a trainee playground (namespace, Keycloak user, Grafana user)',
         headers: preferHeaders,
         body: createBody,
-        response: { 200: created, 202: accepted, 409: jobFailed, 502: jobFailed, ...commonErrors },
+        response: { 200: created, 202: accepted, 409: jobFailed, 502: jobFailed, ...bodyErrors },
       },
     },
     async (request, reply) => {
@@ -108,7 +108,7 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
         summary: 'Delete a trainee playground (tries the email-derived username, then the name-derived one)',
         headers: preferHeaders,
         body: deleteBody,
-        response: { 200: deleted, 202: accepted, 502: jobFailed, ...commonErrors },
+        response: { 200: deleted, 202: accepted, 502: jobFailed, ...bodyErrors },
       },
     },
     async (request, reply) => {
