@@ -17,6 +17,7 @@ import {
   type Logger,
   type WorkerEnv,
 } from '@kup/core';
+import { createFleetWorkers, type FleetWorkers } from './fleet-workers.js';
 import { dispatch } from './job-registry.js';
 import { createProcessor } from './processors/create.processor.js';
 import { deleteProcessor } from './processors/delete.processor.js';
@@ -39,6 +40,8 @@ export interface WorkerAppDeps {
 
 export interface WorkerApp {
   readonly worker: Worker;
+  /** Reset, cleanup and sync runs, their per-trainee children and the schedulers. */
+  readonly fleet: FleetWorkers;
   readonly logger: Logger;
   start(): Promise<void>;
   /** Lets active jobs finish for up to `timeoutMs`, then stops; an interrupted job is run again by another worker. */
@@ -66,6 +69,7 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   const secrets = new SecretStore(redis, Sealer.fromEncodedKey(config.RESULT_ENCRYPTION_KEY), config.QUEUE_PREFIX, config.PASSWORD_TTL_SECONDS);
   const locks = new UserLock(redis, config.QUEUE_PREFIX);
   const processorDeps = { service, secrets, locks, log: logger };
+  const fleet = createFleetWorkers(config, { redis, ports, secrets, locks, logger });
 
   const worker = new Worker(
     QUEUES.provisioning,
@@ -89,20 +93,22 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   let running: Promise<void> | undefined;
   return {
     worker,
+    fleet,
     logger,
     async start() {
       running = worker.run().catch((error: unknown) => logger.error({ err: describeError(error) }, 'worker stopped'));
       await worker.waitUntilReady();
+      await fleet.start();
       logger.info({ queue: QUEUES.provisioning, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
     },
     async close(timeoutMs = config.WORKER_SHUTDOWN_TIMEOUT_SECONDS * 1000) {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-      const outcome = await Promise.race([worker.close().then(() => 'closed' as const), deadline]);
+      const outcome = await Promise.race([Promise.all([worker.close(), fleet.close()]).then(() => 'closed' as const), deadline]);
       clearTimeout(timer);
       if (outcome === 'timeout') {
         logger.warn({ timeoutMs }, 'active jobs did not finish in time: stopping anyway (they will run again)');
-        await worker.close(true);
+        await Promise.all([worker.close(true), fleet.close(true)]);
       }
       await running;
       await ports.close?.();
