@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { defaultJobOptions, type ApiEnv } from '@kup/core';
+import { Queue } from 'bullmq';
+import { defaultJobOptions, FLEET_SCHEDULES_QUEUE, type ApiEnv } from '@kup/core';
 import type { ApiDeps } from './deps.js';
 import { JobReader } from './jobs/job-reader.js';
 import { JobSubmitter } from './jobs/job-submitter.js';
@@ -15,7 +16,9 @@ import { registerErrorHandler } from './plugins/error-handler.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { healthRoutes } from './routes/health/index.js';
 import { jobRoutes } from './routes/jobs/index.js';
+import { fleetRoutes } from './routes/fleet/index.js';
 import { provisionerRoutes } from './routes/provisioner/index.js';
+import { scheduleRoutes } from './routes/schedules/index.js';
 
 export type ApiConfig = Pick<
   ApiEnv,
@@ -75,6 +78,12 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   app.addHook('preClose', async () => shutdown.abort());
   await app.register(provisionerRoutes, { submitter, reader, waiter, maxWaitSeconds: config.MAX_WAIT_SECONDS, shutdown: shutdown.signal });
   await app.register(jobRoutes, { reader });
-  await registerBullBoard(app, Object.values(deps.queues));
+  const fleetOptions = { guard, reader, waiter, maxWaitSeconds: config.MAX_WAIT_SECONDS, shutdown: shutdown.signal };
+  await app.register(fleetRoutes, { ...fleetOptions, fleet: deps.queues.fleet, jobOptions: defaultJobOptions(config) });
+  const schedules = new Queue(FLEET_SCHEDULES_QUEUE, { connection: deps.redis, prefix: config.QUEUE_PREFIX });
+  schedules.on('error', (error) => deps.logger.warn({ err: error.message }, 'schedules queue error'));
+  app.addHook('onClose', async () => schedules.close());
+  await app.register(scheduleRoutes, { schedules, guard });
+  await registerBullBoard(app, [...Object.values(deps.queues), schedules]);
   return app;
 }

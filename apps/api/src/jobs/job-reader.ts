@@ -1,5 +1,5 @@
 import type { Job, Queue } from 'bullmq';
-import { createJobResult, JOBS, jobProgress, QUEUES, secretKeyOf, type QueueName } from '@kup/core';
+import { createJobResult, JOBS, jobProgress, QUEUES, secretKeyOf, syncUserResult, type QueueName } from '@kup/core';
 import type { Logger } from '@kup/core';
 import { parseFailedReason } from './failed-reason.js';
 import { JOB_STATES, type JobStateName, type JobView } from './job-view.js';
@@ -68,8 +68,9 @@ export class JobReader {
   private async resultOf(job: Job): Promise<JobView['result']> {
     const result: unknown = job.returnvalue;
     if (typeof result !== 'object' || result === null || Array.isArray(result)) return { value: result };
-    if (job.name !== JOBS.create) return result as JobView['result'];
-    const parsed = createJobResult.safeParse(result);
+    // Creates, and syncs that had to set a new password, hold one sealed under the job's key.
+    if (job.name !== JOBS.create && job.name !== JOBS.syncUser) return result as JobView['result'];
+    const parsed = (job.name === JOBS.create ? createJobResult : syncUserResult).safeParse(result);
     if (!parsed.success || !parsed.data.passwordIssued) return result as JobView['result'];
     try {
       const password = await this.deps.secrets.get(secretKeyOf(job));

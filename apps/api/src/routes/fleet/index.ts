@@ -1,12 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Job, JobsOptions, Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import { enqueueFleetRun, QUEUES, type FleetKind, type FleetRequest } from '@kup/core';
 import { commonErrors } from '../../http/schemas.js';
 import type { JobReader } from '../../jobs/job-reader.js';
 import type { JobWaiter } from '../../jobs/job-waiter.js';
-import type { JobView } from '../../jobs/job-view.js';
-import { parsePreferWait } from '../../jobs/prefer-wait.js';
+import { waitIfAsked } from '../../jobs/wait-if-asked.js';
 import type { RedisGuard } from '../../jobs/redis-guard.js';
 import { preferHeaders } from '../provisioner/schemas.js';
 import { statusUrlOf } from '../provisioner/index.js';
@@ -20,6 +19,8 @@ export interface FleetRoutesOptions {
   waiter: Pick<JobWaiter, 'waitForEnd'>;
   jobOptions: JobsOptions;
   maxWaitSeconds: number;
+  /** Aborts when the server stops: waiting requests answer 202 at once. */
+  shutdown: AbortSignal;
 }
 
 /**
@@ -29,29 +30,13 @@ export interface FleetRoutesOptions {
  * the worker (the API never calls Keycloak): with `Prefer: wait` that is a 404.
  */
 export const fleetRoutes: FastifyPluginAsyncZod<FleetRoutesOptions> = async (app, options) => {
-  const { fleet, guard, reader, waiter, maxWaitSeconds, jobOptions } = options;
-
-  async function waitIfAsked(request: FastifyRequest, reply: FastifyReply, job: Job): Promise<JobView | undefined> {
-    reply.header('vary', 'Prefer');
-    const seconds = parsePreferWait(request.headers.prefer, maxWaitSeconds);
-    if (seconds === undefined || !job.id) return undefined;
-    const gone = new AbortController();
-    const onClose = () => gone.abort();
-    reply.raw.once('close', onClose);
-    try {
-      await waiter.waitForEnd(QUEUES.fleet, job, seconds * 1000, gone.signal);
-    } finally {
-      reply.raw.off('close', onClose);
-    }
-    reply.header('preference-applied', `wait=${seconds}`);
-    return reader.view(QUEUES.fleet, job.id);
-  }
+  const { fleet, guard, jobOptions } = options;
 
   async function handle(kind: FleetKind, body: FleetRequest | undefined, request: FastifyRequest, reply: FastifyReply) {
     const { job, created } = await guard.run(() => enqueueFleetRun(fleet, kind, body ?? {}, { origin: 'api', jobOptions }));
     const jobId = job.id ?? kind;
     request.log.info({ jobId, kind, created }, created ? 'fleet run enqueued' : 'fleet run already pending');
-    const view = await waitIfAsked(request, reply, job);
+    const view = await waitIfAsked(options, request, reply, QUEUES.fleet, job);
     if (view?.state === 'completed' && view.result) return reply.code(200).send({ ...(view.result as object), jobId } as never);
     if (view?.state === 'failed' && view.error) {
       const status = view.error.code === 'USER_NOT_FOUND' ? 404 : view.error.code === 'INVALID_INPUT' ? 400 : 502;
