@@ -32,7 +32,7 @@ export interface FleetRoutesOptions {
 export const fleetRoutes: FastifyPluginAsyncZod<FleetRoutesOptions> = async (app, options) => {
   const { fleet, guard, jobOptions } = options;
 
-  async function handle(kind: FleetKind, body: FleetRequest | undefined, request: FastifyRequest, reply: FastifyReply) {
+  async function handle(kind: FleetKind, body: FleetRequest | null | undefined, request: FastifyRequest, reply: FastifyReply) {
     const { job, created } = await guard.run(() => enqueueFleetRun(fleet, kind, body ?? {}, { origin: 'api', jobOptions }));
     const jobId = job.id ?? kind;
     request.log.info({ jobId, kind, created }, created ? 'fleet run enqueued' : 'fleet run already pending');

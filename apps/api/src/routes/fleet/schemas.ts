@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { cleanupRequest, cleanupRunResult, resetRequest, resetRunResult, syncRequest, syncRunResult } from '@kup/core';
 
 /** Bodies are optional: the old CronJobs POST `Content-Type: application/json` with no body. */
-export const resetBody = resetRequest.optional().meta({ id: 'ResetRequest' });
-export const cleanupBody = cleanupRequest.optional().meta({ id: 'CleanupRequest' });
-export const syncBody = syncRequest.optional().meta({ id: 'SyncRequest' });
+export const resetBody = resetRequest.nullish().meta({ id: 'ResetRequest' });
+export const cleanupBody = cleanupRequest.nullish().meta({ id: 'CleanupRequest' });
+export const syncBody = syncRequest.nullish().meta({ id: 'SyncRequest' });
 
 export const fleetAccepted = z
   .object({
