@@ -65,6 +65,7 @@ describe('Prefer: wait', () => {
 
     expect(res.statusCode).toBe(200);
     expect(res.headers['preference-applied']).toBe('wait=20');
+    expect(res.headers['cache-control']).toBe('no-store');
     expect(res.json()).toEqual({ message: 'User created', user_id: `kc-${username}`, password: secret, username, jobId: `create-${username}` });
   });
 

@@ -1,6 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Job } from 'bullmq';
 import {
   createJobData,
   createJobId,
@@ -11,25 +9,16 @@ import {
   JOBS,
   QUEUES,
   usernameCandidates,
-  type QueueName,
 } from '@kup/core';
 import { HttpError } from '../../http/http-error.js';
 import { bodyErrors } from '../../http/schemas.js';
-import { createResultView, type JobView } from '../../jobs/job-view.js';
-import { parsePreferWait } from '../../jobs/prefer-wait.js';
-import type { JobReader } from '../../jobs/job-reader.js';
+import { createResultView } from '../../jobs/job-view.js';
+import { waitIfAsked, type WaitIfAskedDeps } from '../../jobs/wait-if-asked.js';
 import type { JobSubmitter } from '../../jobs/job-submitter.js';
-import type { JobWaiter } from '../../jobs/job-waiter.js';
 import { accepted, created, createBody, deleteBody, deleted, jobFailed, preferHeaders } from './schemas.js';
 
-export interface ProvisionerRoutesOptions {
+export interface ProvisionerRoutesOptions extends WaitIfAskedDeps {
   submitter: Pick<JobSubmitter, 'submit'>;
-  reader: Pick<JobReader, 'view'>;
-  waiter: Pick<JobWaiter, 'waitForEnd'>;
-  /** Longest `Prefer: wait` honoured, in seconds. */
-  maxWaitSeconds: number;
-  /** Aborts when the server stops: waiting requests answer 202 at once. */
-  shutdown: AbortSignal;
 }
 
 const NO_USERNAME = 'email and full_name give an empty username: they need at least one letter or digit';
@@ -42,24 +31,7 @@ export const statusUrlOf = (jobId: string): string => `/jobs/${encodeURIComponen
  * job ends and answer as the old synchronous service did.
  */
 export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> = async (app, options) => {
-  const { submitter, reader, waiter, maxWaitSeconds, shutdown } = options;
-
-  /** With `Prefer: wait`, waits for the job and returns its final view (or its view at the deadline). */
-  async function waitIfAsked(request: FastifyRequest, reply: FastifyReply, queue: QueueName, job: Job): Promise<JobView | undefined> {
-    reply.header('vary', 'Prefer');
-    const seconds = parsePreferWait(request.headers.prefer, maxWaitSeconds);
-    if (seconds === undefined || !job.id) return undefined;
-    const gone = new AbortController();
-    const onClose = () => gone.abort();
-    reply.raw.once('close', onClose);
-    try {
-      await waiter.waitForEnd(queue, job, seconds * 1000, AbortSignal.any([gone.signal, shutdown]));
-    } finally {
-      reply.raw.off('close', onClose);
-    }
-    reply.header('preference-applied', `wait=${seconds}`);
-    return reader.view(queue, job.id);
-  }
+  const { submitter } = options;
 
   app.post(
     '/provisioner',
@@ -81,13 +53,14 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
 
       const { job } = await submitter.submit(QUEUES.provisioning, JOBS.create, createJobId(username), data.data);
       const jobId = job.id ?? createJobId(username);
-      const view = await waitIfAsked(request, reply, QUEUES.provisioning, job);
+      const view = await waitIfAsked(options, request, reply, QUEUES.provisioning, job);
 
       if (view?.state === 'completed') {
         const result = createResultView.safeParse(view.result);
         if (result.success && result.data.alreadyProvisioned) return reply.code(409).send({ message: 'USER ALREADY EXIST', jobId });
         if (result.success) {
           const { userId, password, username: name } = result.data;
+          reply.header('cache-control', 'no-store'); // carries a password
           return reply.code(200).send({ message: 'User created', user_id: userId, password, username: name, jobId });
         }
       }
@@ -121,7 +94,7 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
 
       const { job } = await submitter.submit(QUEUES.provisioning, JOBS.delete, deleteJobId(username), data.data);
       const jobId = job.id ?? deleteJobId(username);
-      const view = await waitIfAsked(request, reply, QUEUES.provisioning, job);
+      const view = await waitIfAsked(options, request, reply, QUEUES.provisioning, job);
 
       if (view?.state === 'completed') {
         const result = deleteJobResult.safeParse(view.result);
