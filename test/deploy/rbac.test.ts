@@ -110,8 +110,10 @@ describe('k8s/base: the worker ClusterRole', () => {
     expect([...allowed].filter(([, ok]) => ok).map(([what]) => what)).toEqual([]);
   });
 
-  it('known limitation: purge rights reach every namespace (RBAC cannot select namespaces by label)', async () => {
-    // Documented in docs/operations.md; if this starts failing, the limitation was lifted: update the docs.
+  it('reaches every namespace by RBAC alone (labels are enforced by the scope policy instead)', async () => {
+    // RBAC cannot select namespaces by label; worker-scope-policy.yaml confines the worker to
+    // playgrounds (tested in service-account-kubeconfig.test.ts). If this fails, RBAC got
+    // narrower: update docs/operations.md.
     const allowed = await canI(sa.kubeconfig, [{ verb: 'deletecollection', resource: 'secrets', namespace: 'kube-system' }]);
     expect([...allowed.values()]).toEqual([true]);
   });

@@ -39,7 +39,9 @@ describe('test helper: a kubeconfig for the worker ServiceAccount', () => {
   });
 
   it('creates a playground namespace, binds the trainee ClusterRole in it, deletes it', async () => {
-    await kubectlOk(['create', 'namespace', trainee], { kubeconfig: sa.kubeconfig });
+    const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: trainee, labels: { 'managed-by': 'k8s-provisioner' } } };
+    await kubectlOk(['apply', '--server-side', '--field-manager=k8s-user-provisioner', '-f', '-'],
+      { kubeconfig: sa.kubeconfig, input: JSON.stringify(namespace) });
     await kubectlOk(['apply', '--server-side', '--field-manager=k8s-user-provisioner', '-f', '-'],
       { kubeconfig: sa.kubeconfig, input: roleBinding(trainee, trainee, { kind: 'ClusterRole', name: sa.traineeClusterRole }) });
     const bound = JSON.parse(await kubectlOk(['get', 'rolebinding', trainee, '-n', trainee, '-o', 'json'], { kubeconfig: sa.kubeconfig })) as {
@@ -63,5 +65,53 @@ describe('test helper: a kubeconfig for the worker ServiceAccount', () => {
     const role = await kubectl(['create', 'clusterrole', `${trainee}-role`, '--verb=get', '--resource=pods'], { kubeconfig: sa.kubeconfig });
     expect(role.code).not.toBe(0);
     expect(role.stderr).toMatch(/forbidden/i);
+  });
+});
+
+describe('k8s/base: the worker scope policy (ValidatingAdmissionPolicy), with the worker token', () => {
+  let sa: WorkerServiceAccount;
+  const scratch = `kup-scope-${suffix()}`;
+  const configMaps = `/api/v1/namespaces/${scratch}/configmaps`;
+  const configMapCount = async (): Promise<number> =>
+    (JSON.parse(await kubectlOk(['get', '--raw', configMaps], { kubeconfig: admin() })) as { items: unknown[] }).items.length;
+
+  beforeAll(async () => {
+    sa = await workerServiceAccountKubeconfig();
+    await kubectlOk(['create', 'namespace', scratch], { kubeconfig: admin() });
+    await kubectlOk(['create', 'configmap', 'keep-me', '-n', scratch, '--from-literal=a=b'], { kubeconfig: admin() });
+  });
+
+  afterAll(async () => {
+    await kubectl(['delete', 'namespace', scratch, '--ignore-not-found', '--wait=false'], { kubeconfig: admin() });
+    await sa?.cleanup();
+  });
+
+  it('lets the worker delete nothing in a namespace it does not manage', async () => {
+    const purge = await kubectl(['delete', '--raw', configMaps], { kubeconfig: sa.kubeconfig });
+    expect(purge.code).not.toBe(0);
+    expect(purge.stderr).toContain('labelled managed-by=k8s-provisioner');
+    const drop = await kubectl(['delete', 'namespace', scratch, '--wait=false'], { kubeconfig: sa.kubeconfig });
+    expect(drop.code).not.toBe(0);
+    expect(drop.stderr).toContain('labelled managed-by=k8s-provisioner');
+    expect(await configMapCount()).toBeGreaterThanOrEqual(1);
+    const adopt = await kubectl(['label', 'namespace', scratch, 'managed-by=k8s-provisioner'], { kubeconfig: sa.kubeconfig });
+    expect(adopt.code).not.toBe(0);
+    expect(adopt.stderr).toContain('labelled managed-by=k8s-provisioner');
+  });
+
+  it('keeps the worker from binding the trainee role outside playgrounds', async () => {
+    const res = await kubectl(['create', 'rolebinding', `${scratch}-x`, '-n', 'kube-system',
+      '--clusterrole=read-write-all-except-resourcequotas', `--user=${scratch}`], { kubeconfig: sa.kubeconfig });
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain(sa.scopePolicy);
+  });
+
+  it('lets it purge and delete once the namespace is labelled as a playground', async () => {
+    await kubectlOk(['label', 'namespace', scratch, 'managed-by=k8s-provisioner'], { kubeconfig: admin() });
+    await kubectlOk(['delete', '--raw', configMaps], { kubeconfig: sa.kubeconfig });
+    // kube-root-ca.crt may come back (the controller-manager republishes it); ours must not.
+    const left = JSON.parse(await kubectlOk(['get', '--raw', configMaps], { kubeconfig: admin() })) as { items: { metadata: { name: string } }[] };
+    expect(left.items.map((i) => i.metadata.name)).not.toContain('keep-me');
+    await kubectlOk(['delete', 'namespace', scratch, '--wait=false'], { kubeconfig: sa.kubeconfig });
   });
 });

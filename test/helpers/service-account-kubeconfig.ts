@@ -55,6 +55,7 @@ export async function render(dir: string): Promise<Manifest[]> {
 export const WORKER_SERVICE_ACCOUNT = 'worker';
 export const WORKER_CLUSTER_ROLE = 'k8s-user-provisioner-worker';
 export const TRAINEE_CLUSTER_ROLE = 'read-write-all-except-resourcequotas';
+export const WORKER_SCOPE_POLICY = 'k8s-user-provisioner-worker-scope';
 
 export interface WorkerServiceAccount {
   /** A kubeconfig file (mode 600) whose only credential is the ServiceAccount's token. */
@@ -64,14 +65,20 @@ export interface WorkerServiceAccount {
   user: string;
   clusterRole: string;
   traineeClusterRole: string;
-  /** Removes this call's namespace, ClusterRole, ClusterRoleBinding and kubeconfig. */
+  /** The ValidatingAdmissionPolicy (and binding) confining this ServiceAccount's deletes. */
+  scopePolicy: string;
+  /** Removes this call's namespace, ClusterRole, ClusterRoleBinding, policy and kubeconfig. */
   cleanup(): Promise<void>;
 }
 
-/** The RBAC part of k8s/base, renamed so that concurrent callers never share objects. */
-export function workerRbac(base: Manifest[], suffix: string): { objects: Manifest[]; namespace: string; clusterRole: string } {
+/**
+ * The worker's part of k8s/base (RBAC and the delete-scope admission policy), renamed so
+ * that concurrent callers never share objects.
+ */
+export function workerRbac(base: Manifest[], suffix: string): { objects: Manifest[]; namespace: string; clusterRole: string; scopePolicy: string } {
   const namespace = `kup-sa-${suffix}`;
   const clusterRole = `${WORKER_CLUSTER_ROLE}-${suffix}`;
+  const scopePolicy = `${WORKER_SCOPE_POLICY}-${suffix}`;
   const pick = (kind: string, name: string): Manifest => {
     const found = base.find((o) => o.kind === kind && o.metadata.name === name);
     if (!found) throw new Error(`k8s/base has no ${kind} ${name}`);
@@ -90,7 +97,19 @@ export function workerRbac(base: Manifest[], suffix: string): { objects: Manifes
   binding.metadata.name = clusterRole;
   binding.roleRef.name = clusterRole;
   binding.subjects = binding.subjects.map((s) => ({ ...s, namespace }));
-  return { objects: [ns, pick('ClusterRole', TRAINEE_CLUSTER_ROLE), sa, role, binding], namespace, clusterRole };
+  const shippedUser = `system:serviceaccount:k8s-user-provisioner:${WORKER_SERVICE_ACCOUNT}`;
+  const policy = pick('ValidatingAdmissionPolicy', WORKER_SCOPE_POLICY);
+  policy.metadata.name = scopePolicy;
+  const conditions = (policy.spec as { matchConditions: { expression: string }[] }).matchConditions;
+  if (!conditions.some((c) => c.expression.includes(`'${shippedUser}'`))) throw new Error(`${WORKER_SCOPE_POLICY} does not match ${shippedUser}`);
+  for (const c of conditions) c.expression = c.expression.replaceAll(`'${shippedUser}'`, `'system:serviceaccount:${namespace}:${WORKER_SERVICE_ACCOUNT}'`);
+  const policyBinding = pick('ValidatingAdmissionPolicyBinding', WORKER_SCOPE_POLICY);
+  policyBinding.metadata.name = scopePolicy;
+  (policyBinding.spec as { policyName: string }).policyName = scopePolicy;
+  return {
+    objects: [ns, pick('ClusterRole', TRAINEE_CLUSTER_ROLE), sa, role, binding, policy, policyBinding],
+    namespace, clusterRole, scopePolicy,
+  };
 }
 
 /** Server-side apply (idempotent and race-free between concurrent callers). */
@@ -131,10 +150,12 @@ export async function workerServiceAccountKubeconfig(opts: { adminKubeconfig?: s
   const adminKubeconfig = opts.adminKubeconfig ?? process.env.KUBECONFIG;
   if (!adminKubeconfig) throw new Error('KUBECONFIG is not set (the integration globalSetup provides the stack env)');
   const suffix = randomBytes(4).toString('hex');
-  const { objects, namespace, clusterRole } = workerRbac(await render('k8s/base'), suffix);
+  const { objects, namespace, clusterRole, scopePolicy } = workerRbac(await render('k8s/base'), suffix);
   const dir = mkdtempSync(join(tmpdir(), 'kup-sa-'));
   const cleanup = async (): Promise<void> => {
     await kubectl(['delete', 'clusterrolebinding,clusterrole', clusterRole, '--ignore-not-found', '--wait=false'], { kubeconfig: adminKubeconfig });
+    await kubectl(['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', scopePolicy, '--ignore-not-found', '--wait=false'],
+      { kubeconfig: adminKubeconfig });
     await kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false'], { kubeconfig: adminKubeconfig });
     rmSync(dir, { recursive: true, force: true });
   };
@@ -148,8 +169,14 @@ export async function workerServiceAccountKubeconfig(opts: { adminKubeconfig?: s
     // The RBAC authorizer sees new bindings through an informer: wait until it does.
     await until('worker ClusterRoleBinding in effect', async () =>
       (await kubectl(['auth', 'can-i', 'create', 'namespaces'], { kubeconfig })).code === 0, 30_000);
+    // Admission policies load asynchronously too: wait until a dry-run delete of this
+    // call's own (unlabelled) namespace is refused by the scope policy.
+    await until('worker scope policy in effect', async () => {
+      const res = await kubectl(['delete', 'namespace', namespace, '--dry-run=server'], { kubeconfig });
+      return res.code !== 0 && res.stderr.includes(scopePolicy);
+    }, 30_000);
     return {
-      kubeconfig, namespace, clusterRole, cleanup,
+      kubeconfig, namespace, clusterRole, scopePolicy, cleanup,
       user: `system:serviceaccount:${namespace}:${WORKER_SERVICE_ACCOUNT}`,
       traineeClusterRole: TRAINEE_CLUSTER_ROLE,
     };
