@@ -105,6 +105,22 @@ describe('k8s/base: the worker ClusterRole', () => {
     expect([...allowed].filter(([, ok]) => !ok).map(([what]) => what)).toEqual([]);
   });
 
+  it('allows purge to empty every built-in type the apiserver lists (the adapter purges by discovery)', async () => {
+    // What packages/core's CollectionDiscovery picks: namespaced, list + deletecollection,
+    // not events; minus the kinds a purge keeps.
+    const out = await kubectlOk(['api-resources', '--namespaced=true', '--verbs=list,deletecollection', '--no-headers', '-o', 'name'],
+      { kubeconfig: process.env.KUBECONFIG ?? '' });
+    const kept = new Set(['resourcequotas', 'limitranges', 'networkpolicies.networking.k8s.io', 'rolebindings.rbac.authorization.k8s.io']);
+    const types = out.trim().split('\n').filter((t) => !kept.has(t) && !/^events(\.|$)/.test(t));
+    expect(types.length).toBeGreaterThan(15);
+    const checks = types.map((t) => {
+      const [resource = '', ...group] = t.split('.');
+      return { verb: 'deletecollection', resource, group: group.join('.'), namespace: playground };
+    });
+    const allowed = await canI(sa.kubeconfig, checks);
+    expect([...allowed].filter(([, ok]) => !ok).map(([what]) => what)).toEqual([]);
+  });
+
   it('denies binding other roles, writing RBAC, impersonating and reading secrets or workloads', async () => {
     const allowed = await canI(sa.kubeconfig, forbidden);
     expect([...allowed].filter(([, ok]) => ok).map(([what]) => what)).toEqual([]);
