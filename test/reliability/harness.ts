@@ -71,6 +71,8 @@ export async function startTestApi(prefix: string, overrides: Record<string, str
   const deps = createApiDeps(config, logger);
   const app = await buildApp(config, deps);
   await app.ready();
+  // The producer connection fails fast (503) until it is ready: wait for it, as a readiness probe would.
+  await eventually('api redis connection ready', async () => (deps.redis.status === 'ready' ? true : undefined), 15_000, 50);
   return {
     app,
     deps,

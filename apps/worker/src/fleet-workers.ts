@@ -94,7 +94,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     autorun: false,
     lockDuration: config.WORKER_LOCK_DURATION_MS,
     stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
-    maxStalledCount: 2,
+    maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
   });
   const worker = (name: string, processor: JobProcessor, concurrency: number) => {
     const w = new Worker(name, processor, options(concurrency));

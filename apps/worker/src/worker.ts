@@ -81,8 +81,8 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
       autorun: false,
       lockDuration: config.WORKER_LOCK_DURATION_MS,
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
-      // A job may be interrupted twice (two worker restarts) before it counts as failed.
-      maxStalledCount: 2,
+      // A job may be interrupted (its worker killed) this often before it counts as failed.
+      maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
     },
   );
   worker.on('error', (error) => logger.error({ err: describeError(error) }, 'worker error'));

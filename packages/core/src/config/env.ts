@@ -87,6 +87,12 @@ export const workerEnv = commonEnv.extend({
   WORKER_LOCK_DURATION_MS: int(30_000, 1_000),
   /** How often workers look for stalled jobs to run again. */
   WORKER_STALLED_INTERVAL_MS: int(5_000, 1_000),
+  /**
+   * How often a job may be interrupted (its worker killed) and run again before it counts
+   * as failed. Every step is idempotent, so re-runs are safe; the limit only stops a job
+   * that kills its worker every time.
+   */
+  WORKER_MAX_STALLED_COUNT: int(20, 1, 1_000),
   /** On SIGTERM, how long active jobs may take to finish; keep it below the pod's grace period. */
   WORKER_SHUTDOWN_TIMEOUT_SECONDS: int(25, 1),
   FLEET_CONCURRENCY: int(8, 1, 256),
