@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFailedReason } from './failed-reason.js';
+import { parseFailedReason, statusOfFailure } from './failed-reason.js';
 
 describe('parseFailedReason', () => {
   it('splits the worker\'s `CODE: message`', () => {
@@ -13,5 +13,20 @@ describe('parseFailedReason', () => {
     const parsed = parseFailedReason(reason);
     expect(parsed.code).toBe('INTERNAL');
     expect(parsed.message).toBe(reason || 'the job failed without a reason');
+  });
+});
+
+describe('statusOfFailure', () => {
+  it.each([
+    ['USERNAME_CONFLICT', 409],
+    ['EMAIL_CONFLICT', 409],
+    ['NAMESPACE_CONFLICT', 409],
+    ['UNMANAGED_USER', 409],
+    ['USER_NOT_FOUND', 404],
+    ['INVALID_INPUT', 400],
+    ['KEYCLOAK_ERROR', 502],
+    ['INTERNAL', 502],
+  ])('%s → %i', (code, status) => {
+    expect(statusOfFailure(code)).toBe(status);
   });
 });

@@ -5,6 +5,7 @@ import { enqueueFleetRun, QUEUES, type FleetKind, type FleetRequest } from '@kup
 import { commonErrors } from '../../http/schemas.js';
 import type { JobReader } from '../../jobs/job-reader.js';
 import type { JobWaiter } from '../../jobs/job-waiter.js';
+import { statusOfFailure } from '../../jobs/failed-reason.js';
 import { waitIfAsked } from '../../jobs/wait-if-asked.js';
 import type { RedisGuard } from '../../jobs/redis-guard.js';
 import { preferHeaders } from '../provisioner/schemas.js';
@@ -39,14 +40,13 @@ export const fleetRoutes: FastifyPluginAsyncZod<FleetRoutesOptions> = async (app
     const view = await waitIfAsked(options, request, reply, QUEUES.fleet, job);
     if (view?.state === 'completed' && view.result) return reply.code(200).send({ ...(view.result as object), jobId } as never);
     if (view?.state === 'failed' && view.error) {
-      const status = view.error.code === 'USER_NOT_FOUND' ? 404 : view.error.code === 'INVALID_INPUT' ? 400 : 502;
-      return reply.code(status).send({ message: view.error.message, code: view.error.code, jobId });
+      return reply.code(statusOfFailure(view.error.code)).send({ message: view.error.message, code: view.error.code, jobId });
     }
     const statusUrl = statusUrlOf(jobId);
     return reply.code(202).header('location', statusUrl).send({ jobId, statusUrl, alreadyPending: !created });
   }
 
-  const responses = { 202: fleetAccepted, 404: fleetFailed, 502: fleetFailed, ...commonErrors };
+  const responses = { 202: fleetAccepted, 404: fleetFailed, 409: fleetFailed, 502: fleetFailed, ...commonErrors };
 
   app.post(
     '/reset',

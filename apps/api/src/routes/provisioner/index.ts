@@ -13,6 +13,7 @@ import {
 import { HttpError } from '../../http/http-error.js';
 import { bodyErrors } from '../../http/schemas.js';
 import { createResultView } from '../../jobs/job-view.js';
+import { statusOfFailure } from '../../jobs/failed-reason.js';
 import { waitIfAsked, type WaitIfAskedDeps } from '../../jobs/wait-if-asked.js';
 import type { JobSubmitter } from '../../jobs/job-submitter.js';
 import { accepted, created, createBody, deleteBody, deleted, jobFailed, preferHeaders } from './schemas.js';
@@ -41,7 +42,7 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
         summary: 'Create a trainee playground (namespace, Keycloak user, Grafana user)',
         headers: preferHeaders,
         body: createBody,
-        response: { 200: created, 202: accepted, 409: jobFailed, 502: jobFailed, ...bodyErrors },
+        response: { 200: created, 202: accepted, 404: jobFailed, 409: jobFailed, 502: jobFailed, ...bodyErrors },
       },
     },
     async (request, reply) => {
@@ -65,8 +66,7 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
         }
       }
       if (view?.state === 'failed' && view.error) {
-        const status = view.error.code === 'USERNAME_CONFLICT' ? 409 : 502;
-        return reply.code(status).send({ message: view.error.message, code: view.error.code, jobId });
+        return reply.code(statusOfFailure(view.error.code)).send({ message: view.error.message, code: view.error.code, jobId });
       }
       const statusUrl = statusUrlOf(jobId);
       return reply.code(202).header('location', statusUrl).send({ jobId, statusUrl, username });
@@ -81,7 +81,7 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
         summary: 'Delete a trainee playground (tries the email-derived username, then the name-derived one)',
         headers: preferHeaders,
         body: deleteBody,
-        response: { 200: deleted, 202: accepted, 502: jobFailed, ...bodyErrors },
+        response: { 200: deleted, 202: accepted, 404: jobFailed, 409: jobFailed, 502: jobFailed, ...bodyErrors },
       },
     },
     async (request, reply) => {
@@ -104,7 +104,7 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
         }
       }
       if (view?.state === 'failed' && view.error) {
-        return reply.code(502).send({ message: view.error.message, code: view.error.code, jobId });
+        return reply.code(statusOfFailure(view.error.code)).send({ message: view.error.message, code: view.error.code, jobId });
       }
       const statusUrl = statusUrlOf(jobId);
       return reply.code(202).header('location', statusUrl).send({ jobId, statusUrl, username });
