@@ -115,6 +115,11 @@ describe('k8s/overlays/example', () => {
     expect(() => apiEnv.shape.RESULT_ENCRYPTION_KEY.parse(secret.stringData.RESULT_ENCRYPTION_KEY)).toThrow();
   });
 
+  it('leaves the api replica count to its HPA', () => {
+    expect(find(objects, 'HorizontalPodAutoscaler', 'api')).toMatchObject({ spec: { scaleTargetRef: { kind: 'Deployment', name: 'api' } } });
+    expect((find(objects, 'Deployment', 'api') as Workload).spec).not.toHaveProperty('replicas');
+  });
+
   it('runs Redis with AOF, noeviction and a PVC', () => {
     const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('redis')) as
       (Manifest & { data: Record<string, string> }) | undefined;
@@ -141,6 +146,8 @@ describe('k8s/components/keda-worker', () => {
       const scaled = parseAllDocuments(res.stdout).map((d) => d.toJS() as Manifest).find((o) => o.kind === 'ScaledObject') as
         Manifest & { spec: { scaleTargetRef: { name: string }; triggers: { metadata: { listName: string } }[] } };
       expect(scaled.spec.scaleTargetRef.name).toBe('worker');
+      const worker = parseAllDocuments(res.stdout).map((d) => d.toJS() as Manifest).find((o) => o.kind === 'Deployment' && o.metadata.name === 'worker');
+      expect((worker as Workload).spec, 'KEDA owns the replica count').not.toHaveProperty('replicas');
       const prefix = workerEnv.shape.QUEUE_PREFIX.parse(undefined);
       expect(scaled.spec.triggers.map((t) => t.metadata.listName).sort())
         .toEqual([`${prefix}:${QUEUES.fleetUser}:wait`, `${prefix}:${QUEUES.provisioning}:wait`]);
