@@ -1,5 +1,6 @@
 import type { Agent, Dispatcher } from 'undici';
 import { UpstreamError } from '../errors.js';
+import { timeUpstream } from '../metrics/upstream.js';
 import type { GrafanaGateway, GrafanaRole, GrafanaUser, NewGrafanaUser } from '../ports/grafana-gateway.js';
 import { httpAgent } from './tls.js';
 
@@ -75,6 +76,10 @@ export class GrafanaHttpGateway implements GrafanaGateway {
   async #send<T>(operation: string, method: Dispatcher.HttpMethod, path: string, call: Call, absentOk: true): Promise<T | undefined>;
   async #send<T>(operation: string, method: Dispatcher.HttpMethod, path: string, call: Call): Promise<T>;
   async #send<T>(operation: string, method: Dispatcher.HttpMethod, path: string, call: Call, absentOk = false): Promise<T | undefined> {
+    return timeUpstream('grafana', operation, () => this.#request<T>(operation, method, path, call, absentOk));
+  }
+
+  async #request<T>(operation: string, method: Dispatcher.HttpMethod, path: string, call: Call, absentOk: boolean): Promise<T | undefined> {
     let status: number;
     let text: string;
     try {

@@ -2,6 +2,7 @@ import KeycloakAdminClient, { NetworkError } from '@keycloak/keycloak-admin-clie
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
 import type { Agent } from 'undici';
 import { UpstreamError } from '../errors.js';
+import { timeUpstream } from '../metrics/upstream.js';
 import { MANAGED_BY } from '../ports/identity-provider.js';
 import type { IdentityPage, IdentityProvider, IdentityUser, NewIdentityUser } from '../ports/identity-provider.js';
 import { ClientCredentialsTokens } from './keycloak-token.js';
@@ -133,6 +134,10 @@ export class KeycloakIdentityProvider implements IdentityProvider {
 
   /** The one exit for Keycloak failures; one retry with a fresh token after a 401. */
   async #call<T>(operation: string, signal: AbortSignal | undefined, request: () => Promise<T>): Promise<T> {
+    return timeUpstream('keycloak', operation, () => this.#attempt(operation, signal, request));
+  }
+
+  async #attempt<T>(operation: string, signal: AbortSignal | undefined, request: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         signal?.throwIfAborted();

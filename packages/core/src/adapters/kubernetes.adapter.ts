@@ -1,6 +1,7 @@
 import { delimiter } from 'node:path';
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
 import { TimeoutError, UpstreamError } from '../errors.js';
+import { timeUpstream } from '../metrics/upstream.js';
 import type { ClusterGateway, KubeObject, NamespaceInfo, ObjectRef } from '../ports/cluster-gateway.js';
 import { CollectionDiscovery } from './kubernetes-discovery.js';
 import { HttpMethod, KubeHttp } from './kubernetes-http.js';
@@ -111,13 +112,15 @@ export class KubernetesClusterGateway implements ClusterGateway {
     return doomed.length;
   }
 
-  /** The one exit for Kubernetes failures. */
+  /** The one exit for Kubernetes failures; timed under the operation's verb and kind (`apply Namespace`), not its names. */
   async #call<T>(operation: string, request: () => Promise<T>): Promise<T> {
-    try {
-      return await request();
-    } catch (error) {
-      throw toUpstreamError(operation, error);
-    }
+    return timeUpstream('kubernetes', operation.split(' ', 2).join(' '), async () => {
+      try {
+        return await request();
+      } catch (error) {
+        throw toUpstreamError(operation, error);
+      }
+    });
   }
 
   async #absentAs<T, A>(absent: A, work: Promise<T>): Promise<T | A> {
