@@ -1,5 +1,7 @@
 export * from './errors.js';
 export * from './config/env.js';
+export * from './config/redis-connection.js';
+export * from './metrics/index.js';
 export * from './crypto/sealer.js';
 export * from './domain/username.js';
 export * from './domain/password.js';

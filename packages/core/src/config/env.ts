@@ -17,10 +17,23 @@ const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
 
 const url = z.url({ protocol: /^https?$/ });
 const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'not a Kubernetes quantity');
+const hostPorts = z
+  .string()
+  .regex(/^\s*(\[[^\]]+\]|[^:\s,]+):\d{1,5}\s*(,\s*(\[[^\]]+\]|[^:\s,]+):\d{1,5}\s*)*$/, 'must be host:port,host:port');
 const cron = z.string().regex(/^(\S+\s+){4}\S+$|^(\S+\s+){5}\S+$/, 'not a cron pattern of 5 or 6 fields');
 
 export const commonEnv = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  /** Redis Sentinel instead of REDIS_URL: `host:port,host:port` of the sentinels, and the master group name. */
+  REDIS_SENTINELS: hostPorts.optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  /** Redis Cluster instead of REDIS_URL: `host:port,host:port` of some nodes; needs a hash-tagged QUEUE_PREFIX. */
+  REDIS_CLUSTER_NODES: hostPorts.optional(),
+  /** Credentials and TLS for Sentinel or Cluster nodes (with REDIS_URL they go in the URL). */
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  REDIS_TLS: bool(false),
   /** Prefix of every BullMQ key; use a hash tag such as `{kup}` with Redis Cluster. */
   QUEUE_PREFIX: z.string().min(1).default('kup'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -46,6 +59,8 @@ export const apiEnv = commonEnv.extend({
   /** Longest `Prefer: wait=N` honoured, in seconds. */
   MAX_WAIT_SECONDS: int(60, 0, 300),
   BODY_LIMIT_BYTES: int(16_384, 1_024),
+  /** Serve GET /metrics without a token (when only the cluster network reaches the API's port). */
+  METRICS_PUBLIC: bool(false),
 });
 
 export const workerEnv = commonEnv.extend({
@@ -110,6 +125,7 @@ export const workerEnv = commonEnv.extend({
   WORKER_HEALTH_PORT: int(9464, 0, 65_535),
 });
 
+export type CommonEnv = z.infer<typeof commonEnv>;
 export type ApiEnv = z.infer<typeof apiEnv>;
 export type WorkerEnv = z.infer<typeof workerEnv>;
 
@@ -132,8 +148,32 @@ function parse<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<
   throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
 }
 
-export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env): ApiEnv => parse(apiEnv, env);
-export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env): WorkerEnv => parse(workerEnv, env);
+/** A hash tag (`{…}`): keys sharing it live in one Redis Cluster slot. */
+const HASH_TAG = /\{[^{}]+\}/;
+
+/**
+ * Checks across the Redis keys: Sentinel and Cluster exclude each other, Sentinel needs
+ * its master name, and with Cluster every key of a queue must hash to one slot, so the
+ * BullMQ prefix must hold a hash tag.
+ */
+export function redisTopologyIssues(env: Pick<CommonEnv, 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'REDIS_CLUSTER_NODES' | 'QUEUE_PREFIX'>): string[] {
+  const issues: string[] = [];
+  if (env.REDIS_SENTINELS && env.REDIS_CLUSTER_NODES) issues.push('REDIS_SENTINELS: cannot be combined with REDIS_CLUSTER_NODES');
+  if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_NAME) issues.push('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the master group name)');
+  if (env.REDIS_CLUSTER_NODES && !HASH_TAG.test(env.QUEUE_PREFIX)) {
+    issues.push('QUEUE_PREFIX: with REDIS_CLUSTER_NODES it must contain a hash tag such as {kup}, so that each queue stays in one slot');
+  }
+  return issues;
+}
+
+function checked<T extends CommonEnv>(config: T): T {
+  const issues = redisTopologyIssues(config);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return config;
+}
+
+export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env): ApiEnv => checked(parse(apiEnv, env));
+export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env): WorkerEnv => checked(parse(workerEnv, env));
 
 export function oidcIssuer(config: Pick<WorkerEnv, 'OIDC_ISSUER_URL' | 'KEYCLOAK_URL' | 'KEYCLOAK_REALM'>): string {
   return config.OIDC_ISSUER_URL ?? `${config.KEYCLOAK_URL.replace(/\/+$/, '')}/realms/${config.KEYCLOAK_REALM}`;
