@@ -14,11 +14,20 @@ try {
 }
 
 const app = createWorkerApp(config);
+// After the jobs' shutdown timeout, time to force-close workers and quit Redis; then exit
+// anyway (a Redis that never answers QUIT must not hold the pod until SIGKILL).
+// WORKER_SHUTDOWN_TIMEOUT_SECONDS + this stays below terminationGracePeriodSeconds.
+const SHUTDOWN_MARGIN_MS = 10_000;
 let stopping = false;
 const stop = (signal: NodeJS.Signals) => {
   if (stopping) return;
   stopping = true;
   app.logger.info({ signal }, 'shutting down');
+  const hardDeadline = config.WORKER_SHUTDOWN_TIMEOUT_SECONDS * 1000 + SHUTDOWN_MARGIN_MS;
+  setTimeout(() => {
+    app.logger.error({ ms: hardDeadline }, 'shutdown did not finish in time: exiting');
+    process.exit(1);
+  }, hardDeadline).unref();
   app.close().then(
     () => process.exit(0),
     (error: unknown) => {

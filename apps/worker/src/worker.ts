@@ -1,5 +1,4 @@
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import {
   ProvisioningService,
   QUEUES,
@@ -7,6 +6,7 @@ import {
   SecretStore,
   UserLock,
   createAdapters,
+  createRedisClient,
   createLogger,
   describeError,
   oidcIssuer,
@@ -18,6 +18,7 @@ import {
   type WorkerEnv,
 } from '@kup/core';
 import { createFleetWorkers, type FleetWorkers } from './fleet-workers.js';
+import { createWorkerHealth, type WorkerHealth } from './worker-metrics.js';
 import { dispatch } from './job-registry.js';
 import { createProcessor } from './processors/create.processor.js';
 import { deleteProcessor } from './processors/delete.processor.js';
@@ -42,6 +43,8 @@ export interface WorkerApp {
   readonly worker: Worker;
   /** Reset, cleanup and sync runs, their per-trainee children and the schedulers. */
   readonly fleet: FleetWorkers;
+  /** `/healthz`, `/readyz` and `/metrics` on WORKER_HEALTH_PORT. */
+  readonly health: WorkerHealth;
   readonly logger: Logger;
   start(): Promise<void>;
   /** Lets active jobs finish for up to `timeoutMs`, then stops; an interrupted job is run again by another worker. */
@@ -52,7 +55,7 @@ export interface WorkerApp {
 export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): WorkerApp {
   const logger = deps.logger ?? createLogger({ name: 'worker', level: config.LOG_LEVEL });
   // BullMQ workers block on Redis: they must wait for it rather than fail a command.
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = createRedisClient(config, { maxRetriesPerRequest: null });
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'));
 
   const ports = deps.ports ?? createAdapters(config, { caFile: deps.caFile });
@@ -90,18 +93,23 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, job: job?.name, reason: error.message }, 'job attempt failed'));
   worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: it will run again'));
 
+  const health = createWorkerHealth(config, { redis, workers: [worker, ...fleet.workers], logger });
+
   let running: Promise<void> | undefined;
   return {
     worker,
     fleet,
+    health,
     logger,
     async start() {
+      await health.start();
       running = worker.run().catch((error: unknown) => logger.error({ err: describeError(error) }, 'worker stopped'));
       await worker.waitUntilReady();
       await fleet.start();
       logger.info({ queue: QUEUES.provisioning, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
     },
     async close(timeoutMs = config.WORKER_SHUTDOWN_TIMEOUT_SECONDS * 1000) {
+      health.markClosing();
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
       const outcome = await Promise.race([Promise.all([worker.close(), fleet.close()]).then(() => 'closed' as const), deadline]);
@@ -111,6 +119,7 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
         await Promise.all([worker.close(true), fleet.close(true)]);
       }
       await running;
+      await health.close();
       await ports.close?.();
       await redis.quit().catch(() => redis.disconnect());
       logger.info('worker closed');
