@@ -14,6 +14,7 @@ import { registerBullBoard } from './plugins/bull-board.js';
 import { DOCS_PREFIX, registerDocs } from './plugins/docs.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
 import { registerJsonBody } from './plugins/json-body.js';
+import { registerMetrics } from './plugins/metrics.js';
 import { healthRoutes } from './routes/health/index.js';
 import { jobRoutes } from './routes/jobs/index.js';
 import { fleetRoutes } from './routes/fleet/index.js';
@@ -23,7 +24,8 @@ import { scheduleRoutes } from './routes/schedules/index.js';
 export type ApiConfig = Pick<
   ApiEnv,
   'API_TOKENS' | 'BODY_LIMIT_BYTES' | 'MAX_WAIT_SECONDS' | 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'
->;
+> &
+  Partial<Pick<ApiEnv, 'METRICS_PUBLIC'>>;
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const READY_PING_TIMEOUT_MS = 1_000;
@@ -53,6 +55,7 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   registerErrorHandler(app);
   await registerAuthRateLimit(app);
   registerAuth(app, { tokens: config.API_TOKENS, publicPrefixes: [DOCS_PREFIX] });
+  registerMetrics(app, { public: config.METRICS_PUBLIC ?? false });
   await registerDocs(app);
 
   const guard = new RedisGuard(deps.redis);

@@ -1,6 +1,6 @@
 import { Queue, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
-import { QUEUES, Sealer, SecretStore, type ApiEnv, type Logger, type QueueName } from '@kup/core';
+import type { Redis } from 'ioredis';
+import { QUEUES, Sealer, createRedisClient, SecretStore, type ApiEnv, type Logger, type QueueName } from '@kup/core';
 
 /** What the API needs from the outside world; built once by `createApiDeps`, closed by its owner. */
 export interface ApiDeps {
@@ -25,7 +25,7 @@ function throttledErrorLog(logger: Logger, what: string, intervalMs = 30_000) {
 }
 
 export function createApiDeps(config: ApiEnv, logger: Logger): ApiDeps {
-  const redis = new Redis(config.REDIS_URL, {
+  const redis = createRedisClient(config, {
     enableOfflineQueue: false,
     connectTimeout: 2_000,
     maxRetriesPerRequest: 1,
@@ -42,10 +42,15 @@ export function createApiDeps(config: ApiEnv, logger: Logger): ApiDeps {
   ) as Record<QueueName, Queue>;
 
   const events = new Map<QueueName, QueueEvents>();
+  // QueueEvents block on Redis: each has its own client (REDIS_URL, Sentinel or Cluster).
+  const eventClients: Redis[] = [];
   const eventsOf = (name: QueueName): QueueEvents => {
     let queueEvents = events.get(name);
     if (!queueEvents) {
-      queueEvents = new QueueEvents(name, { connection: { url: config.REDIS_URL, connectTimeout: 2_000 }, prefix: config.QUEUE_PREFIX });
+      const client = createRedisClient(config, { connectTimeout: 2_000, maxRetriesPerRequest: null });
+      client.on('error', throttledErrorLog(logger, `queue events ${name} redis`));
+      eventClients.push(client);
+      queueEvents = new QueueEvents(name, { connection: client, prefix: config.QUEUE_PREFIX });
       queueEvents.on('error', throttledErrorLog(logger, `queue events ${name}`));
       events.set(name, queueEvents);
     }
@@ -62,6 +67,7 @@ export function createApiDeps(config: ApiEnv, logger: Logger): ApiDeps {
     secrets,
     async close() {
       await Promise.allSettled([...events.values()].map((queueEvents) => queueEvents.close()));
+      for (const client of eventClients) client.disconnect();
       await Promise.allSettled(Object.values(queues).map((queue) => queue.close()));
       if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
       else redis.disconnect();
