@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { http, type HttpResponse } from './http.js';
 import { cachePath, stackPath, versions } from './paths.js';
 import { pki } from './pki.js';
-import { log, run } from './process.js';
+import { delay, log, run } from './process.js';
 import type { Server, StackContext } from './server.js';
 
 export const keycloakNames = {
@@ -162,6 +162,7 @@ export async function adminToken(ctx: StackContext): Promise<string> {
       grant_type: 'password', client_id: 'admin-cli',
       username: ctx.secrets.keycloakAdminUser, password: ctx.secrets.keycloakAdminPassword,
     }).toString(),
+    timeoutMs: 60_000,
   });
   if (res.status !== 200) throw new Error(`keycloak: admin login failed: ${res.status} ${res.body}`);
   return (JSON.parse(res.body) as { access_token: string }).access_token;
@@ -172,12 +173,28 @@ function admin(ctx: StackContext, token: string, method: string, path: string, b
     method, ca: ca(),
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
-    timeoutMs: 30_000,
+    timeoutMs: 60_000,
   });
 }
 
-/** Imports the realm when it is missing and makes sure the user profile declares our attributes. */
+/**
+ * Imports the realm when it is missing and makes sure the user profile declares our attributes.
+ * Retried: right after start, on a loaded machine, Keycloak's first requests can be very slow.
+ */
 export async function ensureRealm(ctx: StackContext): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ensureRealmOnce(ctx);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      log(`keycloak: realm setup attempt ${attempt} failed (${(error as Error).message}); retrying`);
+      await delay(2_000);
+    }
+  }
+}
+
+async function ensureRealmOnce(ctx: StackContext): Promise<void> {
   const token = await adminToken(ctx);
   const realm = `/${keycloakNames.realm}`;
   const existing = await admin(ctx, token, 'GET', realm);
