@@ -148,7 +148,7 @@ export function fleetRunProcessor(deps: FleetRunProcessorDeps): JobProcessor {
           const added = await sink.addNew([single]);
           await save({ ...state, step: 'wait-children', added: state.added + added });
         } else {
-          await fanOut(deps.identity as IdentityProvider, state, sink, { pageSize, maxPasses, select: selector(kind, data), save, signal });
+          await fanOut(deps.identity, state, sink, { pageSize, maxPasses, select: selector(kind, data), save, signal });
         }
         log.info({ children: state.added }, 'fan-out done');
       }

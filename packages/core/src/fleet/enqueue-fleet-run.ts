@@ -59,8 +59,10 @@ export async function enqueueFleetRun(queue: Queue, kind: FleetKind, request: Fl
     if (existing) {
       const state = await existing.getState();
       if (!FINISHED.has(state)) return { job: existing, created: false };
-      // Another producer may replace it at the same moment: then its new job is answered.
-      await existing.remove().catch(() => undefined);
+      // The children stay (until their own retention): a sync child keeps its sealed
+      // password readable. Another producer may replace the run at the same moment: then
+      // its new job is answered below.
+      await existing.remove({ removeChildren: false }).catch(() => undefined);
     }
     const data = fleetRunData(kind, request, options.origin, options.now ?? Date.now());
     const job = await queue.add(kind, data, { ...options.jobOptions, jobId });

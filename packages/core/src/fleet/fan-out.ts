@@ -25,7 +25,7 @@ export const initialFanOut = (): FanOutState => ({ step: 'fan-out', pass: 1, cur
  * delete users, which shifts Keycloak's offsets: so the listing is walked again until a
  * whole pass finds nobody new (at most `maxPasses`). The sink deduplicates.
  */
-export async function fanOut(identity: IdentityProvider, from: FanOutState, sink: ChildSink, options: FanOutOptions): Promise<FanOutState> {
+export async function fanOut(identity: Pick<IdentityProvider, 'listManaged'>, from: FanOutState, sink: ChildSink, options: FanOutOptions): Promise<FanOutState> {
   let state = from;
   while (state.step === 'fan-out') {
     const page = await identity.listManaged(state.cursor, options.pageSize, options.signal);
