@@ -1,7 +1,8 @@
 // The local stack as tests see it: its env (put in process.env by the integration
 // globalSetup), HTTP that trusts the stack CA, admin clients, polling with deadlines.
 import { readFileSync } from 'node:fs';
-import { KubeConfig, CoreV1Api, RbacAuthorizationV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { KubeConfig, CoreV1Api, RbacAuthorizationV1Api, PatchStrategy, setHeaderOptions, type V1ClusterRole } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { Agent, fetch, type RequestInit, type Response } from 'undici';
 import { loadWorkerConfig, type WorkerEnv } from '@kup/core';
 
@@ -53,25 +54,14 @@ export const kubeStatus = (error: unknown): number | undefined => (error as { co
  * the stack does not create it, so tests apply it. Read-write on the usual namespaced
  * resources, nothing on resourcequotas (a trainee cannot raise their own quota).
  */
-export const TRAINEE_CLUSTER_ROLE = {
-  apiVersion: 'rbac.authorization.k8s.io/v1',
-  kind: 'ClusterRole',
-  metadata: { name: 'read-write-all-except-resourcequotas', labels: { 'managed-by': 'k8s-provisioner-tests' } },
-  rules: [
-    {
-      apiGroups: [''],
-      resources: ['pods', 'pods/log', 'pods/exec', 'pods/portforward', 'services', 'endpoints', 'configmaps', 'secrets', 'persistentvolumeclaims', 'serviceaccounts', 'events', 'replicationcontrollers', 'limitranges'],
-      verbs: ['*'],
-    },
-    { apiGroups: ['apps', 'batch', 'autoscaling', 'policy', 'networking.k8s.io'], resources: ['*'], verbs: ['*'] },
-    { apiGroups: [''], resources: ['resourcequotas'], verbs: ['get', 'list', 'watch'] },
-  ],
-};
+/** The shipped trainee ClusterRole (`k8s/base`), the one RoleBindings point at: tests use it as it ships. */
+export const TRAINEE_CLUSTER_ROLE_FILE = new URL('../../k8s/base/trainee-clusterrole.yaml', import.meta.url);
 
 export async function ensureTraineeClusterRole(): Promise<void> {
+  const role = parse(readFileSync(TRAINEE_CLUSTER_ROLE_FILE, 'utf8')) as V1ClusterRole & { metadata: { name: string } };
   const rbac = adminKubeConfig().makeApiClient(RbacAuthorizationV1Api);
   await rbac.patchClusterRole(
-    { name: TRAINEE_CLUSTER_ROLE.metadata.name, body: TRAINEE_CLUSTER_ROLE, fieldManager: 'k8s-provisioner-tests', force: true },
+    { name: role.metadata.name, body: role, fieldManager: 'k8s-provisioner-tests', force: true },
     setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
   );
 }
