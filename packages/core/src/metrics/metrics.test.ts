@@ -17,7 +17,7 @@ async function value(name: string, labels: Record<string, string>): Promise<numb
   const base = name.replace(/_(count|sum)$/, '');
   const metric = await (metricsRegistry.getSingleMetric(name) ?? metricsRegistry.getSingleMetric(base))?.get();
   const found = metric?.values.find(
-    (v) => (v.metricName ?? name) === name && Object.entries(labels).every(([key, want]) => v.labels[key] === want),
+    (v) => ((v as { metricName?: string }).metricName ?? name) === name && Object.entries(labels).every(([key, want]) => v.labels[key] === want),
   );
   return found?.value;
 }
