@@ -40,7 +40,8 @@ describe('Bull Board in Chromium', () => {
       await page.getByText(queue, { exact: true }).first().waitFor({ timeout: 30_000 });
     }
     await page.goto(`${s.url}/admin/queues/queue/${QUEUES.fleet}?status=completed`);
-    await page.getByText('sync', { exact: false }).first().waitFor({ timeout: 30_000 });
+    // The finished run, with its result (the old statistics) on the card.
+    await page.getByText('Sync finished', { exact: false }).first().waitFor({ timeout: 30_000 });
     const html = await page.content();
     expect(html).not.toContain(s.token);
     mkdirSync('test-artifacts', { recursive: true });
