@@ -16,8 +16,8 @@ try {
 const app = createWorkerApp(config);
 // After the jobs' shutdown timeout, time to force-close workers and quit Redis; then exit
 // anyway (a Redis that never answers QUIT must not hold the pod until SIGKILL).
-// WORKER_SHUTDOWN_TIMEOUT_SECONDS + this stays below terminationGracePeriodSeconds.
-const SHUTDOWN_MARGIN_MS = 10_000;
+// test/deploy/manifests.test.ts keeps WORKER_SHUTDOWN_TIMEOUT_SECONDS + this below terminationGracePeriodSeconds.
+const SHUTDOWN_MARGIN_MS = 5_000;
 let stopping = false;
 const stop = (signal: NodeJS.Signals) => {
   if (stopping) return;
