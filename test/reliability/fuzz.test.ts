@@ -161,7 +161,7 @@ describe('API fuzzing', () => {
     );
     expect(fiveHundreds).toEqual([]);
     // Whatever did get in is valid job data.
-    for (const job of await api.deps.queues[QUEUES.provisioning].getJobs(['waiting', 'delayed', 'prioritized', 'active', 'paused'])) {
+    for (const job of await api.deps.queues[QUEUES.provisioning].getJobs(['waiting', 'delayed', 'prioritized', 'active'])) {
       const schema = job.name === 'create' ? createJobData : deleteJobData;
       expect(schema.safeParse(job.data).success, `job ${job.id} data ${JSON.stringify(job.data)}`).toBe(true);
     }

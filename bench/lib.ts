@@ -1,0 +1,145 @@
+// Bench plumbing: the stack's env, child processes run from source, free ports, RSS
+// sampling, Redis prefix clean-up, polling with deadlines.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { Agent } from 'undici';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const LOG_DIR = join(ROOT, 'test-artifacts', 'bench');
+
+/** Puts the local stack's env (`.stack/env`) in process.env; it wins over the shell's (e.g. NODE_EXTRA_CA_CERTS). */
+export function loadStackEnv(): void {
+  const file = join(ROOT, '.stack', 'env');
+  if (!existsSync(file)) throw new Error('the local stack is not up: run `npm run stack:up` first');
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match?.[1]) process.env[match[1]] = match[2];
+  }
+}
+
+export function env(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+let agent: Agent | undefined;
+/** An undici dispatcher that trusts the stack CA (Keycloak's HTTPS). */
+export function stackAgent(): Agent {
+  agent ??= new Agent({ connect: { ca: readFileSync(env('STACK_CA_FILE'), 'utf8') }, connections: 16 });
+  return agent;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface Child {
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Runs a TypeScript entry from source (`node --conditions=source --import tsx`), output to a log file. */
+export async function startChild(entry: string, childEnv: Record<string, string>, ready: RegExp, logName: string): Promise<Child> {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const log = createWriteStream(join(LOG_DIR, `${logName}.log`));
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry], { cwd: ROOT, env: { ...process.env, ...childEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${logName} did not start in 60 s`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      if (!ready.test(chunk.toString())) return;
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${logName} exited (${code}); see ${LOG_DIR}/${logName}.log`)));
+  });
+  return {
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Resident set size of a process in MB (Linux /proc). */
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+/** Samples a process's RSS every `everyMs` until stopped; returns the peak and the last value. */
+export function sampleRss(pid: number, everyMs = 200): { stop(): { peakMb: number; lastMb: number } } {
+  let peakMb = 0;
+  let lastMb = 0;
+  const timer = setInterval(() => {
+    try {
+      lastMb = rssMb(pid);
+      peakMb = Math.max(peakMb, lastMb);
+    } catch {
+      // the process is gone
+    }
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return { peakMb, lastMb };
+    },
+  };
+}
+
+export async function dropPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(env('REDIS_URL'), { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** Runs `work` over `items` with at most `concurrency` at a time. */
+export async function pool<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        await work(items[index] as T, index);
+      }
+    }),
+  );
+}
+
+export const round = (value: number, digits = 1): number => Math.round(value * 10 ** digits) / 10 ** digits;
