@@ -1,7 +1,7 @@
 // Upstream faults: fault proxies in front of Keycloak, the apiserver (TCP: resets before
 // and after forwarding, latency; TLS stays end to end) and Grafana (plus injected 502/503/504)
 // at RELIABILITY_FAULT_RATE (default 0.3) of client chunks. N creates (RELIABILITY_FAULT_CREATES,
-// default 20) through the API, a worker whose upstream URLs point at the proxies.
+// default 10) through the API, a worker whose upstream URLs point at the proxies.
 // Every job must end completed (the trainee complete everywhere) or failed with a code
 // (the trainee absent everywhere): never a partial user. Then faults stop, everything is
 // deleted, and nothing may be left.
@@ -16,7 +16,7 @@ import { scanRedis, scanText, stackSecrets } from './secret-scan.js';
 import { inspectAll, verdictOf } from './trainees.js';
 import { WorkerProcess } from './worker-process.js';
 
-const N = sizeFromEnv('RELIABILITY_FAULT_CREATES', 20);
+const N = sizeFromEnv('RELIABILITY_FAULT_CREATES', 10);
 const RATE = Number(process.env.RELIABILITY_FAULT_RATE ?? '0.3');
 const prefix = uniquePrefix('faults');
 const tag = `rf${hex(3)}`;
@@ -75,8 +75,8 @@ async function waitAllFinished(total: number, timeoutMs: number) {
 const baseWorkerEnv = {
   QUEUE_PREFIX: prefix,
   WORKER_CONCURRENCY: '4',
-  JOB_ATTEMPTS: '12',
-  JOB_BACKOFF_MS: '300',
+  JOB_ATTEMPTS: '8',
+  JOB_BACKOFF_MS: '200',
   UPSTREAM_TIMEOUT_MS: '5000',
   NAMESPACE_DELETE_TIMEOUT_SECONDS: '60',
   LOG_LEVEL: 'debug',

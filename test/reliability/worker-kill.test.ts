@@ -1,4 +1,5 @@
-// SIGKILL the worker at random points during N creates (default 200; RELIABILITY_KILL_CREATES
+// SIGKILL the worker at random points during N creates (50 in the default test run, 200 with
+// `npm run test:reliability`; RELIABILITY_KILL_CREATES
 // to change, RELIABILITY_KILLS for the number of kills). Creates go through the real API;
 // workers run as child processes exactly as deployed. Afterwards: N of N jobs completed,
 // every trainee complete in Keycloak, Kubernetes and Grafana, no duplicates, no orphans,
@@ -16,7 +17,7 @@ import { scanRedis, scanText, stackSecrets, type Secret } from './secret-scan.js
 import { everythingTagged, inspectAll, summarize } from './trainees.js';
 import { WorkerProcess } from './worker-process.js';
 
-const N = sizeFromEnv('RELIABILITY_KILL_CREATES', 200);
+const N = sizeFromEnv('RELIABILITY_KILL_CREATES', 50);
 const KILLS = sizeFromEnv('RELIABILITY_KILLS', 8);
 const prefix = uniquePrefix('kill');
 const tag = `rk${hex(3)}`;
