@@ -16,14 +16,39 @@ export interface Row {
   met: boolean;
 }
 
-export interface ReportInput {
-  started: Date;
-  argv: string[];
-  rows: Row[];
+export interface Figures {
   p1?: EnqueueFigures | undefined;
   p2?: CreateFigures | undefined;
   p3?: ResetFigures | undefined;
   p4?: WorkerMemoryFigures | undefined;
+}
+
+export interface ReportInput extends Figures {
+  started: Date;
+  argv: string[];
+  rows: Row[];
+}
+
+/** One row per figure, with its baseline, ratio and target. */
+export function rowsOf({ p1, p2, p3, p4 }: Figures): Row[] {
+  const rows: Row[] = [];
+  if (p1) {
+    const ratio = p1.api.rps / p1.bare.rps;
+    rows.push({ id: 'P1', what: 'POST /provisioner req/s (full API vs bare route)', value: `${p1.api.rps} req/s, p99 ${p1.api.p99Ms} ms`, baseline: `${p1.bare.rps} req/s, p99 ${p1.bare.p99Ms} ms`, ratio: `${round(ratio, 2)}×`, target: '≥ 0.6×', met: ratio >= 0.6 });
+  }
+  if (p2) {
+    const ratio = p2.e2ePerSecond / p2.keycloakPerSecond;
+    rows.push({ id: 'P2', what: `trainees provisioned/s vs Keycloak users with password/s (${p2.creates} each)`, value: `${p2.e2ePerSecond}/s`, baseline: `${p2.keycloakPerSecond}/s`, ratio: `${round(ratio, 2)}×`, target: '≥ 0.8×', met: ratio >= 0.8 });
+  }
+  if (p3) {
+    const speedup = p3.oldSeconds / p3.newSeconds;
+    rows.push({ id: 'P3', what: `reset of ${p3.namespaces} namespaces (POST /reset purge vs old algorithm)`, value: `${p3.newSeconds} s`, baseline: `${p3.oldSeconds} s (${p3.oldRequests} delete-collections)`, ratio: `${round(speedup, 2)}× faster`, target: '≥ 10× faster', met: speedup >= 10 });
+  }
+  if (p4) {
+    rows.push({ id: 'P4a', what: `worker RSS with ${p4.queued} queued jobs (peak over ${p4.seconds} s of work)`, value: `${p4.rssPeakMb} MB`, baseline: `${p4.rssStartMb} MB at start`, ratio: `${round(p4.rssPeakMb / Math.max(1, p4.rssStartMb), 2)}×`, target: '< 200 MB', met: p4.rssPeakMb < 200 });
+  }
+  if (p1) rows.push({ id: 'P4b', what: 'API RSS under the P1 load (peak)', value: `${p1.api.rssPeakMb} MB`, baseline: '—', ratio: '—', target: '< 150 MB', met: p1.api.rssPeakMb < 150 });
+  return rows;
 }
 
 export function renderReport({ started, argv, rows, p1, p2, p3, p4 }: ReportInput): string {
@@ -38,6 +63,7 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4 }: ReportInpu
     `- Date: ${started.toISOString()}`,
     `- Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, load average at the end ${loadavg().map((l) => round(l, 1)).join(' / ')}`,
     `- Command: \`npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}\``,
+    ...(argv.includes('--merge') ? ['- `--merge`: the figures this command did not measure come from the previous run (same machine, same day).'] : []),
     '',
     '| | Measure | Ours | Baseline | Ratio | Target | |',
     '|---|---|---|---|---|---|---|',
@@ -76,6 +102,7 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4 }: ReportInpu
     'npm run stack:up          # the local stack (reused if it runs)',
     'npm run bench             # all of P1–P4: 1,000 namespaces for P3, 20 creates for P2',
     'npm run bench -- --namespaces 100 --creates 10 --seconds 5   # quicker',
+    'npm run bench -- --only p1 --merge   # remeasure P1, keep the other figures of the last run',
     'npm run bench -- --only p1,p4 --no-write                     # a subset, without rewriting this page',
     '```',
     '',
