@@ -47,11 +47,14 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Runs a TypeScript entry from source (`node --conditions=source --import tsx`), output to a log file. */
+/**
+ * Runs a built JavaScript entry with plain `node`, as deployed (`npm run bench` builds
+ * first with `tsc -b`); output goes to a log file.
+ */
 export async function startChild(entry: string, childEnv: Record<string, string>, ready: RegExp, logName: string): Promise<Child> {
   mkdirSync(LOG_DIR, { recursive: true });
   const log = createWriteStream(join(LOG_DIR, `${logName}.log`));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry], { cwd: ROOT, env: { ...process.env, ...childEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [entry], { cwd: ROOT, env: { ...process.env, ...childEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   await new Promise<void>((resolve, reject) => {

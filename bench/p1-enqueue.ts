@@ -1,5 +1,5 @@
 // P1 enqueue: POST /provisioner through the full API (auth, validation, logging, Redis
-// lock, queue) vs a bare Fastify route answering 202, each in its own Node process
+// lock, queue) vs a bare Fastify route answering 202, each in its own plain Node process
 // started the same way, driven by autocannon with 50 connections. Every request carries a
 // unique email, so every one really enqueues a new job (deduplicated answers would
 // measure a cheaper path). Also samples the API's RSS under that load (P4).
@@ -35,7 +35,7 @@ export async function benchEnqueue(seconds: number, tag: string): Promise<Enqueu
   const token = env('API_TOKENS').split(',')[0] as string;
 
   const barePort = await freePort();
-  const bare = await startChild('bench/bare-server.ts', { PORT: String(barePort) }, /listening/, 'p1-bare');
+  const bare = await startChild('bench/bare-server.mjs', { PORT: String(barePort) }, /listening/, 'p1-bare');
   let bareResult: Result;
   try {
     await load(`http://127.0.0.1:${barePort}`, undefined, 2, `${tag}-warm`);
@@ -46,7 +46,7 @@ export async function benchEnqueue(seconds: number, tag: string): Promise<Enqueu
 
   const apiPort = await freePort();
   // Info-level logs as deployed, to a file (the child's stdout is piped to the bench log).
-  const api = await startChild('apps/api/src/main.ts', { PORT: String(apiPort), HOST: '127.0.0.1', QUEUE_PREFIX: prefix, LOG_LEVEL: 'info' }, /listening/i, 'p1-api');
+  const api = await startChild('apps/api/dist/main.js', { PORT: String(apiPort), HOST: '127.0.0.1', QUEUE_PREFIX: prefix, LOG_LEVEL: 'info' }, /listening/i, 'p1-api');
   let apiResult: Result;
   let rss: { peakMb: number };
   try {

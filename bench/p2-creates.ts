@@ -59,8 +59,8 @@ export async function benchCreates(tag: string, count: number, concurrency: numb
   const token = env('API_TOKENS').split(',')[0] as string;
   const apiPort = await freePort();
   const base = `http://127.0.0.1:${apiPort}`;
-  const api = await startChild('apps/api/src/main.ts', { PORT: String(apiPort), HOST: '127.0.0.1', QUEUE_PREFIX: prefix }, /listening/i, 'p2-api');
-  const worker = await startChild('apps/worker/src/main.ts', { QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(concurrency), WORKER_HEALTH_PORT: '0' }, /worker started/, 'p2-worker');
+  const api = await startChild('apps/api/dist/main.js', { PORT: String(apiPort), HOST: '127.0.0.1', QUEUE_PREFIX: prefix }, /listening/i, 'p2-api');
+  const worker = await startChild('apps/worker/dist/main.js', { QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(concurrency), WORKER_HEALTH_PORT: '0' }, /worker started/, 'p2-worker');
   const usernames = Array.from({ length: count }, (_, i) => `${tag}-e2e-${i}`);
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });

@@ -79,8 +79,8 @@ export async function benchReset(tag: string, count: number, log: (line: string)
     await fillConfigMaps(kube, names);
     log('  POST /reset {mode: purge}…');
     const apiPort = await freePort();
-    const api = await startChild('apps/api/src/main.ts', { PORT: String(apiPort), HOST: '127.0.0.1', QUEUE_PREFIX: prefix }, /listening/i, 'p3-api');
-    const worker = await startChild('apps/worker/src/main.ts', { QUEUE_PREFIX: prefix, WORKER_HEALTH_PORT: '0', RESET_SCHEDULE_ENABLED: 'false', CLEANUP_SCHEDULE_ENABLED: 'false' }, /worker started/, 'p3-worker');
+    const api = await startChild('apps/api/dist/main.js', { PORT: String(apiPort), HOST: '127.0.0.1', QUEUE_PREFIX: prefix }, /listening/i, 'p3-api');
+    const worker = await startChild('apps/worker/dist/main.js', { QUEUE_PREFIX: prefix, WORKER_HEALTH_PORT: '0', RESET_SCHEDULE_ENABLED: 'false', CLEANUP_SCHEDULE_ENABLED: 'false' }, /worker started/, 'p3-worker');
     try {
       const apiToken = env('API_TOKENS').split(',')[0] as string;
       const headers = { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' };

@@ -32,7 +32,7 @@ export async function benchWorkerMemory(tag: string, queued: number, seconds: nu
         })),
       );
     }
-    const worker = await startChild('apps/worker/src/main.ts', { QUEUE_PREFIX: prefix, WORKER_HEALTH_PORT: '0', RESET_SCHEDULE_ENABLED: 'false', CLEANUP_SCHEDULE_ENABLED: 'false' }, /worker started/, 'p4-worker');
+    const worker = await startChild('apps/worker/dist/main.js', { QUEUE_PREFIX: prefix, WORKER_HEALTH_PORT: '0', RESET_SCHEDULE_ENABLED: 'false', CLEANUP_SCHEDULE_ENABLED: 'false' }, /worker started/, 'p4-worker');
     let rss: { peakMb: number };
     let rssStartMb = 0;
     let touched: string[] = [];

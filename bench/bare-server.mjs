@@ -1,5 +1,5 @@
 // The P1 baseline: a bare Fastify route answering 202, started exactly like the API
-// (node --conditions=source --import tsx, its own process) — no auth, validation,
+// (`node <file>`, its own process, no TypeScript at run time) — no auth, validation,
 // logging or queue.
 import Fastify from 'fastify';
 
