@@ -5,7 +5,7 @@
 // Every job must end completed (the trainee complete everywhere) or failed with a code
 // (the trainee absent everywhere): never a partial user. Then faults stop, everything is
 // deleted, and nothing may be left.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUES } from '@kup/core';
@@ -30,8 +30,10 @@ const workerLogs = new LogCapture();
 const figures: Record<string, unknown> = { creates: N, rate: RATE };
 
 /** A copy of the stack's kubeconfig whose server is the proxy (same TLS names: 127.0.0.1). */
+const proxiedKubeconfig = join(ARTIFACTS, `kubeconfig-${prefix}`);
 function kubeconfigThrough(port: number): string {
-  const file = join(ARTIFACTS, `kubeconfig-${prefix}`);
+  const file = proxiedKubeconfig;
+  mkdirSync(ARTIFACTS, { recursive: true });
   writeFileSync(file, readFileSync(env('KUBECONFIG'), 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${port}`), { mode: 0o600 });
   return file;
 }
@@ -56,6 +58,7 @@ afterAll(async () => {
   api?.logs.save('upstream-faults-api');
   writeFileSync(join(ARTIFACTS, 'upstream-faults.json'), JSON.stringify(figures, null, 2));
   await Promise.all(Object.values(proxies ?? {}).map((proxy) => proxy.close()));
+  rmSync(proxiedKubeconfig, { force: true }); // it holds the admin client key
   await api?.close();
   await dropPrefix(env('REDIS_URL'), prefix);
 }, 120_000);
