@@ -1,7 +1,7 @@
 // The fleet routes of the API against the stack's Redis, with stand-in workers on the
 // fleet queue: optional bodies (the old CronJobs' empty JSON POST), validation, auth,
 // dedup, Prefer: wait answers (200 with the statistics, 404 for an unknown user), schedules.
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLEET_SCHEDULES_QUEUE, QUEUES } from '@kup/core';
 import { buildTestApp, redisReady, type TestApp } from '../../apps/api/test/helpers.js';
@@ -9,7 +9,7 @@ import { buildTestApp, redisReady, type TestApp } from '../../apps/api/test/help
 describe('API: fleet routes', () => {
   let t: TestApp;
   const workers: Worker[] = [];
-  const fleetWorker = (processor: ConstructorParameters<typeof Worker>[1]) => {
+  const fleetWorker = (processor: (job: Job<{ username?: string }>) => Promise<unknown>) => {
     const worker = new Worker(QUEUES.fleet, processor, { connection: { url: t.config.REDIS_URL }, prefix: t.config.QUEUE_PREFIX });
     worker.on('error', () => undefined);
     workers.push(worker);

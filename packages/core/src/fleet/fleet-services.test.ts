@@ -83,7 +83,7 @@ describe('ResetUserService', () => {
     const { fakes } = await build();
     const uid = fakes.cluster.namespaces.get('ana')?.uid;
     let kept: ReadonlySet<string> | undefined;
-    fakes.cluster.purgeNamespace = async (_name, keep) => {
+    fakes.cluster.purgeNamespace = async (_name: string, keep: ReadonlySet<string>) => {
       kept = keep;
       return 7;
     };

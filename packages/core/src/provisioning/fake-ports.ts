@@ -138,7 +138,7 @@ export class FakeCluster extends Fake implements ClusterGateway {
     this.call('waitForNamespaceGone');
     while (this.namespaces.get(name)?.phase === 'Terminating') this.#tick(name);
   }
-  async purgeNamespace() {
+  async purgeNamespace(_name: string, _keep: ReadonlySet<string>) {
     this.call('purgeNamespace');
     return 0;
   }
