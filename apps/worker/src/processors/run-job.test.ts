@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { describe, expect, it, vi } from 'vitest';
 import { LOCKED, ProvisionerError, UpstreamError, UsernameConflictError, createLogger } from '@kup/core';
-import { jobFailure, runJob, willRetry, type UserLocks } from './run-job.js';
+import { ROLLBACK_TRIES, jobFailure, runJob, willRetry, type UserLocks } from './run-job.js';
 import { fakeJob } from './test-job.js';
 
 const log = createLogger({ name: 'test', level: 'silent' });
@@ -40,11 +40,8 @@ describe('runJob', () => {
     expect(locked).toEqual(['a@delete-x', 'b@delete-x']);
   });
 
-  it('on a permanent failure runs the clean-up once, swallows its error, and keeps the original', async () => {
-    const onFinalFailure = vi.fn(async () => {
-      throw new Error('rollback broke');
-    });
-    const failure = runJob({
+  const failing = (onFinalFailure: () => Promise<void>) =>
+    runJob({
       job: fakeJob('create', {}),
       token: 't',
       usernames: ['jean'],
@@ -54,10 +51,26 @@ describe('runJob', () => {
         throw new ProvisionerError('NAMESPACE_CONFLICT', 'not ours');
       },
       onFinalFailure,
+      rollbackBaseDelayMs: 1,
     });
+
+  it('on a permanent failure tries the clean-up until it works, and keeps the original error', async () => {
+    let calls = 0;
+    const onFinalFailure = vi.fn(async () => {
+      if (++calls < 3) throw new UpstreamError('kubernetes', 'delete Namespace', undefined);
+    });
+    const failure = failing(onFinalFailure);
     await expect(failure).rejects.toThrow(/^NAMESPACE_CONFLICT: not ours$/);
     await expect(failure).rejects.toBeInstanceOf(UnrecoverableError);
-    expect(onFinalFailure).toHaveBeenCalledOnce();
+    expect(onFinalFailure).toHaveBeenCalledTimes(3);
+  });
+
+  it('gives the clean-up up after ROLLBACK_TRIES, swallowing its error', async () => {
+    const onFinalFailure = vi.fn(async () => {
+      throw new Error('rollback broke');
+    });
+    await expect(failing(onFinalFailure)).rejects.toThrow(/^NAMESPACE_CONFLICT: not ours$/);
+    expect(onFinalFailure).toHaveBeenCalledTimes(ROLLBACK_TRIES);
   });
 
   it('cleans up after a retryable failure only on the last attempt', async () => {

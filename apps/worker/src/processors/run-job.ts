@@ -18,6 +18,14 @@ export function jobFailure(error: unknown): Error {
   return isRetryable(error) ? new Error(text, { cause: error }) : new UnrecoverableError(text);
 }
 
+/**
+ * Tries of the final-failure clean-up, `ROLLBACK_BASE_DELAY_MS` apart and doubling. The
+ * clean-up crosses the same network that just failed the job, and a user it leaves behind
+ * stays half-made until a sync run finishes or removes it.
+ */
+export const ROLLBACK_TRIES = 5;
+export const ROLLBACK_BASE_DELAY_MS = 1_000;
+
 /** Whether BullMQ will give this job another attempt after this failure. */
 export function willRetry(job: Job, error: unknown): boolean {
   return isRetryable(error) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
@@ -31,8 +39,13 @@ export interface RunJobOptions<T> {
   locks: UserLocks;
   log: Logger;
   work: () => Promise<T>;
-  /** Runs once, under the locks, when the job fails for good; its errors are logged and swallowed. */
+  /**
+   * Runs under the locks when the job fails for good; must be idempotent: it is tried up
+   * to `ROLLBACK_TRIES` times, then its error is logged and the job fails with its own.
+   */
   onFinalFailure?: (error: unknown) => Promise<void>;
+  /** Delay before the second clean-up try (tests shorten it). */
+  rollbackBaseDelayMs?: number;
 }
 
 /**
@@ -58,11 +71,7 @@ export async function runJob<T>(options: RunJobOptions<T>): Promise<T> {
       const retry = willRetry(job, error);
       const { code, message } = describeError(error);
       log[retry ? 'warn' : 'error']({ code, errorMessage: message, attemptsMade: job.attemptsMade, retry }, 'attempt failed');
-      if (!retry && options.onFinalFailure) {
-        await options.onFinalFailure(error).catch((rollbackError: unknown) => {
-          log.error({ rollback: describeError(rollbackError) }, 'clean-up after the failure failed too');
-        });
-      }
+      if (!retry && options.onFinalFailure) await cleanUp(options, error);
       throw jobFailure(error);
     }
   };
@@ -74,4 +83,19 @@ export async function runJob<T>(options: RunJobOptions<T>): Promise<T> {
     throw new DelayedError();
   }
   return result;
+}
+
+async function cleanUp<T>(options: RunJobOptions<T>, error: unknown): Promise<void> {
+  const base = options.rollbackBaseDelayMs ?? ROLLBACK_BASE_DELAY_MS;
+  for (let tries = 1; ; tries++) {
+    try {
+      await options.onFinalFailure?.(error);
+      return;
+    } catch (rollbackError) {
+      const last = tries >= ROLLBACK_TRIES;
+      options.log[last ? 'error' : 'warn']({ rollback: describeError(rollbackError), tries }, last ? 'clean-up after the failure failed: left for sync' : 'clean-up after the failure failed: trying again');
+      if (last) return;
+      await new Promise((resolve) => setTimeout(resolve, base * 2 ** (tries - 1)));
+    }
+  }
 }

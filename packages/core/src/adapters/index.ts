@@ -5,6 +5,7 @@ import type { IdentityProvider } from '../ports/identity-provider.js';
 import { GrafanaHttpGateway } from './grafana.adapter.js';
 import { KeycloakIdentityProvider } from './keycloak.adapter.js';
 import { KubernetesClusterGateway } from './kubernetes.adapter.js';
+import { withCallRetries } from './retrying.js';
 
 export { GrafanaHttpGateway } from './grafana.adapter.js';
 export type { GrafanaAdapterOptions } from './grafana.adapter.js';
@@ -12,6 +13,7 @@ export { KeycloakIdentityProvider } from './keycloak.adapter.js';
 export type { KeycloakAdapterOptions } from './keycloak.adapter.js';
 export { KubernetesClusterGateway, FIELD_MANAGER } from './kubernetes.adapter.js';
 export type { KubernetesAdapterOptions } from './kubernetes.adapter.js';
+export { withCallRetries, DEFAULT_CALL_RETRY, type RetryPolicy } from './retrying.js';
 
 export interface Adapters {
   identity: IdentityProvider;
@@ -30,7 +32,10 @@ export interface AdapterOptions {
   caFile?: string | undefined;
 }
 
-/** The three upstream adapters, configured from the worker's environment. */
+/**
+ * The three upstream adapters, configured from the worker's environment. Idempotent calls
+ * retry transient failures a few times on their own (`withCallRetries`); creates do not.
+ */
 export function createAdapters(config: WorkerEnv, options: AdapterOptions = {}): Adapters {
   const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
   const identity = new KeycloakIdentityProvider({
@@ -50,9 +55,9 @@ export function createAdapters(config: WorkerEnv, options: AdapterOptions = {}):
     caFile: options.caFile,
   });
   return {
-    identity,
-    cluster,
-    grafana,
+    identity: withCallRetries<IdentityProvider>(identity, ['findUser', 'setPassword', 'setProvisioned', 'adopt', 'deleteUser', 'listManaged', 'listUsers']),
+    cluster: withCallRetries<ClusterGateway>(cluster, ['apply', 'get', 'delete', 'getNamespace', 'deleteNamespace', 'waitForNamespaceGone', 'purgeNamespace']),
+    grafana: withCallRetries<GrafanaGateway>(grafana, ['findUser', 'setPassword', 'setOrgRole', 'deleteUser']),
     close: async () => {
       await Promise.all([identity.close(), grafana.close()]);
     },
