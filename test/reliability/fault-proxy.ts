@@ -98,11 +98,15 @@ export class FaultProxy {
     switch (fault) {
       case 'reset':
         return kill();
-      case 'reset-after':
+      case 'reset-after': {
+        // The answer is held back: the connection is reset as soon as the upstream starts
+        // answering (it has acted) or, for a request still arriving, a little later.
+        upstream.unpipe(client);
         upstream.write(chunk);
-        // Long enough for the upstream to read and act, too short for most answers to return.
-        setTimeout(kill, randomInt(1, 15));
+        upstream.once('data', kill);
+        setTimeout(kill, randomInt(200, 500));
         return;
+      }
       case 'latency': {
         const [min, max] = this.options.latencyMs ?? [50, 500];
         await new Promise((resolve) => setTimeout(resolve, randomInt(min, max + 1)));
