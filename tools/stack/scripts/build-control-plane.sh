@@ -10,36 +10,60 @@ CACHE_DIR="${KUP_CACHE_DIR:-$HOME/.cache/k8s-user-provisioner}"
 
 log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
+# A scratch module that requires k8s.io/kubernetes and replaces each staging module it
+# requires at v0.0.0 by the published v0.<minor>.<patch>; then `go get` of the commands.
+kubernetes_module() {
+  local work=$1; shift
+  local minor patch staging gomod
+  IFS=. read -r _ minor patch <<<"${K8S_VERSION#v}"
+  staging="v0.$minor.$patch"
+  rm -rf "$work" && mkdir -p "$work" && cd "$work"
+  log "kubernetes $K8S_VERSION: resolving modules (staging modules at $staging)"
+  go mod init kup.local/kubernetes-build >/dev/null 2>&1
+  gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  awk '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" { print $1 }' "$gomod" | sort -u | while read -r mod; do
+    go mod edit -replace "$mod=$mod@$staging"
+  done
+  local cmd
+  for cmd in "$@"; do go get "k8s.io/kubernetes/cmd/$cmd@$K8S_VERSION"; done
+}
+
+# Builds k8s.io/kubernetes/cmd/<name> into $out with version ldflags.
+kubernetes_build() {
+  local out=$1 cmd=$2 minor pkg=k8s.io/component-base/version
+  IFS=. read -r _ minor _ <<<"${K8S_VERSION#v}"
+  local ldflags="-s -w -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  ldflags="$ldflags -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
+  log "kubernetes $K8S_VERSION: building $cmd (cold cache: several minutes)"
+  CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+}
+
 build_kubernetes() {
   local out="$CACHE_DIR/bin/kubernetes-$K8S_VERSION"
   if [[ -x "$out/kube-apiserver" && -x "$out/kube-controller-manager" ]]; then
     log "kubernetes $K8S_VERSION already built in $out"
     return
   fi
-  local minor patch staging
-  IFS=. read -r _ minor patch <<<"${K8S_VERSION#v}"
-  staging="v0.$minor.$patch"
-  local work="$CACHE_DIR/build/kubernetes-$K8S_VERSION"
-  rm -rf "$work" && mkdir -p "$work" && cd "$work"
-  log "kubernetes $K8S_VERSION: resolving modules (staging modules at $staging)"
-  go mod init kup.local/kubernetes-build >/dev/null 2>&1
-  local gomod
-  gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-  # Every staging module that k8s.io/kubernetes requires at v0.0.0 gets a replace line.
-  awk '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" { print $1 }' "$gomod" | sort -u | while read -r mod; do
-    go mod edit -replace "$mod=$mod@$staging"
-  done
-  go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION"
-  local pkg=k8s.io/component-base/version
-  local ldflags="-s -w -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
-  ldflags="$ldflags -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
+  kubernetes_module "$CACHE_DIR/build/kubernetes-$K8S_VERSION" kube-apiserver kube-controller-manager
   mkdir -p "$out.tmp"
-  for cmd in kube-apiserver kube-controller-manager; do
-    log "kubernetes $K8S_VERSION: building $cmd (cold cache: about 5 minutes for both)"
-    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out.tmp/$cmd" "k8s.io/kubernetes/cmd/$cmd"
-  done
+  kubernetes_build "$out.tmp" kube-apiserver
+  kubernetes_build "$out.tmp" kube-controller-manager
   rm -rf "$out" && mv "$out.tmp" "$out"
   log "kubernetes $K8S_VERSION built in $out"
+}
+
+# kubectl, for machines whose image lacks it (the deploy tests use it); same version.
+build_kubectl() {
+  local out="$CACHE_DIR/bin/kubectl-$K8S_VERSION"
+  if [[ -x "$out/kubectl" ]]; then
+    log "kubectl $K8S_VERSION already built in $out"
+    return
+  fi
+  kubernetes_module "$CACHE_DIR/build/kubectl-$K8S_VERSION" kubectl
+  mkdir -p "$out.tmp"
+  kubernetes_build "$out.tmp" kubectl
+  rm -rf "$out" && mv "$out.tmp" "$out"
+  log "kubectl $K8S_VERSION built in $out"
 }
 
 build_etcd() {
@@ -62,7 +86,9 @@ build_etcd() {
 
 case "${1:-all}" in
   kubernetes) build_kubernetes ;;
+  kubectl) build_kubectl ;;
+  kubectl-dir) echo "$CACHE_DIR/bin/kubectl-$K8S_VERSION" ;;
   etcd) build_etcd ;;
   all) build_etcd; build_kubernetes ;;
-  *) echo "usage: $0 [all|kubernetes|etcd]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|kubernetes|etcd|kubectl|kubectl-dir]" >&2; exit 2 ;;
 esac
