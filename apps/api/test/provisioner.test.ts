@@ -97,6 +97,14 @@ describe('POST /provisioner', () => {
       expect(await t.jobCount()).toBe(before);
     });
 
+    it('an email that gives a username too short for Keycloak', async () => {
+      const before = await t.jobCount();
+      const res = await t.inject({ method: 'POST', url: '/provisioner', headers: t.auth, ...json({ email: 'jo@example.com' }) });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/"jo".*at least 3 characters/) });
+      expect(await t.jobCount()).toBe(before);
+    });
+
     it('bad JSON, without quoting it back', async () => {
       const before = await t.jobCount();
       const res = await t.inject({ method: 'POST', url: '/provisioner', headers: { ...t.auth, 'content-type': 'application/json' }, payload: '{"email": "secret-ish@x.io",' });

@@ -41,7 +41,7 @@ describe('QUEUE_OF', () => {
 describe('createJobData', () => {
   it.each([
     { username: 'jean-dupont' },
-    { username: 'a', email: 'a@x.io' },
+    { username: 'ana', email: 'a@x.io' },
     { username: 'jean-dupont', email: 'Jean.Dupont@x.io', fullName: 'Jean Dupont', expiresAt: '2027-01-01T00:00:00Z' },
     { username: 'jean-dupont', expiresAt: '2027-01-01T00:00:00+02:00' },
     { username: 'a'.repeat(63) },
@@ -57,6 +57,7 @@ describe('createJobData', () => {
     ['a username with a dot', { username: 'jean.dupont' }],
     ['a username of 64 characters', { username: 'a'.repeat(64) }],
     ['an empty username', { username: '' }],
+    ['a username of 2 characters (Keycloak wants 3)', { username: 'ab' }],
     ['a bad email', { username: 'jean', email: 'not-an-email' }],
     ['an empty full name', { username: 'jean', fullName: '' }],
     ['a full name of 201 characters', { username: 'jean', fullName: 'x'.repeat(201) }],

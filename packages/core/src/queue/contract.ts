@@ -41,9 +41,11 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
 };
 
 const username = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'not a DNS-1123 label');
+/** Keycloak's user profile refuses usernames under 3 characters: say so before enqueueing. */
+const newUsername = username.min(3, 'Keycloak needs a username of at least 3 characters');
 
 export const createJobData = z.object({
-  username,
+  username: newUsername,
   email: z.email().optional(),
   fullName: z.string().min(1).max(200).optional(),
   /** ISO 8601; when the playground should be removed by cleanup. */
