@@ -126,3 +126,23 @@ describe('rate limit on failed authentication', () => {
     }
   });
 });
+
+describe('rate limit behind a proxy (TRUST_PROXY)', () => {
+  let proxied: TestApi;
+  beforeAll(async () => {
+    proxied = await startTestApi(uniquePrefix('rel-proxy'), { TRUST_PROXY: '10.0.0.1' });
+  });
+  afterAll(async () => {
+    await proxied.close();
+    await dropPrefix(env('REDIS_URL'), proxied.config.QUEUE_PREFIX);
+  });
+
+  it('counts failures per forwarded client, not per proxy address', async () => {
+    const through = (client: string, authorization: string) =>
+      proxied.app.inject({ method: 'GET', url: '/jobs/x', headers: { authorization, 'x-forwarded-for': client }, remoteAddress: '10.0.0.1' });
+    for (let i = 0; i < 25; i += 1) await through('198.51.100.7', `Bearer guess-${i}-0123456789abcdef`);
+    expect((await through('198.51.100.7', `Bearer ${proxied.token}`)).statusCode).toBe(429);
+    // Another client behind the same proxy is not locked out with it.
+    expect((await through('198.51.100.8', `Bearer ${proxied.token}`)).statusCode).toBe(404);
+  });
+});

@@ -25,7 +25,7 @@ export type ApiConfig = Pick<
   ApiEnv,
   'API_TOKENS' | 'BODY_LIMIT_BYTES' | 'MAX_WAIT_SECONDS' | 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'
 > &
-  Partial<Pick<ApiEnv, 'METRICS_PUBLIC'>>;
+  Partial<Pick<ApiEnv, 'METRICS_PUBLIC' | 'TRUST_PROXY'>>;
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const READY_PING_TIMEOUT_MS = 1_000;
@@ -39,6 +39,7 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY ?? false,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -200,3 +200,15 @@ describe('oidcIssuer', () => {
     expect(oidcIssuer(config)).toBe('https://issuer.example/realms/x');
   });
 });
+
+describe('TRUST_PROXY', () => {
+  const base = { API_TOKENS: 'a'.repeat(20), RESULT_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') };
+  it.each([
+    [undefined, false],
+    ['false', false],
+    ['true', true],
+    ['10.0.0.0/8, 192.168.1.1', ['10.0.0.0/8', '192.168.1.1']],
+  ])('%s → %j', (raw, expected) => {
+    expect(loadApiConfig({ ...base, ...(raw === undefined ? {} : { TRUST_PROXY: raw }) }).TRUST_PROXY).toEqual(expected);
+  });
+});

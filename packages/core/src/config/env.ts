@@ -59,6 +59,18 @@ export const apiEnv = commonEnv.extend({
   /** Longest `Prefer: wait=N` honoured, in seconds. */
   MAX_WAIT_SECONDS: int(60, 0, 300),
   BODY_LIMIT_BYTES: int(16_384, 1_024),
+  /**
+   * Which proxies in front of the API to believe about the client address (Fastify's
+   * `trustProxy`): `false` (default), `true`, or comma-separated addresses or CIDRs. The failed-authentication rate limit counts per client address, so behind an
+   * ingress set this, or every client shares the ingress's address.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((raw): boolean | string[] => {
+      if (raw === 'true' || raw === 'false') return raw === 'true';
+      return raw.split(',').map((part) => part.trim()).filter(Boolean);
+    }),
   /** Serve GET /metrics without a token (when only the cluster network reaches the API's port). */
   METRICS_PUBLIC: bool(false),
 });
