@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MANAGED_BY } from '../ports/identity-provider.js';
 import {
+  defaultPlaygroundSettings,
   LIMIT_RANGE_NAME,
   namespacedManifests,
   namespaceManifest,
@@ -138,5 +139,16 @@ describe('staleObjects', () => {
       const applied = new Set(namespacedManifests(s, trainee).map((o) => `${o.kind}/${o.metadata.name}`));
       for (const ref of staleObjects(s, trainee.username)) expect(applied.has(`${ref.kind}/${ref.name}`)).toBe(false);
     }
+  });
+});
+
+describe('defaultPlaygroundSettings', () => {
+  it('takes the configuration schema defaults (the old quota) and applies overrides', () => {
+    const settings = defaultPlaygroundSettings('https://issuer.test/realms/p', { QUOTA_PODS: 5 });
+    expect(settings.clusterRole).toBe('read-write-all-except-resourcequotas');
+    expect(settings.subjectMode).toBe('issuer-sub');
+    expect(settings.issuer).toBe('https://issuer.test/realms/p');
+    expect(settings.quota).toEqual({ pods: 5, requestsCpu: '100m', requestsMemory: '2Gi', limitsCpu: '500m', limitsMemory: '4Gi' });
+    expect(settings.defaultDenyNetworkPolicy).toBe(false);
   });
 });

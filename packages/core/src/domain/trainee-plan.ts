@@ -1,5 +1,6 @@
 import type { KubeObject, ObjectRef } from '../ports/cluster-gateway.js';
 import { MANAGED_BY } from '../ports/identity-provider.js';
+import { workerEnv, type WorkerEnv } from '../config/env.js';
 
 /** The Kubernetes side of a playground, decided from configuration and the trainee. */
 export interface PlaygroundSettings {
@@ -127,21 +128,35 @@ export function staleObjects(settings: PlaygroundSettings, namespace: string): O
     : [{ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: NETWORK_POLICY_NAME, namespace }];
 }
 
-export function playgroundSettings(config: {
-  TRAINEE_CLUSTER_ROLE: string;
-  RBAC_SUBJECT_MODE: 'issuer-sub' | 'username';
-  OIDC_USERNAME_PREFIX: string;
-  QUOTA_PODS: number;
-  QUOTA_REQUESTS_CPU: string;
-  QUOTA_REQUESTS_MEMORY: string;
-  QUOTA_LIMITS_CPU: string;
-  QUOTA_LIMITS_MEMORY: string;
-  LIMIT_DEFAULT_REQUEST_CPU: string;
-  LIMIT_DEFAULT_REQUEST_MEMORY: string;
-  LIMIT_DEFAULT_CPU: string;
-  LIMIT_DEFAULT_MEMORY: string;
-  NETWORK_POLICY_DEFAULT_DENY: boolean;
-}, issuer: string): PlaygroundSettings {
+const PLAYGROUND_KEYS = [
+  'TRAINEE_CLUSTER_ROLE',
+  'RBAC_SUBJECT_MODE',
+  'OIDC_USERNAME_PREFIX',
+  'QUOTA_PODS',
+  'QUOTA_REQUESTS_CPU',
+  'QUOTA_REQUESTS_MEMORY',
+  'QUOTA_LIMITS_CPU',
+  'QUOTA_LIMITS_MEMORY',
+  'LIMIT_DEFAULT_REQUEST_CPU',
+  'LIMIT_DEFAULT_REQUEST_MEMORY',
+  'LIMIT_DEFAULT_CPU',
+  'LIMIT_DEFAULT_MEMORY',
+  'NETWORK_POLICY_DEFAULT_DENY',
+] as const;
+
+/** The part of the worker's configuration that shapes a playground. */
+export type PlaygroundConfig = Pick<WorkerEnv, (typeof PLAYGROUND_KEYS)[number]>;
+
+/**
+ * The playground the configuration schema's defaults give, with some keys overridden:
+ * for tests and tools that need settings without a whole environment.
+ */
+export function defaultPlaygroundSettings(issuer: string, overrides: Partial<PlaygroundConfig> = {}): PlaygroundSettings {
+  const keys = Object.fromEntries(PLAYGROUND_KEYS.map((key) => [key, true])) as { [K in (typeof PLAYGROUND_KEYS)[number]]: true };
+  return playgroundSettings({ ...workerEnv.pick(keys).parse({}), ...overrides }, issuer);
+}
+
+export function playgroundSettings(config: PlaygroundConfig, issuer: string): PlaygroundSettings {
   return {
     clusterRole: config.TRAINEE_CLUSTER_ROLE,
     subjectMode: config.RBAC_SUBJECT_MODE,

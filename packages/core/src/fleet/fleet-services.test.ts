@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PURGE_KEEPS, playgroundSettings } from '../domain/trainee-plan.js';
+import { PURGE_KEEPS, defaultPlaygroundSettings } from '../domain/trainee-plan.js';
 import { UpstreamError } from '../errors.js';
 import { FakeCluster, FakeGrafana, FakeIdentity } from '../provisioning/fake-ports.js';
 import { memoryJobState, type StepContext } from '../provisioning/step-context.js';
@@ -14,24 +14,7 @@ const DAY = 86_400_000;
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 
 const settings: FleetSettings = {
-  playground: playgroundSettings(
-    {
-      TRAINEE_CLUSTER_ROLE: 'trainee',
-      RBAC_SUBJECT_MODE: 'issuer-sub',
-      OIDC_USERNAME_PREFIX: 'oidc:',
-      QUOTA_PODS: 20,
-      QUOTA_REQUESTS_CPU: '100m',
-      QUOTA_REQUESTS_MEMORY: '2Gi',
-      QUOTA_LIMITS_CPU: '500m',
-      QUOTA_LIMITS_MEMORY: '4Gi',
-      LIMIT_DEFAULT_REQUEST_CPU: '10m',
-      LIMIT_DEFAULT_REQUEST_MEMORY: '64Mi',
-      LIMIT_DEFAULT_CPU: '100m',
-      LIMIT_DEFAULT_MEMORY: '256Mi',
-      NETWORK_POLICY_DEFAULT_DENY: false,
-    },
-    'https://issuer.example/realms/playground',
-  ),
+  playground: defaultPlaygroundSettings('https://issuer.example/realms/playground', { TRAINEE_CLUSTER_ROLE: 'trainee' }),
   namespaceDeleteTimeoutMs: 1_000,
   grafanaOrgId: 1,
   grafanaRole: 'Viewer',

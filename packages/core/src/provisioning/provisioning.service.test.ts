@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProvisionerError, UpstreamError } from '../errors.js';
-import { playgroundSettings } from '../domain/trainee-plan.js';
+import { defaultPlaygroundSettings } from '../domain/trainee-plan.js';
 import type { CreateJobData } from '../queue/contract.js';
 import { FakeCluster, FakeGrafana, FakeIdentity } from './fake-ports.js';
 import { CREATE_STEPS, ProvisioningService } from './provisioning.service.js';
@@ -12,24 +12,10 @@ const input: CreateJobData = { username: 'jean-dupont', email: 'Jean.Dupont@x.io
 
 function build(options: { networkPolicy?: boolean } = {}) {
   const fakes = { identity: new FakeIdentity(), cluster: new FakeCluster(), grafana: new FakeGrafana() };
-  const settings = playgroundSettings(
-    {
-      TRAINEE_CLUSTER_ROLE: 'trainee',
-      RBAC_SUBJECT_MODE: 'issuer-sub',
-      OIDC_USERNAME_PREFIX: 'oidc:',
-      QUOTA_PODS: 20,
-      QUOTA_REQUESTS_CPU: '100m',
-      QUOTA_REQUESTS_MEMORY: '2Gi',
-      QUOTA_LIMITS_CPU: '500m',
-      QUOTA_LIMITS_MEMORY: '4Gi',
-      LIMIT_DEFAULT_REQUEST_CPU: '10m',
-      LIMIT_DEFAULT_REQUEST_MEMORY: '64Mi',
-      LIMIT_DEFAULT_CPU: '100m',
-      LIMIT_DEFAULT_MEMORY: '256Mi',
-      NETWORK_POLICY_DEFAULT_DENY: options.networkPolicy ?? false,
-    },
-    'https://issuer.example/realms/playground',
-  );
+  const settings = defaultPlaygroundSettings('https://issuer.example/realms/playground', {
+    TRAINEE_CLUSTER_ROLE: 'trainee',
+    NETWORK_POLICY_DEFAULT_DENY: options.networkPolicy ?? false,
+  });
   const sut = new ProvisioningService({
     ...fakes,
     settings,

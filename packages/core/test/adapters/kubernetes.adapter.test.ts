@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIELD_MANAGER, KubernetesClusterGateway } from '../../src/adapters/kubernetes.adapter.js';
 import { TimeoutError, UpstreamError } from '../../src/errors.js';
-import { namespaceManifest, namespacedManifests, playgroundSettings, PURGE_KEEPS } from '../../src/domain/trainee-plan.js';
+import { namespaceManifest, namespacedManifests, defaultPlaygroundSettings, PURGE_KEEPS } from '../../src/domain/trainee-plan.js';
 import type { Trainee } from '../../src/domain/trainee-plan.js';
 import type { KubeObject, ObjectRef } from '../../src/ports/cluster-gateway.js';
 import { eventually, stackEnv, uniqueName } from './stack.js';
@@ -14,24 +14,7 @@ afterAll(async () => {
   await Promise.all(namespaces.map((name) => cluster.deleteNamespace(name)));
 });
 
-const settings = playgroundSettings(
-  {
-    TRAINEE_CLUSTER_ROLE: 'read-write-all-except-resourcequotas',
-    RBAC_SUBJECT_MODE: 'issuer-sub',
-    OIDC_USERNAME_PREFIX: 'oidc:',
-    QUOTA_PODS: 20,
-    QUOTA_REQUESTS_CPU: '100m',
-    QUOTA_REQUESTS_MEMORY: '2Gi',
-    QUOTA_LIMITS_CPU: '500m',
-    QUOTA_LIMITS_MEMORY: '4Gi',
-    LIMIT_DEFAULT_REQUEST_CPU: '10m',
-    LIMIT_DEFAULT_REQUEST_MEMORY: '64Mi',
-    LIMIT_DEFAULT_CPU: '100m',
-    LIMIT_DEFAULT_MEMORY: '256Mi',
-    NETWORK_POLICY_DEFAULT_DENY: true,
-  },
-  'https://issuer.example.test/realms/playground',
-);
+const settings = defaultPlaygroundSettings('https://issuer.example.test/realms/playground', { NETWORK_POLICY_DEFAULT_DENY: true });
 
 function trainee(prefix: string): Trainee {
   const username = uniqueName(prefix);
