@@ -30,8 +30,9 @@ export interface Submission {
 /**
  * Adds jobs with deterministic ids, deduplicated: an unfinished job with the same id is
  * answered as is; a finished one (and its sealed password) is removed and replaced.
- * The check-remove-add runs under a short Redis lock per job id (SET NX PX), so two API
- * replicas answering the same request at once cannot both replace the job.
+ * Replacing (check-remove-add) runs under a short Redis lock per job id (SET NX PX), so
+ * two API replicas answering the same request at once cannot both replace the job; a
+ * plain add needs no lock.
  */
 export class JobSubmitter {
   private readonly lockTtlMs: number;
@@ -43,7 +44,22 @@ export class JobSubmitter {
   }
 
   submit(queue: QueueName, name: string, jobId: string, data: object): Promise<Submission> {
-    return this.deps.guard.run(() => this.withLock(jobId, () => this.replaceUnlessPending(queue, name, jobId, data)));
+    return this.deps.guard.run(
+      async () => (await this.addOrFindPending(queue, name, jobId, data)) ?? this.withLock(jobId, () => this.replaceUnlessPending(queue, name, jobId, data)),
+    );
+  }
+
+  /**
+   * The common cases without the lock: no job with that id (add it: BullMQ's add is atomic
+   * on the id, so a concurrent add of the same id is a no-op), or an unfinished one (answer
+   * it). Undefined when a finished job must be replaced, which needs the lock.
+   */
+  private async addOrFindPending(queueName: QueueName, name: string, jobId: string, data: object): Promise<Submission | undefined> {
+    const queue = this.deps.queues[queueName];
+    const existing = await queue.getJob(jobId);
+    if (!existing) return { job: await queue.add(name, data, { ...this.deps.jobOptions, jobId }), created: true };
+    const state = await existing.getState();
+    return FINISHED.has(state) || state === 'unknown' ? undefined : { job: existing, created: false };
   }
 
   private async replaceUnlessPending(queueName: QueueName, name: string, jobId: string, data: object): Promise<Submission> {
