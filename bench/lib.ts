@@ -5,8 +5,8 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { Agent } from 'undici';
+import { dropPrefix as dropRedisPrefix } from '../test/helpers/redis.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const LOG_DIR = join(ROOT, 'test-artifacts', 'bench');
@@ -109,28 +109,10 @@ export function sampleRss(pid: number, everyMs = 200): { stop(): { peakMb: numbe
 }
 
 export async function dropPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(env('REDIS_URL'), { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  await dropRedisPrefix(env('REDIS_URL'), prefix);
 }
 
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
+export { eventually } from '../test/helpers/poll.js';
 
 /** Runs `work` over `items` with at most `concurrency` at a time. */
 export async function pool<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {

@@ -24,21 +24,7 @@ export function stackFetch(url: string, init: RequestInit = {}): Promise<Respons
   return fetch(url, { ...init, dispatcher: agent, signal: init.signal ?? AbortSignal.timeout(30_000) });
 }
 
-/** Polls until `check` returns something other than undefined; throws after the deadline. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
+export { eventually } from './poll.js';
 
 export function adminKubeConfig(): KubeConfig {
   const kc = new KubeConfig();

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import { eventually } from '../helpers/poll.js';
 import { buildApp, createApiDeps, type ApiDeps } from '@kup/api';
 import { createLogger, loadApiConfig, QUEUES, type ApiEnv, type QueueName } from '@kup/core';
 
@@ -96,37 +96,7 @@ export async function jobCount(deps: Pick<ApiDeps, 'queues'>): Promise<number> {
   return total;
 }
 
-/** Deletes every Redis key under `prefix:` (the suite's queues, locks and sealed secrets). */
-export async function dropPrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
-/** Polls until `check` returns something other than undefined; throws after the deadline. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 /** A number from the environment (suite sizes are configurable, e.g. smaller under CI). */
 export function sizeFromEnv(name: string, fallback: number): number {
@@ -135,3 +105,6 @@ export function sizeFromEnv(name: string, fallback: number): number {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
   return value;
 }
+
+export { eventually };
+export { dropPrefix } from '../helpers/redis.js';

@@ -29,23 +29,7 @@ export function request(
   return http(url, { method: opts.method, headers, body, ca: readFileSync(env('STACK_CA_FILE')), timeoutMs: 30_000 });
 }
 
-/** Polls until `check` returns a value that is not undefined; throws after the deadline. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not within ${timeoutMs / 1000}s${last ? ` (last error: ${String(last)})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+export { eventually } from '../helpers/poll.js';
 
 export const realmUrl = (): string => `${env('KEYCLOAK_URL')}/realms/${env('KEYCLOAK_REALM')}`;
 export const adminUrl = (path: string): string => `${env('KEYCLOAK_URL')}/admin/realms/${env('KEYCLOAK_REALM')}${path}`;
