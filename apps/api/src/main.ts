@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, loadApiConfig, type ApiEnv } from '@kup/core';
+import { ConfigError, createLogger, loadApiConfig, type ApiEnv } from '@kup/core/contract';
 import { buildApp } from './app.js';
 import { createApiDeps } from './deps.js';
 

@@ -9,7 +9,7 @@ import {
   JOBS,
   QUEUES,
   usernameCandidates,
-} from '@kup/core';
+} from '@kup/core/contract';
 import { HttpError } from '../../http/http-error.js';
 import { bodyErrors } from '../../http/schemas.js';
 import { createResultView } from '../../jobs/job-view.js';
