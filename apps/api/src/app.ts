@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Queue } from 'bullmq';
-import { defaultJobOptions, FLEET_SCHEDULES_QUEUE, type ApiEnv } from '@kup/core';
+import { defaultJobOptions, FLEET_SCHEDULES_QUEUE, type ApiEnv } from '@kup/core/contract';
 import type { ApiDeps } from './deps.js';
 import { JobReader } from './jobs/job-reader.js';
 import { JobSubmitter } from './jobs/job-submitter.js';
@@ -29,6 +29,7 @@ export type ApiConfig = Pick<
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const READY_PING_TIMEOUT_MS = 1_000;
+const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * Builds the API: a Fastify instance composed of plugins, from the configuration and the
@@ -41,6 +42,8 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY ?? false,
     requestIdHeader: false,
+    // One access line per request (the onResponse hook below) instead of Fastify's two.
+    disableRequestLogging: true,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -50,6 +53,13 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // Probes and scrapes that succeed would drown the log: debug level for them.
+    const quiet = reply.statusCode < 400 && QUIET_ROUTES.has(request.routeOptions.url ?? '');
+    const line = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (quiet) request.log.debug(line, 'request');
+    else request.log.info(line, 'request');
   });
 
   registerJsonBody(app);
