@@ -1,10 +1,11 @@
 // Bench plumbing: the stack's env, child processes run from source, free ports, RSS
-// sampling, Redis prefix clean-up, polling with deadlines.
+// and CPU sampling, Redis prefix clean-up, polling with deadlines.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { Agent } from 'undici';
 import { dropPrefix as dropRedisPrefix } from '../test/helpers/redis.js';
 
@@ -86,6 +87,26 @@ export function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
+}
+
+/** CPU time (user + system) a process has used so far, in seconds (Linux /proc, 100 ticks per second). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // After "pid (comm) ": state is field 3, utime 14 and stime 15 (1-based).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU time the stack's Redis has used so far, in seconds (`INFO cpu`). */
+export async function redisCpuSeconds(): Promise<number> {
+  const redis = new Redis(env('REDIS_URL'), { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const info = await redis.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+    return field('used_cpu_user') + field('used_cpu_sys');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Samples a process's RSS every `everyMs` until stopped; returns the peak and the last value. */

@@ -2,14 +2,32 @@
 // lock, queue) vs a bare Fastify route answering 202, each in its own plain Node process
 // started the same way, driven by autocannon with 50 connections. Every request carries a
 // unique email, so every one really enqueues a new job (deduplicated answers would
-// measure a cheaper path). Also samples the API's RSS under that load (P4).
+// measure a cheaper path). Also samples the API's RSS under that load (P4), and the CPU
+// time each request costs the server, Redis and the load generator: on a machine where
+// they share the cores, that sum bounds the rate.
 import autocannon, { type Result } from 'autocannon';
-import { dropPrefix, env, freePort, round, sampleRss, startChild } from './lib.js';
+import { availableParallelism } from 'node:os';
+import { cpuSeconds, dropPrefix, env, freePort, redisCpuSeconds, round, sampleRss, startChild } from './lib.js';
+
+/** CPU microseconds per request: the server process, Redis, the load generator (autocannon, in this process). */
+export interface CpuPerRequest {
+  serverUs: number;
+  redisUs: number;
+  loadUs: number;
+}
 
 export interface EnqueueFigures {
-  api: { rps: number; p99Ms: number; non2xx: number; errors: number; rssPeakMb: number };
-  bare: { rps: number; p99Ms: number; non2xx: number; errors: number };
+  api: { rps: number; p99Ms: number; non2xx: number; errors: number; rssPeakMb: number; cpu?: CpuPerRequest };
+  bare: { rps: number; p99Ms: number; non2xx: number; errors: number; cpu?: CpuPerRequest };
+  /** Cores the machine has: the most the three processes can use together. */
+  cores?: number;
 }
+
+/**
+ * The highest rate the machine allows if every core were busy with nothing but the
+ * server, Redis and the load generator at their measured cost per request.
+ */
+export const ceilingRps = (cpu: CpuPerRequest, cores: number): number => (cores * 1e6) / (cpu.serverUs + cpu.redisUs + cpu.loadUs);
 
 function load(url: string, token: string | undefined, seconds: number, tag: string): Promise<Result> {
   let n = 0;
@@ -30,16 +48,28 @@ function load(url: string, token: string | undefined, seconds: number, tag: stri
 
 const figures = (result: Result) => ({ rps: round(result.requests.average), p99Ms: round(result.latency.p99, 2), non2xx: result.non2xx, errors: result.errors + result.timeouts });
 
+/** Runs the measured load and charges the CPU each process spent to the requests answered. */
+async function measured(pid: number, run: () => Promise<Result>): Promise<{ result: Result; cpu: CpuPerRequest }> {
+  const before = { server: cpuSeconds(pid), redis: await redisCpuSeconds(), load: process.cpuUsage() };
+  const result = await run();
+  const server = cpuSeconds(pid) - before.server;
+  const redis = (await redisCpuSeconds()) - before.redis;
+  const loadUsage = process.cpuUsage(before.load);
+  const requests = Math.max(1, result.requests.total);
+  const perRequest = (seconds: number) => round((seconds * 1e6) / requests);
+  return { result, cpu: { serverUs: perRequest(server), redisUs: perRequest(redis), loadUs: perRequest((loadUsage.user + loadUsage.system) / 1e6) } };
+}
+
 export async function benchEnqueue(seconds: number, tag: string): Promise<EnqueueFigures> {
   const prefix = `bench-p1-${tag}`;
   const token = env('API_TOKENS').split(',')[0] as string;
 
   const barePort = await freePort();
   const bare = await startChild('bench/bare-server.mjs', { PORT: String(barePort) }, /listening/, 'p1-bare');
-  let bareResult: Result;
+  let bareRun: { result: Result; cpu: CpuPerRequest };
   try {
     await load(`http://127.0.0.1:${barePort}`, undefined, 2, `${tag}-warm`);
-    bareResult = await load(`http://127.0.0.1:${barePort}`, undefined, seconds, tag);
+    bareRun = await measured(bare.process.pid as number, () => load(`http://127.0.0.1:${barePort}`, undefined, seconds, tag));
   } finally {
     await bare.stop();
   }
@@ -47,16 +77,20 @@ export async function benchEnqueue(seconds: number, tag: string): Promise<Enqueu
   const apiPort = await freePort();
   // Info-level logs as deployed, to a file (the child's stdout is piped to the bench log).
   const api = await startChild('apps/api/dist/main.js', { PORT: String(apiPort), HOST: '127.0.0.1', QUEUE_PREFIX: prefix, LOG_LEVEL: 'info' }, /listening/i, 'p1-api');
-  let apiResult: Result;
+  let apiRun: { result: Result; cpu: CpuPerRequest };
   let rss: { peakMb: number };
   try {
     await load(`http://127.0.0.1:${apiPort}`, token, 2, `${tag}-warm`);
     const sampler = sampleRss(api.process.pid as number);
-    apiResult = await load(`http://127.0.0.1:${apiPort}`, token, seconds, tag);
+    apiRun = await measured(api.process.pid as number, () => load(`http://127.0.0.1:${apiPort}`, token, seconds, tag));
     rss = sampler.stop();
   } finally {
     await api.stop();
     await dropPrefix(prefix);
   }
-  return { api: { ...figures(apiResult), rssPeakMb: round(rss.peakMb) }, bare: figures(bareResult) };
+  return {
+    api: { ...figures(apiRun.result), rssPeakMb: round(rss.peakMb), cpu: apiRun.cpu },
+    bare: { ...figures(bareRun.result), cpu: bareRun.cpu },
+    cores: availableParallelism(),
+  };
 }

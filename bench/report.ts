@@ -1,6 +1,6 @@
 // docs/benchmarks.md from one bench run: figures, baselines, ratios, machine, date, how to rerun.
 import { cpus, loadavg, totalmem } from 'node:os';
-import type { EnqueueFigures } from './p1-enqueue.js';
+import { ceilingRps, type EnqueueFigures } from './p1-enqueue.js';
 import type { CreateFigures } from './p2-creates.js';
 import type { ResetFigures } from './p3-reset.js';
 import type { WorkerMemoryFigures } from './p4-worker-memory.js';
@@ -91,10 +91,11 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4 }: ReportInpu
     '',
     '## Where the time goes',
     '',
-    '- P1: per request the API checks the token, validates with zod, writes two log lines, and makes two',
+    '- P1: per request the API checks the token, validates with zod, writes one access log line, and makes two',
     '  Redis round trips (`getJob`, then `Queue.add`, a Lua script of several writes; the enqueue lock is',
-    '  taken only to replace a finished job), on a Redis and two cores shared with the load generator; the',
-    '  bare route makes none. Next steps: one Lua script for check-and-add, and fewer log lines per request.',
+    '  taken only to replace a finished job); the bare route makes none. The API loads only `@kup/core/contract`,',
+    '  not the Kubernetes and Keycloak clients (that halved its memory).',
+    ...p1CpuLines(p1),
     '- P2: a trainee costs Keycloak the same user-with-password write as the baseline plus lookups and the',
     '  final attribute update, and the apiserver five to six server-side applies, Grafana three calls; on two',
     '  shared cores every system competes for the same CPU, so the end-to-end rate cannot reach Keycloak\'s alone.',
@@ -124,4 +125,18 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4 }: ReportInpu
     '',
   ];
   return lines.join('\n');
+}
+
+/** Where P1's CPU goes, and the rate the machine's cores allow at that cost (when the run measured CPU). */
+function p1CpuLines(p1: EnqueueFigures | undefined): string[] {
+  if (!p1?.api.cpu || !p1.bare.cpu || !p1.cores) return [];
+  const { api, bare, cores } = { api: p1.api.cpu, bare: p1.bare.cpu, cores: p1.cores };
+  const ceiling = ceilingRps(api, cores);
+  return [
+    `  CPU per request, measured: API ${api.serverUs} µs + Redis ${api.redisUs} µs + load generator ${api.loadUs} µs,`,
+    `  against bare route ${bare.serverUs} µs + load generator ${bare.loadUs} µs. With all ${cores} cores doing nothing else, that`,
+    `  cost allows at most ${round(ceiling)} req/s, ${round(ceiling / p1.bare.rps, 2)}× the bare route\'s measured rate: Redis\'s share`,
+    '  (BullMQ\'s add script) and the load generator\'s alone keep the ratio well under 1 on a machine where',
+    '  they share the cores with the API. A separate load generator and Redis (as in production) remove that bound.',
+  ];
 }

@@ -50,6 +50,10 @@ if (only.has('p1')) {
   const seconds = positive('seconds', args.seconds);
   log(`P1 enqueue: autocannon, 50 connections, ${seconds} s each…`);
   figures.p1 = await benchEnqueue(seconds, tag);
+  const { api, bare } = figures.p1;
+  if (api.cpu && bare.cpu) {
+    log(`P1   CPU µs per request: API ${api.cpu.serverUs} + Redis ${api.cpu.redisUs} + load ${api.cpu.loadUs}; bare ${bare.cpu.serverUs} + load ${bare.cpu.loadUs}`);
+  }
 }
 if (only.has('p2')) {
   const creates = positive('creates', args.creates);
