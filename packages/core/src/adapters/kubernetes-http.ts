@@ -1,3 +1,5 @@
+import type { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { ApiException, HttpMethod, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import type { V1APIResource, V1APIResourceList } from '@kubernetes/client-node';
 import { deadline } from './signals.js';
@@ -26,6 +28,8 @@ export interface ResourceRef {
  */
 export class KubeHttp extends KubernetesObjectApi {
   #timeoutMs = 15_000;
+  /** The keep-alive pool, and the TLS settings it was made with. */
+  #pool: { agent: HttpsAgent; tls: string } | undefined;
 
   static create(kubeconfig: KubeConfig, timeoutMs: number): KubeHttp {
     const client = kubeconfig.makeApiClient(KubeHttp);
@@ -60,6 +64,8 @@ export class KubeHttp extends KubernetesObjectApi {
     }
     context.setSignal(deadline(this.#timeoutMs, request.signal));
     await this.configuration.authMethods.default?.applySecurityAuthentication(context);
+    const agent = context.getAgent();
+    if (agent) context.setAgent(this.#keepAlive(agent));
     const response = await this.configuration.httpApi.send(context).toPromise();
     const text = await response.body.text();
     const body = parseJson(text);
@@ -68,6 +74,33 @@ export class KubeHttp extends KubernetesObjectApi {
     }
     return body;
   }
+
+  /**
+   * client-node makes a new agent, so a new TLS connection with its handshake, for every
+   * request. A plain HTTPS agent is swapped for one keep-alive agent with the same TLS
+   * settings (made again when they change: rotated client certificates). Proxy and
+   * plain-HTTP agents are used as client-node made them.
+   */
+  #keepAlive(agent: HttpAgent | HttpsAgent): HttpAgent | HttpsAgent {
+    if (!(agent instanceof HttpsAgent) || agent.constructor !== HttpsAgent) return agent;
+    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = agent.options;
+    const tls = [ca, cert, key, pfx, passphrase, rejectUnauthorized, servername].map(fingerprint).join('|');
+    if (this.#pool?.tls !== tls) {
+      // The old pool is dropped, not destroyed: its requests finish, its idle sockets time out.
+      this.#pool = { agent: new HttpsAgent({ ...agent.options, keepAlive: true, timeout: IDLE_SOCKET_MS }), tls };
+    }
+    return this.#pool.agent;
+  }
+}
+
+const IDLE_SOCKET_MS = 30_000;
+
+/** A comparable form of a TLS option (Buffers, strings, arrays of them, flags). */
+function fingerprint(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (Array.isArray(value)) return value.map(fingerprint).join(',');
+  return String(value);
 }
 
 function parseJson(text: string): unknown {
