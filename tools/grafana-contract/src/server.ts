@@ -4,7 +4,7 @@
 // API (docs/…/grafana-admin-api.md facts: status codes, bodies, uniqueness rules) so the
 // local stack and the test suite have something real to talk to where Grafana itself
 // (AGPL, no package reachable here) cannot run. No Grafana code is copied.
-import { createHash, randomBytes, scrypt as scryptCb, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, pbkdf2 as pbkdf2Cb, pbkdf2Sync, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
+const pbkdf2 = promisify(pbkdf2Cb);
 
 export const CONTRACT_VERSION = '11.0.0-contract';
 const COMMIT = 'contract';
@@ -29,7 +30,7 @@ export interface StoredUser {
   login: string;
   email: string;
   name: string;
-  /** `scrypt$<saltHex>$<hashHex>` */
+  /** `pbkdf2-sha256$<saltHex>$<hashHex>` (or `scrypt$…` from earlier versions) */
   passwordHash: string;
   orgId: number;
   role: OrgRole;
@@ -68,32 +69,43 @@ class HttpError extends Error {
 
 // ---------------------------------------------------------------- passwords
 
+// As Grafana stores them (pkg/util EncodePassword): PBKDF2-SHA256, 10,000 iterations,
+// 50 bytes, with a random salt, so the stand-in costs about what Grafana costs per user.
+const PBKDF2 = { scheme: 'pbkdf2-sha256', iterations: 10_000, keylen: 50 } as const;
+
 function encodeHash(salt: Buffer, hash: Buffer): string {
-  return `scrypt$${salt.toString('hex')}$${hash.toString('hex')}`;
+  return `${PBKDF2.scheme}$${salt.toString('hex')}$${hash.toString('hex')}`;
 }
 
 async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  return encodeHash(salt, await scrypt(password, salt, 32));
+  const salt = randomBytes(10);
+  return encodeHash(salt, await pbkdf2(password, salt, PBKDF2.iterations, PBKDF2.keylen, 'sha256'));
 }
 
 function hashPasswordSync(password: string): string {
-  const salt = randomBytes(16);
-  return encodeHash(salt, scryptSync(password, salt, 32));
+  const salt = randomBytes(10);
+  return encodeHash(salt, pbkdf2Sync(password, salt, PBKDF2.iterations, PBKDF2.keylen, 'sha256'));
+}
+
+/** Derives the key again with the stored scheme; `scrypt$…` hashes come from data files of earlier versions. */
+function derive(scheme: string, password: string, salt: Buffer, keylen: number): Promise<Buffer> | undefined {
+  if (scheme === PBKDF2.scheme) return pbkdf2(password, salt, PBKDF2.iterations, keylen, 'sha256');
+  if (scheme === 'scrypt') return scrypt(password, salt, keylen);
+  return undefined;
 }
 
 // Successful verifications are remembered (per stored hash) so that every admin request
-// does not pay for a full scrypt run; a changed password changes the stored hash.
+// does not pay for a full key derivation; a changed password changes the stored hash.
 const verified = new Map<string, string>();
 
 async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const digest = createHash('sha256').update(password).digest('hex');
   if (verified.get(stored) === digest) return true;
   const [scheme, saltHex, hashHex] = stored.split('$');
-  if (scheme !== 'scrypt' || saltHex === undefined || hashHex === undefined) return false;
+  if (scheme === undefined || saltHex === undefined || hashHex === undefined) return false;
   const expected = Buffer.from(hashHex, 'hex');
-  const actual = await scrypt(password, Buffer.from(saltHex, 'hex'), expected.length);
-  const ok = actual.length === expected.length && timingSafeEqual(actual, expected);
+  const actual = await derive(scheme, password, Buffer.from(saltHex, 'hex'), expected.length);
+  const ok = actual !== undefined && actual.length === expected.length && timingSafeEqual(actual, expected);
   if (ok) {
     if (verified.size > 10_000) verified.clear();
     verified.set(stored, digest);
@@ -369,7 +381,7 @@ export function createGrafanaContractServer(options: GrafanaContractServerOption
     if (!user || !(await verifyPassword(creds.password, user.passwordHash))) {
       throw new HttpError(401, 'Unauthorized');
     }
-    // Re-read: the user may have been deleted while scrypt ran.
+    // Re-read: the user may have been deleted while the key was derived.
     const current = store.byId(user.id);
     if (!current) throw new HttpError(401, 'Unauthorized');
     return current;
