@@ -1,20 +1,21 @@
 // Bench plumbing: the stack's env, child processes run from source, free ports, RSS
 // and CPU sampling, Redis prefix clean-up, polling with deadlines.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Agent } from 'undici';
 import { dropPrefix as dropRedisPrefix } from '../test/helpers/redis.js';
+import { stackPath } from '../tools/stack/src/paths.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const LOG_DIR = join(ROOT, 'test-artifacts', 'bench');
 
 /** Puts the local stack's env (`.stack/env`) in process.env; it wins over the shell's (e.g. NODE_EXTRA_CA_CERTS). */
 export function loadStackEnv(): void {
-  const file = join(ROOT, '.stack', 'env');
+  const file = stackPath('env');
   if (!existsSync(file)) throw new Error('the local stack is not up: run `npm run stack:up` first');
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
@@ -94,6 +95,52 @@ export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   // After "pid (comm) ": state is field 3, utime 14 and stime 15 (1-based).
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU time (user + system) a process and all its descendants have used so far, in seconds. */
+export function treeCpuSeconds(root: number): number {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let total = 0;
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.pop() as number;
+    try {
+      total += cpuSeconds(pid);
+    } catch {
+      continue;
+    }
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+/** The local stack's server processes (their pid files), by service name. */
+export function stackPids(): Record<string, number> {
+  const dir = stackPath('pids');
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((file) => file.endsWith('.pid'))
+      .map((file) => [file.replace(/\.pid$/, ''), Number(readFileSync(join(dir, file), 'utf8').trim())]),
+  );
+}
+
+/** CPU seconds used so far by each named process tree; `since` turns it into the CPU used in between. */
+export function cpuSnapshot(pids: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, treeCpuSeconds(pid)]));
+}
+
+export function cpuSince(before: Record<string, number>, pids: Record<string, number>): Record<string, number> {
+  const now = cpuSnapshot(pids);
+  return Object.fromEntries(Object.entries(now).map(([name, seconds]) => [name, seconds - (before[name] ?? 0)]));
 }
 
 /** CPU time the stack's Redis has used so far, in seconds (`INFO cpu`). */

@@ -79,7 +79,9 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4 }: ReportInpu
     '- **P2 end-to-end creates**: N creates through the API, a worker process (`apps/worker/dist/main.js`) at the',
     '  given concurrency provisioning Keycloak, Kubernetes and Grafana; rate = N / time from the first POST to',
     '  the last job completed. Baseline: N Keycloak users with a password created directly through the admin REST',
-    '  API at the same concurrency, on the same Keycloak. Everything is deleted afterwards.',
+    '  API at the same concurrency, on the same Keycloak. Each side first runs an untimed warm-up batch as large',
+    '  as the concurrency. CPU per process comes from Linux `/proc` (process trees, so Keycloak\'s JVM counts).',
+    '  Everything is deleted afterwards.',
     '- **P3 reset**: N namespaces made directly (labels as the provisioner sets them, two ConfigMaps each) with',
     '  a provisioned Keycloak user each. Baseline: the old code\'s algorithm (`bench/old-reset.ts`): namespace after',
     '  namespace, one delete-collection per discovered namespaced type except resourcequotas and rolebindings.',
@@ -96,9 +98,9 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4 }: ReportInpu
     '  taken only to replace a finished job); the bare route makes none. The API loads only `@kup/core/contract`,',
     '  not the Kubernetes and Keycloak clients (that halved its memory).',
     ...p1CpuLines(p1),
-    '- P2: a trainee costs Keycloak the same user-with-password write as the baseline plus lookups and the',
-    '  final attribute update, and the apiserver five to six server-side applies, Grafana three calls; on two',
-    '  shared cores every system competes for the same CPU, so the end-to-end rate cannot reach Keycloak\'s alone.',
+    '- P2: a trainee costs Keycloak the same user-with-password write as the baseline plus a lookup and the',
+    '  final attribute update (a read and a write), the apiserver five server-side applies, Grafana four calls.',
+    ...p2CpuLines(p2),
     '- P3: on this machine the apiserver is CPU-bound: the old sequential loop already runs it at about',
     '  200 delete-collections per second, so running namespaces in parallel cannot multiply throughput, and each',
     '  fleet child adds a Keycloak lookup and re-applies the namespace\'s fittings before purging. The 10× target',
@@ -138,5 +140,26 @@ function p1CpuLines(p1: EnqueueFigures | undefined): string[] {
     `  cost allows at most ${round(ceiling)} req/s, ${round(ceiling / p1.bare.rps, 2)}× the bare route\'s measured rate: Redis\'s share`,
     '  (BullMQ\'s add script) and the load generator\'s alone keep the ratio well under 1 on a machine where',
     '  they share the cores with the API. A separate load generator and Redis (as in production) remove that bound.',
+  ];
+}
+
+/** Where P2's CPU goes, by process, and the best ratio the machine's cores allow at that cost. */
+function p2CpuLines(p2: CreateFigures | undefined): string[] {
+  if (!p2?.cpuMsPerTrainee || !p2.keycloakOnlyCpuMsPerUser) return [];
+  const sum = (cpu: Record<string, number>) => Object.values(cpu).reduce((a, b) => a + b, 0);
+  const list = (cpu: Record<string, number>) =>
+    Object.entries(cpu)
+      .filter(([, ms]) => ms >= 0.5)
+      .sort(([, a], [, b]) => b - a)
+      .map(([name, ms]) => `${name} ${round(ms)}`)
+      .join(', ');
+  const e2e = sum(p2.cpuMsPerTrainee);
+  const alone = sum(p2.keycloakOnlyCpuMsPerUser);
+  return [
+    `  CPU per trainee, measured (ms): ${list(p2.cpuMsPerTrainee)}; ${round(e2e)} in all. Keycloak alone`,
+    `  spends ${round(alone)} ms per user (${list(p2.keycloakOnlyCpuMsPerUser)}). When the shared cores are the limit,`,
+    `  the ratio cannot pass ${round(alone / e2e, 2)}× (${round(alone)} / ${round(e2e)}): the other systems a trainee needs run on`,
+    '  the cores Keycloak would otherwise have. With each system on its own machine, as in production,',
+    `  Keycloak\'s own work per trainee bounds it instead: ${round((p2.keycloakOnlyCpuMsPerUser.keycloak ?? 0) / Math.max(1, p2.cpuMsPerTrainee.keycloak ?? 0), 2)}× (its CPU per user alone over per trainee).`,
   ];
 }
