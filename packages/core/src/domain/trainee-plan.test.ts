@@ -152,3 +152,19 @@ describe('defaultPlaygroundSettings', () => {
     expect(settings.defaultDenyNetworkPolicy).toBe(false);
   });
 });
+
+describe('spec-hash annotation', () => {
+  const hashes = (s: PlaygroundSettings, who: Trainee = trainee) =>
+    Object.fromEntries(namespacedManifests(s, who).map((o) => [o.kind, o.metadata.annotations?.['k8s-user-provisioner/spec-hash']]));
+
+  it('is on every fitting, the same for the same plan, and changes with what the fitting says', () => {
+    const base = hashes(settings({ NETWORK_POLICY_DEFAULT_DENY: true }));
+    expect(Object.keys(base).sort()).toEqual(['LimitRange', 'NetworkPolicy', 'ResourceQuota', 'RoleBinding']);
+    for (const hash of Object.values(base)) expect(hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(hashes(settings({ NETWORK_POLICY_DEFAULT_DENY: true }))).toEqual(base);
+    const fewerPods = hashes(settings({ NETWORK_POLICY_DEFAULT_DENY: true, QUOTA_PODS: 3 }));
+    expect(fewerPods.ResourceQuota).not.toBe(base.ResourceQuota);
+    expect(fewerPods.LimitRange).toBe(base.LimitRange);
+    expect(hashes(settings({ NETWORK_POLICY_DEFAULT_DENY: true }), { ...trainee, userId: 'someone-else' }).RoleBinding).not.toBe(base.RoleBinding);
+  });
+});

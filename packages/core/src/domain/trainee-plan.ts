@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { KubeObject, ObjectRef } from '../ports/cluster-gateway.js';
 import { MANAGED_BY } from '../ports/identity-provider.js';
 import { workerEnv, type WorkerEnv } from '../config/env.js';
@@ -31,6 +32,8 @@ export const ANNOTATIONS = {
   email: 'k8s-user-provisioner/email',
   createdAt: 'k8s-user-provisioner/created-at',
   expiresAt: 'k8s-user-provisioner/expires-at',
+  /** On each fitting: a hash of what the plan applied, so a purge reset can tell it is current. */
+  specHash: 'k8s-user-provisioner/spec-hash',
 } as const;
 
 export const QUOTA_NAME = 'resource-limits';
@@ -108,7 +111,22 @@ export function namespacedManifests(settings: PlaygroundSettings, trainee: Train
     },
   ];
   if (settings.defaultDenyNetworkPolicy) objects.push(networkPolicyManifest(namespace));
-  return objects;
+  return objects.map(withSpecHash);
+}
+
+/** The object with its spec-hash annotation: sha256 of its JSON (keys sorted) before annotating. */
+function withSpecHash(object: KubeObject): KubeObject {
+  const hash = createHash('sha256').update(stableJson(object)).digest('hex').slice(0, 16);
+  return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [ANNOTATIONS.specHash]: hash } } };
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function networkPolicyManifest(namespace: string): KubeObject {
