@@ -56,7 +56,7 @@ export function createAdapters(config: WorkerEnv, options: AdapterOptions = {}):
   });
   return {
     identity: withCallRetries<IdentityProvider>(identity, ['findUser', 'setPassword', 'setProvisioned', 'adopt', 'deleteUser', 'listManaged', 'listUsers']),
-    cluster: withCallRetries<ClusterGateway>(cluster, ['apply', 'get', 'delete', 'getNamespace', 'deleteNamespace', 'waitForNamespaceGone', 'purgeNamespace']),
+    cluster: withCallRetries<ClusterGateway>(cluster, ['apply', 'get', 'delete', 'getNamespace', 'deleteNamespace', 'waitForNamespaceGone', 'purgeNamespace', 'takeInventory', 'purgeTypes']),
     grafana: withCallRetries<GrafanaGateway>(grafana, ['findUser', 'setPassword', 'setOrgRole', 'deleteUser']),
     close: async () => {
       await Promise.all([identity.close(), grafana.close()]);

@@ -10,6 +10,8 @@ export interface KubeRequest {
   query?: Record<string, string>;
   body?: unknown;
   contentType?: string;
+  /** The Accept header; `application/json` unless given (e.g. metadata-only lists). */
+  accept?: string;
   signal?: AbortSignal | undefined;
 }
 
@@ -56,7 +58,7 @@ export class KubeHttp extends KubernetesObjectApi {
   /** Sends one request; a non-2xx answer rejects with client-node's `ApiException`. */
   async send(method: HttpMethod, path: string, request: KubeRequest = {}): Promise<unknown> {
     const context = this.configuration.baseServer.makeRequestContext(path, method);
-    context.setHeaderParam('Accept', 'application/json');
+    context.setHeaderParam('Accept', request.accept ?? 'application/json');
     for (const [key, value] of Object.entries(request.query ?? {})) context.setQueryParam(key, value);
     if (request.body !== undefined) {
       context.setHeaderParam('Content-Type', request.contentType ?? 'application/json');

@@ -2,9 +2,10 @@ import { delimiter } from 'node:path';
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
 import { TimeoutError, UpstreamError } from '../errors.js';
 import { timeUpstream } from '../metrics/upstream.js';
-import type { ClusterGateway, KubeObject, NamespaceInfo, ObjectRef } from '../ports/cluster-gateway.js';
+import type { ClusterGateway, ClusterInventory, KubeObject, NamespaceInfo, ObjectRef } from '../ports/cluster-gateway.js';
 import { CollectionDiscovery } from './kubernetes-discovery.js';
 import { HttpMethod, KubeHttp } from './kubernetes-http.js';
+import { CLUSTER_MADE, mapLimit, parseTypeKey, takeInventory } from './kubernetes-inventory.js';
 import { delay } from './signals.js';
 
 export const FIELD_MANAGER = 'k8s-user-provisioner';
@@ -112,6 +113,28 @@ export class KubernetesClusterGateway implements ClusterGateway {
     return doomed.length;
   }
 
+  async takeInventory(keep: ReadonlySet<string>, signal?: AbortSignal): Promise<ClusterInventory> {
+    const types = await this.#call('discover resource types', () => this.#discovery.types(signal));
+    return this.#call('list inventory', () => takeInventory(this.#http, types, keep, FIELD_MANAGER, signal));
+  }
+
+  async purgeTypes(name: string, types: readonly string[], signal?: AbortSignal): Promise<number> {
+    const parsed = types.map((key) => {
+      const type = parseTypeKey(key);
+      if (!type) throw new UpstreamError('kubernetes', `delete ${key} in ${name}`, 400, { detail: 'not a collection type' });
+      return { key, ...type };
+    });
+    await mapLimit(parsed, PURGE_PARALLELISM, async ({ key, basePath, resource }) => {
+      const path = `${basePath}/namespaces/${encodeURIComponent(name)}/${resource}`;
+      const spared = CLUSTER_MADE[key];
+      const query: Record<string, string> = spared ? { fieldSelector: `metadata.name!=${spared}` } : {};
+      await this.#absentAs(undefined, this.#call(`delete ${resource} in ${name}`, () =>
+        this.#http.send(HttpMethod.DELETE, path, { query, body: { propagationPolicy: 'Background' }, signal }),
+      ));
+    });
+    return parsed.length;
+  }
+
   /** The one exit for Kubernetes failures; timed under the operation's verb and kind (`apply Namespace`), not its names. */
   async #call<T>(operation: string, request: () => Promise<T>): Promise<T> {
     return timeUpstream('kubernetes', operation.split(' ', 2).join(' '), async () => {
@@ -162,15 +185,4 @@ function toNamespaceInfo(json: NamespaceJson): NamespaceInfo {
     labels: json.metadata?.labels ?? {},
     annotations: json.metadata?.annotations ?? {},
   };
-}
-
-async function mapLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  });
-  await Promise.all(lanes);
 }

@@ -28,6 +28,33 @@ export interface ObjectRef {
   namespace?: string;
 }
 
+/** A kept object (a fitting) as the inventory saw it. */
+export interface KeptObject {
+  /** Its `k8s-user-provisioner/spec-hash` annotation, if any. */
+  specHash: string | undefined;
+  /** Someone other than the provisioner has written its content (managedFields, status excepted). */
+  foreignWriter: boolean;
+}
+
+/**
+ * The cluster at one moment, as a purge reset needs it: which purgeable types hold objects
+ * in each namespace, and the kept objects. Taken once per fleet run (one list per type,
+ * cluster-wide, metadata only) instead of one delete-collection per type per namespace.
+ * Objects the cluster makes itself in every namespace (the `kube-root-ca.crt` ConfigMap,
+ * the `default` ServiceAccount) do not count as occupying.
+ */
+export interface ClusterInventory {
+  takenAt: number;
+  /** Namespace name → its UID when the inventory was taken. */
+  namespaces: ReadonlyMap<string, string>;
+  /** Namespace name → purgeable types (opaque keys for `purgeTypes`) holding objects. */
+  occupied: ReadonlyMap<string, readonly string[]>;
+  /** Namespace name → kept objects by `Kind/name`. */
+  kept: ReadonlyMap<string, ReadonlyMap<string, KeptObject>>;
+  /** Purgeable types that could not be listed (not allowed, gone): to be purged in every namespace. */
+  unlisted: readonly string[];
+}
+
 export interface ClusterGateway {
   /** Server-side apply with the provisioner's field manager (forced). */
   apply(object: KubeObject, signal?: AbortSignal): Promise<void>;
@@ -45,4 +72,11 @@ export interface ClusterGateway {
    * discovery lists, except the kinds in `keep`. Returns the number of types emptied.
    */
   purgeNamespace(name: string, keep: ReadonlySet<string>, signal?: AbortSignal): Promise<number>;
+  /** Takes the inventory of every namespace; the kinds in `keep` are reported as kept, not occupying. */
+  takeInventory(keep: ReadonlySet<string>, signal?: AbortSignal): Promise<ClusterInventory>;
+  /**
+   * One delete-collection per type (keys from `ClusterInventory.occupied`) in the namespace,
+   * sparing the objects the cluster makes itself. Returns the number of types emptied.
+   */
+  purgeTypes(name: string, types: readonly string[], signal?: AbortSignal): Promise<number>;
 }

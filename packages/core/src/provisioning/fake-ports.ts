@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UpstreamError } from '../errors.js';
-import type { ClusterGateway, KubeObject, NamespaceInfo, ObjectRef } from '../ports/cluster-gateway.js';
+import { ANNOTATIONS } from '../domain/trainee-plan.js';
+import type { ClusterGateway, ClusterInventory, KeptObject, KubeObject, NamespaceInfo, ObjectRef } from '../ports/cluster-gateway.js';
 import type { GrafanaGateway, GrafanaRole, GrafanaUser, NewGrafanaUser } from '../ports/grafana-gateway.js';
 import type { IdentityPage, IdentityProvider, IdentityUser, NewIdentityUser } from '../ports/identity-provider.js';
 
@@ -110,7 +111,10 @@ export class FakeCluster extends Fake implements ClusterGateway {
     if (!object.metadata.namespace || !this.namespaces.has(object.metadata.namespace)) {
       throw new UpstreamError('kubernetes', 'apply', 404);
     }
-    this.objects.set(keyOf({ kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace }), structuredClone(object));
+    const key = keyOf({ kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace });
+    this.objects.set(key, structuredClone(object));
+    // A forced apply takes the fields back from whoever wrote them.
+    this.foreignWrites.delete(key);
   }
   async get(ref: ObjectRef) {
     this.call('get');
@@ -138,9 +142,56 @@ export class FakeCluster extends Fake implements ClusterGateway {
     this.call('waitForNamespaceGone');
     while (this.namespaces.get(name)?.phase === 'Terminating') this.#tick(name);
   }
-  async purgeNamespace(_name: string, _keep: ReadonlySet<string>) {
+  /** Objects (`Kind/namespace/name`) someone other than the provisioner has written. */
+  readonly foreignWrites = new Set<string>();
+  /** Kinds the inventory may not list (as a 403 would make them). */
+  readonly unlistable = new Set<string>();
+
+  /** Deletes every object of the namespace except the kept kinds; returns how many kinds it emptied. */
+  async purgeNamespace(name: string, keep: ReadonlySet<string>) {
     this.call('purgeNamespace');
-    return 0;
+    const kinds = new Set<string>();
+    for (const [key, object] of [...this.objects]) {
+      if (object.metadata.namespace === name && !keep.has(object.kind)) {
+        kinds.add(object.kind);
+        this.objects.delete(key);
+      }
+    }
+    return kinds.size;
+  }
+  /** Types are named by kind here. */
+  async takeInventory(keep: ReadonlySet<string>): Promise<ClusterInventory> {
+    this.call('takeInventory');
+    const occupied = new Map<string, string[]>();
+    const kept = new Map<string, Map<string, KeptObject>>();
+    for (const [key, object] of this.objects) {
+      const ns = object.metadata.namespace ?? '';
+      if (keep.has(object.kind)) {
+        if (this.unlistable.has(object.kind)) continue;
+        const objects = kept.get(ns) ?? new Map<string, KeptObject>();
+        objects.set(`${object.kind}/${object.metadata.name}`, {
+          specHash: object.metadata.annotations?.[ANNOTATIONS.specHash],
+          foreignWriter: this.foreignWrites.has(key),
+        });
+        kept.set(ns, objects);
+      } else if (!this.unlistable.has(object.kind)) {
+        occupied.set(ns, [...new Set([...(occupied.get(ns) ?? []), object.kind])].sort());
+      }
+    }
+    return {
+      takenAt: Date.now(),
+      namespaces: new Map([...this.namespaces].map(([name, ns]) => [name, ns.uid])),
+      occupied,
+      kept,
+      unlisted: [...this.unlistable].filter((kind) => !keep.has(kind)).sort(),
+    };
+  }
+  async purgeTypes(name: string, types: readonly string[]) {
+    this.call('purgeTypes');
+    for (const [key, object] of [...this.objects]) {
+      if (object.metadata.namespace === name && types.includes(object.kind)) this.objects.delete(key);
+    }
+    return types.length;
   }
   /** Finalizes a terminating namespace after `terminatingPolls` looks. */
   #tick(name: string) {

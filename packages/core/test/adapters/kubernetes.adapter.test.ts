@@ -123,6 +123,40 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
     expect(await cluster.purgeNamespace(who.username, PURGE_KEEPS)).toBe(types);
   });
 
+  it('takes a metadata-only inventory and empties only the types it names, sparing what the cluster made', async () => {
+    const who = trainee('k8s-inv');
+    await applyPlayground(who);
+    const empty = trainee('k8s-inv-empty');
+    await applyPlayground(empty);
+    await cluster.apply(configMap(who.username, 'notes'));
+    await cluster.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: who.username }, stringData: { a: 'b' } });
+    // What the cluster makes in every namespace (made here by hand: this stack's controllers may lag).
+    for (const ns of [who.username, empty.username]) {
+      await cluster.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: ns }, data: { 'ca.crt': 'x' } });
+      await cluster.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } });
+    }
+
+    const inventory = await cluster.takeInventory(PURGE_KEEPS);
+    expect(inventory.namespaces.get(who.username)).toBe((await cluster.getNamespace(who.username))?.uid);
+    expect(inventory.occupied.get(who.username)).toEqual(['/api/v1/configmaps', '/api/v1/secrets']);
+    expect(inventory.occupied.get(empty.username)).toBeUndefined();
+    expect(inventory.unlisted).toEqual([]);
+    const kept = inventory.kept.get(who.username);
+    for (const object of namespacedManifests(settings, who)) {
+      expect(kept?.get(`${object.kind}/${object.metadata.name}`)).toEqual({
+        specHash: object.metadata.annotations?.['k8s-user-provisioner/spec-hash'],
+        foreignWriter: false,
+      });
+    }
+
+    expect(await cluster.purgeTypes(who.username, inventory.occupied.get(who.username) ?? [])).toBe(2);
+    await eventually(async () => (await cluster.get(refOf(configMap(who.username, 'notes')))) === undefined, 20_000, 'purge');
+    expect(await cluster.get({ apiVersion: 'v1', kind: 'Secret', name: 'token', namespace: who.username })).toBeUndefined();
+    expect(await cluster.get(refOf(configMap(who.username, 'kube-root-ca.crt')))).toBeDefined();
+    for (const object of namespacedManifests(settings, who)) expect(await cluster.get(refOf(object)), object.kind).toBeDefined();
+    await expect(cluster.purgeTypes(who.username, ['/api/v1/../x'])).rejects.toMatchObject({ status: 400 });
+  });
+
   it('deletes a namespace and waits until it is gone', async () => {
     const who = trainee('k8s-gone');
     await applyPlayground(who);
