@@ -6,8 +6,10 @@ import {
   defaultJobOptions,
   describeError,
   FLEET_SCHEDULES_QUEUE,
+  InventoryCache,
   oidcIssuer,
   playgroundSettings,
+  PURGE_KEEPS,
   QUEUES,
   ResetUserService,
   SyncUserService,
@@ -72,7 +74,8 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
 
   const createPending = async (username: string) => PENDING.has(await queues.provisioning.getJobState(createJobId(username)));
   const userProcessors = fleetUserProcessors({
-    reset: new ResetUserService(deps.ports, settings),
+    // Purge children share one cluster inventory per run and process (see InventoryCache).
+    reset: new ResetUserService(deps.ports, settings, new InventoryCache(() => deps.ports.cluster.takeInventory(PURGE_KEEPS))),
     cleanup: new CleanupUserService({ ...deps.ports, namespaceDeleteTimeoutMs: settings.namespaceDeleteTimeoutMs }),
     sync: new SyncUserService(deps.ports, settings, { createPending }),
     secrets: deps.secrets,

@@ -63,10 +63,18 @@ function selector(kind: FleetKind, data: FleetRunData): (user: IdentityUser) => 
   }
 }
 
-function childData(kind: FleetKind, data: FleetRunData, username: string): object {
+/** What the listing knew of a user, for a purge child (it then needs no Keycloak lookup of its own). */
+function listedOf(user: IdentityUser | undefined): object {
+  if (!user) return {};
+  return { listed: { id: user.id, createdAt: user.createdAt, ...(user.email ? { email: user.email } : {}), ...(user.expiresAt ? { expiresAt: user.expiresAt } : {}) } };
+}
+
+function childData(kind: FleetKind, data: FleetRunData, username: string, user: IdentityUser | undefined): object {
   switch (kind) {
-    case 'reset':
-      return { runId: data.runId, username, mode: (data as ResetRunData).mode };
+    case 'reset': {
+      const mode = (data as ResetRunData).mode;
+      return { runId: data.runId, username, mode, ...(mode === 'purge' ? listedOf(user) : {}) };
+    }
     case 'cleanup': {
       const { maxAgeDays, dryRun } = data as CleanupRunData;
       return { runId: data.runId, username, now: Date.parse(data.requestedAt), maxAgeDays, dryRun };
@@ -84,7 +92,7 @@ function childData(kind: FleetKind, data: FleetRunData, username: string): objec
 function childSink(job: Job, kind: FleetKind, data: FleetRunData, deps: FleetRunProcessorDeps): ChildSink {
   const seenKey = `${deps.prefix}:fleet-run:${data.runId}:seen`;
   return {
-    addNew: async (usernames) => {
+    addNew: async (usernames, listed) => {
       const redis = deps.redis;
       const flags = await redis.smismember(seenKey, ...usernames);
       const fresh = usernames.filter((_, i) => flags[i] === 0);
@@ -92,7 +100,7 @@ function childSink(job: Job, kind: FleetKind, data: FleetRunData, deps: FleetRun
       await deps.children.addBulk(
         fresh.map((username) => ({
           name: FLEET_CHILD_OF[kind],
-          data: childData(kind, data, username),
+          data: childData(kind, data, username, listed?.get(username)),
           opts: {
             ...deps.childOptions,
             jobId: fleetChildJobId(kind, data.runId, username),

@@ -48,8 +48,10 @@ export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTabl
   };
 
   const reset: JobProcessor = (job, token, signal) => {
-    const { username, mode } = parse(resetUserData, job);
-    return run(job, token, username, (log) => deps.reset.reset(username, mode, stepContext<ResetState>(job, deps.secrets as SecretStore, log, signal)));
+    const { runId, username, mode, listed } = parse(resetUserData, job);
+    return run(job, token, username, (log) =>
+      deps.reset.reset(username, mode, stepContext<ResetState>(job, deps.secrets as SecretStore, log, signal), { runId, listed }),
+    );
   };
 
   const cleanup: JobProcessor = (job, token, signal) => {

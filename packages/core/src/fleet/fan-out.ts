@@ -3,8 +3,11 @@ import type { FanOutState } from '../queue/fleet-contract.js';
 
 /** Where discovered trainees go: the worker adds one child job per new username. */
 export interface ChildSink {
-  /** Adds children for the usernames not seen before in this run; returns how many were new. */
-  addNew(usernames: string[]): Promise<number>;
+  /**
+   * Adds children for the usernames not seen before in this run; returns how many were new.
+   * `listed`: the users as the listing gave them, by username (a purge child starts from that).
+   */
+  addNew(usernames: string[], listed?: ReadonlyMap<string, IdentityUser>): Promise<number>;
 }
 
 export interface FanOutOptions {
@@ -29,8 +32,9 @@ export async function fanOut(identity: Pick<IdentityProvider, 'listManaged'>, fr
   let state = from;
   while (state.step === 'fan-out') {
     const page = await identity.listManaged(state.cursor, options.pageSize, options.signal);
-    const names = page.users.filter(options.select).map((user) => user.username);
-    const fresh = names.length > 0 ? await sink.addNew(names) : 0;
+    const selected = page.users.filter(options.select);
+    const names = selected.map((user) => user.username);
+    const fresh = names.length > 0 ? await sink.addNew(names, new Map(selected.map((user) => [user.username, user]))) : 0;
     state = { ...state, cursor: page.next ?? state.cursor, addedThisPass: state.addedThisPass + fresh, added: state.added + fresh };
     if (page.next === undefined) {
       state =

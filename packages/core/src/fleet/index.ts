@@ -2,6 +2,7 @@ export * from './fleet-context.js';
 export * from './guards.js';
 export * from './playground-writer.js';
 export * from './reset-user.service.js';
+export * from './purge-inventory.js';
 export * from './cleanup-user.service.js';
 export * from './sync-user.service.js';
 export * from './fan-out.js';

@@ -93,7 +93,20 @@ export const fleetRunSchemas = { reset: resetRunData, cleanup: cleanupRunData, s
 
 // ---- child job data and results ----
 
-export const resetUserData = z.object({ runId: z.string(), username, mode: z.enum(RESET_MODES) });
+/**
+ * The user as the run's listing saw them (purge runs): lets the child check the namespace's
+ * fittings without asking Keycloak again. Never used to create anything: a child that has
+ * to make or re-apply the namespace looks the user up first.
+ */
+export const listedUser = z.object({
+  id: z.string(),
+  email: z.string().optional(),
+  createdAt: z.number().int(),
+  expiresAt: z.string().optional(),
+});
+export type ListedUser = z.infer<typeof listedUser>;
+
+export const resetUserData = z.object({ runId: z.string(), username, mode: z.enum(RESET_MODES), listed: listedUser.optional() });
 export const cleanupUserData = z.object({
   runId: z.string(),
   username,

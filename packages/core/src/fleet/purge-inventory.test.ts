@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import { ANNOTATIONS, PURGE_KEEPS, defaultPlaygroundSettings } from '../domain/trainee-plan.js';
+import type { ClusterInventory } from '../ports/cluster-gateway.js';
+import { FakeCluster, FakeGrafana, FakeIdentity } from '../provisioning/fake-ports.js';
+import { memoryJobState, type StepContext } from '../provisioning/step-context.js';
+import type { ListedUser } from '../queue/fleet-contract.js';
+import { traineeOf, type FleetSettings } from './fleet-context.js';
+import { applyPlayground } from './playground-writer.js';
+import { InventoryCache } from './purge-inventory.js';
+import { ResetUserService, type ResetState } from './reset-user.service.js';
+
+const NOW = Date.parse('2026-11-25T12:00:00.000Z');
+const settings: FleetSettings = {
+  playground: defaultPlaygroundSettings('https://issuer.example/realms/playground', { TRAINEE_CLUSTER_ROLE: 'trainee', NETWORK_POLICY_DEFAULT_DENY: true }),
+  namespaceDeleteTimeoutMs: 1_000,
+  grafanaOrgId: 1,
+  grafanaRole: 'Viewer',
+  defaultExpiryDays: 365,
+};
+const silent = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+const ctx = (): StepContext<ResetState> => ({ jobKey: 'job-1', password: async () => 'x', state: memoryJobState<ResetState>({}), progress: async () => undefined, log: silent as never });
+
+const emptyInventory = (): ClusterInventory => ({ takenAt: 0, namespaces: new Map(), occupied: new Map(), kept: new Map(), unlisted: [] });
+
+/** Provisioned trainees with their playground and a ConfigMap and a Deployment of their own each. */
+async function build(usernames = ['ana', 'bob']) {
+  const fakes = { identity: new FakeIdentity(), cluster: new FakeCluster(), grafana: new FakeGrafana() };
+  const listed = new Map<string, ListedUser>();
+  for (const username of usernames) {
+    const user = fakes.identity.add({ username, provisioned: true, email: `${username}@x.io`, createdAt: NOW });
+    listed.set(username, { id: user.id, email: `${username}@x.io`, createdAt: NOW });
+    await applyPlayground(fakes.cluster, settings, traineeOf(user, undefined, 365));
+    fakes.cluster.objects.set(`ConfigMap/${username}/notes`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'notes', namespace: username } });
+    fakes.cluster.objects.set(`Deployment/${username}/web`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: username } });
+  }
+  const inventories = new InventoryCache(() => fakes.cluster.takeInventory(PURGE_KEEPS));
+  const service = new ResetUserService(fakes, settings, inventories);
+  fakes.cluster.calls.length = 0;
+  fakes.identity.calls.length = 0;
+  const reset = (username: string, runId = 'run1') => service.reset(username, 'purge', ctx(), { runId, listed: listed.get(username) });
+  return { fakes, reset, listed };
+}
+
+const kinds = (cluster: FakeCluster, ns: string) =>
+  [...cluster.objects.keys()].filter((k) => k.split('/')[1] === ns).map((k) => k.split('/')[0]).sort();
+const FITTINGS = ['LimitRange', 'NetworkPolicy', 'ResourceQuota', 'RoleBinding'];
+
+describe('purge reset with the run inventory', () => {
+  it('empties only the occupied types, re-applies nothing and asks Keycloak nothing; one inventory per run', async () => {
+    const { fakes, reset } = await build();
+    expect(await reset('ana')).toEqual({ username: 'ana', reset: true, mode: 'purge' });
+    expect(await reset('bob')).toEqual({ username: 'bob', reset: true, mode: 'purge' });
+    for (const ns of ['ana', 'bob']) expect(kinds(fakes.cluster, ns)).toEqual(FITTINGS);
+    expect(fakes.cluster.calls.filter((c) => c.startsWith('apply:'))).toEqual([]);
+    expect(fakes.cluster.count('purgeNamespace')).toBe(0);
+    expect(fakes.cluster.count('purgeTypes')).toBe(2);
+    expect(fakes.cluster.count('takeInventory')).toBe(1);
+    expect(fakes.identity.count('findUser')).toBe(0);
+  });
+
+  it('purges an empty playground with no delete at all, and is safe to run twice', async () => {
+    const { fakes, reset } = await build(['ana']);
+    await reset('ana');
+    await reset('ana', 'run2');
+    expect(kinds(fakes.cluster, 'ana')).toEqual(FITTINGS);
+    const purged: string[][] = [];
+    fakes.cluster.purgeTypes = async (_name, types) => (purged.push([...types]), types.length);
+    await reset('ana', 'run3');
+    expect(purged).toEqual([[]]);
+  });
+
+  it('types the inventory could not list are purged everywhere', async () => {
+    const { fakes, reset } = await build(['ana']);
+    fakes.cluster.unlistable.add('Deployment');
+    const purged: string[][] = [];
+    fakes.cluster.purgeTypes = async (_name, types) => (purged.push([...types]), types.length);
+    await reset('ana');
+    expect(purged).toEqual([['ConfigMap', 'Deployment']]);
+  });
+
+  it.each([
+    ['a fitting deleted', (c: FakeCluster) => void c.objects.delete('LimitRange/ana/default-limits')],
+    ['a fitting edited by someone else', (c: FakeCluster) => void c.foreignWrites.add('ResourceQuota/ana/resource-limits')],
+    ['a fitting without the spec hash', (c: FakeCluster) => void delete c.objects.get('RoleBinding/ana/ana')!.metadata.annotations![ANNOTATIONS.specHash]],
+    ['the namespace lost its expiry annotation', (c: FakeCluster) => void delete c.namespaces.get('ana')!.annotations[ANNOTATIONS.expiresAt]],
+  ])('falls back to the full path when %s: fittings re-applied, trainee objects gone', async (_what, tamper) => {
+    const { fakes, reset } = await build(['ana']);
+    tamper(fakes.cluster);
+    await reset('ana');
+    expect(kinds(fakes.cluster, 'ana')).toEqual(FITTINGS);
+    expect(fakes.identity.count('findUser')).toBe(1);
+    expect(fakes.cluster.count('apply:LimitRange')).toBe(1);
+    expect(fakes.cluster.count('purgeNamespace')).toBe(1);
+    expect(fakes.cluster.foreignWrites.size).toBe(0);
+  });
+
+  it('falls back when the settings changed since the fittings were applied', async () => {
+    const { fakes, listed } = await build(['ana']);
+    const changed = { ...settings, playground: { ...settings.playground, quota: { ...settings.playground.quota, pods: 5 } } };
+    const service = new ResetUserService(fakes, changed, new InventoryCache(() => fakes.cluster.takeInventory(PURGE_KEEPS)));
+    await service.reset('ana', 'purge', ctx(), { runId: 'r', listed: listed.get('ana') });
+    expect(fakes.cluster.count('purgeNamespace')).toBe(1);
+    expect((fakes.cluster.objects.get('ResourceQuota/ana/resource-limits')?.spec as { hard: { pods: string } }).hard.pods).toBe('5');
+  });
+
+  it('falls back when the namespace was made again after the inventory (another UID)', async () => {
+    const { fakes, reset } = await build(['ana', 'bob']);
+    await reset('bob');
+    fakes.cluster.namespaces.get('ana')!.uid = 'remade';
+    await reset('ana');
+    expect(fakes.cluster.count('purgeNamespace')).toBe(1);
+    expect(kinds(fakes.cluster, 'ana')).toEqual(FITTINGS);
+  });
+
+  it('never makes a namespace for a user who is gone: a missing namespace goes to the full path, which skips them', async () => {
+    const { fakes, reset } = await build(['ana']);
+    fakes.cluster.namespaces.delete('ana');
+    fakes.identity.users.clear();
+    expect(await reset('ana')).toMatchObject({ reset: false, skipped: 'not a provisioned user' });
+    expect(fakes.cluster.namespaces.has('ana')).toBe(false);
+    expect(fakes.cluster.calls.filter((c) => c.startsWith('apply:'))).toEqual([]);
+  });
+
+  it('refuses a namespace the provisioner does not manage, as before', async () => {
+    const { fakes, reset } = await build(['ana']);
+    fakes.cluster.namespaces.get('ana')!.labels = {};
+    await expect(reset('ana')).rejects.toMatchObject({ code: 'NAMESPACE_CONFLICT' });
+    expect(kinds(fakes.cluster, 'ana')).toContain('ConfigMap');
+  });
+
+  it('a terminating namespace takes the full path (waits, then makes it again)', async () => {
+    const { fakes, reset } = await build(['ana']);
+    fakes.cluster.terminatingPolls = 3;
+    await fakes.cluster.deleteNamespace('ana');
+    await reset('ana');
+    expect(fakes.cluster.count('waitForNamespaceGone')).toBe(1);
+    expect(fakes.cluster.namespaces.get('ana')?.phase).toBe('Active');
+  });
+
+  it('without what the listing knew (a single-user run, an older job), the full path runs', async () => {
+    const { fakes } = await build(['ana']);
+    const service = new ResetUserService(fakes, settings, new InventoryCache(() => fakes.cluster.takeInventory(PURGE_KEEPS)));
+    await service.reset('ana', 'purge', ctx(), { runId: 'r' });
+    expect(fakes.identity.count('findUser')).toBe(1);
+    expect(fakes.cluster.count('takeInventory')).toBe(0);
+    expect(fakes.cluster.count('purgeNamespace')).toBe(1);
+  });
+
+  it('recreate ignores the inventory', async () => {
+    const { fakes, listed } = await build(['ana']);
+    const service = new ResetUserService(fakes, settings, new InventoryCache(() => fakes.cluster.takeInventory(PURGE_KEEPS)));
+    await service.reset('ana', 'recreate', ctx(), { runId: 'r', listed: listed.get('ana') });
+    expect(fakes.cluster.count('takeInventory')).toBe(0);
+    expect(fakes.cluster.count('deleteNamespace')).toBe(1);
+  });
+});
+
+describe('InventoryCache', () => {
+  it('shares one in-flight inventory between concurrent children of a run', async () => {
+    let taken = 0;
+    let release: (value: ClusterInventory) => void = () => undefined;
+    const cache = new InventoryCache(() => {
+      taken += 1;
+      return new Promise<ClusterInventory>((resolve) => (release = resolve));
+    });
+    const a = cache.get('run1');
+    const b = cache.get('run1');
+    release(emptyInventory());
+    expect(await a).toBe(await b);
+    expect(taken).toBe(1);
+    const c = cache.get('run2');
+    release(emptyInventory());
+    await c;
+    expect(taken).toBe(2);
+  });
+
+  it('drops an inventory after its time, and a failed one at once', async () => {
+    let now = 0;
+    let taken = 0;
+    let fail = true;
+    const cache = new InventoryCache(async () => {
+      taken += 1;
+      if (fail) throw new Error('apiserver down');
+      return emptyInventory();
+    }, 1_000, () => now);
+    await expect(cache.get('run1')).rejects.toThrow('apiserver down');
+    fail = false;
+    await cache.get('run1');
+    await cache.get('run1');
+    expect(taken).toBe(2);
+    now = 1_000;
+    await cache.get('run1');
+    expect(taken).toBe(3);
+  });
+
+  it('keeps only a few runs', async () => {
+    let taken = 0;
+    const cache = new InventoryCache(async () => (taken += 1, emptyInventory()));
+    for (const run of ['a', 'b', 'c', 'd', 'e']) await cache.get(run);
+    await cache.get('a');
+    expect(taken).toBe(6);
+  });
+});
