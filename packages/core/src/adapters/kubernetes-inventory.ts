@@ -1,6 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { ANNOTATIONS } from '../domain/trainee-plan.js';
-import type { ClusterInventory, KeptObject } from '../ports/cluster-gateway.js';
+import type { ClusterInventory, KeptObject, NamespaceInfo } from '../ports/cluster-gateway.js';
 import type { CollectionType } from './kubernetes-discovery.js';
 import { HttpMethod, type KubeHttp } from './kubernetes-http.js';
 
@@ -29,7 +29,9 @@ interface MetadataItem {
     name?: string;
     namespace?: string;
     uid?: string;
+    labels?: Record<string, string>;
     annotations?: Record<string, string>;
+    deletionTimestamp?: string;
     managedFields?: { manager?: string; subresource?: string }[];
   };
 }
@@ -51,13 +53,21 @@ export async function takeInventory(
   signal?: AbortSignal,
 ): Promise<ClusterInventory> {
   const takenAt = Date.now();
-  const namespaces = new Map<string, string>();
+  const namespaces = new Map<string, NamespaceInfo>();
   const occupied = new Map<string, Set<string>>();
   const kept = new Map<string, Map<string, KeptObject>>();
   const unlisted: string[] = [];
 
-  for (const item of await listAll(http, '/api/v1/namespaces', signal)) {
-    if (item.metadata?.name) namespaces.set(item.metadata.name, item.metadata.uid ?? '');
+  for (const { metadata } of await listAll(http, '/api/v1/namespaces', signal)) {
+    if (!metadata?.name) continue;
+    namespaces.set(metadata.name, {
+      name: metadata.name,
+      uid: metadata.uid ?? '',
+      // Metadata only carries no status: a deletion timestamp is what Terminating means.
+      phase: metadata.deletionTimestamp ? 'Terminating' : 'Active',
+      labels: metadata.labels ?? {},
+      annotations: metadata.annotations ?? {},
+    });
   }
   await mapLimit(types, LIST_PARALLELISM, async (type) => {
     const key = typeKey(type);

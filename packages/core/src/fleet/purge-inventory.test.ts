@@ -103,13 +103,25 @@ describe('purge reset with the run inventory', () => {
     expect((fakes.cluster.objects.get('ResourceQuota/ana/resource-limits')?.spec as { hard: { pods: string } }).hard.pods).toBe('5');
   });
 
-  it('falls back when the namespace was made again after the inventory (another UID)', async () => {
-    const { fakes, reset } = await build(['ana', 'bob']);
-    await reset('bob');
-    fakes.cluster.namespaces.get('ana')!.uid = 'remade';
+  it('a namespace made after the inventory takes the full path', async () => {
+    const { fakes, reset } = await build(['ana', 'carl']);
+    fakes.cluster.namespaces.delete('carl');
     await reset('ana');
+    await applyPlayground(fakes.cluster, settings, traineeOf(fakes.identity.byName('carl')!, undefined, 365));
+    fakes.cluster.objects.set('ConfigMap/carl/notes', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'notes', namespace: 'carl' } });
+    await reset('carl');
+    expect(fakes.cluster.count('takeInventory')).toBe(1);
     expect(fakes.cluster.count('purgeNamespace')).toBe(1);
-    expect(kinds(fakes.cluster, 'ana')).toEqual(FITTINGS);
+    expect(kinds(fakes.cluster, 'carl')).toEqual(FITTINGS);
+  });
+
+  it('asks the cluster nothing for a playground that was empty', async () => {
+    const { fakes, reset } = await build(['ana']);
+    fakes.cluster.objects.delete('ConfigMap/ana/notes');
+    fakes.cluster.objects.delete('Deployment/ana/web');
+    fakes.cluster.calls.length = 0;
+    await reset('ana');
+    expect(fakes.cluster.calls).toEqual(['takeInventory', 'purgeTypes']);
   });
 
   it('never makes a namespace for a user who is gone: a missing namespace goes to the full path, which skips them', async () => {

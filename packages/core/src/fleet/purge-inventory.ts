@@ -39,14 +39,13 @@ export class InventoryCache {
 }
 
 /**
- * Whether a purge can skip re-applying: the namespace is the one the inventory saw (same
- * UID), carries the plan's labels and annotations (created-at aside), and each fitting the plan wants was
- * there with the plan's spec hash and written by the provisioner only; the fittings the
- * settings no longer want were gone. Anything else (a fitting deleted, edited by someone
- * else, settings changed, a namespace made after the inventory): not current.
+ * Whether a purge can skip re-applying, from the inventory alone: the namespace (as the
+ * inventory saw it) carries the plan's labels and annotations (created-at aside), and each
+ * fitting the plan wants was there with the plan's spec hash and written by the
+ * provisioner only; the fittings the settings no longer want were gone. Anything else (a
+ * fitting deleted, edited by someone else, settings changed): not current.
  */
 export function fittingsCurrent(settings: PlaygroundSettings, trainee: Trainee, namespace: NamespaceInfo, inventory: ClusterInventory): boolean {
-  if (!namespace.uid || inventory.namespaces.get(namespace.name) !== namespace.uid) return false;
   const want = namespaceManifest(trainee).metadata;
   for (const [key, value] of Object.entries(want.labels ?? {})) if (namespace.labels[key] !== value) return false;
   for (const [key, value] of Object.entries(want.annotations ?? {})) {

@@ -25,10 +25,13 @@ export interface ResetHint {
  * - `purge`: empty it in place (one delete-collection per namespaced type), keeping the
  *   quota, binding, limits and policy; the namespace keeps its UID (the old code).
  *   Fast path (a fleet run's child, with the run's cluster inventory): when the namespace
- *   exists, is managed, not terminating, and its fittings are current, nothing is
- *   re-applied and only the types the inventory saw occupied are emptied (a couple of
- *   requests instead of ~33). It creates nothing, so it trusts the run's listing of the
- *   user; anything else takes the full path, which looks the user up first.
+ *   existed, was managed, not terminating, and had current fittings when the inventory
+ *   was taken, nothing is re-applied and only the types the inventory saw occupied are
+ *   emptied (one delete-collection per occupied type, none for an empty playground,
+ *   instead of ~33 requests). It creates nothing, so it trusts the run's listing of the
+ *   user and the inventory's view of the namespace: the reset is of the state at the
+ *   inventory's moment (a namespace deleted or relabelled since is not noticed by that
+ *   run). Anything else takes the full path, which looks the user and the namespace up.
  * Only provisioned users are reset; anyone else is skipped, not failed: they may have
  * been deleted since the run listed them.
  */
@@ -78,9 +81,10 @@ export class ResetUserService {
   async #purgeFast(username: string, runId: string, listed: ListedUser, ctx: StepContext<ResetState>): Promise<ResetUserResult | undefined> {
     const { cluster } = this.ports;
     const signal = ctx.signal;
-    const namespace = await cluster.getNamespace(username, signal);
-    if (!namespace || !isManagedNamespace(namespace) || namespace.phase === 'Terminating') return undefined;
     const inventory = await this.inventories!.get(runId);
+    // The namespace as the run's inventory saw it: no request of its own (see the class comment).
+    const namespace = inventory.namespaces.get(username);
+    if (!namespace || !isManagedNamespace(namespace) || namespace.phase === 'Terminating') return undefined;
     const user: IdentityUser = { ...listed, username, email: listed.email, expiresAt: listed.expiresAt, enabled: true, managed: true, provisioned: true };
     const trainee = traineeOf(user, namespace, this.settings.defaultExpiryDays);
     if (!fittingsCurrent(this.settings.playground, trainee, namespace, inventory)) {

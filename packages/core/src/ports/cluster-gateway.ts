@@ -45,8 +45,8 @@ export interface KeptObject {
  */
 export interface ClusterInventory {
   takenAt: number;
-  /** Namespace name → its UID when the inventory was taken. */
-  namespaces: ReadonlyMap<string, string>;
+  /** Every namespace as it was when the inventory was taken (`Terminating` when it had a deletion timestamp). */
+  namespaces: ReadonlyMap<string, NamespaceInfo>;
   /** Namespace name → purgeable types (opaque keys for `purgeTypes`) holding objects. */
   occupied: ReadonlyMap<string, readonly string[]>;
   /** Namespace name → kept objects by `Kind/name`. */

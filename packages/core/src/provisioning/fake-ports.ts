@@ -180,7 +180,7 @@ export class FakeCluster extends Fake implements ClusterGateway {
     }
     return {
       takenAt: Date.now(),
-      namespaces: new Map([...this.namespaces].map(([name, ns]) => [name, ns.uid])),
+      namespaces: new Map([...this.namespaces].map(([name, ns]) => [name, structuredClone(ns)])),
       occupied,
       kept,
       unlisted: [...this.unlistable].filter((kind) => !keep.has(kind)).sort(),

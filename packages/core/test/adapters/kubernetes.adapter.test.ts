@@ -137,7 +137,7 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
     }
 
     const inventory = await cluster.takeInventory(PURGE_KEEPS);
-    expect(inventory.namespaces.get(who.username)).toBe((await cluster.getNamespace(who.username))?.uid);
+    expect(inventory.namespaces.get(who.username)).toEqual(await cluster.getNamespace(who.username));
     expect(inventory.occupied.get(who.username)).toEqual(['/api/v1/configmaps', '/api/v1/secrets']);
     expect(inventory.occupied.get(empty.username)).toBeUndefined();
     expect(inventory.unlisted).toEqual([]);
