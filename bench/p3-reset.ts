@@ -1,12 +1,19 @@
-// P3 reset: N trainee namespaces (made directly, each with ConfigMaps to purge, each with
-// a provisioned Keycloak user so the fleet run finds it) emptied by the old algorithm,
-// then filled again and emptied by `POST /reset {mode: purge}` (the same work: empty in
+// P3 reset: N trainee namespaces, seeded as the provisioner leaves them (namespace and
+// fittings applied through the core's plan and adapter, for a provisioned Keycloak user
+// each, so the fleet run finds it) plus two ConfigMaps of the trainee's each, emptied by the
+// old algorithm; then seeded again (the old algorithm also deletes the limit range and
+// network policy) and emptied by `POST /reset {mode: purge}` (the same work: empty in
 // place, keep quota and RBAC), run as a fleet flow by a worker process. Both on the same
-// apiserver; the run is scoped to the bench's users with `usernamePrefix`.
+// apiserver; the run is scoped to the bench's users with `usernamePrefix`. The worker uses
+// the stack's admin kubeconfig, unless P3_WORKER_RBAC=shipped: then the ServiceAccount
+// token of k8s/base's worker RBAC (which may not list what the inventory lists).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fetch } from 'undici';
-import { LABELS, MANAGED_BY } from '@kup/core';
+import { applyPlayground, createAdapters, MANAGED_BY, oidcIssuer, playgroundSettings, traineeOf, workerEnv, type Adapters, type FleetSettings } from '@kup/core';
 import { KubeRaw, oldReset } from './old-reset.js';
-import { dropPrefix, env, eventually, freePort, pool, round, stackAgent, startChild } from './lib.js';
+import { workerServiceAccountKubeconfig } from '../test/helpers/service-account-kubeconfig.js';
+import { dropPrefix, env, eventually, freePort, LOG_DIR, pool, round, stackAgent, startChild } from './lib.js';
 
 export interface ResetFigures {
   namespaces: number;
@@ -14,6 +21,10 @@ export interface ResetFigures {
   oldRequests: number;
   newSeconds: number;
   newResult: unknown;
+  /** Namespaces the worker emptied by the inventory's fast path (the rest took the full path). */
+  fastPath: number;
+  /** Whose rights the worker had: the stack admin's, or k8s/base's worker ClusterRole. */
+  workerRbac: 'admin' | 'shipped';
 }
 
 const CONFIGMAPS_PER_NAMESPACE = 2;
@@ -37,17 +48,38 @@ async function keycloak(method: string, path: string, token: string, body?: unkn
   });
 }
 
-async function fillConfigMaps(kube: KubeRaw, names: readonly string[]): Promise<void> {
+/** The namespace and its fittings as a create leaves them, and the trainee's own ConfigMaps. */
+async function seed(ports: Adapters, settings: FleetSettings, kube: KubeRaw, names: readonly string[]): Promise<void> {
   await pool(names, 8, async (ns) => {
+    const user = await ports.identity.findUser(ns);
+    if (!user) throw new Error(`keycloak user ${ns} not found`);
+    await applyPlayground(ports.cluster, settings, traineeOf(user, undefined, settings.defaultExpiryDays));
     for (let i = 0; i < CONFIGMAPS_PER_NAMESPACE; i += 1) {
-      const { status } = await kube.send('POST', `/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: `bench-${i}` }, data: { a: 'b' } });
+      const body = { metadata: { name: `bench-${i}`, labels: { 'bench-seed': 'p3' } }, data: { a: 'b' } };
+      const { status } = await kube.send('POST', `/api/v1/namespaces/${ns}/configmaps`, body);
       if (status !== 201 && status !== 409) throw new Error(`configmap in ${ns}: ${status}`);
     }
   });
 }
 
+/** How many namespaces of the bench hold objects of a type (`/api/v1/configmaps?labelSelector=…`). */
+async function namespacesWith(kube: KubeRaw, tag: string, path: string): Promise<number> {
+  const { json } = await kube.send('GET', path);
+  const items = (json as { items?: { metadata: { namespace: string } }[] }).items ?? [];
+  return new Set(items.map((o) => o.metadata.namespace).filter((ns) => ns.startsWith(`${tag}-r-`))).size;
+}
+
 export async function benchReset(tag: string, count: number, log: (line: string) => void): Promise<ResetFigures> {
   const kube = new KubeRaw(env('KUBECONFIG'));
+  const config = workerEnv.parse(process.env);
+  const ports = createAdapters(config, { caFile: env('STACK_CA_FILE') });
+  const settings: FleetSettings = {
+    playground: playgroundSettings(config, oidcIssuer(config)),
+    namespaceDeleteTimeoutMs: config.NAMESPACE_DELETE_TIMEOUT_SECONDS * 1000,
+    grafanaOrgId: config.GRAFANA_ORG_ID,
+    grafanaRole: config.GRAFANA_ROLE,
+    defaultExpiryDays: config.DEFAULT_EXPIRY_DAYS,
+  };
   const names = Array.from({ length: count }, (_, i) => `${tag}-r-${i}`);
   const userIds: string[] = [];
   const prefix = `bench-p3-${tag}`;
@@ -55,10 +87,6 @@ export async function benchReset(tag: string, count: number, log: (line: string)
   try {
     log(`  setting up ${count} namespaces and provisioned Keycloak users…`);
     await pool(names, 8, async (name) => {
-      const ns = await kube.send('POST', '/api/v1/namespaces', {
-        metadata: { name, labels: { [LABELS.managedBy]: MANAGED_BY, [LABELS.provisioned]: 'true', [LABELS.owner]: name } },
-      });
-      if (ns.status !== 201 && ns.status !== 409) throw new Error(`namespace ${name}: ${ns.status}`);
       const res = await keycloak('POST', '/users', token, {
         username: name,
         email: `${name}@bench.example`,
@@ -69,18 +97,26 @@ export async function benchReset(tag: string, count: number, log: (line: string)
       if (res.status !== 201) throw new Error(`keycloak user ${name}: ${res.status}`);
       userIds.push(String(res.headers.get('location')).split('/').pop() as string);
     });
-    await fillConfigMaps(kube, names);
+    await seed(ports, settings, kube, names);
 
     log('  old algorithm…');
     let started = performance.now();
     const oldRequests = await oldReset(kube, names);
     const oldSeconds = (performance.now() - started) / 1000;
 
-    await fillConfigMaps(kube, names);
+    await seed(ports, settings, kube, names);
     log('  POST /reset {mode: purge}…');
     const apiPort = await freePort();
     const api = await startChild('apps/api/dist/main.js', { PORT: String(apiPort), HOST: '127.0.0.1', QUEUE_PREFIX: prefix }, /listening/i, 'p3-api');
-    const worker = await startChild('apps/worker/dist/main.js', { QUEUE_PREFIX: prefix, WORKER_HEALTH_PORT: '0', RESET_SCHEDULE_ENABLED: 'false', CLEANUP_SCHEDULE_ENABLED: 'false' }, /worker started/, 'p3-worker');
+    const workerRbac = process.env.P3_WORKER_RBAC === 'shipped' ? 'shipped' : 'admin';
+    const account = workerRbac === 'shipped' ? await workerServiceAccountKubeconfig({ adminKubeconfig: env('KUBECONFIG') }) : undefined;
+    const worker = await startChild('apps/worker/dist/main.js', {
+      QUEUE_PREFIX: prefix,
+      WORKER_HEALTH_PORT: '0',
+      RESET_SCHEDULE_ENABLED: 'false',
+      CLEANUP_SCHEDULE_ENABLED: 'false',
+      ...(account ? { KUBECONFIG: account.kubeconfig } : {}),
+    }, /worker started/, 'p3-worker');
     try {
       const apiToken = env('API_TOKENS').split(',')[0] as string;
       const headers = { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' };
@@ -94,14 +130,28 @@ export async function benchReset(tag: string, count: number, log: (line: string)
       }, 3_600_000, 250);
       const newSeconds = (performance.now() - started) / 1000;
       if (view.state !== 'completed') throw new Error(`reset ${view.state}: ${JSON.stringify(view.error)}`);
-      const left = await kube.send('GET', `/api/v1/configmaps?labelSelector=&fieldSelector=metadata.name=bench-0`);
-      const remaining = ((left.json as { items: { metadata: { namespace: string } }[] }).items ?? []).filter((cm) => cm.metadata.namespace.startsWith(`${tag}-r-`)).length;
-      if (remaining > 0) throw new Error(`the reset left ${remaining} ConfigMaps`);
+      const left = await namespacesWith(kube, tag, '/api/v1/configmaps?labelSelector=bench-seed%3Dp3');
+      if (left > 0) throw new Error(`the reset left seeded ConfigMaps in ${left} namespaces`);
+      for (const fitting of ['/api/v1/resourcequotas', '/api/v1/limitranges', '/apis/rbac.authorization.k8s.io/v1/rolebindings']) {
+        const kept = await namespacesWith(kube, tag, fitting);
+        if (kept !== count) throw new Error(`${fitting}: kept in ${kept} of ${count} namespaces`);
+      }
       const { users_processed: processed, namespaces_reset: reset, failed_resets: failed } = (view.result ?? {}) as Record<string, unknown>;
-      return { namespaces: count, oldSeconds: round(oldSeconds, 2), oldRequests, newSeconds: round(newSeconds, 2), newResult: { users_processed: processed, namespaces_reset: reset, failed_resets: Array.isArray(failed) ? failed.length : failed } };
+      const workerLog = readFileSync(join(LOG_DIR, 'p3-worker.log'), 'utf8');
+      const fastPath = workerLog.split('\n').filter((line) => line.includes('namespace purged (inventory)')).length;
+      return {
+        namespaces: count,
+        oldSeconds: round(oldSeconds, 2),
+        oldRequests,
+        newSeconds: round(newSeconds, 2),
+        newResult: { users_processed: processed, namespaces_reset: reset, failed_resets: Array.isArray(failed) ? failed.length : failed },
+        fastPath,
+        workerRbac,
+      };
     } finally {
       await worker.stop();
       await api.stop();
+      await account?.cleanup();
       await dropPrefix(prefix);
     }
   } finally {
@@ -110,5 +160,6 @@ export async function benchReset(tag: string, count: number, log: (line: string)
     await pool(userIds, 8, async (id) => void (await keycloak('DELETE', `/users/${id}`, token)));
     await pool(names, 8, async (name) => void (await kube.send('DELETE', `/api/v1/namespaces/${name}`)));
     kube.close();
+    await ports.close();
   }
 }
