@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetch } from 'undici';
-import { applyPlayground, createAdapters, MANAGED_BY, oidcIssuer, playgroundSettings, traineeOf, workerEnv, type Adapters, type FleetSettings } from '@kup/core';
+import { applyPlayground, createAdapters, fleetSettings, MANAGED_BY, traineeOf, workerEnv, type Adapters, type FleetSettings } from '@kup/core';
 import { KubeRaw, oldReset } from './old-reset.js';
 import { workerServiceAccountKubeconfig } from '../test/helpers/service-account-kubeconfig.js';
 import { dropPrefix, env, eventually, freePort, LOG_DIR, pool, round, stackAgent, startChild } from './lib.js';
@@ -73,13 +73,7 @@ export async function benchReset(tag: string, count: number, log: (line: string)
   const kube = new KubeRaw(env('KUBECONFIG'));
   const config = workerEnv.parse(process.env);
   const ports = createAdapters(config, { caFile: env('STACK_CA_FILE') });
-  const settings: FleetSettings = {
-    playground: playgroundSettings(config, oidcIssuer(config)),
-    namespaceDeleteTimeoutMs: config.NAMESPACE_DELETE_TIMEOUT_SECONDS * 1000,
-    grafanaOrgId: config.GRAFANA_ORG_ID,
-    grafanaRole: config.GRAFANA_ROLE,
-    defaultExpiryDays: config.DEFAULT_EXPIRY_DAYS,
-  };
+  const settings = fleetSettings(config);
   const names = Array.from({ length: count }, (_, i) => `${tag}-r-${i}`);
   const userIds: string[] = [];
   const prefix = `bench-p3-${tag}`;

@@ -6,15 +6,13 @@ import {
   defaultJobOptions,
   describeError,
   FLEET_SCHEDULES_QUEUE,
+  fleetSettings,
   InventoryCache,
-  oidcIssuer,
-  playgroundSettings,
   PURGE_KEEPS,
   QUEUES,
   ResetUserService,
   SyncUserService,
   type FleetPorts,
-  type FleetSettings,
   type Logger,
   type SecretStore,
   type UserLock,
@@ -55,13 +53,7 @@ const RETENTION = { removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 
 export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): FleetWorkers {
   const { redis, logger } = deps;
   const connection = { connection: redis, prefix: config.QUEUE_PREFIX };
-  const settings: FleetSettings = {
-    playground: playgroundSettings(config, oidcIssuer(config)),
-    namespaceDeleteTimeoutMs: config.NAMESPACE_DELETE_TIMEOUT_SECONDS * 1000,
-    grafanaOrgId: config.GRAFANA_ORG_ID,
-    grafanaRole: config.GRAFANA_ROLE,
-    defaultExpiryDays: config.DEFAULT_EXPIRY_DAYS,
-  };
+  const settings = fleetSettings(config);
   const jobOptions = defaultJobOptions(config);
 
   const queues = {

@@ -1,5 +1,6 @@
+import { oidcIssuer, type WorkerEnv } from '../config/env.js';
 import type { PlaygroundSettings, Trainee } from '../domain/trainee-plan.js';
-import { ANNOTATIONS } from '../domain/trainee-plan.js';
+import { ANNOTATIONS, playgroundSettings } from '../domain/trainee-plan.js';
 import type { ClusterGateway, NamespaceInfo } from '../ports/cluster-gateway.js';
 import type { GrafanaGateway, GrafanaRole } from '../ports/grafana-gateway.js';
 import type { IdentityProvider, IdentityUser } from '../ports/identity-provider.js';
@@ -18,6 +19,17 @@ export interface FleetSettings {
   grafanaRole: GrafanaRole;
   /** Used when a trainee has no `expires-at` anywhere. */
   defaultExpiryDays: number;
+}
+
+/** The fleet settings the worker's configuration gives. */
+export function fleetSettings(config: WorkerEnv): FleetSettings {
+  return {
+    playground: playgroundSettings(config, oidcIssuer(config)),
+    namespaceDeleteTimeoutMs: config.NAMESPACE_DELETE_TIMEOUT_SECONDS * 1000,
+    grafanaOrgId: config.GRAFANA_ORG_ID,
+    grafanaRole: config.GRAFANA_ROLE,
+    defaultExpiryDays: config.DEFAULT_EXPIRY_DAYS,
+  };
 }
 
 const DAY_MS = 86_400_000;
