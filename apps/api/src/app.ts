@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Queue } from 'bullmq';
 import { defaultJobOptions, FLEET_SCHEDULES_QUEUE, type ApiEnv } from '@kup/core/contract';
@@ -43,7 +43,7 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
     trustProxy: config.TRUST_PROXY ?? false,
     requestIdHeader: false,
     // One access line per request (the onResponse hook below) instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
