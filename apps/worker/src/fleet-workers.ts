@@ -8,6 +8,7 @@ import {
   FLEET_SCHEDULES_QUEUE,
   fleetSettings,
   InventoryCache,
+  takeReportedInventory,
   PURGE_KEEPS,
   QUEUES,
   ResetUserService,
@@ -67,7 +68,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
   const createPending = async (username: string) => PENDING.has(await queues.provisioning.getJobState(createJobId(username)));
   const userProcessors = fleetUserProcessors({
     // Purge children share one cluster inventory per run and process (see InventoryCache).
-    reset: new ResetUserService(deps.ports, settings, new InventoryCache(() => deps.ports.cluster.takeInventory(PURGE_KEEPS))),
+    reset: new ResetUserService(deps.ports, settings, new InventoryCache(() => takeReportedInventory(() => deps.ports.cluster.takeInventory(PURGE_KEEPS), logger))),
     cleanup: new CleanupUserService({ ...deps.ports, namespaceDeleteTimeoutMs: settings.namespaceDeleteTimeoutMs }),
     sync: new SyncUserService(deps.ports, settings, { createPending }),
     secrets: deps.secrets,

@@ -6,7 +6,8 @@ import { memoryJobState, type StepContext } from '../provisioning/step-context.j
 import type { ListedUser } from '../queue/fleet-contract.js';
 import { traineeOf, type FleetSettings } from './fleet-context.js';
 import { applyPlayground } from './playground-writer.js';
-import { InventoryCache } from './purge-inventory.js';
+import { metricsRegistry } from '../metrics/registry.js';
+import { InventoryCache, takeReportedInventory } from './purge-inventory.js';
 import { ResetUserService, type ResetState } from './reset-user.service.js';
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
@@ -211,5 +212,40 @@ describe('InventoryCache', () => {
     for (const run of ['a', 'b', 'c', 'd', 'e']) await cache.get(run);
     await cache.get('a');
     expect(taken).toBe(6);
+  });
+});
+
+describe('takeReportedInventory', () => {
+  const recorder = () => {
+    const lines: { level: 'info' | 'warn'; fields: Record<string, unknown>; msg: string }[] = [];
+    const log = {
+      info: (fields: Record<string, unknown>, msg: string) => lines.push({ level: 'info', fields, msg }),
+      warn: (fields: Record<string, unknown>, msg: string) => lines.push({ level: 'warn', fields, msg }),
+    };
+    return { lines, log: log as never };
+  };
+  const gauge = async () => (await metricsRegistry.getSingleMetric('kup_purge_inventory_unlisted_types')?.get())?.values[0]?.value;
+
+  it('warns about, and counts, the types it could not list', async () => {
+    const { lines, log } = recorder();
+    const inventory = { ...emptyInventory(), unlisted: ['/api/v1/secrets', '/apis/apps/v1/deployments'] };
+    await expect(takeReportedInventory(async () => inventory, log)).resolves.toBe(inventory);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'warn', fields: { unlisted: ['/api/v1/secrets', '/apis/apps/v1/deployments'], namespaces: 0 } });
+    expect(await gauge()).toBe(2);
+  });
+
+  it('reports a complete inventory at info and puts the gauge back to 0', async () => {
+    const { lines, log } = recorder();
+    const inventory = { ...emptyInventory(), namespaces: new Map([['ana', { name: 'ana', uid: 'u', phase: 'Active' as const, labels: {}, annotations: {} }]]) };
+    await takeReportedInventory(async () => inventory, log);
+    expect(lines).toEqual([{ level: 'info', fields: expect.objectContaining({ namespaces: 1, occupiedNamespaces: 0 }), msg: 'purge inventory taken' }]);
+    expect(await gauge()).toBe(0);
+  });
+
+  it('passes a failed inventory on and reports nothing', async () => {
+    const { lines, log } = recorder();
+    await expect(takeReportedInventory(async () => Promise.reject(new Error('apiserver down')), log)).rejects.toThrow('apiserver down');
+    expect(lines).toEqual([]);
   });
 });

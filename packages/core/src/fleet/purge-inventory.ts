@@ -1,4 +1,6 @@
 import { ANNOTATIONS, namespaceManifest, namespacedManifests, staleObjects, type PlaygroundSettings, type Trainee } from '../domain/trainee-plan.js';
+import type { Logger } from '../logging/logger.js';
+import { purgeInventoryUnlisted } from '../metrics/fleet.js';
 import type { ClusterInventory, NamespaceInfo } from '../ports/cluster-gateway.js';
 
 const DEFAULT_TTL_MS = 10 * 60_000;
@@ -36,6 +38,28 @@ export class InventoryCache {
     });
     return inventory;
   }
+}
+
+/**
+ * Takes an inventory and tells the operator what it saw: its size and time at info, and
+ * the types it could not list at warn (with the `kup_purge_inventory_unlisted_types` gauge),
+ * since each of those costs one blind delete-collection in every namespace.
+ */
+export async function takeReportedInventory(take: () => Promise<ClusterInventory>, log: Pick<Logger, 'info' | 'warn'>): Promise<ClusterInventory> {
+  const started = Date.now();
+  const inventory = await take();
+  const ms = Date.now() - started;
+  purgeInventoryUnlisted.set(inventory.unlisted.length);
+  const size = { namespaces: inventory.namespaces.size, occupiedNamespaces: inventory.occupied.size, ms };
+  if (inventory.unlisted.length > 0) {
+    log.warn(
+      { ...size, unlisted: inventory.unlisted },
+      'purge inventory: some types may not be listed; they are emptied blind in every namespace (see docs/operations.md, RBAC)',
+    );
+  } else {
+    log.info(size, 'purge inventory taken');
+  }
+  return inventory;
 }
 
 /**
