@@ -2,20 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Worker, type Job, type Processor } from 'bullmq';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createLogger, loadApiConfig, QUEUES, type ApiEnv } from '@kup/core';
+import { eventually } from '../../../test/helpers/poll.js';
 import { buildApp, createApiDeps, type ApiDeps } from '../src/index.js';
 
 export const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
-
-/** Polls `check` until it returns a truthy value or the deadline passes. */
-export async function until<T>(check: () => Promise<T> | T, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 export interface TestApp {
   app: FastifyInstance;
@@ -93,7 +83,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
 
 /** Waits until the app's producer connection is up (it refuses commands until then). */
 export async function redisReady(t: TestApp): Promise<void> {
-  await until(() => t.deps.redis.status === 'ready', 'the redis connection');
+  await eventually('the redis connection', async () => (t.deps.redis.status === 'ready' ? true : undefined), 10_000, 50);
 }
 
 export type { Job };

@@ -1,7 +1,8 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobResult, deleteJobResult, JOBS, QUEUES, secretKeyOf, type CreateJobResult, type DeleteJobResult } from '@kup/core';
-import { buildTestApp, hex, redisReady, until, type TestApp } from './helpers.js';
+import { eventually } from '../../../test/helpers/poll.js';
+import { buildTestApp, hex, redisReady, type TestApp } from './helpers.js';
 
 /**
  * A fake worker stands in for apps/worker: per username it completes the job with a
@@ -118,10 +119,10 @@ describe('GET /jobs/:id', () => {
     const secret = password();
     const { username, email } = newUser({ kind: 'created', password: secret });
     const { jobId } = (await post({ email })).json();
-    const view = await until(async () => {
-      const res = await t.inject({ method: 'GET', url: `/jobs/${jobId}`, headers: t.auth });
-      return res.json().state === 'completed' ? res.json() : undefined;
-    }, 'the create job to complete');
+    const view = await eventually('the create job to complete', async () => {
+      const body = (await t.inject({ method: 'GET', url: `/jobs/${jobId}`, headers: t.auth })).json<Record<string, any>>();
+      return body.state === 'completed' ? body : undefined;
+    }, 10_000, 50);
 
     expect(view).toMatchObject({ id: jobId, type: 'create', state: 'completed', attemptsMade: 1, progress: { step: 'grafana-user', done: 7, total: 7 } });
     expect(view.result).toEqual({ username, userId: `kc-${username}`, email, alreadyProvisioned: false, passwordIssued: true, namespace: username, password: secret });
@@ -148,10 +149,10 @@ describe('GET /jobs/:id', () => {
     const crash = newUser({ kind: 'fail', reason: 'something broke' });
     for (const [user, expected] of [[conflict, { code: 'USERNAME_CONFLICT', message: 'taken' }], [crash, { code: 'INTERNAL', message: 'something broke' }]] as const) {
       const { jobId } = (await post({ email: user.email })).json();
-      const view = await until(async () => {
+      const view = await eventually('the job to fail', async () => {
         const res = (await t.inject({ method: 'GET', url: `/jobs/${jobId}`, headers: t.auth })).json();
         return res.state === 'failed' ? res : undefined;
-      }, 'the job to fail');
+      }, 10_000, 50);
       expect(view.error).toEqual(expected);
       expect(view.result).toBeUndefined();
     }
@@ -200,7 +201,7 @@ describe('shutdown', () => {
     try {
       const username = `trainee-${hex(4)}`;
       const pending = s.inject({ method: 'POST', url: '/provisioner', headers: { ...s.auth, prefer: 'wait=60' }, payload: { email: `${username}@example.org` } });
-      await until(async () => (await s.deps.queues[QUEUES.provisioning].getJobState(`create-${username}`)) === 'active', 'the job to be taken');
+      await eventually('the job to be taken', async () => ((await s.deps.queues[QUEUES.provisioning].getJobState(`create-${username}`)) === 'active' ? true : undefined), 10_000, 50);
       const started = Date.now();
       await s.app.close();
       const res = await pending;
