@@ -4,8 +4,11 @@
 // Both sides are warmed up first (a batch as large as the concurrency, not timed), and
 // the CPU every process spends is charged to the users made: on a machine where Keycloak,
 // the apiserver, the Grafana stand-in and the worker share the cores, the sum bounds the rate.
+// A third figure, Keycloak alone serving a create job's calls, shows the bound where
+// Keycloak has its own cores.
 // Everything created is deleted afterwards (trainees through the API, users directly).
 import { fetch } from 'undici';
+import { createAdapters, workerEnv } from '@kup/core';
 import { cpuSince, cpuSnapshot, dropPrefix, env, eventually, freePort, pool, round, stackAgent, stackPids, startChild } from './lib.js';
 
 export interface CreateFigures {
@@ -18,6 +21,10 @@ export interface CreateFigures {
   cpuMsPerTrainee?: Record<string, number>;
   /** CPU milliseconds per user, by stack service, while Keycloak alone made its users. */
   keycloakOnlyCpuMsPerUser?: Record<string, number>;
+  /** Users/s when the only load is a create job's Keycloak calls (lookup, create, provisioned mark), through the worker's adapter. */
+  keycloakJobCallsPerSecond?: number;
+  /** CPU milliseconds per user, by stack service, for those calls. */
+  keycloakJobCallsCpuMsPerUser?: Record<string, number>;
 }
 
 const perItem = (cpu: Record<string, number>, count: number): Record<string, number> =>
@@ -57,22 +64,69 @@ async function createKeycloakUsers(token: string, usernames: readonly string[], 
   return ids;
 }
 
-/** Keycloak alone: after a warm-up batch, create `count` users with a password, `concurrency` at a time. */
-async function keycloakOnly(tag: string, count: number, concurrency: number): Promise<{ perSecond: number; cpuMsPerUser: Record<string, number> }> {
+/**
+ * Keycloak alone, two ways: bare creates of a user with a password (the P2 baseline), and
+ * the calls a create job makes to Keycloak, through the worker's own adapter (lookup,
+ * create with password, the final `provisioned` mark: a read and a write). After a warm-up
+ * of each, they alternate twice, so that neither gains more from the JVM warming up;
+ * each figure is the mean of its two rounds. Nothing else loads the machine meanwhile, so
+ * the second figure is the rate Keycloak allows the provisioner when it has its cores to
+ * itself, as in production.
+ */
+async function keycloakOnly(tag: string, count: number, concurrency: number): Promise<KeycloakAlone> {
   const token = await adminToken();
-  const ids = await createKeycloakUsers(token, Array.from({ length: concurrency }, (_, i) => `${tag}-kcw-${i}`), concurrency);
-  try {
-    const pids = stackPids();
+  const { identity, close } = createAdapters(workerEnv.parse(process.env), { caFile: env('STACK_CA_FILE') });
+  const ids: string[] = [];
+  const names = (kind: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}-${kind}-${i}`);
+  const bare = async (kind: string, n = count) => {
+    ids.push(...(await createKeycloakUsers(token, names(kind, n), concurrency)));
+  };
+  const asJobs = async (kind: string, n = count) => {
+    await pool(names(kind, n), concurrency, async (username) => {
+      if (await identity.findUser(username)) throw new Error(`${username} exists`);
+      const id = await identity.createUser(
+        { username, email: `${username}@bench.example`, firstName: undefined, lastName: undefined, password: `Bench-${username}-9x!`, expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
+      );
+      ids.push(id);
+      await identity.setProvisioned(id, true);
+    });
+  };
+  const pids = stackPids();
+  const timed = async (work: () => Promise<void>) => {
     const before = cpuSnapshot(pids);
     const started = performance.now();
-    ids.push(...(await createKeycloakUsers(token, Array.from({ length: count }, (_, i) => `${tag}-kc-${i}`), concurrency)));
-    const perSecond = count / ((performance.now() - started) / 1000);
-    return { perSecond, cpuMsPerUser: perItem(cpuSince(before, pids), count) };
+    await work();
+    return { seconds: (performance.now() - started) / 1000, cpu: cpuSince(before, pids) };
+  };
+  try {
+    await bare('kcw', concurrency);
+    await asJobs('kjw', concurrency);
+    const rounds = { bare: [] as Timed[], jobs: [] as Timed[] };
+    for (const n of [1, 2]) {
+      rounds.bare.push(await timed(() => bare(`kc${n}`)));
+      rounds.jobs.push(await timed(() => asJobs(`kj${n}`)));
+    }
+    const rate = (runs: Timed[]) => (count * runs.length) / runs.reduce((sum, run) => sum + run.seconds, 0);
+    const cpu = (runs: Timed[]) => perItem(Object.fromEntries(Object.keys(pids).map((name) => [name, runs.reduce((sum, run) => sum + (run.cpu[name] ?? 0), 0)])), count * runs.length);
+    return { perSecond: rate(rounds.bare), cpuMsPerUser: cpu(rounds.bare), jobsPerSecond: rate(rounds.jobs), jobsCpuMsPerUser: cpu(rounds.jobs) };
   } finally {
     await pool(ids, 4, async (id) => {
       await fetch(admin(`/users/${id}`), { method: 'DELETE', dispatcher: stackAgent(), headers: { authorization: `Bearer ${token}` } });
     });
+    await close();
   }
+}
+
+interface Timed {
+  seconds: number;
+  cpu: Record<string, number>;
+}
+
+interface KeycloakAlone {
+  perSecond: number;
+  cpuMsPerUser: Record<string, number>;
+  jobsPerSecond: number;
+  jobsCpuMsPerUser: Record<string, number>;
 }
 
 export async function benchCreates(tag: string, count: number, concurrency: number): Promise<CreateFigures> {
@@ -134,6 +188,8 @@ export async function benchCreates(tag: string, count: number, concurrency: numb
       failed,
       cpuMsPerTrainee,
       keycloakOnlyCpuMsPerUser: keycloak.cpuMsPerUser,
+      keycloakJobCallsPerSecond: round(keycloak.jobsPerSecond, 2),
+      keycloakJobCallsCpuMsPerUser: keycloak.jobsCpuMsPerUser,
     };
   } finally {
     await worker.stop();

@@ -60,6 +60,10 @@ if (only.has('p2')) {
   const concurrency = positive('concurrency', args.concurrency);
   log(`P2 end-to-end creates: ${creates} trainees, worker concurrency ${concurrency}…`);
   figures.p2 = await benchCreates(tag, creates, concurrency);
+  const { keycloakPerSecond, keycloakJobCallsPerSecond } = figures.p2;
+  if (keycloakJobCallsPerSecond !== undefined) {
+    log(`P2   Keycloak alone: a create job's calls ${keycloakJobCallsPerSecond}/s vs bare creates ${keycloakPerSecond}/s → ${round(keycloakJobCallsPerSecond / keycloakPerSecond, 2)}× (the bound where Keycloak has its own cores)`);
+  }
 }
 if (only.has('p3')) {
   const namespaces = positive('namespaces', args.namespaces);
