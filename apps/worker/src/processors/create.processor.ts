@@ -25,8 +25,10 @@ export function createProcessor(deps: ProvisioningProcessorDeps): JobProcessor {
       log,
       work: async () => {
         const result = await deps.service.create(input, ctx);
-        // The password stays readable for the TTL counted from the job's end.
+        // The password stays readable for the TTL counted from the job's end. A user
+        // already provisioned kept theirs: the one this job offered Keycloak opens nothing.
         if (result.passwordIssued) await deps.secrets.touch(secretKeyOf(job));
+        else await deps.secrets.remove(secretKeyOf(job));
         return result;
       },
       onFinalFailure: async () => {

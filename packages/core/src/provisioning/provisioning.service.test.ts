@@ -70,7 +70,8 @@ describe('ProvisioningService.create', () => {
     expect(result).toMatchObject({ username: 'jean-dupont', alreadyProvisioned: false, passwordIssued: true, namespace: 'jean-dupont' });
     expect(steps).toEqual([...CREATE_STEPS]);
     expectComplete(fakes);
-    expect(fakes.identity.calls.at(-1)).toBe('setProvisioned');
+    // A new trainee costs Keycloak no lookup: the create comes first, the provisioned mark last.
+    expect(fakes.identity.calls).toEqual(['createUser', 'setProvisioned']);
     expect(state.value).toMatchObject({ initial: 'absent', owned: { keycloak: true, namespace: true, grafana: true } });
     const binding = fakes.cluster.objects.get('RoleBinding/jean-dupont/jean-dupont') as unknown as { subjects: { name: string }[] };
     expect(binding.subjects[0]?.name).toBe(`https://issuer.example/realms/playground#${result.userId}`);
@@ -105,7 +106,6 @@ describe('ProvisioningService.create', () => {
   // A crash (or retryable failure) at each call of the create; the next attempt, with the
   // state the first one persisted, must finish the same user with the same password.
   const failurePoints: [keyof ReturnType<typeof build>['fakes'], string][] = [
-    ['identity', 'findUser'],
     ['identity', 'createUser'],
     ['cluster', 'getNamespace'],
     ['cluster', 'apply:Namespace'],
@@ -144,8 +144,11 @@ describe('ProvisioningService.create', () => {
   it('refuses a username held by another email, touching nothing', async () => {
     const { sut, fakes } = build();
     fakes.identity.add({ username: 'jean-dupont', email: 'someone.else@x.io', provisioned: true });
-    await expect(sut.create(input, context().ctx)).rejects.toMatchObject({ code: 'USERNAME_CONFLICT', retryable: false });
-    expect(fakes.identity.calls).toEqual(['findUser']);
+    const { ctx, state } = context();
+    await expect(sut.create(input, ctx)).rejects.toMatchObject({ code: 'USERNAME_CONFLICT', retryable: false });
+    // Keycloak refused the create (409); the lookup then shows whose the name is.
+    expect(fakes.identity.calls).toEqual(['createUser', 'findUser']);
+    expect(state.value.owned?.keycloak).toBe(false);
     expect(fakes.cluster.calls).toEqual([]);
     expect(fakes.grafana.calls).toEqual([]);
   });
@@ -154,18 +157,20 @@ describe('ProvisioningService.create', () => {
     const { sut, fakes } = build();
     fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', managed: false });
     await expect(sut.create(input, context().ctx)).rejects.toMatchObject({ code: 'USERNAME_CONFLICT' });
-    expect(fakes.identity.calls).toEqual(['findUser']);
+    expect(fakes.identity.calls).toEqual(['createUser', 'findUser']);
   });
 
   it('changes nothing and issues no password for a user already provisioned with the same email', async () => {
     const { sut, fakes } = build();
-    const existing = fakes.identity.add({ username: 'jean-dupont', email: 'JEAN.DUPONT@x.io', provisioned: true });
-    const { ctx, passwordReads } = context();
+    const existing = fakes.identity.add({ username: 'jean-dupont', email: 'JEAN.DUPONT@x.io', provisioned: true, password: 'theirs' } as never);
+    const { ctx, state } = context();
     const result = await sut.create(input, ctx);
     expect(result).toMatchObject({ alreadyProvisioned: true, passwordIssued: false, userId: existing.id });
-    expect(passwordReads()).toBe(0);
-    expect(fakes.identity.calls).toEqual(['findUser']);
+    expect(fakes.identity.calls).toEqual(['createUser', 'findUser']);
+    expect(fakes.identity.byName('jean-dupont')).toMatchObject({ password: 'theirs', provisioned: true });
+    expect(state.value).toMatchObject({ initial: 'provisioned', owned: { keycloak: false } });
     expect(fakes.cluster.calls).toEqual([]);
+    expect(fakes.grafana.calls).toEqual([]);
   });
 
   it('finishes a half-made user left by an earlier job, with this job’s password', async () => {
@@ -176,8 +181,84 @@ describe('ProvisioningService.create', () => {
     const result = await sut.create(input, ctx);
     expect(result.userId).toBe(existing.id);
     expect(state.value.initial).toBe('partial');
-    expect(state.value.owned).toEqual({ namespace: true });
+    expect(state.value.owned).toEqual({ keycloak: false, namespace: true });
     expectComplete(fakes);
+  });
+
+  /** Keycloak makes the user, but the answer never reaches the job (a timeout, a crash). */
+  const loseCreateAnswer = (identity: FakeIdentity) => {
+    const create = identity.createUser.bind(identity);
+    identity.createUser = async (user) => {
+      await create(user);
+      throw new UpstreamError('keycloak', 'create user', undefined);
+    };
+    return () => void (identity.createUser = create);
+  };
+
+  it('a retry after the create\'s answer was lost finds its own user, finishes it, and owns it', async () => {
+    const { sut, fakes } = build();
+    const { ctx, state } = context();
+    const restore = loseCreateAnswer(fakes.identity);
+    await expect(sut.create(input, ctx)).rejects.toThrow();
+    restore();
+    expect(state.value).toMatchObject({ owned: { keycloak: true } });
+    expect(state.value.initial).toBeUndefined();
+
+    const result = await sut.create(input, ctx);
+    expect(result.alreadyProvisioned).toBe(false);
+    expectComplete(fakes);
+    expect(fakes.identity.count('createUser')).toBe(1);
+    expect(state.value).toMatchObject({ initial: 'absent', owned: { keycloak: true }, userId: result.userId });
+  });
+
+  it('a job that finally fails after a lost create answer removes the user it made', async () => {
+    const { sut, fakes } = build();
+    const { ctx } = context();
+    const restore = loseCreateAnswer(fakes.identity);
+    await expect(sut.create(input, ctx)).rejects.toThrow();
+    restore();
+    fakes.grafana.failOn('createUser', new UpstreamError('grafana', 'create user', 400));
+    await expect(sut.create(input, ctx)).rejects.toThrow();
+    expect(await sut.rollbackCreate(input, ctx)).toEqual({ keycloak: true, namespace: true, grafana: false });
+    expect(fakes.identity.users.size).toBe(0);
+  });
+
+  it('a retry after a crash between Keycloak\'s refusal and the lookup leaves the user that was there before alone', async () => {
+    const { sut, fakes } = build();
+    const before = fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', createdAt: NOW.getTime() - 86_400_000 });
+    const { ctx, state } = context();
+    fakes.identity.failOn('findUser');
+    await expect(sut.create(input, ctx)).rejects.toThrow();
+    expect(state.value.initial).toBeUndefined();
+
+    fakes.grafana.failOn('createUser', new UpstreamError('grafana', 'create user', 400));
+    await expect(sut.create(input, ctx)).rejects.toThrow();
+    expect(state.value).toMatchObject({ initial: 'partial', owned: { keycloak: false } });
+    expect(await sut.rollbackCreate(input, ctx)).toMatchObject({ keycloak: false });
+    expect(fakes.identity.users.get(before.id)).toBeDefined();
+  });
+
+  it('never takes a provisioned user for its own, however recent', async () => {
+    const { sut, fakes } = build();
+    const before = fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', provisioned: true, createdAt: NOW.getTime() + 1_000, password: 'theirs' } as never);
+    const { ctx, state } = context();
+    fakes.identity.failOn('findUser');
+    await expect(sut.create(input, ctx)).rejects.toThrow();
+
+    const result = await sut.create(input, ctx);
+    expect(result).toMatchObject({ alreadyProvisioned: true, passwordIssued: false, userId: before.id });
+    expect(state.value).toMatchObject({ initial: 'provisioned', owned: { keycloak: false } });
+    expect(fakes.identity.byName('jean-dupont')).toMatchObject({ password: 'theirs' });
+    expect(await sut.rollbackCreate(input, ctx)).toEqual({ keycloak: false, namespace: false, grafana: false });
+  });
+
+  it('a 409 for the email alone (no user of that name) fails the create and owns nothing it did not make', async () => {
+    const { sut, fakes } = build();
+    const { ctx } = context();
+    fakes.identity.failOn('createUser', new UpstreamError('keycloak', 'create user', 409));
+    await expect(sut.create(input, ctx)).rejects.toMatchObject({ code: 'KEYCLOAK_ERROR', retryable: false });
+    expect(fakes.identity.calls).toEqual(['createUser', 'findUser']);
+    expect(await sut.rollbackCreate(input, ctx)).toEqual({ keycloak: false, namespace: false, grafana: false });
   });
 
   it('refuses a namespace of that name that the provisioner does not manage', async () => {

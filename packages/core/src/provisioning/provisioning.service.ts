@@ -1,4 +1,4 @@
-import { UsernameConflictError } from '../errors.js';
+import { UpstreamError, UsernameConflictError } from '../errors.js';
 import type { ClusterGateway, KubeObject } from '../ports/cluster-gateway.js';
 import type { GrafanaGateway, GrafanaRole } from '../ports/grafana-gateway.js';
 import type { IdentityProvider, IdentityUser } from '../ports/identity-provider.js';
@@ -49,6 +49,8 @@ const STEP_OF_KIND: Record<string, CreateStep> = {
 };
 
 const DAY_MS = 86_400_000;
+/** How far apart the worker's and Keycloak's clocks may be when telling whether a user is this job's own. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
  * Creates and deletes a trainee's playground across Keycloak, Kubernetes and Grafana.
@@ -72,26 +74,32 @@ export class ProvisioningService {
     const step = (name: CreateStep) => ctx.progress(name, CREATE_STEPS.indexOf(name), CREATE_STEPS.length);
 
     await step('inspect');
-    let user = await identity.findUser(username, signal);
-    if (user && (!user.managed || !sameEmail(user.email, input.email))) {
-      log.warn({ existingUserId: user.id, managed: user.managed }, 'username belongs to someone else');
-      throw new UsernameConflictError(username);
-    }
-    const initial = ctx.state.get().initial ?? (user ? (user.provisioned ? 'provisioned' : 'partial') : 'absent');
-    if (ctx.state.get().initial === undefined) {
+    if (ctx.state.get().createdAt === undefined) {
       const createdAt = this.#now().toISOString();
       const expiresAt = input.expiresAt ?? new Date(this.#now().getTime() + this.#deps.defaultExpiryDays * DAY_MS).toISOString();
-      await ctx.state.patch({ initial, createdAt, expiresAt });
+      await ctx.state.patch({ createdAt, expiresAt });
     }
+    const { createdAt, expiresAt } = ctx.state.get() as Required<Pick<CreateState, 'createdAt' | 'expiresAt'>>;
+    // A first attempt does not look the user up: most creates are for new trainees, so
+    // Keycloak is asked to create the user straight away (next step) and the lookup only
+    // happens when it answers that the name is taken. Later attempts look up first.
+    const firstAttempt = ctx.state.get().initial === undefined && ctx.state.get().creatingAt === undefined;
+    let user = firstAttempt ? undefined : await this.#inspect(input, ctx, { mayBeOurs: true });
+
+    await step('keycloak-user');
+    let made: IdentityUser | undefined;
+    if (firstAttempt) {
+      const outcome = await this.#createIdentity(input, await ctx.password(), expiresAt, ctx);
+      made = outcome.made;
+      user = made ?? (await this.#judge(input, outcome.holder, ctx, { mayBeOurs: false }));
+    }
+    const initial = ctx.state.get().initial as NonNullable<CreateState['initial']>;
     if (user?.provisioned && initial === 'provisioned') {
       log.info({ userId: user.id }, 'already provisioned: nothing to do');
       return { username, userId: user.id, email: user.email, alreadyProvisioned: true, passwordIssued: false, namespace: username };
     }
-    const { createdAt, expiresAt } = ctx.state.get() as Required<Pick<CreateState, 'createdAt' | 'expiresAt'>>;
-
-    await step('keycloak-user');
     const password = await ctx.password();
-    user = await this.#ensureIdentity(input, user, password, expiresAt, ctx);
+    user = made ?? (await this.#ensureIdentity(input, user, password, expiresAt, ctx));
 
     const trainee: Trainee = { username, userId: user.id, email: input.email, createdAt, expiresAt };
     await step('namespace');
@@ -113,6 +121,78 @@ export class ProvisioningService {
     return { username, userId: user.id, email: input.email, alreadyProvisioned: false, passwordIssued: true, namespace: username, grafanaUserId };
   }
 
+  /**
+   * Looks the user up, refuses a name that belongs to someone else, and, when this job has
+   * not decided it yet, records what existed before it: `absent` (nothing, or the user this
+   * job's own create made before its answer was lost), `partial` or `provisioned`.
+   * `mayBeOurs` is false right after Keycloak refused this job's create: the user was there
+   * before. Otherwise a managed, unprovisioned user with our email that Keycloak made after
+   * this job began creating (give or take the clocks' skew) is this job's own; a user taken
+   * for ours by mistake can only be a half-made one of the same trainee, and a provisioned
+   * user is never taken for ours.
+   */
+  async #inspect(input: CreateJobData, ctx: StepContext<CreateState>, options: { mayBeOurs: boolean }): Promise<IdentityUser | undefined> {
+    return this.#judge(input, await this.#deps.identity.findUser(input.username, ctx.signal), ctx, options);
+  }
+
+  async #judge(input: CreateJobData, user: IdentityUser | undefined, ctx: StepContext<CreateState>, { mayBeOurs }: { mayBeOurs: boolean }): Promise<IdentityUser | undefined> {
+    if (user && (!user.managed || !sameEmail(user.email, input.email))) {
+      ctx.log.warn({ existingUserId: user.id, managed: user.managed }, 'username belongs to someone else');
+      throw new UsernameConflictError(input.username);
+    }
+    const state = ctx.state.get();
+    if (state.initial !== undefined) return user;
+    const ours =
+      mayBeOurs && user !== undefined && state.creatingAt !== undefined && !user.provisioned && user.createdAt >= state.creatingAt - CLOCK_SKEW_MS;
+    const initial = !user || ours ? 'absent' : user.provisioned ? 'provisioned' : 'partial';
+    await ctx.state.patch({ initial, owned: { ...state.owned, keycloak: initial === 'absent' }, ...(ours && user ? { userId: user.id } : {}) });
+    return user;
+  }
+
+  /**
+   * Creates the user, marked owned before it is sent. When Keycloak answers that the
+   * username is taken (409, and a user of that name exists), that user was there before:
+   * it is returned as `holder`, not owned, for the caller to judge. A 409 for the email
+   * alone stays an error.
+   */
+  async #createIdentity(
+    input: CreateJobData,
+    password: string,
+    expiresAt: string,
+    ctx: StepContext<CreateState>,
+  ): Promise<{ made: IdentityUser; holder?: never } | { made?: never; holder: IdentityUser }> {
+    await ctx.state.patch({ creatingAt: this.#now().getTime(), owned: { ...ctx.state.get().owned, keycloak: true } });
+    const [firstName, ...rest] = (input.fullName ?? '').trim().split(/\s+/);
+    let userId: string;
+    try {
+      userId = await this.#deps.identity.createUser(
+        {
+          username: input.username,
+          email: input.email,
+          firstName: firstName || undefined,
+          lastName: rest.join(' ') || undefined,
+          password,
+          expiresAt,
+        },
+        ctx.signal,
+      );
+    } catch (error) {
+      const holder = error instanceof UpstreamError && error.status === 409 ? await this.#deps.identity.findUser(input.username, ctx.signal) : undefined;
+      if (!holder) throw error;
+      await ctx.state.patch({ owned: { ...ctx.state.get().owned, keycloak: false } });
+      return { holder };
+    }
+    await ctx.state.patch({ initial: 'absent', userId });
+    ctx.log.info({ userId }, 'keycloak user created');
+    return { made: { id: userId, username: input.username, email: input.email, enabled: true, managed: true, provisioned: false, expiresAt, createdAt: Date.now() } };
+  }
+
+  /**
+   * Makes sure the user found exists with the job's password: one found (half-made, or this
+   * job's own from an attempt whose answer was lost) gets the stored password, so every
+   * system agrees; none (a retry after a failed create) is created now, unless someone took
+   * the name in between.
+   */
   async #ensureIdentity(
     input: CreateJobData,
     existing: IdentityUser | undefined,
@@ -120,29 +200,15 @@ export class ProvisioningService {
     expiresAt: string,
     ctx: StepContext<CreateState>,
   ): Promise<IdentityUser> {
-    const { identity } = this.#deps;
     if (existing) {
-      // Partial (an earlier attempt or job): the stored password wins, so every system agrees.
-      await identity.setPassword(existing.id, password, ctx.signal);
+      await this.#deps.identity.setPassword(existing.id, password, ctx.signal);
       await ctx.state.patch({ userId: existing.id });
       return existing;
     }
-    await ctx.state.patch({ owned: { ...ctx.state.get().owned, keycloak: true } });
-    const [firstName, ...rest] = (input.fullName ?? '').trim().split(/\s+/);
-    const userId = await identity.createUser(
-      {
-        username: input.username,
-        email: input.email,
-        firstName: firstName || undefined,
-        lastName: rest.join(' ') || undefined,
-        password,
-        expiresAt,
-      },
-      ctx.signal,
-    );
-    await ctx.state.patch({ userId });
-    ctx.log.info({ userId }, 'keycloak user created');
-    return { id: userId, username: input.username, email: input.email, enabled: true, managed: true, provisioned: false, expiresAt, createdAt: Date.now() };
+    const { made } = await this.#createIdentity(input, password, expiresAt, ctx);
+    // Taken since the lookup: by someone else, since this job holds the trainee's create.
+    if (!made) throw new UsernameConflictError(input.username);
+    return made;
   }
 
   async #ensureNamespace(manifest: KubeObject, ctx: StepContext<CreateState>): Promise<void> {

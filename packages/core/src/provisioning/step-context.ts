@@ -17,6 +17,12 @@ export interface CreateState {
   initial?: 'absent' | 'partial' | 'provisioned';
   /** Marked BEFORE the thing is created, so a crash right after never orphans it. */
   owned?: { keycloak?: boolean; namespace?: boolean; grafana?: boolean };
+  /**
+   * When this job last asked Keycloak to create the user (its clock, ms). A later attempt
+   * that finds the user without having recorded its id compares Keycloak's creation time
+   * with it, to tell its own user (the answer was lost) from one that was there before.
+   */
+  creatingAt?: number;
   userId?: string;
   grafanaUserId?: number;
   /** Fixed on the first attempt so that retries write the same annotations. */
