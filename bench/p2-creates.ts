@@ -21,7 +21,7 @@ export interface CreateFigures {
   cpuMsPerTrainee?: Record<string, number>;
   /** CPU milliseconds per user, by stack service, while Keycloak alone made its users. */
   keycloakOnlyCpuMsPerUser?: Record<string, number>;
-  /** Users/s when the only load is a create job's Keycloak calls (lookup, create, provisioned mark), through the worker's adapter. */
+  /** Users/s when the only load is a create job's Keycloak calls (create, provisioned mark), through the worker's adapter. */
   keycloakJobCallsPerSecond?: number;
   /** CPU milliseconds per user, by stack service, for those calls. */
   keycloakJobCallsCpuMsPerUser?: Record<string, number>;
@@ -66,8 +66,9 @@ async function createKeycloakUsers(token: string, usernames: readonly string[], 
 
 /**
  * Keycloak alone, two ways: bare creates of a user with a password (the P2 baseline), and
- * the calls a create job makes to Keycloak, through the worker's own adapter (lookup,
- * create with password, the final `provisioned` mark: a read and a write). After a warm-up
+ * the calls a create job makes to Keycloak, through the worker's own adapter (create with
+ * password, then the final `provisioned` mark: a read and a write; a first attempt looks
+ * nothing up). After a warm-up
  * of each, they alternate twice, so that neither gains more from the JVM warming up;
  * each figure is the mean of its two rounds. Nothing else loads the machine meanwhile, so
  * the second figure is the rate Keycloak allows the provisioner when it has its cores to
@@ -83,7 +84,6 @@ async function keycloakOnly(tag: string, count: number, concurrency: number): Pr
   };
   const asJobs = async (kind: string, n = count) => {
     await pool(names(kind, n), concurrency, async (username) => {
-      if (await identity.findUser(username)) throw new Error(`${username} exists`);
       const id = await identity.createUser(
         { username, email: `${username}@bench.example`, firstName: undefined, lastName: undefined, password: `Bench-${username}-9x!`, expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
       );

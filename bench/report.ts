@@ -104,8 +104,9 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4 }: ReportInpu
     '  taken only to replace a finished job); the bare route makes none. The API loads only `@kup/core/contract`,',
     '  not the Kubernetes and Keycloak clients (that halved its memory).',
     ...p1CpuLines(p1),
-    '- P2: a trainee costs Keycloak the same user-with-password write as the baseline plus a lookup and the',
-    '  final attribute update (a read and a write), the apiserver five server-side applies, Grafana four calls.',
+    '- P2: a trainee costs Keycloak the same user-with-password write as the baseline plus the final attribute',
+    '  update (a read and a write; a lookup only after a conflict or on a retry), the apiserver five server-side',
+    '  applies, Grafana four calls.',
     ...p2CpuLines(p2),
     '- P3: the old loop sends every namespace one delete-collection per type, 29 here, nearly all empty. Ours',
     '  takes one inventory per run (one cluster-wide, metadata-only list per type, about 30 lists), then sends each',
@@ -176,8 +177,8 @@ function p2CpuLines(p2: CreateFigures | undefined): string[] {
   const jobsKeycloakMs = p2.keycloakJobCallsCpuMsPerUser?.keycloak;
   if (jobs !== undefined && jobsKeycloakMs !== undefined) {
     lines.push(
-      `  Where Keycloak has its cores to itself, as in production, a create job\'s own Keycloak calls (lookup, create`,
-      `  with password, the \`provisioned\` mark: a read and a write; made through the worker\'s adapter with nothing`,
+      `  Where Keycloak has its cores to itself, as in production, a create job\'s own Keycloak calls (create with`,
+      `  password, then the \`provisioned\` mark: a read and a write; made through the worker\'s adapter with nothing`,
       `  else running) go at ${jobs}/s against ${p2.keycloakPerSecond}/s for bare creates: ${round(jobs / p2.keycloakPerSecond, 2)}× (Keycloak CPU ${round(jobsKeycloakMs)} ms against`,
       `  ${round(p2.keycloakOnlyCpuMsPerUser.keycloak ?? 0)} ms per user). That is the bound on P2 when Keycloak is the only limit.`,
     );
