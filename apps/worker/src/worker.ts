@@ -21,6 +21,7 @@ import { createFleetWorkers, type FleetWorkers } from './fleet-workers.js';
 import { createWorkerHealth, type WorkerHealth } from './worker-metrics.js';
 import { dispatch } from './job-registry.js';
 import { createProcessor } from './processors/create.processor.js';
+import { BULLMQ_STALL_MARGIN } from './processors/run-job.js';
 import { deleteProcessor } from './processors/delete.processor.js';
 
 export interface WorkerPorts {
@@ -71,7 +72,7 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   });
   const secrets = new SecretStore(redis, Sealer.fromEncodedKey(config.RESULT_ENCRYPTION_KEY), config.QUEUE_PREFIX, config.PASSWORD_TTL_SECONDS);
   const locks = new UserLock(redis, config.QUEUE_PREFIX);
-  const processorDeps = { service, secrets, locks, log: logger };
+  const processorDeps = { service, secrets, locks, log: logger, stallLimit: config.WORKER_MAX_STALLED_COUNT };
   const fleet = createFleetWorkers(config, { redis, ports, secrets, locks, logger });
 
   const worker = new Worker(
@@ -84,8 +85,9 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
       autorun: false,
       lockDuration: config.WORKER_LOCK_DURATION_MS,
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
-      // A job may be interrupted (its worker killed) this often before it counts as failed.
-      maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
+      // A job may be interrupted (its worker killed) WORKER_MAX_STALLED_COUNT times; the
+      // next run fails it through its clean-up (runJob), which BullMQ's own limit would skip.
+      maxStalledCount: config.WORKER_MAX_STALLED_COUNT + BULLMQ_STALL_MARGIN,
     },
   );
   worker.on('error', (error) => logger.error({ err: describeError(error) }, 'worker error'));

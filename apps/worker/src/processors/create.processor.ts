@@ -23,6 +23,7 @@ export function createProcessor(deps: ProvisioningProcessorDeps): JobProcessor {
       usernames: [input.username],
       locks: deps.locks,
       log,
+      stallLimit: deps.stallLimit,
       work: async () => {
         const result = await deps.service.create(input, ctx);
         // The password stays readable for the TTL counted from the job's end. A user

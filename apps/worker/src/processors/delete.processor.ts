@@ -12,6 +12,6 @@ export function deleteProcessor(deps: ProvisioningProcessorDeps): JobProcessor {
     const input = parsed.data;
     const log = deps.log.child({ jobId: job.id, username: input.usernames[0], attempt: job.attemptsMade + 1 });
     const ctx = stepContext<DeleteState>(job, deps.secrets as SecretStore, log, signal);
-    return runJob({ job, token, usernames: input.usernames, locks: deps.locks, log, work: () => deps.service.delete(input, ctx) });
+    return runJob({ job, token, usernames: input.usernames, locks: deps.locks, log, stallLimit: deps.stallLimit, work: () => deps.service.delete(input, ctx) });
   };
 }

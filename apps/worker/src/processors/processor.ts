@@ -11,4 +11,6 @@ export interface ProvisioningProcessorDeps {
   secrets: Pick<SecretStore, 'putIfAbsent' | 'touch' | 'remove'>;
   locks: UserLocks;
   log: Logger;
+  /** `WORKER_MAX_STALLED_COUNT`: interruptions after which a job fails, cleaned up (see runJob). */
+  stallLimit?: number;
 }

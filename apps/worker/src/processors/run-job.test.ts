@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { describe, expect, it, vi } from 'vitest';
 import { LOCKED, ProvisionerError, UpstreamError, UsernameConflictError, createLogger } from '@kup/core';
-import { ROLLBACK_TRIES, jobFailure, runJob, willRetry, type UserLocks } from './run-job.js';
+import { ROLLBACK_TRIES, StalledTooOftenError, jobFailure, runJob, willRetry, type UserLocks } from './run-job.js';
 import { fakeJob } from './test-job.js';
 
 const log = createLogger({ name: 'test', level: 'silent' });
@@ -85,6 +85,25 @@ describe('runJob', () => {
     const last = vi.fn(async () => undefined);
     await expect(run(2, last)).rejects.toThrow(/^KEYCLOAK_ERROR: /);
     expect(last).toHaveBeenCalledOnce();
+  });
+
+  it('fails a job interrupted stallLimit times for good, through its clean-up, without running its work', async () => {
+    const run = (stalledCounter: number) => {
+      const work = vi.fn(async () => 'done');
+      const onFinalFailure = vi.fn(async (_error: unknown) => undefined);
+      const result = runJob({ job: fakeJob('create', {}, { stalledCounter }), token: 't', usernames: ['j'], locks: free, log, stallLimit: 3, work, onFinalFailure });
+      return { result, work, onFinalFailure };
+    };
+    const below = run(2);
+    await expect(below.result).resolves.toBe('done');
+    expect(below.onFinalFailure).not.toHaveBeenCalled();
+
+    const at = run(3);
+    await expect(at.result).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(at.result).rejects.toThrow(/^STALLED: the job was interrupted 3 times/);
+    expect(at.work).not.toHaveBeenCalled();
+    expect(at.onFinalFailure).toHaveBeenCalledOnce();
+    expect(at.onFinalFailure.mock.calls[0]?.[0]).toBeInstanceOf(StalledTooOftenError);
   });
 
   it('willRetry counts this attempt', () => {

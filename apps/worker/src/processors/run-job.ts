@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { LOCKED, describeError, isRetryable, type Logger, type UserLock } from '@kup/core';
+import { LOCKED, ProvisionerError, describeError, isRetryable, type Logger, type UserLock } from '@kup/core';
 
 export type UserLocks = Pick<UserLock, 'withLock'>;
 
@@ -26,6 +26,21 @@ export function jobFailure(error: unknown): Error {
 export const ROLLBACK_TRIES = 5;
 export const ROLLBACK_BASE_DELAY_MS = 1_000;
 
+/**
+ * BullMQ's own stall limit is set this far above the worker's (`WORKER_MAX_STALLED_COUNT`):
+ * BullMQ fails a job over its limit without running the processor, so without a margin the
+ * final-failure clean-up would never run. `runJob` enforces the worker's limit itself, and
+ * the margin leaves the clean-up run a couple of interruptions of its own.
+ */
+export const BULLMQ_STALL_MARGIN = 2;
+
+/** A job interrupted too often (e.g. it kills its worker every time): it fails, cleaned up. */
+export class StalledTooOftenError extends ProvisionerError {
+  constructor(times: number) {
+    super('STALLED', `the job was interrupted ${times} times (its worker stopped or was killed mid-job); it will not run again`);
+  }
+}
+
 /** Whether BullMQ will give this job another attempt after this failure. */
 export function willRetry(job: Job, error: unknown): boolean {
   return isRetryable(error) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
@@ -46,6 +61,12 @@ export interface RunJobOptions<T> {
   onFinalFailure?: (error: unknown) => Promise<void>;
   /** Delay before the second clean-up try (tests shorten it). */
   rollbackBaseDelayMs?: number;
+  /**
+   * Interruptions (`job.stalledCounter`) after which the job no longer runs its work but
+   * fails for good, through the final-failure hook. BullMQ's `maxStalledCount` must be
+   * above it (`BULLMQ_STALL_MARGIN`).
+   */
+  stallLimit?: number;
 }
 
 /**
@@ -66,6 +87,7 @@ export async function runJob<T>(options: RunJobOptions<T>): Promise<T> {
 
   const attempt = async (): Promise<T> => {
     try {
+      if (options.stallLimit !== undefined && job.stalledCounter >= options.stallLimit) throw new StalledTooOftenError(job.stalledCounter);
       return await options.work();
     } catch (error) {
       const retry = willRetry(job, error);
