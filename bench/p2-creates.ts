@@ -68,11 +68,10 @@ async function createKeycloakUsers(token: string, usernames: readonly string[], 
  * Keycloak alone, two ways: bare creates of a user with a password (the P2 baseline), and
  * the calls a create job makes to Keycloak, through the worker's own adapter (create with
  * password, then the final `provisioned` mark: a read and a write; a first attempt looks
- * nothing up). After a warm-up
- * of each, they alternate twice, so that neither gains more from the JVM warming up;
- * each figure is the mean of its two rounds. Nothing else loads the machine meanwhile, so
- * the second figure is the rate Keycloak allows the provisioner when it has its cores to
- * itself, as in production.
+ * nothing up). After a warm-up of each, they alternate ROUNDS times, so that neither gains
+ * more from the JVM warming up; each figure is the mean of its rounds. Nothing else loads
+ * the machine meanwhile, so the second figure is the rate Keycloak allows the provisioner
+ * when it has its cores to itself, as in production.
  */
 async function keycloakOnly(tag: string, count: number, concurrency: number): Promise<KeycloakAlone> {
   const token = await adminToken();
@@ -102,7 +101,7 @@ async function keycloakOnly(tag: string, count: number, concurrency: number): Pr
     await bare('kcw', concurrency);
     await asJobs('kjw', concurrency);
     const rounds = { bare: [] as Timed[], jobs: [] as Timed[] };
-    for (const n of [1, 2]) {
+    for (let n = 1; n <= ROUNDS; n++) {
       rounds.bare.push(await timed(() => bare(`kc${n}`)));
       rounds.jobs.push(await timed(() => asJobs(`kj${n}`)));
     }
@@ -116,6 +115,9 @@ async function keycloakOnly(tag: string, count: number, concurrency: number): Pr
     await close();
   }
 }
+
+/** Rounds of each Keycloak-alone measurement: one round of 20 users lasts about a second. */
+const ROUNDS = 3;
 
 interface Timed {
   seconds: number;

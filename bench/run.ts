@@ -16,7 +16,7 @@ import { renderReport, rowsOf, type Figures } from './report.js';
 const { values: args } = parseArgs({
   options: {
     namespaces: { type: 'string', default: '1000' },
-    creates: { type: 'string', default: '20' },
+    creates: { type: 'string', default: '40' },
     concurrency: { type: 'string', default: '4' },
     queued: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '10' },
