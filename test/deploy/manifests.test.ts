@@ -1,13 +1,11 @@
 // k8s/: renders with kustomize, is accepted by the real apiserver (server-side dry run,
 // PodSecurity "restricted" warnings included), and says what operators rely on.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { apiEnv, QUEUES, workerEnv } from '@kup/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { applyObjects, kubectl, type Manifest, render, repoRoot } from '../helpers/service-account-kubeconfig.js';
+import { applyObjects, kubectl, type Manifest, render, renderWithComponents, repoRoot } from '../helpers/service-account-kubeconfig.js';
 
 type Container = {
   name: string;
@@ -133,27 +131,15 @@ describe('k8s/overlays/example', () => {
 
 describe('k8s/components/keda-worker', () => {
   it('scales the worker Deployment on the waiting lists of the real queues', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kup-keda-'));
-    try {
-      writeFileSync(join(dir, 'kustomization.yaml'), [
-        'apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization',
-        // kustomize refuses absolute roots; relative ones may leave the folder.
-        `resources: [${relative(dir, join(repoRoot, 'k8s/base'))}]`,
-        `components: [${relative(dir, join(repoRoot, 'k8s/components/keda-worker'))}]`, '',
-      ].join('\n'));
-      const res = await kubectl(['kustomize', dir]);
-      expect(res.code, res.stderr).toBe(0);
-      const scaled = parseAllDocuments(res.stdout).map((d) => d.toJS() as Manifest).find((o) => o.kind === 'ScaledObject') as
-        Manifest & { spec: { scaleTargetRef: { name: string }; triggers: { metadata: { listName: string } }[] } };
-      expect(scaled.spec.scaleTargetRef.name).toBe('worker');
-      const worker = parseAllDocuments(res.stdout).map((d) => d.toJS() as Manifest).find((o) => o.kind === 'Deployment' && o.metadata.name === 'worker');
-      expect((worker as Workload).spec, 'KEDA owns the replica count').not.toHaveProperty('replicas');
-      const prefix = workerEnv.shape.QUEUE_PREFIX.parse(undefined);
-      expect(scaled.spec.triggers.map((t) => t.metadata.listName).sort())
-        .toEqual([`${prefix}:${QUEUES.fleetUser}:wait`, `${prefix}:${QUEUES.provisioning}:wait`]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const rendered = await renderWithComponents(['keda-worker']);
+    const scaled = rendered.find((o) => o.kind === 'ScaledObject') as
+      Manifest & { spec: { scaleTargetRef: { name: string }; triggers: { metadata: { listName: string } }[] } };
+    expect(scaled.spec.scaleTargetRef.name).toBe('worker');
+    const worker = rendered.find((o) => o.kind === 'Deployment' && o.metadata.name === 'worker');
+    expect((worker as Workload).spec, 'KEDA owns the replica count').not.toHaveProperty('replicas');
+    const prefix = workerEnv.shape.QUEUE_PREFIX.parse(undefined);
+    expect(scaled.spec.triggers.map((t) => t.metadata.listName).sort())
+      .toEqual([`${prefix}:${QUEUES.fleetUser}:wait`, `${prefix}:${QUEUES.provisioning}:wait`]);
   });
 });
 

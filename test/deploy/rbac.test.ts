@@ -2,6 +2,7 @@
 // apiserver's authorizer (SelfSubjectAccessReviews with the ServiceAccount's own token).
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubernetesClusterGateway, PURGE_KEEPS } from '@kup/core';
 import {
   kubectlOk, type Manifest, render, TRAINEE_CLUSTER_ROLE, type WorkerServiceAccount, workerServiceAccountKubeconfig,
 } from '../helpers/service-account-kubeconfig.js';
@@ -62,6 +63,8 @@ const forbidden: Check[] = [
   { verb: 'list', resource: 'secrets' },
   { verb: 'watch', resource: 'secrets' },
   { verb: 'get', resource: 'configmaps', namespace: playground },
+  { verb: 'list', resource: 'configmaps' },
+  { verb: 'list', resource: 'deployments', group: 'apps' },
   { verb: 'create', resource: 'pods', namespace: playground },
   { verb: 'create', resource: 'pods/exec', namespace: playground },
   { verb: 'create', resource: 'deployments', group: 'apps', namespace: playground },
@@ -132,6 +135,33 @@ describe('k8s/base: the worker ClusterRole', () => {
     // narrower: update docs/operations.md.
     const allowed = await canI(sa.kubeconfig, [{ verb: 'deletecollection', resource: 'secrets', namespace: 'kube-system' }]);
     expect([...allowed.values()]).toEqual([true]);
+  });
+});
+
+describe('k8s/components/purge-inventory: the worker may list what a purge empties, Secrets excepted', () => {
+  let sa: WorkerServiceAccount;
+
+  beforeAll(async () => {
+    sa = await workerServiceAccountKubeconfig({ components: ['purge-inventory'] });
+  });
+
+  afterAll(async () => {
+    await sa?.cleanup();
+  });
+
+  it('lets a purge inventory list every purged type but Secrets', async () => {
+    const cluster = new KubernetesClusterGateway({ kubeconfig: sa.kubeconfig, timeoutMs: 30_000 });
+    const inventory = await cluster.takeInventory(PURGE_KEEPS);
+    expect(inventory.unlisted).toEqual(['/api/v1/secrets']);
+    expect(inventory.namespaces.has('kube-system')).toBe(true);
+  });
+
+  it('grants lists only: no reading or writing of single objects, and nothing on Secrets', async () => {
+    const lists = await canI(sa.kubeconfig, [{ verb: 'list', resource: 'configmaps' }, { verb: 'list', resource: 'deployments', group: 'apps' }]);
+    expect([...lists.values()]).toEqual([true, true]);
+    const stillForbidden = forbidden.filter((c) => c.verb !== 'list' || c.resource === 'secrets');
+    const allowed = await canI(sa.kubeconfig, [...stillForbidden, { verb: 'watch', resource: 'configmaps' }]);
+    expect([...allowed].filter(([, ok]) => ok).map(([what]) => what)).toEqual([]);
   });
 });
 

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -52,6 +52,24 @@ export async function render(dir: string): Promise<Manifest[]> {
   return parseAllDocuments(out).map((doc) => doc.toJS() as Manifest).filter(Boolean);
 }
 
+/** k8s/base with components of k8s/components (names), rendered through a throw-away overlay. */
+export async function renderWithComponents(components: readonly string[]): Promise<Manifest[]> {
+  if (components.length === 0) return render('k8s/base');
+  const dir = mkdtempSync(join(tmpdir(), 'kup-overlay-'));
+  try {
+    // kustomize refuses absolute roots; relative ones may leave the folder.
+    const paths = components.map((c) => relative(dir, join(repoRoot, 'k8s/components', c)));
+    writeFileSync(join(dir, 'kustomization.yaml'), [
+      'apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization',
+      `resources: [${relative(dir, join(repoRoot, 'k8s/base'))}]`, `components: [${paths.join(', ')}]`, '',
+    ].join('\n'));
+    const out = await kubectlOk(['kustomize', dir]);
+    return parseAllDocuments(out).map((doc) => doc.toJS() as Manifest).filter(Boolean);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export const WORKER_SERVICE_ACCOUNT = 'worker';
 export const WORKER_CLUSTER_ROLE = 'k8s-user-provisioner-worker';
 export const TRAINEE_CLUSTER_ROLE = 'read-write-all-except-resourcequotas';
@@ -88,15 +106,20 @@ export function workerRbac(base: Manifest[], suffix: string): { objects: Manifes
   ns.metadata.name = namespace;
   const sa = pick('ServiceAccount', WORKER_SERVICE_ACCOUNT);
   sa.metadata.namespace = namespace;
-  const role = pick('ClusterRole', WORKER_CLUSTER_ROLE);
-  role.metadata.name = clusterRole;
-  const binding = pick('ClusterRoleBinding', WORKER_CLUSTER_ROLE) as Manifest & {
-    roleRef: { name: string };
-    subjects: { kind: string; name: string; namespace?: string }[];
-  };
-  binding.metadata.name = clusterRole;
-  binding.roleRef.name = clusterRole;
-  binding.subjects = binding.subjects.map((s) => ({ ...s, namespace }));
+  // The worker's ClusterRoles (the base's, and any a component adds), renamed with the suffix.
+  const roles = base
+    .filter((o) => o.kind === 'ClusterRoleBinding' && (o as { subjects?: { name: string }[] }).subjects?.some((s) => s.name === WORKER_SERVICE_ACCOUNT))
+    .flatMap((found) => {
+      const binding = structuredClone(found) as Manifest & { roleRef: { name: string }; subjects: { kind: string; name: string; namespace?: string }[] };
+      const role = pick('ClusterRole', binding.roleRef.name);
+      const name = `${binding.roleRef.name}-${suffix}`;
+      role.metadata.name = name;
+      binding.metadata.name = name;
+      binding.roleRef.name = name;
+      binding.subjects = binding.subjects.map((s) => ({ ...s, namespace }));
+      return [role, binding];
+    });
+  if (!roles.some((o) => o.metadata.name === clusterRole)) throw new Error(`k8s/base binds no ${WORKER_CLUSTER_ROLE} to the worker`);
   const shippedUser = `system:serviceaccount:k8s-user-provisioner:${WORKER_SERVICE_ACCOUNT}`;
   const policy = pick('ValidatingAdmissionPolicy', WORKER_SCOPE_POLICY);
   policy.metadata.name = scopePolicy;
@@ -107,7 +130,7 @@ export function workerRbac(base: Manifest[], suffix: string): { objects: Manifes
   policyBinding.metadata.name = scopePolicy;
   (policyBinding.spec as { policyName: string }).policyName = scopePolicy;
   return {
-    objects: [ns, pick('ClusterRole', TRAINEE_CLUSTER_ROLE), sa, role, binding, policy, policyBinding],
+    objects: [ns, pick('ClusterRole', TRAINEE_CLUSTER_ROLE), sa, ...roles, policy, policyBinding],
     namespace, clusterRole, scopePolicy,
   };
 }
@@ -146,14 +169,17 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
   }
 }
 
-export async function workerServiceAccountKubeconfig(opts: { adminKubeconfig?: string; tokenSeconds?: number } = {}): Promise<WorkerServiceAccount> {
+export async function workerServiceAccountKubeconfig(
+  opts: { adminKubeconfig?: string; tokenSeconds?: number; components?: readonly string[] } = {},
+): Promise<WorkerServiceAccount> {
   const adminKubeconfig = opts.adminKubeconfig ?? process.env.KUBECONFIG;
   if (!adminKubeconfig) throw new Error('KUBECONFIG is not set (the integration globalSetup provides the stack env)');
   const suffix = randomBytes(4).toString('hex');
-  const { objects, namespace, clusterRole, scopePolicy } = workerRbac(await render('k8s/base'), suffix);
+  const { objects, namespace, clusterRole, scopePolicy } = workerRbac(await renderWithComponents(opts.components ?? []), suffix);
   const dir = mkdtempSync(join(tmpdir(), 'kup-sa-'));
   const cleanup = async (): Promise<void> => {
-    await kubectl(['delete', 'clusterrolebinding,clusterrole', clusterRole, '--ignore-not-found', '--wait=false'], { kubeconfig: adminKubeconfig });
+    const roles = objects.filter((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith(`-${suffix}`)).map((o) => o.metadata.name);
+    await kubectl(['delete', 'clusterrolebinding,clusterrole', ...roles, '--ignore-not-found', '--wait=false'], { kubeconfig: adminKubeconfig });
     await kubectl(['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', scopePolicy, '--ignore-not-found', '--wait=false'],
       { kubeconfig: adminKubeconfig });
     await kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false'], { kubeconfig: adminKubeconfig });
