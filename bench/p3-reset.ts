@@ -6,7 +6,8 @@
 // place, keep quota and RBAC), run as a fleet flow by a worker process. Both on the same
 // apiserver; the run is scoped to the bench's users with `usernamePrefix`. The worker uses
 // the stack's admin kubeconfig, unless P3_WORKER_RBAC=shipped: then the ServiceAccount
-// token of k8s/base's worker RBAC (which may not list what the inventory lists).
+// token of k8s/base's worker RBAC (which may not list what the inventory lists), or
+// P3_WORKER_RBAC=inventory: the same with k8s/components/purge-inventory (lists all but Secrets).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetch } from 'undici';
@@ -24,7 +25,7 @@ export interface ResetFigures {
   /** Namespaces the worker emptied by the inventory's fast path (the rest took the full path). */
   fastPath: number;
   /** Whose rights the worker had: the stack admin's, or k8s/base's worker ClusterRole. */
-  workerRbac: 'admin' | 'shipped';
+  workerRbac: WorkerRbac;
 }
 
 const CONFIGMAPS_PER_NAMESPACE = 2;
@@ -69,6 +70,15 @@ async function namespacesWith(kube: KubeRaw, tag: string, path: string): Promise
   return new Set(items.map((o) => o.metadata.namespace).filter((ns) => ns.startsWith(`${tag}-r-`))).size;
 }
 
+/** Whose rights the bench's worker has: the stack's admin, k8s/base's worker, or that plus k8s/components/purge-inventory. */
+export type WorkerRbac = 'admin' | 'shipped' | 'inventory';
+
+function workerRbacOf(value: string | undefined): WorkerRbac {
+  if (value === undefined || value === '' || value === 'admin') return 'admin';
+  if (value === 'shipped' || value === 'inventory') return value;
+  throw new Error(`P3_WORKER_RBAC must be admin, shipped or inventory, not ${value}`);
+}
+
 export async function benchReset(tag: string, count: number, log: (line: string) => void): Promise<ResetFigures> {
   const kube = new KubeRaw(env('KUBECONFIG'));
   const config = workerEnv.parse(process.env);
@@ -102,8 +112,10 @@ export async function benchReset(tag: string, count: number, log: (line: string)
     log('  POST /reset {mode: purge}…');
     const apiPort = await freePort();
     const api = await startChild('apps/api/dist/main.js', { PORT: String(apiPort), HOST: '127.0.0.1', QUEUE_PREFIX: prefix }, /listening/i, 'p3-api');
-    const workerRbac = process.env.P3_WORKER_RBAC === 'shipped' ? 'shipped' : 'admin';
-    const account = workerRbac === 'shipped' ? await workerServiceAccountKubeconfig({ adminKubeconfig: env('KUBECONFIG') }) : undefined;
+    const workerRbac = workerRbacOf(process.env.P3_WORKER_RBAC);
+    const account = workerRbac === 'admin'
+      ? undefined
+      : await workerServiceAccountKubeconfig({ adminKubeconfig: env('KUBECONFIG'), components: workerRbac === 'inventory' ? ['purge-inventory'] : [] });
     const worker = await startChild('apps/worker/dist/main.js', {
       QUEUE_PREFIX: prefix,
       WORKER_HEALTH_PORT: '0',
