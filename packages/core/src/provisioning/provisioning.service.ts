@@ -84,7 +84,7 @@ export class ProvisioningService {
     // Keycloak is asked to create the user straight away (next step) and the lookup only
     // happens when it answers that the name is taken. Later attempts look up first.
     const firstAttempt = ctx.state.get().initial === undefined && ctx.state.get().creatingAt === undefined;
-    let user = firstAttempt ? undefined : await this.#inspect(input, ctx, { mayBeOurs: true });
+    let user = firstAttempt ? undefined : await this.#judge(input, await identity.findUser(username, signal), ctx, { mayBeOurs: true });
 
     await step('keycloak-user');
     let made: IdentityUser | undefined;
@@ -122,8 +122,8 @@ export class ProvisioningService {
   }
 
   /**
-   * Looks the user up, refuses a name that belongs to someone else, and, when this job has
-   * not decided it yet, records what existed before it: `absent` (nothing, or the user this
+   * Refuses a user found under the name that belongs to someone else, and, when this job
+   * has not decided it yet, records what existed before it: `absent` (nothing, or the user this
    * job's own create made before its answer was lost), `partial` or `provisioned`.
    * `mayBeOurs` is false right after Keycloak refused this job's create: the user was there
    * before. Otherwise a managed, unprovisioned user with our email that Keycloak made after
@@ -131,10 +131,6 @@ export class ProvisioningService {
    * for ours by mistake can only be a half-made one of the same trainee, and a provisioned
    * user is never taken for ours.
    */
-  async #inspect(input: CreateJobData, ctx: StepContext<CreateState>, options: { mayBeOurs: boolean }): Promise<IdentityUser | undefined> {
-    return this.#judge(input, await this.#deps.identity.findUser(input.username, ctx.signal), ctx, options);
-  }
-
   async #judge(input: CreateJobData, user: IdentityUser | undefined, ctx: StepContext<CreateState>, { mayBeOurs }: { mayBeOurs: boolean }): Promise<IdentityUser | undefined> {
     if (user && (!user.managed || !sameEmail(user.email, input.email))) {
       ctx.log.warn({ existingUserId: user.id, managed: user.managed }, 'username belongs to someone else');
