@@ -75,12 +75,13 @@ if (only.has('p4')) {
   log(`P4 memory: worker with ${queued} queued jobs…`);
   figures.p4 = await benchWorkerMemory(tag, queued, 20);
 }
-mkdirSync(LOG_DIR, { recursive: true });
-writeFileSync(LAST, JSON.stringify(figures, null, 2));
 const rows = rowsOf(figures);
 for (const row of rows) log(`${row.id.padEnd(4)} ${row.what}: ${row.value} vs ${row.baseline} → ${row.ratio} (target ${row.target}) ${row.met ? 'MET' : 'NOT MET'}`);
 
+// A `--no-write` run touches neither the page nor the figures a later `--merge` starts from.
 if (!args['no-write']) {
+  mkdirSync(LOG_DIR, { recursive: true });
+  writeFileSync(LAST, JSON.stringify(figures, null, 2));
   const file = join(ROOT, 'docs', 'benchmarks.md');
   writeFileSync(file, renderReport({ started, argv: process.argv.slice(2), rows, ...figures }));
   log(`wrote ${file}`);
