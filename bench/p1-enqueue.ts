@@ -29,6 +29,13 @@ export interface EnqueueFigures {
  */
 export const ceilingRps = (cpu: CpuPerRequest, cores: number): number => (cores * 1e6) / (cpu.serverUs + cpu.redisUs + cpu.loadUs);
 
+/**
+ * The ratio when the load generator and Redis have cores of their own: each server is one
+ * Node thread, so it answers at most one request per `serverUs` of CPU, and the ratio is
+ * bounded by how much more CPU a request costs the API than the bare route.
+ */
+export const ownCoreRatio = (api: CpuPerRequest, bare: CpuPerRequest): number => bare.serverUs / api.serverUs;
+
 function load(url: string, token: string | undefined, seconds: number, tag: string): Promise<Result> {
   let n = 0;
   return autocannon({

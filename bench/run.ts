@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadStackEnv, LOG_DIR, ROOT, round } from './lib.js';
-import { benchEnqueue } from './p1-enqueue.js';
+import { benchEnqueue, ownCoreRatio } from './p1-enqueue.js';
 import { benchCreates } from './p2-creates.js';
 import { benchReset } from './p3-reset.js';
 import { benchWorkerMemory } from './p4-worker-memory.js';
@@ -53,6 +53,7 @@ if (only.has('p1')) {
   const { api, bare } = figures.p1;
   if (api.cpu && bare.cpu) {
     log(`P1   CPU µs per request: API ${api.cpu.serverUs} + Redis ${api.cpu.redisUs} + load ${api.cpu.loadUs}; bare ${bare.cpu.serverUs} + load ${bare.cpu.loadUs}`);
+    log(`P1   bound with Redis and the load generator on cores of their own: bare/API CPU per request → ${round(ownCoreRatio(api.cpu, bare.cpu), 2)}×`);
   }
 }
 if (only.has('p2')) {
