@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetRunResult, type ObjectRef } from '@kup/core';
 import { uniqueUsername } from '../helpers/names.js';
 import { eventually } from '../helpers/stack.js';
+import { waitForJob } from '../helpers/worker.js';
 import { fleetHarness, type FleetHarness } from './fleet-harness.js';
 
 describe('fleet: reset', () => {
@@ -109,15 +110,7 @@ describe('fleet: reset', () => {
     expect(second.created).toBe(false);
     expect(second.job.id).toBe(first.job.id);
     expect(second.job.data.runId).toBe(first.job.data.runId);
-    const { state, job } = await eventually(
-      'the run finished',
-      async () => {
-        const j = await h.fleet.getJob('reset');
-        const s = await j?.getState();
-        return s === 'completed' || s === 'failed' ? { state: s, job: j! } : undefined;
-      },
-      150_000,
-    );
+    const { state, job } = await waitForJob(h.fleet, 'reset', 150_000);
     expect(state, job.failedReason).toBe('completed');
     expect(job.returnvalue).toMatchObject({ mode: 'recreate', users_processed: 3 });
     const runIds = new Set((await h.fleetUser.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed'])).map((c) => c.data.runId));

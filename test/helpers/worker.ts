@@ -75,15 +75,19 @@ export interface FinishedJob {
   job: Job;
 }
 
-/** Polls the job until it completed or failed (for good); throws after the deadline. */
-export async function waitForJob(queue: Queue, jobId: string, timeoutMs = 90_000): Promise<FinishedJob> {
+/**
+ * Polls the job until it completed or failed (for good); throws after the deadline. The
+ * state is read before the job's hash (as the API's job reader does): a job read first
+ * and finishing in between would come back `completed` without its return value.
+ */
+export async function waitForJob(queue: Pick<Queue, 'getJob' | 'getJobState'>, jobId: string, timeoutMs = 90_000): Promise<FinishedJob> {
   return eventually(
     `job ${jobId} finished`,
     async () => {
+      const state = await queue.getJobState(jobId);
+      if (state !== 'completed' && state !== 'failed') return undefined;
       const job = await queue.getJob(jobId);
-      if (!job) return undefined;
-      const state = await job.getState();
-      return state === 'completed' || state === 'failed' ? { state, job } : undefined;
+      return job ? { state, job } : undefined;
     },
     timeoutMs,
   );
