@@ -2,9 +2,10 @@
 // lock, queue) vs a bare Fastify route answering 202, each in its own plain Node process
 // started the same way, driven by autocannon with 50 connections. Every request carries a
 // unique email, so every one really enqueues a new job (deduplicated answers would
-// measure a cheaper path). Also samples the API's RSS under that load (P4), and the CPU
-// time each request costs the server, Redis and the load generator: on a machine where
-// they share the cores, that sum bounds the rate.
+// measure a cheaper path). A third server, a bare route doing one BullMQ add, shows what
+// the API adds on top of the queue. Also samples the API's RSS under that load (P4), and
+// the CPU time each request costs the server, Redis and the load generator: on a machine
+// where they share the cores, that sum bounds the rate.
 import autocannon, { type Result } from 'autocannon';
 import { availableParallelism } from 'node:os';
 import { cpuSeconds, dropPrefix, env, freePort, redisCpuSeconds, round, sampleRss, startChild } from './lib.js';
@@ -19,6 +20,8 @@ export interface CpuPerRequest {
 export interface EnqueueFigures {
   api: { rps: number; p99Ms: number; non2xx: number; errors: number; rssPeakMb: number; cpu?: CpuPerRequest };
   bare: { rps: number; p99Ms: number; non2xx: number; errors: number; cpu?: CpuPerRequest };
+  /** A bare route doing one BullMQ add (bench/enqueue-server.mjs): what the API adds on top of the queue. */
+  enqueueOnly?: EnqueueFigures['bare'];
   /** Cores the machine has: the most the three processes can use together. */
   cores?: number;
 }
@@ -67,37 +70,34 @@ async function measured(pid: number, run: () => Promise<Result>): Promise<{ resu
   return { result, cpu: { serverUs: perRequest(server), redisUs: perRequest(redis), loadUs: perRequest((loadUsage.user + loadUsage.system) / 1e6) } };
 }
 
+type ServerFigures = EnqueueFigures['bare'];
+
+/** Starts a built server, warms it up, loads it for `seconds` (sampling its RSS), and stops it. */
+async function measureServer(name: string, entry: string, childEnv: Record<string, string>, token: string | undefined, seconds: number, tag: string): Promise<{ figures: ServerFigures; rssPeakMb: number }> {
+  const port = await freePort();
+  const server = await startChild(entry, { ...childEnv, PORT: String(port), HOST: '127.0.0.1' }, /listening/i, `p1-${name}`);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await load(url, token, 2, `${tag}-warm`);
+    const sampler = sampleRss(server.process.pid as number);
+    const run = await measured(server.process.pid as number, () => load(url, token, seconds, tag));
+    return { figures: { ...figures(run.result), cpu: run.cpu }, rssPeakMb: round(sampler.stop().peakMb) };
+  } finally {
+    await server.stop();
+  }
+}
+
 export async function benchEnqueue(seconds: number, tag: string): Promise<EnqueueFigures> {
   const prefix = `bench-p1-${tag}`;
   const token = env('API_TOKENS').split(',')[0] as string;
-
-  const barePort = await freePort();
-  const bare = await startChild('bench/bare-server.mjs', { PORT: String(barePort) }, /listening/, 'p1-bare');
-  let bareRun: { result: Result; cpu: CpuPerRequest };
   try {
-    await load(`http://127.0.0.1:${barePort}`, undefined, 2, `${tag}-warm`);
-    bareRun = await measured(bare.process.pid as number, () => load(`http://127.0.0.1:${barePort}`, undefined, seconds, tag));
+    const bare = await measureServer('bare', 'bench/bare-server.mjs', {}, undefined, seconds, tag);
+    const enqueueOnly = await measureServer('enqueue', 'bench/enqueue-server.mjs', { QUEUE_PREFIX: `${prefix}-q` }, undefined, seconds, `${tag}-q`);
+    // Info-level logs as deployed, to a file (the child's stdout is piped to the bench log).
+    const api = await measureServer('api', 'apps/api/dist/main.js', { QUEUE_PREFIX: prefix, LOG_LEVEL: 'info' }, token, seconds, tag);
+    return { api: { ...api.figures, rssPeakMb: api.rssPeakMb }, bare: bare.figures, enqueueOnly: enqueueOnly.figures, cores: availableParallelism() };
   } finally {
-    await bare.stop();
-  }
-
-  const apiPort = await freePort();
-  // Info-level logs as deployed, to a file (the child's stdout is piped to the bench log).
-  const api = await startChild('apps/api/dist/main.js', { PORT: String(apiPort), HOST: '127.0.0.1', QUEUE_PREFIX: prefix, LOG_LEVEL: 'info' }, /listening/i, 'p1-api');
-  let apiRun: { result: Result; cpu: CpuPerRequest };
-  let rss: { peakMb: number };
-  try {
-    await load(`http://127.0.0.1:${apiPort}`, token, 2, `${tag}-warm`);
-    const sampler = sampleRss(api.process.pid as number);
-    apiRun = await measured(api.process.pid as number, () => load(`http://127.0.0.1:${apiPort}`, token, seconds, tag));
-    rss = sampler.stop();
-  } finally {
-    await api.stop();
     await dropPrefix(prefix);
+    await dropPrefix(`${prefix}-q`);
   }
-  return {
-    api: { ...figures(apiRun.result), rssPeakMb: round(rss.peakMb), cpu: apiRun.cpu },
-    bare: { ...figures(bareRun.result), cpu: bareRun.cpu },
-    cores: availableParallelism(),
-  };
 }

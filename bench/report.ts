@@ -76,6 +76,8 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4 }: ReportInpu
     '  `Queue.add` on the stack\'s Redis) vs a bare Fastify route answering 202 (`bench/bare-server.mjs`), both',
     '  started the same way (plain `node`, built code; `npm run bench` runs `tsc -b` first). Each request has a unique email, so each',
     '  one enqueues a new job; repeated emails would hit the cheaper deduplicated path and flatter the figure.',
+    '  A third server, a bare route doing one BullMQ add with nothing else (`bench/enqueue-server.mjs`), is',
+    '  measured the same way: not the target\'s baseline, but it shows what the API adds on top of the queue.',
     '- **P2 end-to-end creates**: N creates through the API, a worker process (`apps/worker/dist/main.js`) at the',
     '  given concurrency provisioning Keycloak, Kubernetes and Grafana; rate = N / time from the first POST to',
     '  the last job completed. Baseline: N Keycloak users with a password created directly through the admin REST',
@@ -155,6 +157,21 @@ function p1CpuLines(p1: EnqueueFigures | undefined): string[] {
     `  ratio is then bounded by CPU per request, bare ${bare.serverUs} µs / API ${api.serverUs} µs = ${round(ownCoreRatio(api, bare), 2)}×. Reaching`,
     `  0.6× needs the API at ${round(bare.serverUs / 0.6)} µs per request: ${round(bare.serverUs / 0.6 - bare.serverUs)} µs over the bare route for the token check,`,
     `  validation, the access log and the BullMQ add together, which cost ${round(api.serverUs - bare.serverUs)} µs here.`,
+    ...enqueueOnlyLines(p1),
+  ];
+}
+
+/** The API against a bare route that only enqueues: what the API adds on top of the queue it drives. */
+function enqueueOnlyLines(p1: EnqueueFigures): string[] {
+  const queue = p1.enqueueOnly;
+  if (!queue?.cpu || !p1.api.cpu) return [];
+  return [
+    `  Against a bare route that does one BullMQ add and nothing else (\`bench/enqueue-server.mjs\`, ${queue.rps} req/s,`,
+    `  p99 ${queue.p99Ms} ms; ${queue.cpu.serverUs} µs + Redis ${queue.cpu.redisUs} µs per request), the API reaches ${round(p1.api.rps / queue.rps, 2)}× the rate, and`,
+    `  ${round(queue.cpu.serverUs / p1.api.cpu.serverUs, 2)}× on CPU per request: the token check, validation, username, access log and`,
+    `  deduplication read add ${round(p1.api.cpu.serverUs - queue.cpu.serverUs)} µs to the ${round(queue.cpu.serverUs - (p1.bare.cpu?.serverUs ?? 0))} µs the add itself costs over the bare route.`,
+    `  That route alone reaches ${round(queue.rps / p1.bare.rps, 2)}× the bare route${p1.bare.cpu ? ` (${round(p1.bare.cpu.serverUs / queue.cpu.serverUs, 2)}× on CPU per request)` : ''}: one BullMQ add`,
+    '  and nothing else already costs more than the target leaves for the whole API.',
   ];
 }
 

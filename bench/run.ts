@@ -55,6 +55,10 @@ if (only.has('p1')) {
     log(`P1   CPU µs per request: API ${api.cpu.serverUs} + Redis ${api.cpu.redisUs} + load ${api.cpu.loadUs}; bare ${bare.cpu.serverUs} + load ${bare.cpu.loadUs}`);
     log(`P1   bound with Redis and the load generator on cores of their own: bare/API CPU per request → ${round(ownCoreRatio(api.cpu, bare.cpu), 2)}×`);
   }
+  const queue = figures.p1.enqueueOnly;
+  if (queue?.cpu && api.cpu) {
+    log(`P1   vs a bare route doing one BullMQ add: ${api.rps} vs ${queue.rps} req/s → ${round(api.rps / queue.rps, 2)}×; CPU µs per request ${api.cpu.serverUs} vs ${queue.cpu.serverUs} (+ Redis ${queue.cpu.redisUs})`);
+  }
 }
 if (only.has('p2')) {
   const creates = positive('creates', args.creates);
