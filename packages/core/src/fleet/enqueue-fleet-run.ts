@@ -65,11 +65,14 @@ export async function enqueueFleetRun(queue: Queue, kind: FleetKind, request: Fl
       await existing.remove({ removeChildren: false }).catch(() => undefined);
     }
     const data = fleetRunData(kind, request, options.origin, options.now ?? Date.now());
-    const job = await queue.add(kind, data, { ...options.jobOptions, jobId });
-    // BullMQ answers an add under an existing id with that job: it is ours only if the runId matches.
-    if ((job.data as FleetRunData).runId === data.runId) return { job, created: true };
-    const state = await job.getState();
-    if (!FINISHED.has(state)) return { job, created: false };
+    await queue.add(kind, data, { ...options.jobOptions, jobId });
+    // An add under a taken id changes nothing, yet BullMQ still answers a Job holding the
+    // data it was given: only the stored job says whose run won.
+    const stored = await queue.getJob(jobId);
+    if (!stored) continue; // already removed again (retention): start over
+    if ((stored.data as FleetRunData).runId === data.runId) return { job: stored, created: true };
+    const state = await stored.getState();
+    if (!FINISHED.has(state)) return { job: stored, created: false };
   }
   throw new Error(`could not enqueue ${kind}: its job id stays taken by finished runs`);
 }
