@@ -17,11 +17,20 @@ export interface CpuPerRequest {
   loadUs: number;
 }
 
+/** One server under the load: rate, latency, refusals and, when measured, CPU per request. */
+export interface ServerFigures {
+  rps: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+  cpu?: CpuPerRequest;
+}
+
 export interface EnqueueFigures {
-  api: { rps: number; p99Ms: number; non2xx: number; errors: number; rssPeakMb: number; cpu?: CpuPerRequest };
-  bare: { rps: number; p99Ms: number; non2xx: number; errors: number; cpu?: CpuPerRequest };
+  api: ServerFigures & { rssPeakMb: number };
+  bare: ServerFigures;
   /** A bare route doing one BullMQ add (bench/enqueue-server.mjs): what the API adds on top of the queue. */
-  enqueueOnly?: EnqueueFigures['bare'];
+  enqueueOnly?: ServerFigures;
   /** Cores the machine has: the most the three processes can use together. */
   cores?: number;
 }
@@ -69,8 +78,6 @@ async function measured(pid: number, run: () => Promise<Result>): Promise<{ resu
   const perRequest = (seconds: number) => round((seconds * 1e6) / requests);
   return { result, cpu: { serverUs: perRequest(server), redisUs: perRequest(redis), loadUs: perRequest((loadUsage.user + loadUsage.system) / 1e6) } };
 }
-
-type ServerFigures = EnqueueFigures['bare'];
 
 /** Starts a built server, warms it up, loads it for `seconds` (sampling its RSS), and stops it. */
 async function measureServer(name: string, entry: string, childEnv: Record<string, string>, token: string | undefined, seconds: number, tag: string): Promise<{ figures: ServerFigures; rssPeakMb: number }> {

@@ -1,6 +1,6 @@
 // docs/benchmarks.md from one bench run: figures, baselines, ratios, machine, date, how to rerun.
 import { cpus, loadavg, totalmem } from 'node:os';
-import { ceilingRps, ownCoreRatio, type EnqueueFigures } from './p1-enqueue.js';
+import { ceilingRps, ownCoreRatio, type CpuPerRequest, type EnqueueFigures } from './p1-enqueue.js';
 import type { CreateFigures } from './p2-creates.js';
 import type { ResetFigures } from './p3-reset.js';
 import type { WorkerMemoryFigures } from './p4-worker-memory.js';
@@ -157,20 +157,20 @@ function p1CpuLines(p1: EnqueueFigures | undefined): string[] {
     `  ratio is then bounded by CPU per request, bare ${bare.serverUs} µs / API ${api.serverUs} µs = ${round(ownCoreRatio(api, bare), 2)}×. Reaching`,
     `  0.6× needs the API at ${round(bare.serverUs / 0.6)} µs per request: ${round(bare.serverUs / 0.6 - bare.serverUs)} µs over the bare route for the token check,`,
     `  validation, the access log and the BullMQ add together, which cost ${round(api.serverUs - bare.serverUs)} µs here.`,
-    ...enqueueOnlyLines(p1),
+    ...enqueueOnlyLines(p1, api, bare),
   ];
 }
 
 /** The API against a bare route that only enqueues: what the API adds on top of the queue it drives. */
-function enqueueOnlyLines(p1: EnqueueFigures): string[] {
+function enqueueOnlyLines(p1: EnqueueFigures, api: CpuPerRequest, bare: CpuPerRequest): string[] {
   const queue = p1.enqueueOnly;
-  if (!queue?.cpu || !p1.api.cpu) return [];
+  if (!queue?.cpu) return [];
   return [
     `  Against a bare route that does one BullMQ add and nothing else (\`bench/enqueue-server.mjs\`, ${queue.rps} req/s,`,
     `  p99 ${queue.p99Ms} ms; ${queue.cpu.serverUs} µs + Redis ${queue.cpu.redisUs} µs per request), the API reaches ${round(p1.api.rps / queue.rps, 2)}× the rate, and`,
-    `  ${round(queue.cpu.serverUs / p1.api.cpu.serverUs, 2)}× on CPU per request: the token check, validation, username, access log and`,
-    `  deduplication read add ${round(p1.api.cpu.serverUs - queue.cpu.serverUs)} µs to the ${round(queue.cpu.serverUs - (p1.bare.cpu?.serverUs ?? 0))} µs the add itself costs over the bare route.`,
-    `  That route alone reaches ${round(queue.rps / p1.bare.rps, 2)}× the bare route${p1.bare.cpu ? ` (${round(p1.bare.cpu.serverUs / queue.cpu.serverUs, 2)}× on CPU per request)` : ''}: one BullMQ add`,
+    `  ${round(queue.cpu.serverUs / api.serverUs, 2)}× on CPU per request: the token check, validation, username, access log and`,
+    `  deduplication read add ${round(api.serverUs - queue.cpu.serverUs)} µs to the ${round(queue.cpu.serverUs - bare.serverUs)} µs the add itself costs over the bare route.`,
+    `  That route alone reaches ${round(queue.rps / p1.bare.rps, 2)}× the bare route (${round(bare.serverUs / queue.cpu.serverUs, 2)}× on CPU per request): one BullMQ add`,
     '  and nothing else already costs more than the target leaves for the whole API.',
   ];
 }
