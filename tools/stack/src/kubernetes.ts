@@ -117,6 +117,9 @@ export const apiserver: Server = {
         `--tls-private-key-file=${pki.key('apiserver')}`,
         `--client-ca-file=${pki.caCert()}`,
         '--authorization-mode=Node,RBAC',
+        // As kubeadm and k3s run it: privileged containers are allowed by the apiserver, so
+        // only Pod Security admission (and our policies) stand between a trainee and the node.
+        '--allow-privileged=true',
         '--service-cluster-ip-range=10.0.0.0/24',
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
         `--service-account-key-file=${pki.saPub()}`,
