@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_RESERVED_NAMESPACES, parseNamePatterns } from '../domain/reserved-names.js';
 
 /**
  * Configuration comes from the environment only, parsed once at boot against these
@@ -46,6 +47,18 @@ export const commonEnv = z.object({
     const bytes = /^[0-9a-f]{64}$/i.test(key) ? 32 : Buffer.from(key, 'base64').length;
     return bytes === 32;
   }, 'must be 32 bytes, base64 (44 characters) or hex (64 characters)'),
+
+  // --- Names and identities (issue 13): read by the API (refused before enqueueing) and the worker.
+  /**
+   * Namespaces no trainee may take, comma-separated; `*` matches any run of characters.
+   * Replaces the default list (see domain/reserved-names.ts) when set.
+   */
+  RESERVED_NAMESPACES: z
+    .string()
+    .default(DEFAULT_RESERVED_NAMESPACES.join(','))
+    .transform(parseNamePatterns)
+    .pipe(z.array(z.string().regex(/^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$/, 'each entry must be a namespace name, `*` allowed'))),
+  // --- end of names and identities.
 });
 
 export const apiEnv = commonEnv.extend({
@@ -81,6 +94,10 @@ export const workerEnv = commonEnv.extend({
   KEYCLOAK_REALM: z.string().min(1),
   KEYCLOAK_CLIENT_ID: z.string().min(1),
   KEYCLOAK_CLIENT_SECRET: z.string().min(1),
+  // --- Identities (issue 13).
+  /** Create users with `emailVerified: true`: only when callers verify trainees' emails themselves. */
+  KEYCLOAK_EMAIL_VERIFIED: bool(false),
+  // --- end of identities.
   /** Defaults to `${KEYCLOAK_URL}/realms/${KEYCLOAK_REALM}`. */
   OIDC_ISSUER_URL: url.optional(),
   /**

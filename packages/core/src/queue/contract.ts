@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailProblem, fullNameProblem } from '../domain/identity.js';
 
 /**
  * The queue contract between apps/api (producer) and apps/worker (consumer): queue and
@@ -44,10 +45,16 @@ const username = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'not a
 /** Keycloak's user profile refuses usernames under 3 characters: say so before enqueueing. */
 const newUsername = username.min(3, 'Keycloak needs a username of at least 3 characters');
 
+/** Keycloak's own refusals, as zod issues: a job never carries input Keycloak will refuse. */
+const accepted = (problem: (value: string) => string | undefined) => (value: string, ctx: z.core.$RefinementCtx<string>) => {
+  const message = problem(value);
+  if (message) ctx.addIssue({ code: 'custom', message, input: value });
+};
+
 export const createJobData = z.object({
   username: newUsername,
-  email: z.email().optional(),
-  fullName: z.string().min(1).max(200).optional(),
+  email: z.email().superRefine(accepted(emailProblem)).optional(),
+  fullName: z.string().min(1).max(200).superRefine(accepted(fullNameProblem)).optional(),
   /** ISO 8601; when the playground should be removed by cleanup. */
   expiresAt: z.iso.datetime({ offset: true }).optional(),
 });
