@@ -69,7 +69,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
   const userProcessors = fleetUserProcessors({
     // Purge children share one cluster inventory per run and process (see InventoryCache).
     reset: new ResetUserService(deps.ports, settings, new InventoryCache(() => takeReportedInventory(() => deps.ports.cluster.takeInventory(PURGE_KEEPS), logger))),
-    cleanup: new CleanupUserService({ ...deps.ports, namespaceDeleteTimeoutMs: settings.namespaceDeleteTimeoutMs }),
+    cleanup: new CleanupUserService({ ...deps.ports, namespaceDeleteTimeoutMs: settings.namespaceDeleteTimeoutMs, ...(settings.guards ? { guards: settings.guards } : {}) }),
     sync: new SyncUserService(deps.ports, settings, { createPending }),
     secrets: deps.secrets,
     locks: deps.locks,
