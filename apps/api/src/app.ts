@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Queue } from 'bullmq';
-import { defaultJobOptions, FLEET_SCHEDULES_QUEUE, type ApiEnv } from '@kup/core/contract';
+import { DEFAULT_RESERVED_NAMESPACES, defaultJobOptions, FLEET_SCHEDULES_QUEUE, type ApiEnv } from '@kup/core/contract';
 import type { ApiDeps } from './deps.js';
 import { JobReader } from './jobs/job-reader.js';
 import { JobSubmitter } from './jobs/job-submitter.js';
@@ -25,7 +25,9 @@ export type ApiConfig = Pick<
   ApiEnv,
   'API_TOKENS' | 'BODY_LIMIT_BYTES' | 'MAX_WAIT_SECONDS' | 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'
 > &
-  Partial<Pick<ApiEnv, 'METRICS_PUBLIC' | 'TRUST_PROXY'>>;
+  Partial<Pick<ApiEnv, 'METRICS_PUBLIC' | 'TRUST_PROXY'>> &
+  // Names and identities (issue 13); the default list when absent.
+  Partial<Pick<ApiEnv, 'RESERVED_NAMESPACES'>>;
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const READY_PING_TIMEOUT_MS = 1_000;
@@ -90,7 +92,11 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   });
   const shutdown = new AbortController();
   app.addHook('preClose', async () => shutdown.abort());
-  await app.register(provisionerRoutes, { submitter, reader, waiter, maxWaitSeconds: config.MAX_WAIT_SECONDS, shutdown: shutdown.signal });
+  const holders = { getJob: async (id: string) => deps.queues.provisioning.getJob(id), passwordReadable: (key: string) => deps.secrets.exists(key) };
+  await app.register(provisionerRoutes, {
+    submitter, reader, waiter, maxWaitSeconds: config.MAX_WAIT_SECONDS, shutdown: shutdown.signal,
+    holders, reservedNamespaces: config.RESERVED_NAMESPACES ?? DEFAULT_RESERVED_NAMESPACES,
+  });
   await app.register(jobRoutes, { reader });
   const fleetOptions = { guard, reader, waiter, maxWaitSeconds: config.MAX_WAIT_SECONDS, shutdown: shutdown.signal };
   await app.register(fleetRoutes, { ...fleetOptions, fleet: deps.queues.fleet, jobOptions: defaultJobOptions(config) });

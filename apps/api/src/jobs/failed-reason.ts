@@ -8,7 +8,7 @@ export function parseFailedReason(reason: string | undefined): { code: string; m
   return match?.[1] && match[2] ? { code: match[1], message: match[2] } : { code: 'INTERNAL', message: text };
 }
 
-const CONFLICTS = new Set(['USERNAME_CONFLICT', 'EMAIL_CONFLICT', 'NAMESPACE_CONFLICT', 'UNMANAGED_USER']);
+const CONFLICTS = new Set(['USERNAME_CONFLICT', 'EMAIL_CONFLICT', 'NAMESPACE_CONFLICT', 'NAMESPACE_RESERVED', 'UNMANAGED_USER']);
 
 /**
  * The HTTP status a `Prefer: wait` answer gives a failed job: the caller's own mistake

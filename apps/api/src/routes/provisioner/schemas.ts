@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailProblem, fullNameProblem } from '@kup/core/contract';
 
 const email = z.email({ error: 'not a valid email address' }).max(254).describe('The trainee\'s email; the username comes from its local part.');
 const fullName = z.string().trim().min(1).max(200).describe('Used for the username when there is no email.');
@@ -8,11 +9,17 @@ const atLeastOne = (body: { email?: string | undefined; full_name?: string | und
   body.email !== undefined || body.full_name !== undefined;
 const atLeastOneMessage = { message: 'give at least one of email and full_name' };
 
+/** What Keycloak would refuse is refused here, with its reason, rather than failing the job later. */
+const keycloakAccepts = (problem: (value: string) => string | undefined) => (value: string, ctx: z.core.$RefinementCtx<string>) => {
+  const message = problem(value);
+  if (message) ctx.addIssue({ code: 'custom', message, input: value });
+};
+
 /** `POST /provisioner`; unknown fields are refused (400), like in every body. */
 export const createBody = z
   .strictObject({
-    email: email.optional(),
-    full_name: fullName.optional(),
+    email: email.superRefine(keycloakAccepts(emailProblem)).optional(),
+    full_name: fullName.superRefine(keycloakAccepts(fullNameProblem)).optional(),
     expiresAt: expiresAt
       .refine((value) => Date.parse(value) > Date.now(), 'must be in the future')
       .optional()
@@ -50,9 +57,13 @@ export const deleted = z
   .object({ message: z.string(), user_id: z.string().nullable(), username: z.string(), jobId: z.string() })
   .meta({ id: 'Deleted' });
 
-/** A waited-for job that did not succeed: 409 (conflict, already exists) or 502 (an upstream failed). */
+/**
+ * A waited-for job that did not succeed: 409 (conflict, already exists) or 502 (an upstream
+ * failed); also a create refused at once (409), which names no job when the username
+ * belongs to another trainee.
+ */
 export const jobFailed = z
-  .object({ message: z.string(), code: z.string().optional(), jobId: z.string() })
+  .object({ message: z.string(), code: z.string().optional(), jobId: z.string().optional() })
   .meta({ id: 'JobFailed' });
 
 /** Other headers pass through untouched (a loose object). */
