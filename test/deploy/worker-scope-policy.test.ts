@@ -6,6 +6,7 @@
 // worker's own rights, and it never looks at subjects).
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultPlaygroundSettings, KubernetesClusterGateway, namespacedManifests, namespaceManifest } from '@kup/core';
 import {
   kubectl, kubectlOk, type Manifest, renderExampleIn, TRAINEE_CLUSTER_ROLE, type WorkerServiceAccount, workerServiceAccountKubeconfig,
 } from '../helpers/service-account-kubeconfig.js';
@@ -79,6 +80,22 @@ describe('worker scope policy: example overlay installed in another namespace', 
     await kubectlOk(['create', '-f', '-'],
       { kubeconfig: sa.kubeconfig, input: roleBinding('trainee', { kind: 'ClusterRole', name: TRAINEE_CLUSTER_ROLE }, [trainee]) });
     expect(await exists('trainee')).toBe(true);
+  });
+
+  it.each(['issuer-sub', 'username'] as const)('admits a playground as the worker plans it (subjects in %s mode)', async (mode) => {
+    const username = `kup-plan-${mode === 'username' ? 'u' : 'i'}-${hex}`;
+    const cluster = new KubernetesClusterGateway({ kubeconfig: sa.kubeconfig, timeoutMs: 30_000 });
+    const trainee = { username, userId: randomBytes(8).toString('hex'), email: undefined, createdAt: new Date().toISOString(), expiresAt: new Date().toISOString() };
+    const settings = defaultPlaygroundSettings('https://issuer.example/realms/playground', { RBAC_SUBJECT_MODE: mode });
+    try {
+      for (const object of [namespaceManifest(trainee), ...namespacedManifests(settings, trainee)]) await cluster.apply(object);
+      const binding = JSON.parse(await kubectlOk(['get', 'rolebinding', '-n', username, '-o', 'json'], { kubeconfig: admin() })) as {
+        items: { roleRef: { name: string }; subjects: Subject[] }[];
+      };
+      expect(binding.items.map((b) => [b.roleRef.name, b.subjects.length, b.subjects[0]?.kind])).toEqual([[TRAINEE_CLUSTER_ROLE, 1, 'User']]);
+    } finally {
+      await kubectl(['delete', 'namespace', username, '--ignore-not-found', '--wait=false'], { kubeconfig: admin() });
+    }
   });
 
   it.each([
