@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlaygroundSettings, KubernetesClusterGateway, namespacedManifests, namespaceManifest } from '@kup/core';
+import { eventually } from '../helpers/poll.js';
 import {
   kubectl, kubectlOk, type Manifest, renderExampleIn, TRAINEE_CLUSTER_ROLE, type WorkerServiceAccount, workerServiceAccountKubeconfig,
 } from '../helpers/service-account-kubeconfig.js';
@@ -132,7 +133,29 @@ describe('worker scope policy: example overlay installed in another namespace', 
     expect(binding.subjects.map((s) => s.name)).toEqual([trainee.name]);
   });
 
-  it('leaves cluster admins alone: the policy matches the worker, not every identity it could', async () => {
+  it('leaves alone a service account with cluster-admin beside the worker (argocd and the like)', async () => {
+    const admins = `kup-scope-admins-${hex}`;
+    const as = `--as=system:serviceaccount:${home}:platform-admin`;
+    await kubectlOk(['create', 'serviceaccount', 'platform-admin', '-n', home], { kubeconfig: admin() });
+    await kubectlOk(['create', 'clusterrolebinding', admins, '--clusterrole=cluster-admin', `--serviceaccount=${home}:platform-admin`],
+      { kubeconfig: admin() });
+    try {
+      await eventually('cluster-admin binding in effect', async () =>
+        ((await kubectl(['auth', 'can-i', '*', '*', as], { kubeconfig: admin() })).code === 0 ? true : undefined));
+      // Relabelling a namespace that is no playground: RBAC allows it to both, the policy
+      // refuses it to the worker only.
+      const label = ['label', 'namespace', home, `kup-scope-${hex}=yes`, '--dry-run=server'];
+      const res = await kubectl([...label, as], { kubeconfig: admin() });
+      expect(res.code, res.stderr).toBe(0);
+      const worker = await kubectl(label, { kubeconfig: sa.kubeconfig });
+      expect(worker.code).not.toBe(0);
+      expect(worker.stderr).toContain(sa.scopePolicy);
+    } finally {
+      await kubectl(['delete', 'clusterrolebinding', admins, '--ignore-not-found'], { kubeconfig: admin() });
+    }
+  });
+
+  it('leaves other users alone: the policy matches the worker, not every identity it could', async () => {
     await kubectlOk(['create', '-f', '-'], {
       kubeconfig: admin(),
       input: roleBinding('by-admin', { kind: 'ClusterRole', name: withinWorkerRights }, [user(`a-${hex}`), user(`b-${hex}`)]),

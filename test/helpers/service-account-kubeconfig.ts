@@ -154,10 +154,11 @@ export function workerRbac(rendered: Manifest[], suffix: string, opts: { namespa
   policy.metadata.name = scopePolicy;
   // Test isolation only: every copy of the policy (one per concurrent caller) would confine
   // every caller's worker, and a test waiting for its own copy would see another's denial.
-  // ANDed with the shipped conditions, which must still match for the policy to apply.
+  // So each copy sees only service accounts of its own namespace; ANDed with the shipped
+  // conditions, which must still pick the worker among them for the policy to apply.
   (policy.spec as { matchConditions: { name: string; expression: string }[] }).matchConditions.push({
     name: 'this-test-only',
-    expression: `request.userInfo.username == 'system:serviceaccount:${namespace}:${WORKER_SERVICE_ACCOUNT}'`,
+    expression: `request.userInfo.username.startsWith('system:serviceaccount:${namespace}:')`,
   });
   const policyBinding = pick('ValidatingAdmissionPolicyBinding', WORKER_SCOPE_POLICY);
   policyBinding.metadata.name = scopePolicy;
