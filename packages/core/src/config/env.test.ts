@@ -12,7 +12,7 @@ const workerBase = {
   KEYCLOAK_REALM: 'playground',
   KEYCLOAK_CLIENT_ID: 'k8s-provisioner',
   KEYCLOAK_CLIENT_SECRET: 'kc-client-secret-value',
-  GRAFANA_URL: 'http://grafana.example:3000',
+  GRAFANA_URL: 'https://grafana.example:3000',
   GRAFANA_ADMIN_USER: 'admin',
   GRAFANA_ADMIN_PASSWORD: 'grafana-admin-password',
 };
@@ -184,6 +184,37 @@ describe('loadWorkerConfig', () => {
     expect(error.message).not.toContain(workerBase.KEYCLOAK_CLIENT_SECRET);
     expect(error.message).not.toContain(workerBase.GRAFANA_ADMIN_PASSWORD);
     expect(error.message).not.toContain(KEY);
+  });
+});
+
+describe('http:// upstreams', () => {
+  it.each([
+    ['KEYCLOAK_URL', 'http://keycloak.example:8080'],
+    ['GRAFANA_URL', 'http://grafana.example:3000'],
+    ['OIDC_ISSUER_URL', 'http://keycloak.example/realms/playground'],
+    ['GRAFANA_URL', 'HTTP://127.0.0.1:3000'],
+  ])('refuses %s=%s at boot unless ALLOW_INSECURE_UPSTREAMS=true', (key, value) => {
+    const error = configError(() => loadWorkerConfig({ ...workerBase, [key]: value }));
+    expect(error.issues).toEqual([expect.stringMatching(new RegExp(`^${key}: http:// .*ALLOW_INSECURE_UPSTREAMS=true`))]);
+    expect(loadWorkerConfig({ ...workerBase, [key]: value, ALLOW_INSECURE_UPSTREAMS: 'true' })[key as 'GRAFANA_URL']).toBe(value);
+  });
+
+  it('names every insecure URL at once, and still accepts https and redis URLs', () => {
+    const error = configError(() => loadWorkerConfig({ ...workerBase, KEYCLOAK_URL: 'http://kc', GRAFANA_URL: 'http://gf' }));
+    expect(error.issues.map((i) => i.split(':')[0]).sort()).toEqual(['GRAFANA_URL', 'KEYCLOAK_URL']);
+    expect(loadWorkerConfig({ ...workerBase, REDIS_URL: 'redis://redis:6379' }).ALLOW_INSECURE_UPSTREAMS).toBe(false);
+    expect(loadApiConfig({ ...apiBase, REDIS_URL: 'redis://redis:6379' }).REDIS_URL).toBe('redis://redis:6379');
+  });
+});
+
+describe('WORKER_METRICS_TOKEN', () => {
+  it('is off by default, split on commas, and refuses short tokens', () => {
+    expect(loadWorkerConfig(workerBase).WORKER_METRICS_TOKEN).toBeUndefined();
+    const second = 'metrics-token-two-0123456789';
+    expect(loadWorkerConfig({ ...workerBase, WORKER_METRICS_TOKEN: `${TOKEN}, ${second}` }).WORKER_METRICS_TOKEN).toEqual([TOKEN, second]);
+    expect(configError(() => loadWorkerConfig({ ...workerBase, WORKER_METRICS_TOKEN: 'short' })).issues).toEqual([
+      expect.stringMatching(/^WORKER_METRICS_TOKEN.*at least 16 characters/),
+    ]);
   });
 });
 

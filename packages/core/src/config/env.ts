@@ -59,6 +59,15 @@ export const commonEnv = z.object({
     .transform(parseNamePatterns)
     .pipe(z.array(z.string().regex(/^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$/, 'each entry must be a namespace name, `*` allowed'))),
   // --- end of names and identities.
+  // ---- issue 13, manifests: plain-HTTP upstreams ----
+  /**
+   * Accept `http://` in the upstream URLs (every `*_URL` setting: KEYCLOAK_URL, GRAFANA_URL,
+   * OIDC_ISSUER_URL, …). Off by default: the worker sends client secrets, admin passwords
+   * and trainees' new passwords there, so in clear they are readable by anyone on the path.
+   * Only for a local stack or a network where that cannot happen.
+   */
+  ALLOW_INSECURE_UPSTREAMS: bool(false),
+  // ---- end issue 13, manifests ----
 });
 
 export const apiEnv = commonEnv.extend({
@@ -152,6 +161,18 @@ export const workerEnv = commonEnv.extend({
   SYNC_SCHEDULE_ENABLED: bool(false),
   /** The worker's own /healthz, /readyz and /metrics. */
   WORKER_HEALTH_PORT: int(9464, 0, 65_535),
+
+  // ---- issue 13, manifests: the worker's metrics ----
+  /**
+   * When set, `/metrics` on WORKER_HEALTH_PORT wants `Authorization: Bearer <token>`
+   * (comma-separated: several, for rotation). `/healthz` and `/readyz` stay open for the kubelet.
+   */
+  WORKER_METRICS_TOKEN: z
+    .string()
+    .transform((raw) => raw.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(16, 'each token needs at least 16 characters')).min(1, 'at least one token'))
+    .optional(),
+  // ---- end issue 13, manifests ----
 });
 
 export type CommonEnv = z.infer<typeof commonEnv>;
@@ -195,8 +216,20 @@ export function redisTopologyIssues(env: Pick<CommonEnv, 'REDIS_SENTINELS' | 'RE
   return issues;
 }
 
+/**
+ * `http://` in any `*_URL` setting, unless ALLOW_INSECURE_UPSTREAMS. By key suffix, so an
+ * upstream added later is covered without a list to keep up. Loopback is no exception: a
+ * sidecar or port-forward on 127.0.0.1 is the operator's call, made with the setting.
+ */
+export function insecureUpstreamIssues(config: CommonEnv): string[] {
+  if (config.ALLOW_INSECURE_UPSTREAMS) return [];
+  return Object.entries(config)
+    .filter(([key, value]) => key.endsWith('_URL') && typeof value === 'string' && /^http:/i.test(value.trim()))
+    .map(([key]) => `${key}: http:// sends credentials in clear; use https://, or set ALLOW_INSECURE_UPSTREAMS=true (local stacks only)`);
+}
+
 function checked<T extends CommonEnv>(config: T): T {
-  const issues = redisTopologyIssues(config);
+  const issues = [...redisTopologyIssues(config), ...insecureUpstreamIssues(config)];
   if (issues.length > 0) throw new ConfigError(issues);
   return config;
 }
