@@ -29,7 +29,7 @@ function trainee(prefix: string): Trainee {
 }
 
 async function applyPlayground(who: Trainee): Promise<KubeObject[]> {
-  const objects = [namespaceManifest(who), ...namespacedManifests(settings, who)];
+  const objects = [namespaceManifest(settings, who), ...namespacedManifests(settings, who)];
   for (const object of objects) await cluster.apply(object);
   return objects;
 }
@@ -93,7 +93,7 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
 
   it('deletes one object', async () => {
     const who = trainee('k8s-del');
-    await cluster.apply(namespaceManifest(who));
+    await cluster.apply(namespaceManifest(settings, who));
     const ref = refOf(configMap(who.username, 'doomed'));
     await cluster.apply(configMap(who.username, 'doomed'));
     expect(await cluster.get(ref)).toBeDefined();
@@ -171,7 +171,7 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
 
   it('gives up waiting with a retryable TimeoutError', async () => {
     const who = trainee('k8s-wait');
-    await cluster.apply(namespaceManifest(who));
+    await cluster.apply(namespaceManifest(settings, who));
     const error = await cluster.waitForNamespaceGone(who.username, 700).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).retryable).toBe(true);
@@ -179,7 +179,7 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
 
   it('classifies an invalid object and an unknown kind as permanent', async () => {
     const who = trainee('k8s-bad');
-    await cluster.apply(namespaceManifest(who));
+    await cluster.apply(namespaceManifest(settings, who));
     // (A malformed quantity is no example: the apiserver answers SSA's conversion failure with 500.)
     const invalid = await expectUpstream(
       cluster.apply({
