@@ -5,7 +5,7 @@
 // Kubernetes stores NetworkPolicies but nothing enforces them here, so these tests prove
 // they are applied and kept, not that packets are dropped.
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1NetworkPolicy } from '@kubernetes/client-node';
+import { CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncRunResult } from '@kup/core';
 import { uniqueUsername } from '../helpers/names.js';
@@ -22,8 +22,9 @@ describe('playground fittings: applied at create, kept by sync and reset', () =>
   const kc = adminKubeConfig();
   const core = kc.makeApiClient(CoreV1Api);
   const net = kc.makeApiClient(NetworkingV1Api);
-  const policy = (name: string): Promise<V1NetworkPolicy | undefined> =>
-    net.readNamespacedNetworkPolicy({ name, namespace: trainee }).catch((e: unknown) => (kubeStatus(e) === 404 ? undefined : Promise.reject(e)));
+  /** The policy as the apiserver stores it (plain JSON, not the client's model classes). */
+  const policy = async (name: string): Promise<{ spec?: unknown } | undefined> =>
+    h.ports.cluster.get({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name, namespace: trainee });
 
   /** What the plan wants, checked on the live objects. */
   async function expectFittings(): Promise<void> {
