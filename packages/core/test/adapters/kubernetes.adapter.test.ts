@@ -67,7 +67,7 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
       annotations: { 'k8s-user-provisioner/email': who.email, 'k8s-user-provisioner/expires-at': who.expiresAt },
     });
 
-    expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'RoleBinding', 'ResourceQuota', 'LimitRange', 'NetworkPolicy']);
+    expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'RoleBinding', 'ResourceQuota', 'LimitRange', 'NetworkPolicy', 'NetworkPolicy']);
     for (const object of objects) {
       const live = await cluster.get(refOf(object));
       expect(live, object.kind).toBeDefined();
@@ -75,7 +75,19 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
       expect(metadata.managedFields).toContainEqual(expect.objectContaining({ manager: FIELD_MANAGER, operation: 'Apply' }));
     }
     const quota = await cluster.get({ apiVersion: 'v1', kind: 'ResourceQuota', name: 'resource-limits', namespace: who.username });
-    expect(quota?.spec).toEqual({ hard: { pods: '20', 'requests.cpu': '100m', 'requests.memory': '2Gi', 'limits.cpu': '500m', 'limits.memory': '4Gi' } });
+    expect(quota?.spec).toEqual({
+      hard: {
+        pods: '20',
+        'requests.cpu': '100m',
+        'requests.memory': '2Gi',
+        'limits.cpu': '500m',
+        'limits.memory': '4Gi',
+        'services.loadbalancers': '0',
+        'services.nodeports': '0',
+        persistentvolumeclaims: '5',
+        'requests.storage': '10Gi',
+      },
+    });
     const binding = await cluster.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', name: who.username, namespace: who.username });
     expect(binding?.subjects).toEqual([
       { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `https://issuer.example.test/realms/playground#${who.userId}` },
