@@ -76,11 +76,13 @@ describe('a trainee cannot leave their playground', () => {
       const quota = await adminCore.readNamespacedResourceQuota({ name: 'resource-limits', namespace: trainee });
       return sa && quota.status?.hard ? true : undefined;
     }, 60_000);
-    // Admission policies load asynchronously: wait until this one refuses.
+    // Admission policies load asynchronously, and read the namespace from a cache: wait
+    // until this one refuses, and sees the namespace's domain (dry runs change nothing).
     await eventually('trainee policy in effect', async () => {
       const res = await attempt(() =>
         core.createNamespacedService({ namespace: trainee, body: service('probe', { externalIPs: ['203.0.113.9'] }), dryRun: 'All' }));
-      return res.status === 403 && res.message.includes(policy.name) ? true : undefined;
+      const own = await attempt(() => net.createNamespacedIngress({ namespace: trainee, body: ingress('probe', [`${trainee}.${DOMAIN}`]), dryRun: 'All' }));
+      return res.status === 403 && res.message.includes(policy.name) && own.status === 201 ? true : undefined;
     }, 30_000);
   }, 180_000);
 
@@ -181,7 +183,11 @@ describe('a trainee cannot leave their playground', () => {
       { name: trainee, body: [{ op: 'remove', path: '/metadata/annotations/k8s-user-provisioner~1ingress-domain' }] },
       setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
     );
-    const res = await attempt(() => net.createNamespacedIngress({ namespace: trainee, body: ingress('nodomain', [`${trainee}.${DOMAIN}`]) }));
+    // The policy reads the namespace from a cache: poll (dry runs) until it sees the change.
+    const res = await eventually('Ingress refused without a domain', async () => {
+      const tried = await attempt(() => net.createNamespacedIngress({ namespace: trainee, body: ingress('nodomain', [`${trainee}.${DOMAIN}`]), dryRun: 'All' }));
+      return tried.status === 201 ? undefined : tried;
+    }, 30_000);
     expect(res.status, res.message).toBe(403);
     expect(res.message).toContain('no trainee domain is configured');
   });
