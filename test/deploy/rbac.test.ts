@@ -176,4 +176,15 @@ describe('k8s/base: the trainee ClusterRole', () => {
     expect(offending).toEqual([]);
     expect(role.rules.some((r) => (r.resources ?? []).includes('resourcequotas') && r.verbs.includes('get'))).toBe(true);
   });
+
+  it('grants no write on Endpoints or EndpointSlices and no services/proxy (CVE-2021-25740), yet lets trainees read Endpoints', async () => {
+    const base = await render('k8s/base');
+    const role = base.find((o) => o.kind === 'ClusterRole' && o.metadata.name === TRAINEE_CLUSTER_ROLE) as Manifest & { rules: Rule[] };
+    const granted = (resource: string) => role.rules.filter((r) => (r.resources ?? []).includes(resource) || (r.resources ?? []).includes('*')).flatMap((r) => r.verbs);
+    for (const resource of ['endpoints', 'endpointslices', 'services/proxy']) {
+      expect(granted(resource).filter((v) => !['get', 'list', 'watch'].includes(v)), resource).toEqual([]);
+    }
+    expect(granted('services/proxy')).toEqual([]);
+    expect(granted('endpoints')).toContain('list');
+  });
 });

@@ -89,7 +89,7 @@ describe('worker scope policy: example overlay installed in another namespace', 
     const trainee = { username, userId: randomBytes(8).toString('hex'), email: undefined, createdAt: new Date().toISOString(), expiresAt: new Date().toISOString() };
     const settings = defaultPlaygroundSettings('https://issuer.example/realms/playground', { RBAC_SUBJECT_MODE: mode });
     try {
-      for (const object of [namespaceManifest(trainee), ...namespacedManifests(settings, trainee)]) await cluster.apply(object);
+      for (const object of [namespaceManifest(settings, trainee), ...namespacedManifests(settings, trainee)]) await cluster.apply(object);
       const binding = JSON.parse(await kubectlOk(['get', 'rolebinding', '-n', username, '-o', 'json'], { kubeconfig: admin() })) as {
         items: { roleRef: { name: string }; subjects: Subject[] }[];
       };

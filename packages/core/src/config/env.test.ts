@@ -103,7 +103,14 @@ describe('loadWorkerConfig', () => {
       LIMIT_DEFAULT_REQUEST_MEMORY: '64Mi',
       LIMIT_DEFAULT_CPU: '100m',
       LIMIT_DEFAULT_MEMORY: '256Mi',
-      NETWORK_POLICY_DEFAULT_DENY: false,
+      NETWORK_POLICY_DEFAULT_DENY: true,
+      NETWORK_POLICY_EGRESS_DENY_CIDRS: ['169.254.169.254/32'],
+      POD_SECURITY_LEVEL: 'baseline',
+      QUOTA_SERVICES_LOADBALANCERS: 0,
+      QUOTA_SERVICES_NODEPORTS: 0,
+      QUOTA_PERSISTENT_VOLUME_CLAIMS: 5,
+      QUOTA_REQUESTS_STORAGE: '10Gi',
+      TRAINEE_SERVICE_TYPES: ['ClusterIP'],
       GRAFANA_ORG_ID: 1,
       GRAFANA_ROLE: 'Viewer',
       RESET_SCHEDULE: '0 0 1 * *',
@@ -134,6 +141,35 @@ describe('loadWorkerConfig', () => {
     expect(configError(() => loadWorkerConfig({ ...workerBase, SYNC_SCHEDULE_ENABLED: raw })).issues).toEqual([
       expect.stringMatching(/^SYNC_SCHEDULE_ENABLED:/),
     ]);
+  });
+
+  it('reads the trainee namespace hardening settings', () => {
+    const config = loadWorkerConfig({
+      ...workerBase,
+      NETWORK_POLICY_EGRESS_DENY_CIDRS: '169.254.169.254/32, 10.0.0.0/16,fd00:ec2::254/128',
+      TRAINEE_SERVICE_TYPES: 'ClusterIP,NodePort,ClusterIP',
+      TRAINEE_INGRESS_DOMAIN: 'apps.example.com',
+      POD_SECURITY_LEVEL: 'restricted',
+    });
+    expect(config).toMatchObject({
+      NETWORK_POLICY_EGRESS_DENY_CIDRS: ['169.254.169.254/32', '10.0.0.0/16', 'fd00:ec2::254/128'],
+      TRAINEE_SERVICE_TYPES: ['ClusterIP', 'NodePort'],
+      TRAINEE_INGRESS_DOMAIN: 'apps.example.com',
+      POD_SECURITY_LEVEL: 'restricted',
+    });
+    expect(loadWorkerConfig({ ...workerBase, NETWORK_POLICY_EGRESS_DENY_CIDRS: 'none' }).NETWORK_POLICY_EGRESS_DENY_CIDRS).toEqual([]);
+    expect(loadWorkerConfig(workerBase).TRAINEE_INGRESS_DOMAIN).toBeUndefined();
+  });
+
+  it.each([
+    ['NETWORK_POLICY_EGRESS_DENY_CIDRS', '169.254.169.254'],
+    ['NETWORK_POLICY_EGRESS_DENY_CIDRS', '10.0.0.0/33'],
+    ['TRAINEE_SERVICE_TYPES', 'ClusterIP,Headless'],
+    ['TRAINEE_INGRESS_DOMAIN', 'Apps.Example.com'],
+    ['TRAINEE_INGRESS_DOMAIN', '*.example.com'],
+    ['POD_SECURITY_LEVEL', 'privileged'],
+  ])('refuses %s=%j', (key, raw) => {
+    expect(configError(() => loadWorkerConfig({ ...workerBase, [key]: raw })).issues).toEqual([expect.stringMatching(new RegExp(`^${key}`))]);
   });
 
   it('accepts 6-field cron patterns and Kubernetes quantities', () => {

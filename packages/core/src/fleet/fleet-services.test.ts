@@ -51,7 +51,7 @@ describe('ResetUserService', () => {
     const result = await new ResetUserService(fakes, settings).reset('ana', 'recreate', ctx);
     expect(result).toEqual({ username: 'ana', reset: true, mode: 'recreate' });
     expect(fakes.cluster.namespaces.get('ana')?.uid).not.toBe(uid);
-    expect(kinds(fakes.cluster, 'ana')).toEqual(['LimitRange', 'ResourceQuota', 'RoleBinding']);
+    expect(kinds(fakes.cluster, 'ana')).toEqual(['LimitRange', 'NetworkPolicy', 'NetworkPolicy', 'ResourceQuota', 'RoleBinding']);
     expect(state.value.namespaceGone).toBe(true);
   });
 
@@ -149,7 +149,7 @@ describe('SyncUserService', () => {
     fakes.grafana.users.clear();
     const result = await new SyncUserService(fakes, settings).sync('ana', context<SyncState>({}, 'New-Pass-123456789').ctx);
     expect(result).toMatchObject({ fixedNamespace: true, fixedGrafana: true, fixedProvisioned: false, passwordIssued: true });
-    expect(kinds(fakes.cluster, 'ana')).toEqual(['LimitRange', 'ResourceQuota', 'RoleBinding']);
+    expect(kinds(fakes.cluster, 'ana')).toEqual(['LimitRange', 'NetworkPolicy', 'NetworkPolicy', 'ResourceQuota', 'RoleBinding']);
     const grafanaUser = [...fakes.grafana.users.values()][0];
     expect(grafanaUser?.password).toBe('New-Pass-123456789');
     expect(grafanaUser?.roles.get(1)).toBe('Viewer');

@@ -15,6 +15,7 @@ function build(options: { networkPolicy?: boolean } = {}) {
   const settings = defaultPlaygroundSettings('https://issuer.example/realms/playground', {
     TRAINEE_CLUSTER_ROLE: 'trainee',
     NETWORK_POLICY_DEFAULT_DENY: options.networkPolicy ?? false,
+    NETWORK_POLICY_EGRESS_DENY_CIDRS: options.networkPolicy ? ['169.254.169.254/32'] : [],
   });
   const sut = new ProvisioningService({
     ...fakes,
@@ -94,13 +95,15 @@ describe('ProvisioningService.create', () => {
     expect([...fakes.grafana.users.values()][0]).toMatchObject({ login: 'emilie-durand', email: 'emilie-durand' });
   });
 
-  it('applies the network policy when on, and removes it once switched off', async () => {
+  it('applies the network policies when on, and removes them once switched off', async () => {
     const on = build({ networkPolicy: true });
     await on.sut.create(input, context().ctx);
     expect(on.fakes.cluster.objects.has('NetworkPolicy/jean-dupont/default-deny')).toBe(true);
+    expect(on.fakes.cluster.objects.has('NetworkPolicy/jean-dupont/deny-egress-restricted')).toBe(true);
+    expect(on.fakes.cluster.count('delete:NetworkPolicy')).toBe(0);
     const off = build();
     await off.sut.create(input, context().ctx);
-    expect(off.fakes.cluster.count('delete:NetworkPolicy')).toBe(1);
+    expect(off.fakes.cluster.count('delete:NetworkPolicy')).toBe(2);
   });
 
   // A crash (or retryable failure) at each call of the create; the next attempt, with the

@@ -121,7 +121,7 @@ export class ProvisioningService {
 
     const trainee: Trainee = { username, userId: user.id, email: input.email, createdAt, expiresAt };
     await step('namespace');
-    await this.#ensureNamespace(namespaceManifest(trainee), ctx);
+    await this.#ensureNamespace(namespaceManifest(settings, trainee), ctx);
     const manifests = namespacedManifests(settings, trainee);
     for (const name of ['rbac', 'quota', 'limits', 'network-policy'] as const) {
       await step(name);
