@@ -172,6 +172,16 @@ export const workerEnv = commonEnv.extend({
   SYNC_SCHEDULE_ENABLED: bool(false),
   /** The worker's own /healthz, /readyz and /metrics. */
   WORKER_HEALTH_PORT: int(9464, 0, 65_535),
+
+  // ---- admin surfaces (issue 13) ----
+  /** How often each worker checks the schedulers in Redis against the configuration and puts changed ones back. */
+  SCHEDULE_CHECK_INTERVAL_SECONDS: int(60, 1, 86_400),
+  /**
+   * A cleanup run that would delete more than this share (0–1) of the managed trainees it
+   * looks at fails with CONFIRMATION_REQUIRED and deletes nobody, unless it was asked with
+   * `confirmMassDelete: true`. Scheduled runs are the configuration's own and are not held.
+   */
+  CLEANUP_MAX_SHARE_WITHOUT_CONFIRM: z.coerce.number().min(0).max(1).default(0.2),
 });
 
 export type CommonEnv = z.infer<typeof commonEnv>;

@@ -35,7 +35,7 @@ export function fleetRunData(kind: FleetKind, request: FleetRequest, origin: str
     }
     case 'cleanup': {
       const r = request as CleanupRequest;
-      return { ...base, ...prefix, maxAgeDays: r.maxAgeDays ?? 365, dryRun: r.dryRun ?? false };
+      return { ...base, ...prefix, maxAgeDays: r.maxAgeDays ?? 365, dryRun: r.dryRun ?? false, ...(r.confirmMassDelete ? { confirmMassDelete: true } : {}) };
     }
     case 'sync': {
       const r = request as SyncRequest;
