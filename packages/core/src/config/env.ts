@@ -179,7 +179,7 @@ export const workerEnv = commonEnv.extend({
   /**
    * A cleanup run that would delete more than this share (0–1) of the managed trainees it
    * looks at fails with CONFIRMATION_REQUIRED and deletes nobody, unless it was asked with
-   * `confirmMassDelete: true`. Scheduled runs are the configuration's own and are not held.
+   * `confirmMassDelete: true`. The configured schedule (maxAgeDays 365) is not held.
    */
   CLEANUP_MAX_SHARE_WITHOUT_CONFIRM: z.coerce.number().min(0).max(1).default(0.2),
 });

@@ -44,6 +44,8 @@ describe('cleanupNeedsGuard', () => {
     expect(cleanupNeedsGuard(run({ maxAgeDays: 0, dryRun: true }), 0.2)).toBe(false);
     expect(cleanupNeedsGuard(run({ maxAgeDays: 0, confirmMassDelete: true }), 0.2)).toBe(false);
     expect(cleanupNeedsGuard(run({}, 'schedule'), 0.2)).toBe(false);
+    // A scheduler whose data was edited in Redis to delete everyone is held.
+    expect(cleanupNeedsGuard(run({ maxAgeDays: 0 }, 'schedule'), 0.2)).toBe(true);
     expect(cleanupNeedsGuard(run({ maxAgeDays: 0 }), 1)).toBe(false);
   });
 

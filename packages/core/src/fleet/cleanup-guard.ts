@@ -1,6 +1,7 @@
 import { ProvisionerError } from '../errors.js';
 import type { IdentityProvider } from '../ports/identity-provider.js';
 import type { CleanupRunData } from '../queue/fleet-contract.js';
+import { DEFAULT_CLEANUP_MAX_AGE_DAYS } from './enqueue-fleet-run.js';
 import { cleanupReason, matchesPrefix } from './fleet-context.js';
 
 /** A cleanup that would delete too large a share of the trainees without being asked to. */
@@ -21,9 +22,15 @@ export interface CleanupGuardOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Whether a cleanup run must pass the share check: not a dry run, not confirmed, not the configured schedule. */
+/**
+ * Whether a cleanup run must pass the share check: not a dry run, not confirmed, not the
+ * configured yearly schedule. A scheduled run whose data was changed in Redis to a shorter
+ * `maxAgeDays` is held like any other (the schedule check puts the data back, but it may
+ * fire first).
+ */
 export function cleanupNeedsGuard(data: CleanupRunData, maxShare: number): boolean {
-  return maxShare < 1 && !data.dryRun && data.confirmMassDelete !== true && data.origin !== 'schedule';
+  const configuredSchedule = data.origin === 'schedule' && data.maxAgeDays >= DEFAULT_CLEANUP_MAX_AGE_DAYS;
+  return maxShare < 1 && !data.dryRun && data.confirmMassDelete !== true && !configuredSchedule;
 }
 
 /**
