@@ -32,7 +32,7 @@ export interface AuthOptions {
   failures?: Pick<FailedAuthLimiter, 'fail'>;
 }
 
-const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`);
+const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
 /**
  * Every route needs an API token unless it is marked public. `/admin/*` (Bull Board, used
@@ -52,7 +52,8 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     const route = request.routeOptions.url;
     if (route !== undefined && publicPrefixes.some((prefix) => route === prefix || route.startsWith(`${prefix}/`))) return;
     const token = tokenFromAuthorization(request.headers.authorization);
-    const onAdminPath = options.adminPrefix !== undefined && under(request.url, options.adminPrefix);
+    // The matched route, not the raw URL: an admin token opens Bull Board's routes and nothing else.
+    const onAdminPath = options.adminPrefix !== undefined && route !== undefined && under(route, options.adminPrefix);
     // On admin paths both verifiers run, so timing does not tell which kind of token matched.
     const api = verifier.verify(token);
     const admin = onAdminPath && admins !== undefined && admins.verify(token);
