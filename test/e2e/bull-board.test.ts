@@ -57,6 +57,23 @@ describe('Bull Board in Chromium', () => {
     await context.close();
   });
 
+  it('shows no write buttons to an API token, and shows them to the admin token', async () => {
+    const buttonsOf = async (password: string) => {
+      const context = await browser.newContext({ httpCredentials: { username: 'operator', password } });
+      const page = await context.newPage();
+      await page.goto(`${s.url}/admin/queues/queue/${QUEUES.fleet}?status=completed`);
+      await page.getByText('Sync finished', { exact: false }).first().waitFor({ timeout: 30_000 });
+      const texts = (await page.getByRole('button').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+      await context.close();
+      return texts;
+    };
+    const writes = /^(Clean|Clean all|Retry|Retry all|Promote|Promote all|Add job|Pause|Empty|Obliterate|Update Data|Duplicate)$/;
+    const forAdmin = await buttonsOf(s.adminToken);
+    expect(forAdmin.filter((t) => writes.test(t)), forAdmin.join(' | ')).not.toEqual([]);
+    const forApi = await buttonsOf(s.token);
+    expect(forApi.filter((t) => writes.test(t)), forApi.join(' | ')).toEqual([]);
+  });
+
   it('without credentials the browser gets no page', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

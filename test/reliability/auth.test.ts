@@ -147,6 +147,16 @@ describe('rate limit on failed authentication', () => {
     expect(mapped.statusCode).toBe(429);
   });
 
+  it('does not count requests without any credential (a browser before its Basic challenge)', async () => {
+    const browser = '192.0.2.120';
+    for (let i = 0; i < limit() + 10; i += 1) {
+      const res = await api.app.inject({ method: 'GET', url: '/admin/queues', remoteAddress: browser });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Basic /);
+    }
+    expect((await api.app.inject({ method: 'GET', url: '/jobs/x', headers: bad(0), remoteAddress: browser })).statusCode).toBe(401);
+  });
+
   it('does not count successful requests', async () => {
     const client = '192.0.2.99';
     for (let i = 0; i < 60; i += 1) {

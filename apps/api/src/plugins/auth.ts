@@ -38,8 +38,8 @@ const under = (path: string, prefix: string) => path === prefix || path.startsWi
  * Every route needs an API token unless it is marked public. `/admin/*` (Bull Board, used
  * from a browser) also challenges for HTTP Basic auth, whose password is a token, and
  * there a Bull Board admin token is accepted too. A request with a valid token is never
- * refused here; a failed one is counted (before it is answered) and answered 401, or 429
- * once its client is over the limit. Registered on the root instance so it covers routes
+ * refused here; a wrong token is counted (before it is answered) and answered 401, or 429
+ * once its client is over the limit; a request with no credential at all is answered 401. Registered on the root instance so it covers routes
  * added by plugins too.
  */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
@@ -64,7 +64,9 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     if (request.url.startsWith('/admin/') || request.url === '/admin') {
       reply.header('www-authenticate', `Basic realm="${BASIC_REALM}", charset="UTF-8"`);
     }
-    const verdict = await options.failures?.fail(request.ip);
+    // Only a credential that was tried counts: a browser's first request to Bull Board
+    // carries none until it is challenged (401 + WWW-Authenticate), and that is no guess.
+    const verdict = token === undefined ? undefined : await options.failures?.fail(request.ip);
     if (verdict?.limited) return reply.code(429).header('retry-after', String(verdict.retryAfterSeconds)).send(TOO_MANY);
     return reply.code(401).send(UNAUTHORIZED);
   });
