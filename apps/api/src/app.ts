@@ -9,8 +9,8 @@ import { JobSubmitter } from './jobs/job-submitter.js';
 import { JobWaiter } from './jobs/job-waiter.js';
 import { RedisGuard } from './jobs/redis-guard.js';
 import { registerAuth } from './plugins/auth.js';
-import { registerAuthRateLimit } from './plugins/auth-rate-limit.js';
-import { registerBullBoard } from './plugins/bull-board.js';
+import { FailedAuthLimiter } from './plugins/auth-rate-limit.js';
+import { BULL_BOARD_PATH, registerBullBoard } from './plugins/bull-board.js';
 import { DOCS_PREFIX, registerDocs } from './plugins/docs.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
 import { registerJsonBody } from './plugins/json-body.js';
@@ -25,7 +25,7 @@ export type ApiConfig = Pick<
   ApiEnv,
   'API_TOKENS' | 'BODY_LIMIT_BYTES' | 'MAX_WAIT_SECONDS' | 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'
 > &
-  Partial<Pick<ApiEnv, 'METRICS_PUBLIC' | 'TRUST_PROXY'>> &
+  Partial<Pick<ApiEnv, 'METRICS_PUBLIC' | 'TRUST_PROXY' | 'BULL_BOARD_ADMIN_TOKENS' | 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS'>> &
   // Names and identities (issue 13); the default list when absent.
   Partial<Pick<ApiEnv, 'RESERVED_NAMESPACES'>>;
 
@@ -66,8 +66,13 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
 
   registerJsonBody(app);
   registerErrorHandler(app);
-  await registerAuthRateLimit(app);
-  registerAuth(app, { tokens: config.API_TOKENS, publicPrefixes: [DOCS_PREFIX] });
+  const failures = new FailedAuthLimiter(deps.redis, {
+    prefix: config.QUEUE_PREFIX,
+    maxFailures: config.AUTH_FAILURE_LIMIT ?? 20,
+    timeWindowMs: (config.AUTH_FAILURE_WINDOW_SECONDS ?? 60) * 1000,
+  });
+  const adminTokens = config.BULL_BOARD_ADMIN_TOKENS ?? [];
+  registerAuth(app, { tokens: config.API_TOKENS, adminTokens, adminPrefix: BULL_BOARD_PATH, publicPrefixes: [DOCS_PREFIX], failures });
   registerMetrics(app, { public: config.METRICS_PUBLIC ?? false });
   await registerDocs(app);
 
@@ -104,6 +109,6 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   schedules.on('error', (error) => deps.logger.warn({ err: error.message }, 'schedules queue error'));
   app.addHook('onClose', async () => schedules.close());
   await app.register(scheduleRoutes, { schedules, guard });
-  await registerBullBoard(app, [...Object.values(deps.queues), schedules]);
+  await registerBullBoard(app, [...Object.values(deps.queues), schedules], { writable: adminTokens.length > 0, redisReady: () => guard.ready });
   return app;
 }

@@ -24,7 +24,7 @@ import { fleetRunProcessor } from './processors/fleet-run.processor.js';
 import { fleetScheduleProcessor } from './processors/fleet-schedule.processor.js';
 import { fleetUserProcessors, reportParentProgress } from './processors/fleet-user.processor.js';
 import type { JobProcessor } from './processors/processor.js';
-import { ensureSchedules, type ScheduleCheck } from './schedules.js';
+import { ensureSchedules, recheckSchedules, type ScheduleCheck } from './schedules.js';
 
 export interface FleetWorkersDeps {
   redis: Redis;
@@ -82,6 +82,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     redis,
     prefix: config.QUEUE_PREFIX,
     log: logger,
+    cleanupMaxShare: config.CLEANUP_MAX_SHARE_WITHOUT_CONFIRM,
   });
 
   const options = (concurrency: number): WorkerOptions => ({
@@ -107,16 +108,24 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
 
   const workers = [runs, users, schedules];
   const running: Promise<void>[] = [];
+  const scheduleDeps = { queue: queues.schedules, redis, prefix: config.QUEUE_PREFIX, log: logger };
+  let recheck: NodeJS.Timeout | undefined;
   return {
     workers,
     async start() {
       for (const w of workers) running.push(w.run().catch((error: unknown) => logger.error({ err: describeError(error), queue: w.name }, 'worker stopped')));
       await Promise.all(workers.map((w) => w.waitUntilReady()));
-      const checks = await ensureSchedules(config, { queue: queues.schedules, redis, prefix: config.QUEUE_PREFIX, log: logger });
+      const checks = await ensureSchedules(config, scheduleDeps);
+      // A scheduler changed in Redis (Bull Board, by hand) is put back, not only at the next start.
+      recheck = setInterval(() => {
+        recheckSchedules(config, scheduleDeps).catch((error: unknown) => logger.warn({ err: describeError(error) }, 'schedule check failed'));
+      }, config.SCHEDULE_CHECK_INTERVAL_SECONDS * 1000);
+      recheck.unref();
       logger.info({ concurrency: config.FLEET_CONCURRENCY, schedules: checks }, 'fleet workers started');
       return checks;
     },
     async close(force = false) {
+      clearInterval(recheck);
       await Promise.all(workers.map((w) => w.close(force)));
       await Promise.allSettled(running);
       await Promise.allSettled(Object.values(queues).map((q) => q.close()));

@@ -15,7 +15,7 @@ const CONFLICTS = new Set(['USERNAME_CONFLICT', 'EMAIL_CONFLICT', 'NAMESPACE_CON
  * or a conflict is a 4xx; anything else means an upstream system failed (502).
  */
 export function statusOfFailure(code: string): 400 | 404 | 409 | 502 {
-  if (CONFLICTS.has(code)) return 409;
+  if (CONFLICTS.has(code) || code === 'CONFIRMATION_REQUIRED') return 409;
   if (code === 'USER_NOT_FOUND') return 404;
   if (code === 'INVALID_INPUT') return 400;
   return 502;

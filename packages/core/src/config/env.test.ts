@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadApiConfig, loadWorkerConfig, oidcIssuer } from './env.js';
+import { ConfigError, isExampleSecret, loadApiConfig, loadWorkerConfig, oidcIssuer } from './env.js';
 
 const KEY = randomBytes(32).toString('base64');
 const TOKEN = 'tok-0123456789abcdef';
@@ -269,7 +270,7 @@ describe('oidcIssuer', () => {
 });
 
 describe('TRUST_PROXY', () => {
-  const base = { API_TOKENS: 'a'.repeat(20), RESULT_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') };
+  const base = { API_TOKENS: 'a'.repeat(20), RESULT_ENCRYPTION_KEY: KEY };
   it.each([
     [undefined, false],
     ['false', false],
@@ -277,5 +278,47 @@ describe('TRUST_PROXY', () => {
     ['10.0.0.0/8, 192.168.1.1', ['10.0.0.0/8', '192.168.1.1']],
   ])('%s → %j', (raw, expected) => {
     expect(loadApiConfig({ ...base, ...(raw === undefined ? {} : { TRUST_PROXY: raw }) }).TRUST_PROXY).toEqual(expected);
+  });
+});
+
+describe('shipped example secrets', () => {
+  const zeroKeys = [Buffer.alloc(32).toString('base64'), '0'.repeat(64)];
+
+  it.each(['replace-me-with-a-random-token', 'REPLACE_ME_0123456789', 'changeme-0123456789abc', ...zeroKeys])('%s is an example', (value) => {
+    expect(isExampleSecret(value)).toBe(true);
+  });
+  it.each([KEY, TOKEN, randomBytes(32).toString('hex'), 'kc-client-secret-value'])('%s is not', (value) => {
+    expect(isExampleSecret(value)).toBe(false);
+  });
+
+  it('refuses replace-me tokens, all-zero keys and example admin tokens at boot, naming the keys, not the values', () => {
+    const error = configError(() =>
+      loadApiConfig({ API_TOKENS: `${TOKEN},replace-me-with-a-random-token`, RESULT_ENCRYPTION_KEY: zeroKeys[0], BULL_BOARD_ADMIN_TOKENS: 'replace-me-admin-token-0123' }),
+    );
+    expect(error.issues.map((i) => i.split(/[.:]/)[0]).sort()).toEqual(['API_TOKENS', 'BULL_BOARD_ADMIN_TOKENS', 'RESULT_ENCRYPTION_KEY']);
+    expect(error.message).toContain('shipped example');
+    expect(error.message).not.toContain('replace-me-with');
+    const hexZero = configError(() => loadApiConfig({ ...apiBase, RESULT_ENCRYPTION_KEY: zeroKeys[1] }));
+    expect(hexZero.issues[0]).toMatch(/^RESULT_ENCRYPTION_KEY:/);
+  });
+
+  it("refuses the worker's example upstream secrets", () => {
+    const error = configError(() => loadWorkerConfig({ ...workerBase, KEYCLOAK_CLIENT_SECRET: 'replace-me', GRAFANA_ADMIN_PASSWORD: 'replace-me' }));
+    expect(error.issues.map((i) => i.split(':')[0]).sort()).toEqual(['GRAFANA_ADMIN_PASSWORD', 'KEYCLOAK_CLIENT_SECRET']);
+  });
+
+  it('refuses every secret of the example overlay as it is shipped', () => {
+    const text = readFileSync(new URL('../../../../k8s/overlays/example/secret.example.yaml', import.meta.url), 'utf8');
+    const shipped = Object.fromEntries([...text.matchAll(/^ {2}([A-Z_]+): (.+)$/gm)].map((m) => [m[1] as string, (m[2] as string).trim()]));
+    expect(Object.keys(shipped)).toEqual(expect.arrayContaining(['API_TOKENS', 'RESULT_ENCRYPTION_KEY']));
+    const { REDIS_URL: _redis, ...secrets } = shipped;
+    for (const [key, value] of Object.entries(secrets)) expect(isExampleSecret(value), key).toBe(true);
+  });
+
+  it('reads BULL_BOARD_ADMIN_TOKENS like API_TOKENS (default: none)', () => {
+    expect(loadApiConfig(apiBase).BULL_BOARD_ADMIN_TOKENS).toEqual([]);
+    const admin = 'admin-token-0123456789';
+    expect(loadApiConfig({ ...apiBase, BULL_BOARD_ADMIN_TOKENS: ` ${admin} ,` }).BULL_BOARD_ADMIN_TOKENS).toEqual([admin]);
+    expect(configError(() => loadApiConfig({ ...apiBase, BULL_BOARD_ADMIN_TOKENS: 'short' })).issues[0]).toMatch(/BULL_BOARD_ADMIN_TOKENS.*16 characters/);
   });
 });

@@ -23,17 +23,43 @@ const hostPorts = z
   .regex(/^\s*(\[[^\]]+\]|[^:\s,]+):\d{1,5}\s*(,\s*(\[[^\]]+\]|[^:\s,]+):\d{1,5}\s*)*$/, 'must be host:port,host:port');
 const cron = z.string().regex(/^(\S+\s+){4}\S+$|^(\S+\s+){5}\S+$/, 'not a cron pattern of 5 or 6 fields');
 
+// ---- admin surfaces (issue 13): shipped example secrets are refused at boot ----
+
+/**
+ * A value copied from the shipped examples (k8s/overlays/example's `replace-me…`, or a
+ * placeholder such as `changeme`) or an all-zero key: a deployment that keeps one is open
+ * to anyone who has read the repository.
+ */
+export function isExampleSecret(value: string): boolean {
+  if (/replace[-_ ]?me|change[-_ ]?me/i.test(value)) return true;
+  const bytes = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  // A key (≥ 16 bytes once decoded) of zeros: `openssl rand` was never run.
+  return bytes.length >= 16 && bytes.every((b) => b === 0);
+}
+const EXAMPLE_SECRET = 'is a shipped example or placeholder value (replace-me…, all-zero key): generate a random one';
+const notExample = (value: string) => !isExampleSecret(value);
+/** Comma-separated tokens, ≥ 16 characters each, none of them a shipped example. */
+const tokenList = (min: number) =>
+  z
+    .string()
+    .transform((raw) => raw.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(
+      z
+        .array(z.string().min(16, 'each token needs at least 16 characters').refine(notExample, EXAMPLE_SECRET))
+        .min(min, 'at least one token'),
+    );
+
 export const commonEnv = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
   /** Redis Sentinel instead of REDIS_URL: `host:port,host:port` of the sentinels, and the master group name. */
   REDIS_SENTINELS: hostPorts.optional(),
   REDIS_SENTINEL_NAME: z.string().min(1).optional(),
-  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).refine(notExample, EXAMPLE_SECRET).optional(),
   /** Redis Cluster instead of REDIS_URL: `host:port,host:port` of some nodes; needs a hash-tagged QUEUE_PREFIX. */
   REDIS_CLUSTER_NODES: hostPorts.optional(),
   /** Credentials and TLS for Sentinel or Cluster nodes (with REDIS_URL they go in the URL). */
   REDIS_USERNAME: z.string().min(1).optional(),
-  REDIS_PASSWORD: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).refine(notExample, EXAMPLE_SECRET).optional(),
   REDIS_TLS: bool(false),
   /** Prefix of every BullMQ key; use a hash tag such as `{kup}` with Redis Cluster. */
   QUEUE_PREFIX: z.string().min(1).default('kup'),
@@ -43,10 +69,13 @@ export const commonEnv = z.object({
   /** 32 bytes, base64 or hex: seals generated passwords at rest (AES-256-GCM). */
   JOB_ATTEMPTS: int(8, 1, 100),
   JOB_BACKOFF_MS: int(2_000, 100),
-  RESULT_ENCRYPTION_KEY: z.string().refine((key) => {
-    const bytes = /^[0-9a-f]{64}$/i.test(key) ? 32 : Buffer.from(key, 'base64').length;
-    return bytes === 32;
-  }, 'must be 32 bytes, base64 (44 characters) or hex (64 characters)'),
+  RESULT_ENCRYPTION_KEY: z
+    .string()
+    .refine((key) => {
+      const bytes = /^[0-9a-f]{64}$/i.test(key) ? 32 : Buffer.from(key, 'base64').length;
+      return bytes === 32;
+    }, 'must be 32 bytes, base64 (44 characters) or hex (64 characters)')
+    .refine(notExample, EXAMPLE_SECRET),
 
   // --- Names and identities (issue 13): read by the API (refused before enqueueing) and the worker.
   /**
@@ -74,10 +103,7 @@ export const apiEnv = commonEnv.extend({
   PORT: int(3000, 1, 65_535),
   HOST: z.string().default('0.0.0.0'),
   /** Comma-separated; several are accepted at once so tokens can be rotated. */
-  API_TOKENS: z
-    .string()
-    .transform((raw) => raw.split(',').map((t) => t.trim()).filter(Boolean))
-    .pipe(z.array(z.string().min(16, 'each token needs at least 16 characters')).min(1, 'at least one token')),
+  API_TOKENS: tokenList(1),
   /** Longest `Prefer: wait=N` honoured, in seconds. */
   MAX_WAIT_SECONDS: int(60, 0, 300),
   BODY_LIMIT_BYTES: int(16_384, 1_024),
@@ -95,6 +121,17 @@ export const apiEnv = commonEnv.extend({
     }),
   /** Serve GET /metrics without a token (when only the cluster network reaches the API's port). */
   METRICS_PUBLIC: bool(false),
+
+  // ---- admin surfaces (issue 13) ----
+  /**
+   * Comma-separated tokens (≥ 16 characters) that may change things through Bull Board
+   * (add, retry, clean, obliterate, pause, edit data, schedulers…). API tokens only read
+   * it. Unset: Bull Board is read-only for everyone. Not accepted on the other routes.
+   */
+  BULL_BOARD_ADMIN_TOKENS: tokenList(0).default([]),
+  /** Failed authentications a client (IPv4 address, IPv6 /64) may have per window; more get 429. */
+  AUTH_FAILURE_LIMIT: int(20, 1),
+  AUTH_FAILURE_WINDOW_SECONDS: int(60, 1),
 });
 
 export const workerEnv = commonEnv.extend({
@@ -102,7 +139,7 @@ export const workerEnv = commonEnv.extend({
   KEYCLOAK_URL: url,
   KEYCLOAK_REALM: z.string().min(1),
   KEYCLOAK_CLIENT_ID: z.string().min(1),
-  KEYCLOAK_CLIENT_SECRET: z.string().min(1),
+  KEYCLOAK_CLIENT_SECRET: z.string().min(1).refine(notExample, EXAMPLE_SECRET),
   // --- Identities (issue 13).
   /** Create users with `emailVerified: true`: only when callers verify trainees' emails themselves. */
   KEYCLOAK_EMAIL_VERIFIED: bool(false),
@@ -169,7 +206,7 @@ export const workerEnv = commonEnv.extend({
   NAMESPACE_DELETE_TIMEOUT_SECONDS: int(120, 5),
   GRAFANA_URL: url,
   GRAFANA_ADMIN_USER: z.string().min(1),
-  GRAFANA_ADMIN_PASSWORD: z.string().min(1),
+  GRAFANA_ADMIN_PASSWORD: z.string().min(1).refine(notExample, EXAMPLE_SECRET),
   GRAFANA_ORG_ID: int(1, 1),
   GRAFANA_ROLE: z.enum(['Viewer', 'Editor', 'Admin', 'None']).default('Viewer'),
   WORKER_CONCURRENCY: int(4, 1, 256),
@@ -204,12 +241,17 @@ export const workerEnv = commonEnv.extend({
    * When set, `/metrics` on WORKER_HEALTH_PORT wants `Authorization: Bearer <token>`
    * (comma-separated: several, for rotation). `/healthz` and `/readyz` stay open for the kubelet.
    */
-  WORKER_METRICS_TOKEN: z
-    .string()
-    .transform((raw) => raw.split(',').map((t) => t.trim()).filter(Boolean))
-    .pipe(z.array(z.string().min(16, 'each token needs at least 16 characters')).min(1, 'at least one token'))
-    .optional(),
+  WORKER_METRICS_TOKEN: tokenList(1).optional(),
   // ---- end issue 13, manifests ----
+  // ---- admin surfaces (issue 13) ----
+  /** How often each worker checks the schedulers in Redis against the configuration and puts changed ones back. */
+  SCHEDULE_CHECK_INTERVAL_SECONDS: int(60, 1, 86_400),
+  /**
+   * A cleanup run that would delete more than this share (0–1) of the managed trainees it
+   * looks at fails with CONFIRMATION_REQUIRED and deletes nobody, unless it was asked with
+   * `confirmMassDelete: true`. The configured schedule (maxAgeDays 365) is not held.
+   */
+  CLEANUP_MAX_SHARE_WITHOUT_CONFIRM: z.coerce.number().min(0).max(1).default(0.2),
 });
 
 export type CommonEnv = z.infer<typeof commonEnv>;
