@@ -15,6 +15,7 @@ import { DOCS_PREFIX, registerDocs } from './plugins/docs.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { registerMetrics } from './plugins/metrics.js';
+import { registerTracing } from './plugins/tracing.js';
 import { healthRoutes } from './routes/health/index.js';
 import { jobRoutes } from './routes/jobs/index.js';
 import { fleetRoutes } from './routes/fleet/index.js';
@@ -66,6 +67,7 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
 
   registerJsonBody(app);
   registerErrorHandler(app);
+  registerTracing(app);
   await registerAuthRateLimit(app);
   registerAuth(app, { tokens: config.API_TOKENS, publicPrefixes: [DOCS_PREFIX] });
   registerMetrics(app, { public: config.METRICS_PUBLIC ?? false });

@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { createJobData, secretKeyOf, type CreateState, type SecretStore } from '@kup/core';
+import { createJobData, jobLogFields, secretKeyOf, type CreateState, type SecretStore } from '@kup/core';
 import { stepContext } from './job-context.js';
 import type { JobProcessor, ProvisioningProcessorDeps } from './processor.js';
 import { runJob } from './run-job.js';
@@ -14,7 +14,7 @@ export function createProcessor(deps: ProvisioningProcessorDeps): JobProcessor {
     const parsed = createJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`INVALID_INPUT: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const input = parsed.data;
-    const log = deps.log.child({ jobId: job.id, username: input.username, attempt: job.attemptsMade + 1 });
+    const log = deps.log.child({ jobId: job.id, username: input.username, attempt: job.attemptsMade + 1, ...jobLogFields(job) });
     const ctx = stepContext<CreateState>(job, deps.secrets as SecretStore, log, signal);
 
     return runJob({

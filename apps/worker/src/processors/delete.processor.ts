@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { deleteJobData, type DeleteState, type SecretStore } from '@kup/core';
+import { deleteJobData, jobLogFields, type DeleteState, type SecretStore } from '@kup/core';
 import { stepContext } from './job-context.js';
 import type { JobProcessor, ProvisioningProcessorDeps } from './processor.js';
 import { runJob } from './run-job.js';
@@ -10,7 +10,7 @@ export function deleteProcessor(deps: ProvisioningProcessorDeps): JobProcessor {
     const parsed = deleteJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`INVALID_INPUT: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const input = parsed.data;
-    const log = deps.log.child({ jobId: job.id, username: input.usernames[0], attempt: job.attemptsMade + 1 });
+    const log = deps.log.child({ jobId: job.id, username: input.usernames[0], attempt: job.attemptsMade + 1, ...jobLogFields(job) });
     const ctx = stepContext<DeleteState>(job, deps.secrets as SecretStore, log, signal);
     return runJob({ job, token, usernames: input.usernames, locks: deps.locks, log, stallLimit: deps.stallLimit, work: () => deps.service.delete(input, ctx) });
   };

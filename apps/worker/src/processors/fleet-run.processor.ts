@@ -1,6 +1,8 @@
 import { UnrecoverableError, WaitingChildrenError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  jobLogFields,
+  jobTraceFields,
   aggregateCleanup,
   aggregateReset,
   aggregateSync,
@@ -100,7 +102,8 @@ function childSink(job: Job, kind: FleetKind, data: FleetRunData, deps: FleetRun
       await deps.children.addBulk(
         fresh.map((username) => ({
           name: FLEET_CHILD_OF[kind],
-          data: childData(kind, data, username, listed?.get(username)),
+          // The run's request id and trace context (its consumer span) carry on to each child.
+          data: { ...childData(kind, data, username, listed?.get(username)), ...jobTraceFields() },
           opts: {
             ...deps.childOptions,
             jobId: fleetChildJobId(kind, data.runId, username),
@@ -139,7 +142,7 @@ export function fleetRunProcessor(deps: FleetRunProcessorDeps): JobProcessor {
     const parsed = fleetRunSchemas[kind].safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`INVALID_INPUT: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const data = parsed.data;
-    const log = deps.log.child({ jobId: job.id, runId: data.runId, kind });
+    const log = deps.log.child({ jobId: job.id, runId: data.runId, kind, ...jobLogFields(job) });
     let state: FanOutState = data.state ?? initialFanOut();
     const save = async (next: FanOutState) => {
       state = next;

@@ -1,5 +1,6 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import {
+  jobLogFields,
   cleanupUserData,
   JOBS,
   resetUserData,
@@ -43,7 +44,7 @@ function parse<S extends z.ZodType>(schema: S, job: Job): z.infer<S> {
  */
 export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTable {
   const run = <T>(job: Job, token: string | undefined, username: string, work: (log: Logger) => Promise<T>) => {
-    const log = deps.log.child({ jobId: job.id, username, parentId: job.parent?.id, attempt: job.attemptsMade + 1 });
+    const log = deps.log.child({ jobId: job.id, username, parentId: job.parent?.id, attempt: job.attemptsMade + 1, ...jobLogFields(job) });
     return runJob({ job, token, usernames: [username], locks: deps.locks, log, work: () => work(log) });
   };
 
