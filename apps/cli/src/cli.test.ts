@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './cli.js';
 import { adoptable } from './commands/adopt.js';
+import { bar, progress } from './progress.js';
 import type { CliIo } from './io.js';
 
 function io(env: NodeJS.ProcessEnv = {}, interactive = false) {
@@ -179,6 +180,20 @@ describe('provisioner CLI', () => {
     expect(piped.err).toEqual(['sync counted: active, users 1/3', 'sync counted: active, users 2/3', 'sync counted: completed, users 3/3']);
     expect(piped.err.join('') + piped.out.join('')).not.toMatch(/[\r\u001b]/);
   }, 30_000);
+
+  it('keeps the bar within a narrow terminal, cutting the text and never the bar', () => {
+    const drawn: string[] = [];
+    const t = io({});
+    t.io.terminal = { write: (text) => void drawn.push(text), columns: 50 };
+    const shown = progress(t.io);
+    shown.update({ id: `reset-${'x'.repeat(60)}`, type: 'reset', state: 'waiting-children', progress: { step: 'users', done: 5, total: 10 }, attemptsMade: 0, queue: 'fleet', createdAt: '', finishedAt: null });
+    shown.end();
+    const line = (drawn[0] ?? '').replace(/\r\u001b\[2K/, '').replace(/\u001b\[\d+m/g, '');
+    expect(line.length).toBeLessThanOrEqual(49);
+    expect(line.endsWith(`${bar(5, 10)} 5/10`)).toBe(true);
+    expect(bar(5, 10)).toBe(`[${'#'.repeat(12)}${'-'.repeat(12)}]`);
+    expect(drawn.at(-1)).toBe('\n');
+  });
 
   it('adopt refuses to change users without a terminal or --yes', async () => {
     const t = io({}, false);

@@ -42,11 +42,12 @@ export function progress(io: CliIo, indent = ''): Progress {
   return {
     update(view) {
       const { step, done, total } = view.progress;
-      const counts = total > 0 ? ` ${paint(io, 'cyan', bar(done, total))} ${done}/${total}` : '';
-      const text = `${indent}${view.type} ${view.id}: ${view.state}, ${step}${counts}`;
-      // Cut to the terminal's width (escape codes included: a little short at worst), then
-      // return to the line's start and clear it: one line, redrawn.
-      terminal.write(`\r\u001b[2K${text.slice(0, Math.max(20, terminal.columns - 1 + (text.length - stripped(text).length)))}`);
+      const counts = total > 0 ? ` ${bar(done, total)} ${done}/${total}` : '';
+      // One line, redrawn: back to its start, clear it, and keep it within the terminal's
+      // width (the text is cut, never the bar; colour goes on after the cut).
+      const text = `${indent}${view.type} ${view.id}: ${view.state}, ${step}`.slice(0, Math.max(10, terminal.columns - 1 - counts.length));
+      const coloured = total > 0 ? ` ${paint(io, 'cyan', bar(done, total))} ${done}/${total}` : '';
+      terminal.write(`\r\u001b[2K${text}${coloured}`);
       drawn = true;
     },
     end() {
@@ -54,8 +55,4 @@ export function progress(io: CliIo, indent = ''): Progress {
       drawn = false;
     },
   };
-}
-
-function stripped(text: string): string {
-  return text.replace(/\u001b\[[0-9;]*m/g, '');
 }
