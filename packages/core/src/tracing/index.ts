@@ -15,8 +15,14 @@ export async function startTracing(options: {
   spanProcessors?: SpanProcessor[];
 }): Promise<TracingSdk | undefined> {
   const env = options.env ?? process.env;
-  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (!options.spanProcessors && (!endpoint || env.OTEL_SDK_DISABLED === 'true')) return undefined;
+  const url = tracesUrl(env);
+  if (!options.spanProcessors && (!url || env.OTEL_SDK_DISABLED === 'true')) return undefined;
   const { startSdk } = await import('./sdk.js');
-  return startSdk({ serviceName: options.serviceName, spanProcessors: options.spanProcessors });
+  return startSdk({ serviceName: options.serviceName, url, spanProcessors: options.spanProcessors });
+}
+
+/** Where spans go, as the OTLP/HTTP exporter spec says: the traces URL, else the base URL + `/v1/traces`. */
+export function tracesUrl(env: Record<string, string | undefined>): string | undefined {
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  return env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined;
 }

@@ -25,7 +25,7 @@ function serviceVersion(): string {
   }
 }
 
-export function startSdk(options: { serviceName: string; spanProcessors?: SpanProcessor[] }): TracingSdk {
+export function startSdk(options: { serviceName: string; url?: string; spanProcessors?: SpanProcessor[] }): TracingSdk {
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (envDetector) override ours.
   const resource = resourceFromAttributes({
     [ATTR_SERVICE_NAME]: options.serviceName,
@@ -35,8 +35,8 @@ export function startSdk(options: { serviceName: string; spanProcessors?: SpanPr
   }).merge(detectResources({ detectors: [hostDetector, envDetector] }));
   const provider = new NodeTracerProvider({
     resource,
-    // The exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS, _TIMEOUT itself.
-    spanProcessors: options.spanProcessors ?? [new BatchSpanProcessor(new OTLPTraceExporter())],
+    // The exporter reads OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION itself.
+    spanProcessors: options.spanProcessors ?? [new BatchSpanProcessor(new OTLPTraceExporter(options.url ? { url: options.url } : {}))],
   });
   // Sets the global provider, the AsyncLocalStorage context manager and W3C propagation.
   provider.register();

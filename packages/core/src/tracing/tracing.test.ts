@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { trace, type ProxyTracerProvider } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { inSpan, jobLogFields, jobParentContext, jobTraceFields, requestScope, startSpan, startTracing, tracingEnabled } from './index.js';
 
@@ -8,8 +8,8 @@ describe('tracing off (no OTLP endpoint)', () => {
     expect(await startTracing({ serviceName: 'unit', env: { OTEL_EXPORTER_OTLP_ENDPOINT: '' } })).toBeUndefined();
     expect(await startTracing({ serviceName: 'unit', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' } })).toBeUndefined();
     expect(tracingEnabled()).toBe(false);
-    // No provider registered: the API's global is still the no-op proxy.
-    expect(trace.getTracerProvider().constructor.name).toBe('ProxyTracerProvider');
+    // No provider registered: the API's global proxy still delegates to the no-op one.
+    expect((trace.getTracerProvider() as ProxyTracerProvider).getDelegate().constructor.name).toBe('NoopTracerProvider');
   });
 
   it('still carries the request id into job data and log fields, without a trace context', async () => {
