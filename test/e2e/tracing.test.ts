@@ -82,10 +82,13 @@ describe('tracing: request → job → upstream calls', () => {
     expect(systems).toContain('grafana');
     for (const s of http) expect(underConsumer(s), s.name).toBe(true);
 
-    // Every worker log line of this job names the request and the trace.
-    const jobLines = w.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.jobId === jobId && line.username === username);
-    expect(jobLines.length).toBeGreaterThan(0);
-    for (const line of jobLines) expect(line, String(line.msg)).toMatchObject({ requestId, traceId });
+    // Every worker log line of this job names the request; those logged inside it, the trace too.
+    const jobLines = w.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.jobId === jobId);
+    expect(jobLines.map((line) => line.msg)).toContain('job completed');
+    for (const line of jobLines) expect(line, String(line.msg)).toMatchObject({ requestId });
+    const inside = jobLines.filter((line) => line.username === username);
+    expect(inside.length).toBeGreaterThan(0);
+    for (const line of inside) expect(line, String(line.msg)).toMatchObject({ requestId, traceId });
 
     // No secret in any span: the trainee's password, the API token, the Keycloak client secret.
     const password = await w.passwordOf(done.job);

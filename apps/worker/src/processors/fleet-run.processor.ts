@@ -1,8 +1,6 @@
 import { UnrecoverableError, WaitingChildrenError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  jobLogFields,
-  jobTraceFields,
   aggregateCleanup,
   aggregateReset,
   aggregateSync,
@@ -14,6 +12,8 @@ import {
   fleetRunSchemas,
   initialFanOut,
   isFleetKind,
+  jobLogFields,
+  jobTraceFields,
   matchesPrefix,
   UserNotFoundError,
   type ChildSink,

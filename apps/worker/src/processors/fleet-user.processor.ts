@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import {
-  jobLogFields,
   cleanupUserData,
+  jobLogFields,
   JOBS,
   resetUserData,
   secretKeyOf,
