@@ -15,6 +15,7 @@ import { DOCS_PREFIX, registerDocs } from './plugins/docs.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { registerMetrics } from './plugins/metrics.js';
+import { registerTracing } from './plugins/tracing.js';
 import { healthRoutes } from './routes/health/index.js';
 import { jobRoutes } from './routes/jobs/index.js';
 import { fleetRoutes } from './routes/fleet/index.js';
@@ -66,6 +67,7 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
 
   registerJsonBody(app);
   registerErrorHandler(app);
+  registerTracing(app);
   const failures = new FailedAuthLimiter(deps.redis, {
     prefix: config.QUEUE_PREFIX,
     maxFailures: config.AUTH_FAILURE_LIMIT ?? 20,

@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, loadApiConfig, type ApiEnv } from '@kup/core/contract';
+import { ConfigError, createLogger, loadApiConfig, startTracing, type ApiEnv } from '@kup/core/contract';
 import { buildApp } from './app.js';
 import { createApiDeps } from './deps.js';
 
@@ -16,6 +16,9 @@ function loadConfig(): ApiEnv {
 
 const config = loadConfig();
 const logger = createLogger({ name: 'api', level: config.LOG_LEVEL });
+// Only with OTEL_EXPORTER_OTLP_ENDPOINT; otherwise the SDK is not even loaded.
+const tracing = await startTracing({ serviceName: 'k8s-user-provisioner-api' });
+if (tracing) logger.info('tracing: exporting spans by OTLP');
 const deps = createApiDeps(config, logger);
 const app = await buildApp(config, deps);
 
@@ -33,6 +36,7 @@ async function shutdown(signal: string): Promise<void> {
   try {
     await app.close(); // stops accepting, lets requests in flight finish
     await deps.close();
+    await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: String(error) }, 'tracing: last spans not exported'));
     logger.info({ ms: Date.now() - started }, 'stopped');
     process.exit(0);
   } catch (error) {

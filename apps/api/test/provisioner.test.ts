@@ -27,7 +27,8 @@ describe('POST /provisioner', () => {
 
     const job = await t.deps.queues[QUEUES.provisioning].getJob(jobId);
     expect(job?.name).toBe('create');
-    expect(job?.data).toEqual({ username, email, fullName: 'Jean Dupont' });
+    // The request id rides along (worker log lines of the job carry it); no trace context with tracing off.
+    expect(job?.data).toEqual({ username, email, fullName: 'Jean Dupont', requestId: res.headers['x-request-id'] });
     expect(job?.opts.attempts).toBe(t.config.JOB_ATTEMPTS);
     expect(job?.opts.backoff).toEqual({ type: 'exponential', delay: t.config.JOB_BACKOFF_MS });
 
@@ -164,7 +165,7 @@ describe('DELETE /provisioner', () => {
     expect(res.json()).toEqual({ jobId, statusUrl: `/jobs/${jobId}`, username: `jdupont${suffix}` });
     const job = await t.deps.queues[QUEUES.provisioning].getJob(jobId);
     expect(job?.name).toBe('delete');
-    expect(job?.data).toEqual({ usernames: [`jdupont${suffix}`, `jean-dupont-${suffix}`] });
+    expect(job?.data).toEqual({ usernames: [`jdupont${suffix}`, `jean-dupont-${suffix}`], requestId: res.headers['x-request-id'] });
   });
 
   it('refuses an empty body with 400', async () => {

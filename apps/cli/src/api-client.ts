@@ -1,20 +1,23 @@
 import { request, type Dispatcher } from 'undici';
+import type { components, paths } from './generated/api.js';
 
 export interface ApiResponse {
   status: number;
   body: unknown;
 }
 
-/** The job view of `GET /jobs/:id`, as far as the CLI reads it. */
-export interface JobView {
-  id: string;
-  type: string;
-  state: string;
-  progress: { step: string; done: number; total: number };
-  attemptsMade: number;
-  result?: Record<string, unknown>;
-  error?: { code: string; message: string };
-}
+// The shapes below come from the API's own OpenAPI document (generated/api.ts, made by
+// `npm run openapi:types`): a route or schema the API changes breaks this build, not a user.
+type Method = 'get' | 'post' | 'delete';
+type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
+type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : never;
+/** The JSON body the API answers on `path` with `status`. */
+export type Answer<P extends keyof paths, M extends Method, S extends keyof Operation<P, M>['responses']> = JsonOf<Operation<P, M>['responses'][S]>;
+/** The JSON body `path` takes. */
+export type RequestBody<P extends keyof paths, M extends Method> = Operation<P, M> extends { requestBody?: infer R } ? JsonOf<NonNullable<R>> : never;
+
+/** The job view of `GET /jobs/:id`; `result` read loosely, as its shape depends on the job type. */
+export type JobView = Omit<components['schemas']['Job'], 'result'> & { result?: Record<string, unknown> };
 
 /** An answer the CLI cannot go on with: shown as its message, exit code 1 (2 for a 400). */
 export class ApiError extends Error {
@@ -76,7 +79,23 @@ export class ApiClient {
     return response;
   }
 
+  /**
+   * A call typed by the OpenAPI document: `path` is a route of the document (`/jobs/{id}`,
+   * parameters from `params`), `body` its request body, the answer its body for the status.
+   */
+  async send<P extends keyof paths, M extends Method, S extends keyof Operation<P, M>['responses'] & number>(
+    expected: readonly S[],
+    method: M,
+    path: P,
+    options: { params?: Record<string, string>; body?: RequestBody<P, M> } = {},
+  ): Promise<Answer<P, M, S>> {
+    // Relative to the base URL (which may carry a path prefix of its own).
+    const relative = path.slice(1).replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(options.params?.[name] ?? ''));
+    const verb = method.toUpperCase() as Dispatcher.HttpMethod;
+    return (await this.expect(expected as readonly number[] as number[], verb, relative, options.body as object | undefined)).body as Answer<P, M, S>;
+  }
+
   async job(id: string): Promise<JobView> {
-    return (await this.expect([200], 'GET', `jobs/${encodeURIComponent(id)}`)).body as JobView;
+    return this.send([200], 'get', '/jobs/{id}', { params: { id } });
   }
 }

@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './cli.js';
 import type { IdentityProvider } from '@kup/core';
 import { adoptCommand, adoptable } from './commands/adopt.js';
+import { bar, progress } from './progress.js';
 import type { CliIo } from './io.js';
 
 function io(env: NodeJS.ProcessEnv = {}, interactive = false) {
@@ -18,6 +20,7 @@ let server: Server;
 let url = '';
 const requests: { method: string; path: string; body: string; auth: string | undefined }[] = [];
 let polls = 0;
+let counted = 0;
 beforeAll(async () => {
   server = createServer(async (req: IncomingMessage, res) => {
     let body = '';
@@ -41,6 +44,19 @@ beforeAll(async () => {
           ...(done ? { result: { message: 'ok', users_processed: 2, namespaces_reset: 2, failed_resets: [] } } : {}),
         }),
       );
+    }
+    if (req.url === '/provisioner') {
+      return res.writeHead(202).end(JSON.stringify({ jobId: 'slow', statusUrl: '/jobs/slow', username: 'ana' }));
+    }
+    if (req.url === '/jobs/slow') {
+      return res.writeHead(200).end(JSON.stringify({ id: 'slow', type: 'create', state: 'active', progress: { step: 'keycloak', done: 1, total: 4 }, attemptsMade: 0 }));
+    }
+    if (req.url === '/jobs/counted') {
+      counted += 1;
+      const done = counted >= 3;
+      return res.writeHead(200).end(JSON.stringify({
+        id: 'counted', type: 'sync', state: done ? 'completed' : 'active', progress: { step: 'users', done: Math.min(counted, 3), total: 3 }, attemptsMade: 0, ...(done ? { result: { ok: true } } : {}),
+      }));
     }
     if (req.url === '/jobs/bad') {
       return res.writeHead(200).end(JSON.stringify({ id: 'bad', type: 'sync', state: 'failed', progress: { step: 'failed', done: 0, total: 0 }, attemptsMade: 1, error: { code: 'USER_NOT_FOUND', message: 'no provisioned user "x"' } }));
@@ -105,6 +121,98 @@ describe('provisioner CLI', () => {
     const all = io({}, false);
     expect(await adoptCommand(all.io, { emailDomain: undefined, usernamePrefix: undefined, dryRun: false, yes: true, all: true, json: false }, identity)).toBe(0);
     expect(adopted).toEqual(['0', '1']);
+  });
+
+  it('--version prints the package version; help per command', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const t = io();
+      expect(await run([flag], t.io)).toBe(0);
+      expect(t.out).toEqual([`provisioner ${version}`]);
+    }
+    for (const [argv, wants] of [[['reset', '--help'], '--mode recreate|purge'], [['help', 'cleanup'], '--dry-run'], [['status', '-h'], 'status <jobId>']] as const) {
+      const t = io();
+      expect(await run([...argv], t.io), argv.join(' ')).toBe(0);
+      expect(t.out.join('\n')).toContain(`Usage: provisioner ${argv[0] === 'help' ? argv[1] : argv[0]}`);
+      expect(t.out.join('\n')).toContain(wants);
+      expect(t.out.join('\n')).toMatch(/3 --wait timed out/);
+    }
+    // Every command has its own help, and the general usage lists them all.
+    const general = io();
+    expect(await run(['--help'], general.io)).toBe(0);
+    for (const command of ['create', 'delete', 'reset', 'cleanup', 'sync', 'status', 'schedules', 'process', 'adopt']) {
+      expect(general.out.join('\n')).toContain(`  ${command} `);
+      const t = io();
+      expect(await run(['help', command], t.io), command).toBe(0);
+    }
+    const unknown = io();
+    expect(await run(['help', 'frobnicate'], unknown.io)).toBe(2);
+    // A usage mistake shows that command's help, not the whole usage.
+    const mistake = io();
+    expect(await run(['reset', '--mode', 'sideways', '--url', url, '--token', 't'], mistake.io)).toBe(2);
+    expect(mistake.err.join('\n')).toMatch(/--mode is recreate or purge\n\nUsage: provisioner reset/);
+  });
+
+  it('--wait that times out exits 3 (not 1), saying the job goes on', async () => {
+    const env = { PROVISIONER_URL: url, PROVISIONER_TOKEN: 't' };
+    const status = io(env);
+    expect(await run(['status', 'slow', '--wait', '--timeout', '1'], status.io)).toBe(3);
+    expect(status.err.join('\n')).toMatch(/still active after the timeout: the job goes on \(provisioner status slow --wait\)/);
+    const create = io(env);
+    expect(await run(['create', 'ana@example.org', 'Ana', '--wait', '--timeout', '1'], create.io)).toBe(3);
+    // Without --wait, a pending job is no timeout.
+    expect(await run(['status', 'slow'], io(env).io)).toBe(0);
+  }, 20_000);
+
+  it('types its requests from the OpenAPI document: path parameters are encoded', async () => {
+    const t = io({ PROVISIONER_URL: url, PROVISIONER_TOKEN: 't' });
+    expect(await run(['status', 'a/b c'], t.io)).toBe(1);
+    expect(requests.at(-1)?.path).toBe('/jobs/a%2Fb%20c');
+  });
+
+  it('draws a progress bar in place on a terminal, coloured unless NO_COLOR; plain lines elsewhere', async () => {
+    const onTerminal = (env: NodeJS.ProcessEnv) => {
+      const t = io({ PROVISIONER_URL: url, PROVISIONER_TOKEN: 't', ...env });
+      const drawn: string[] = [];
+      t.io.terminal = { write: (text) => void drawn.push(text), columns: 80 };
+      return { ...t, drawn };
+    };
+    counted = 0;
+    const colour = onTerminal({});
+    expect(await run(['status', 'counted', '--wait', '--timeout', '30'], colour.io)).toBe(0);
+    const screen = colour.drawn.join('');
+    expect(screen).toMatch(/^\r\u001b\[2K/);
+    expect(screen).toContain('#'.repeat(24));
+    expect(screen).toMatch(/\u001b\[36m\[#+-*\]\u001b\[39m 1\/3/);
+    expect(screen.endsWith('\n')).toBe(true);
+    expect(colour.err).toEqual([]);
+    expect(colour.out.join('\n')).toContain('\u001b[32mcompleted\u001b[39m');
+
+    counted = 0;
+    const plain = onTerminal({ NO_COLOR: '1' });
+    expect(await run(['status', 'counted', '--wait', '--timeout', '30'], plain.io)).toBe(0);
+    expect(plain.drawn.join('')).toContain('[########--------');
+    expect(plain.drawn.join('') + plain.out.join('')).not.toMatch(/\u001b\[\d+m/);
+
+    counted = 0;
+    const piped = io({ PROVISIONER_URL: url, PROVISIONER_TOKEN: 't' });
+    expect(await run(['status', 'counted', '--wait', '--timeout', '30'], piped.io)).toBe(0);
+    expect(piped.err).toEqual(['sync counted: active, users 1/3', 'sync counted: active, users 2/3', 'sync counted: completed, users 3/3']);
+    expect(piped.err.join('') + piped.out.join('')).not.toMatch(/[\r\u001b]/);
+  }, 30_000);
+
+  it('keeps the bar within a narrow terminal, cutting the text and never the bar', () => {
+    const drawn: string[] = [];
+    const t = io({});
+    t.io.terminal = { write: (text) => void drawn.push(text), columns: 50 };
+    const shown = progress(t.io);
+    shown.update({ id: `reset-${'x'.repeat(60)}`, type: 'reset', state: 'waiting-children', progress: { step: 'users', done: 5, total: 10 }, attemptsMade: 0, queue: 'fleet', createdAt: '', finishedAt: null });
+    shown.end();
+    const line = (drawn[0] ?? '').replace(/\r\u001b\[2K/, '').replace(/\u001b\[\d+m/g, '');
+    expect(line.length).toBeLessThanOrEqual(49);
+    expect(line.endsWith(`${bar(5, 10)} 5/10`)).toBe(true);
+    expect(bar(5, 10)).toBe(`[${'#'.repeat(12)}${'-'.repeat(12)}]`);
+    expect(drawn.at(-1)).toBe('\n');
   });
 
   it('adopt refuses to change users without a terminal or --yes', async () => {

@@ -2,33 +2,13 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiClient, ApiError, type JobView } from './api-client.js';
 import { adoptCommand } from './commands/adopt.js';
 import { processCommand } from './commands/process.js';
-import { EXIT, UsageError, type CliIo } from './io.js';
-import { waitForJob } from './wait.js';
+import { USAGE, commandHelp, version } from './help.js';
+import { EXIT, UsageError, paint, type CliIo } from './io.js';
+import { progress } from './progress.js';
+import { finished, waitForJob } from './wait.js';
 
-export const USAGE = `Usage: provisioner <command> [options]
-
-Commands (talk to the API at PROVISIONER_URL with PROVISIONER_TOKEN, or --url/--token):
-  create <email> <full_name>        provision a trainee
-  delete <email> <full_name>        remove a trainee
-  reset [--username U] [--mode recreate|purge]
-  cleanup [--max-age-days N] [--dry-run] [--confirm-mass-delete]
-                                    (needed when it would delete more than CLEANUP_MAX_SHARE_WITHOUT_CONFIRM)
-  sync [--username U]
-  status <jobId>                    a job's state, progress and result
-  schedules                         the job schedulers and their next run
-  process [--prefix P]              the old test client's full scenario, checked in every system
-  adopt (--email-domain D | --username-prefix P | --all) [--dry-run] [--yes]
-                                    mark existing Keycloak users as managed (uses the worker's env);
-                                    --all: every user of the realm
-
-Options:
-  --wait            wait for the job to end, showing progress (on stderr)
-  --json            machine-readable output on stdout
-  --timeout S       longest wait in seconds (default 900)
-  --username-prefix P  (reset, cleanup, sync) only users whose name starts with P
-  --url U, --token T
-
-Exit codes: 0 done, 1 failed, 2 usage.`;
+export { USAGE };
+/** The commands the CLI runs (each has its help in help.ts). */
 
 const OPTIONS = {
   url: { type: 'string' },
@@ -37,6 +17,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
   username: { type: 'string' },
   mode: { type: 'string' },
   'max-age-days': { type: 'string' },
@@ -67,7 +48,7 @@ const ALLOWED: Record<string, { args: number; options: (keyof typeof OPTIONS)[] 
   process: { args: 0, options: ['prefix'] },
   adopt: { args: 0, options: ['email-domain', 'username-prefix', 'dry-run', 'yes', 'all'] },
 };
-const GLOBAL = new Set(['url', 'token', 'wait', 'json', 'timeout', 'help']);
+const GLOBAL = new Set(['url', 'token', 'wait', 'json', 'timeout', 'help', 'version']);
 
 function integer(value: string | undefined, name: string, min = 0): number | undefined {
   if (value === undefined) return undefined;
@@ -83,79 +64,94 @@ export function apiFrom(values: CliValues, env: NodeJS.ProcessEnv): ApiClient {
   return new ApiClient(url, token);
 }
 
-/** Prints a finished (or pending) job and returns the exit code it means. */
-export function report(view: JobView, io: CliIo, json: boolean): number {
+/**
+ * Prints a job and returns the exit code it means: 1 failed, 3 not finished although the
+ * caller waited for it (`waited`), else 0.
+ */
+export function report(view: JobView, io: CliIo, json: boolean, waited = false): number {
   if (json) io.out(JSON.stringify(view, null, 2));
-  else if (view.state === 'completed') io.out(humanResult(view));
-  else if (view.state === 'failed') io.err(`${view.type} ${view.id} failed: ${view.error?.code ?? 'INTERNAL'}: ${view.error?.message ?? ''}`);
+  else if (view.state === 'completed') io.out(humanResult(view, io));
+  else if (view.state === 'failed') io.err(`${view.type} ${view.id} ${paint(io, 'red', 'failed')}: ${view.error?.code ?? 'INTERNAL'}: ${view.error?.message ?? ''}`);
   else io.out(`${view.type} ${view.id}: ${view.state} (${view.progress.step} ${view.progress.done}/${view.progress.total})`);
-  return view.state === 'failed' ? EXIT.failed : EXIT.ok;
+  if (view.state === 'failed') return EXIT.failed;
+  return waited && !finished(view) ? EXIT.timedOut : EXIT.ok;
 }
 
-function humanResult(view: JobView): string {
+function humanResult(view: JobView, io: CliIo): string {
   const r = view.result ?? {};
-  const lines = [`${view.type} ${view.id}: completed`];
+  const lines = [`${view.type} ${view.id}: ${paint(io, 'green', 'completed')}`];
   for (const [key, value] of Object.entries(r)) {
     lines.push(`  ${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
   }
   return lines.join('\n');
 }
 
-/** Enqueues (the answer is 202 {jobId}), then waits if asked, and reports. */
-async function submit(api: ApiClient, io: CliIo, values: CliValues, method: 'POST' | 'DELETE', path: string, body: object | undefined): Promise<number> {
-  const { body: answer } = await api.expect([202], method, path, body);
-  const { jobId, alreadyPending } = answer as { jobId: string; alreadyPending?: boolean };
-  if (alreadyPending) io.err(`a ${path} run is already pending: following job ${jobId}`);
+/** Waits for a job with its progress shown; the exit code of how it ended (3: still running at the timeout). */
+async function follow(api: ApiClient, io: CliIo, values: CliValues, jobId: string): Promise<number> {
+  const shown = progress(io);
+  const view = await waitForJob(api, jobId, { timeoutMs: (integer(values.timeout, 'timeout', 1) ?? 900) * 1000, onProgress: (v) => shown.update(v) })
+    .finally(() => shown.end());
+  if (!finished(view)) io.err(`still ${view.state} after the timeout: the job goes on (provisioner status ${jobId} --wait)`);
+  return report(view, io, values.json ?? false, true);
+}
+
+/** After an enqueue (202 {jobId}): waits if asked, and reports. */
+async function submitted(api: ApiClient, io: CliIo, values: CliValues, what: string, answer: { jobId: string; alreadyPending?: boolean }): Promise<number> {
+  const { jobId } = answer;
+  if (answer.alreadyPending) io.err(`a ${what} run is already pending: following job ${jobId}`);
   if (!values.wait) {
     io.out(values.json ? JSON.stringify(answer) : `enqueued ${jobId} (provisioner status ${jobId} --wait)`);
     return EXIT.ok;
   }
-  const view = await waitForJob(api, jobId, { timeoutMs: (integer(values.timeout, 'timeout', 1) ?? 900) * 1000, onProgress: (line) => io.err(line) });
-  if (view.state !== 'completed' && view.state !== 'failed') {
-    io.err(`still ${view.state} after the timeout`);
-    report(view, io, values.json ?? false);
-    return EXIT.failed;
-  }
-  return report(view, io, values.json ?? false);
+  return follow(api, io, values, jobId);
 }
 
+const isResetMode = (mode: string): mode is 'recreate' | 'purge' => mode === 'recreate' || mode === 'purge';
+
 async function dispatch(command: string, positionals: string[], values: CliValues, io: CliIo): Promise<number> {
+  // Requests and answers typed by the API's OpenAPI document (api-client.ts).
   switch (command) {
     case 'create':
     case 'delete': {
       const [email, fullName] = positionals as [string, string];
-      return submit(apiFrom(values, io.env), io, values, command === 'create' ? 'POST' : 'DELETE', 'provisioner', { email, full_name: fullName });
+      const api = apiFrom(values, io.env);
+      const answer = command === 'create'
+        ? await api.send([202], 'post', '/provisioner', { body: { email, full_name: fullName } })
+        : await api.send([202], 'delete', '/provisioner', { body: { email, full_name: fullName } });
+      return submitted(api, io, values, command, answer);
     }
     case 'reset': {
-      if (values.mode !== undefined && values.mode !== 'recreate' && values.mode !== 'purge') throw new UsageError('--mode is recreate or purge');
-      const body = { username: values.username, mode: values.mode, usernamePrefix: values['username-prefix'] };
-      return submit(apiFrom(values, io.env), io, values, 'POST', 'reset', body);
+      const mode = values.mode;
+      if (mode !== undefined && !isResetMode(mode)) throw new UsageError('--mode is recreate or purge');
+      const api = apiFrom(values, io.env);
+      const body = { username: values.username, mode, usernamePrefix: values['username-prefix'] };
+      return submitted(api, io, values, 'reset', await api.send([202], 'post', '/reset', { body }));
     }
     case 'cleanup': {
+      const api = apiFrom(values, io.env);
       const body = {
         maxAgeDays: integer(values['max-age-days'], 'max-age-days'),
         dryRun: values['dry-run'],
         usernamePrefix: values['username-prefix'],
         confirmMassDelete: values['confirm-mass-delete'],
       };
-      return submit(apiFrom(values, io.env), io, values, 'POST', 'cleanup', body);
+      return submitted(api, io, values, 'cleanup', await api.send([202], 'post', '/cleanup', { body }));
     }
-    case 'sync':
-      return submit(apiFrom(values, io.env), io, values, 'POST', 'sync', { username: values.username, usernamePrefix: values['username-prefix'] });
+    case 'sync': {
+      const api = apiFrom(values, io.env);
+      const body = { username: values.username, usernamePrefix: values['username-prefix'] };
+      return submitted(api, io, values, 'sync', await api.send([202], 'post', '/sync', { body }));
+    }
     case 'status': {
       const api = apiFrom(values, io.env);
       const id = positionals[0] as string;
-      const view = values.wait
-        ? await waitForJob(api, id, { timeoutMs: (integer(values.timeout, 'timeout', 1) ?? 900) * 1000, onProgress: (line) => io.err(line) })
-        : await api.job(id);
-      return report(view, io, values.json ?? false);
+      return values.wait ? follow(api, io, values, id) : report(await api.job(id), io, values.json ?? false);
     }
     case 'schedules': {
-      const { body } = await apiFrom(values, io.env).expect([200], 'GET', 'schedules');
-      const { schedules } = body as { schedules: { id: string; pattern: string | null; tz: string; next: string | null }[] };
+      const body = await apiFrom(values, io.env).send([200], 'get', '/schedules');
       if (values.json) io.out(JSON.stringify(body, null, 2));
-      else if (schedules.length === 0) io.out('no schedules');
-      else for (const s of schedules) io.out(`${s.id.padEnd(8)} ${String(s.pattern).padEnd(14)} ${s.tz.padEnd(14)} next ${s.next ?? '-'}`);
+      else if (body.schedules.length === 0) io.out('no schedules');
+      else for (const s of body.schedules) io.out(`${s.id.padEnd(8)} ${String(s.pattern).padEnd(14)} ${s.tz.padEnd(14)} next ${s.next ?? '-'}`);
       return EXIT.ok;
     }
     case 'process':
@@ -174,7 +170,7 @@ async function dispatch(command: string, positionals: string[], values: CliValue
   }
 }
 
-/** Runs one CLI invocation; returns the exit code (0 done, 1 failed, 2 usage). */
+/** Runs one CLI invocation; returns the exit code (0 done, 1 failed, 2 usage, 3 --wait timed out). */
 export async function run(argv: string[], io: CliIo): Promise<number> {
   try {
     let parsed: ReturnType<typeof parse>;
@@ -185,9 +181,21 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     const { values, positionals } = parsed;
     const [command, ...rest] = positionals;
-    if (values.help || !command) {
+    if (values.version) {
+      io.out(`provisioner ${version()}`);
+      return EXIT.ok;
+    }
+    // `provisioner help [command]`, `provisioner <command> --help`.
+    const helpOf = command === 'help' ? rest[0] : values.help ? command : undefined;
+    if (command === 'help' || values.help || !command) {
+      if (helpOf !== undefined) {
+        const text = commandHelp(helpOf);
+        if (!text) throw new UsageError(`unknown command "${helpOf}"`);
+        io.out(text);
+        return EXIT.ok;
+      }
       io.out(USAGE);
-      return values.help ? EXIT.ok : EXIT.usage;
+      return command === 'help' || values.help ? EXIT.ok : EXIT.usage;
     }
     const spec = ALLOWED[command];
     if (!spec) throw new UsageError(`unknown command "${command}"`);
@@ -197,7 +205,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return await dispatch(command, rest, values, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`${error.message}\n\n${USAGE}`);
+      const command = argv.find((a) => !a.startsWith('-'));
+      io.err(`${error.message}\n\n${(command && commandHelp(command)) || USAGE}`);
       return EXIT.usage;
     }
     if (error instanceof ApiError) {

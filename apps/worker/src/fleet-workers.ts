@@ -8,6 +8,7 @@ import {
   FLEET_SCHEDULES_QUEUE,
   fleetSettings,
   InventoryCache,
+  jobLogFields,
   takeReportedInventory,
   PURGE_KEEPS,
   QUEUES,
@@ -96,7 +97,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
   const worker = (name: string, processor: JobProcessor, concurrency: number) => {
     const w = new Worker(name, processor, options(concurrency));
     w.on('error', (error) => logger.error({ err: describeError(error), queue: name }, 'worker error'));
-    w.on('failed', (job, error) => logger.warn({ jobId: job?.id, job: job?.name, reason: error.message }, 'job attempt failed'));
+    w.on('failed', (job, error) => logger.warn({ jobId: job?.id, job: job?.name, ...(job ? jobLogFields(job) : {}), reason: error.message }, 'job attempt failed'));
     return w;
   };
   const runs = worker(QUEUES.fleet, dispatch(QUEUES.fleet, { reset: runProcessor, cleanup: runProcessor, sync: runProcessor }), 3);

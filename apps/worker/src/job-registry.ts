@@ -1,4 +1,4 @@
-import { QUEUE_OF, type JobName, type QueueName } from '@kup/core';
+import { QUEUE_OF, SpanKind, inSpan, jobParentContext, requestScope, type JobName, type QueueName, type TracedJobData } from '@kup/core';
 import { UnrecoverableError } from 'bullmq';
 import type { JobProcessor } from './processors/processor.js';
 
@@ -22,12 +22,27 @@ export function checkRegistry(queue: QueueName, table: ProcessorTable): void {
   }
 }
 
-/** One processor for the queue that picks the job's own by name. */
+/**
+ * One processor for the queue that picks the job's own by name. Each attempt runs in a
+ * consumer span continuing the trace its producer put in the job's data, and in the
+ * request scope of the request that asked for it: jobs it adds in turn (fleet children)
+ * carry both on.
+ */
 export function dispatch(queue: QueueName, table: ProcessorTable): JobProcessor {
   checkRegistry(queue, table);
   return async (job, token, signal) => {
-    const processor = table[job.name as JobName];
-    if (!processor) throw new UnrecoverableError(`UNKNOWN_JOB: no processor for job "${job.name}" on queue "${queue}"`);
-    return processor(job, token, signal);
+    const requestId = (job.data as TracedJobData | undefined)?.requestId;
+    const attributes = {
+      'messaging.system': 'bullmq', 'messaging.operation.type': 'process', 'messaging.destination.name': queue,
+      'messaging.message.id': job.id ?? '', 'kup.job.name': job.name, 'kup.job.attempt': job.attemptsMade + 1,
+      ...(typeof requestId === 'string' ? { 'kup.request_id': requestId } : {}),
+    };
+    const run = () =>
+      inSpan(`process ${queue}`, { kind: SpanKind.CONSUMER, parent: jobParentContext(job.data), attributes }, async () => {
+        const processor = table[job.name as JobName];
+        if (!processor) throw new UnrecoverableError(`UNKNOWN_JOB: no processor for job "${job.name}" on queue "${queue}"`);
+        return processor(job, token, signal);
+      });
+    return typeof requestId === 'string' ? requestScope.run({ requestId }, run) : run();
   };
 }

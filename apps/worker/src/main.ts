@@ -1,4 +1,4 @@
-import { ConfigError, loadWorkerConfig } from '@kup/core';
+import { ConfigError, loadWorkerConfig, startTracing } from '@kup/core';
 import { createWorkerApp } from './worker.js';
 
 /** Entry point: `npm run start:worker`. Config from the environment only. */
@@ -13,7 +13,10 @@ try {
   throw error;
 }
 
+// Only with OTEL_EXPORTER_OTLP_ENDPOINT; otherwise the SDK is not even loaded.
+const tracing = await startTracing({ serviceName: 'k8s-user-provisioner-worker' });
 const app = createWorkerApp(config);
+if (tracing) app.logger.info('tracing: exporting spans by OTLP');
 // After the jobs' shutdown timeout, time to force-close workers and quit Redis; then exit
 // anyway (a Redis that never answers QUIT must not hold the pod until SIGKILL).
 // test/deploy/manifests.test.ts keeps WORKER_SHUTDOWN_TIMEOUT_SECONDS + this below terminationGracePeriodSeconds.
@@ -29,7 +32,10 @@ const stop = (signal: NodeJS.Signals) => {
     process.exit(1);
   }, hardDeadline).unref();
   app.close().then(
-    () => process.exit(0),
+    async () => {
+      await tracing?.shutdown().catch((error: unknown) => app.logger.warn({ err: String(error) }, 'tracing: last spans not exported'));
+      process.exit(0);
+    },
     (error: unknown) => {
       app.logger.error({ err: String(error) }, 'shutdown failed');
       process.exit(1);

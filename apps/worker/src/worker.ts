@@ -10,6 +10,7 @@ import {
   createLogger,
   describeError,
   identityGuards,
+  jobLogFields,
   oidcIssuer,
   playgroundSettings,
   type ClusterGateway,
@@ -93,8 +94,9 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
     },
   );
   worker.on('error', (error) => logger.error({ err: describeError(error) }, 'worker error'));
-  worker.on('completed', (job) => logger.info({ jobId: job.id, job: job.name }, 'job completed'));
-  worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, job: job?.name, reason: error.message }, 'job attempt failed'));
+  // The job's request id on these lines too (they are logged outside the job's own logger).
+  worker.on('completed', (job) => logger.info({ jobId: job.id, job: job.name, ...jobLogFields(job) }, 'job completed'));
+  worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, job: job?.name, ...(job ? jobLogFields(job) : {}), reason: error.message }, 'job attempt failed'));
   worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: it will run again'));
 
   const health = createWorkerHealth(config, { redis, workers: [worker, ...fleet.workers], logger });

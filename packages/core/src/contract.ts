@@ -17,3 +17,4 @@ export * from './queue/contract.js';
 export * from './queue/fleet-contract.js';
 export * from './store/secret-store.js';
 export * from './fleet/enqueue-fleet-run.js';
+export * from './tracing/index.js';

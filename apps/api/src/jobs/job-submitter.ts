@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { secretKeyOf, type QueueName } from '@kup/core/contract';
+import { SpanKind, inSpan, jobTraceFields, secretKeyOf, type QueueName } from '@kup/core/contract';
 import { HttpError } from '../http/http-error.js';
 import type { RedisGuard } from './redis-guard.js';
 
@@ -71,6 +71,17 @@ export class JobSubmitter {
     );
   }
 
+  /**
+   * Adds the job with the request id and the trace context in its data (the worker logs
+   * the one and continues the other), in a producer span. `isOurs` compares only the
+   * caller's fields, which these do not change.
+   */
+  private add(queueName: QueueName, name: string, jobId: string, data: object): Promise<Job> {
+    const attributes = { 'messaging.system': 'bullmq', 'messaging.operation.type': 'send', 'messaging.destination.name': queueName, 'messaging.message.id': jobId, 'kup.job.name': name };
+    return inSpan(`send ${queueName}`, { kind: SpanKind.PRODUCER, attributes }, () =>
+      this.deps.queues[queueName].add(name, { ...data, ...jobTraceFields() }, { ...this.deps.jobOptions, jobId }));
+  }
+
   /** The policy's verdict; a job still unfinished is never replaced. */
   private async decide(policy: ExistingJobPolicy, existing: Job): Promise<'answer' | 'replace'> {
     const state = await existing.getState();
@@ -87,7 +98,7 @@ export class JobSubmitter {
     const queue = this.deps.queues[queueName];
     const existing = await queue.getJob(jobId);
     if (!existing) {
-      const job = await queue.add(name, data, { ...this.deps.jobOptions, jobId });
+      const job = await this.add(queueName, name, jobId, data);
       if (!policy) return { job, created: true };
       // BullMQ's add of an id that exists is a no-op that still answers with our data:
       // read back what is stored, so a request that lost the race is judged against the
@@ -107,7 +118,7 @@ export class JobSubmitter {
       await existing.remove();
       await this.deps.secrets.remove(secretKeyOf(existing));
     }
-    const job = await queue.add(name, data, { ...this.deps.jobOptions, jobId });
+    const job = await this.add(queueName, name, jobId, data);
     // A lockless add may have slipped in between the remove and this add: judge that one.
     const stored = await queue.getJob(jobId);
     if (stored && !isOurs(stored, job, data)) {

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { HttpError } from '../http/http-error.js';
 import type { ErrorBody } from '../http/schemas.js';
+import { registerProblemJson } from './problem-json.js';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -22,8 +23,11 @@ function detailsOf(issues: readonly ValidationIssue[]): NonNullable<ErrorBody['d
  * (ours and Fastify's: bad JSON, 413, 415) → their message and code; Redis unreachable
  * → 503 "Queue unavailable" (an `HttpError`, whose message is always chosen to be shown); anything else → a generic 500, logged with the request id.
  * Messages of 4xx never echo the body (Fastify's JSON error does not quote it either).
+ * With `Accept: application/problem+json` every error body is a problem document (problem-json.ts).
  */
 export function registerErrorHandler(app: FastifyInstance): void {
+  // The same bodies as RFC 9457 problem documents for callers that ask (Accept).
+  registerProblemJson(app);
   app.setErrorHandler<FastifyError>((error, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
       const body: ErrorBody = { message: 'Invalid request', code: 'INVALID_REQUEST', details: detailsOf(error.validation) };

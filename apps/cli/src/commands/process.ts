@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, createAdapters, loadWorkerConfig, type Adapters } from '@kup/core';
 import type { ApiClient, JobView } from '../api-client.js';
+import { progress } from '../progress.js';
 import { EXIT, type CliIo } from '../io.js';
 import { waitForJob } from '../wait.js';
 
@@ -39,7 +40,8 @@ export async function processCommand(api: ApiClient, io: CliIo, options: { prefi
 
   const job = async (method: 'POST' | 'DELETE', path: string, body: object): Promise<JobView> => {
     const { body: answer } = await api.expect([202], method, path, body);
-    const view = await waitForJob(api, (answer as { jobId: string }).jobId, { timeoutMs: 300_000, onProgress: (line) => io.err(`  ${line}`) });
+    const shown = progress(io, '  ');
+    const view = await waitForJob(api, (answer as { jobId: string }).jobId, { timeoutMs: 300_000, onProgress: (v) => shown.update(v) }).finally(() => shown.end());
     assert(view.state === 'completed', `${method} /${path} ended ${view.state}: ${view.error?.code ?? ''} ${view.error?.message ?? ''}`);
     return view;
   };

@@ -1,4 +1,4 @@
-import { createJobData, createJobState, secretKeyOf, type CreateState, type SecretStore } from '@kup/core';
+import { createJobData, createJobState, jobLogFields, secretKeyOf, type CreateState, type SecretStore } from '@kup/core';
 import { checkedData, stepContext } from './job-context.js';
 import type { JobProcessor, ProvisioningProcessorDeps } from './processor.js';
 import { runJob } from './run-job.js';
@@ -12,7 +12,7 @@ export function createProcessor(deps: ProvisioningProcessorDeps): JobProcessor {
   return async (job, token, signal) => {
     // Before anything, the rollback included: a tampered state must not choose what is removed.
     const input = checkedData(job, createJobData, createJobState);
-    const log = deps.log.child({ jobId: job.id, username: input.username, attempt: job.attemptsMade + 1 });
+    const log = deps.log.child({ jobId: job.id, username: input.username, attempt: job.attemptsMade + 1, ...jobLogFields(job) });
     const ctx = stepContext<CreateState>(job, deps.secrets as SecretStore, log, signal);
 
     return runJob({

@@ -14,6 +14,8 @@ import {
   fleetRunSchemas,
   initialFanOut,
   isFleetKind,
+  jobLogFields,
+  jobTraceFields,
   matchesPrefix,
   UserNotFoundError,
   type ChildSink,
@@ -104,7 +106,8 @@ function childSink(job: Job, kind: FleetKind, data: FleetRunData, deps: FleetRun
       await deps.children.addBulk(
         fresh.map((username) => ({
           name: FLEET_CHILD_OF[kind],
-          data: childData(kind, data, username, listed?.get(username)),
+          // The run's request id and trace context (its consumer span) carry on to each child.
+          data: { ...childData(kind, data, username, listed?.get(username)), ...jobTraceFields() },
           opts: {
             ...deps.childOptions,
             jobId: fleetChildJobId(kind, data.runId, username),
@@ -143,7 +146,7 @@ export function fleetRunProcessor(deps: FleetRunProcessorDeps): JobProcessor {
     const parsed = fleetRunSchemas[kind].safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`INVALID_INPUT: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const data = parsed.data;
-    const log = deps.log.child({ jobId: job.id, runId: data.runId, kind });
+    const log = deps.log.child({ jobId: job.id, runId: data.runId, kind, ...jobLogFields(job) });
     let state: FanOutState = data.state ?? initialFanOut();
     const save = async (next: FanOutState) => {
       state = next;

@@ -4,6 +4,7 @@ import {
   cleanupUserData,
   resetJobState,
   syncJobState,
+  jobLogFields,
   JOBS,
   resetUserData,
   secretKeyOf,
@@ -39,7 +40,7 @@ export interface FleetUserProcessorDeps {
  */
 export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTable {
   const run = <T>(job: Job, token: string | undefined, username: string, work: (log: Logger) => Promise<T>) => {
-    const log = deps.log.child({ jobId: job.id, username, parentId: job.parent?.id, attempt: job.attemptsMade + 1 });
+    const log = deps.log.child({ jobId: job.id, username, parentId: job.parent?.id, attempt: job.attemptsMade + 1, ...jobLogFields(job) });
     return runJob({ job, token, usernames: [username], locks: deps.locks, log, work: () => work(log) });
   };
 

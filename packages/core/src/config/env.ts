@@ -97,6 +97,15 @@ export const commonEnv = z.object({
    */
   ALLOW_INSECURE_UPSTREAMS: bool(false),
   // ---- end issue 13, manifests ----
+
+  // --- Tracing (issue 17): the OpenTelemetry SDK reads these itself (and its other OTEL_*
+  // variables); they are checked here so that a bad URL stops the boot. Tracing is off,
+  // the SDK not even loaded, unless one is set.
+  /** OTLP/HTTP base URL of a collector (`http://otel-collector:4318`; `/v1/traces` is added). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+  /** The full URL for traces only, instead of the base URL. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.optional(),
+  // --- end of tracing.
 });
 
 export const apiEnv = commonEnv.extend({

@@ -1,4 +1,5 @@
 import type { Job, JobsOptions, Queue } from 'bullmq';
+import { jobTraceFields } from '../tracing/trace.js';
 import {
   fleetRunJobId,
   newRunId,
@@ -68,7 +69,8 @@ export async function enqueueFleetRun(queue: Queue, kind: FleetKind, request: Fl
       await existing.remove({ removeChildren: false }).catch(() => undefined);
     }
     const data = fleetRunData(kind, request, options.origin, options.now ?? Date.now());
-    await queue.add(kind, data, { ...options.jobOptions, jobId });
+    // The request id and trace context of who asked ride along (tracing/trace.ts).
+    await queue.add(kind, { ...data, ...jobTraceFields() }, { ...options.jobOptions, jobId });
     // An add under a taken id changes nothing, yet BullMQ still answers a Job holding the
     // data it was given: only the stored job says whose run won.
     const stored = await queue.getJob(jobId);

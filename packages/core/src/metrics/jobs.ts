@@ -4,10 +4,19 @@ import { metricsRegistry } from './registry.js';
 /** The job states BullMQ counts (`Queue.getJobCounts()` with no argument). */
 export const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused', 'completed', 'failed'] as const;
 
-/** What the `kup_jobs` gauge reads on every scrape: a BullMQ `Queue`, narrowed. */
+/** The parts of a waiting BullMQ `Job` its age is read from. */
+export interface WaitingJob {
+  /** When the job was added (ms since the epoch). */
+  timestamp: number;
+  opts: { delay?: number | undefined };
+}
+
+/** What the `kup_jobs` and oldest-waiting gauges read on every scrape: a BullMQ `Queue`, narrowed. */
 export interface CountedQueue {
   readonly name: string;
   getJobCounts(...states: string[]): Promise<Record<string, number>>;
+  /** `getWaiting(0, 0)` is the oldest waiting job (BullMQ lists them oldest first). */
+  getWaiting(start: number, end: number): Promise<readonly (WaitingJob | undefined)[]>;
 }
 
 const countedQueues = new Set<CountedQueue>();
@@ -24,6 +33,32 @@ export const jobsByState = new Gauge({
       [...countedQueues].map(async (queue) => {
         const counts = await queue.getJobCounts(...JOB_STATES).catch(() => undefined);
         for (const state of JOB_STATES) if (counts) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+      }),
+    );
+  },
+});
+
+/**
+ * How long the oldest job of each queue has been waiting for a worker: the signal that
+ * workers are down, too few or stuck (queue depth alone grows with every burst of creates).
+ * A delayed job counts from the end of its delay. 0 when nothing waits, so an alert on it
+ * never goes silent for want of a series.
+ */
+export const oldestWaitingJobAge = new Gauge({
+  name: 'kup_queue_oldest_waiting_job_age_seconds',
+  help: 'Age of the oldest job waiting for a worker, by queue (0 when none waits); read from Redis on every scrape',
+  labelNames: ['queue'] as const,
+  registers: [metricsRegistry],
+  async collect() {
+    this.reset();
+    await Promise.all(
+      [...countedQueues].map(async (queue) => {
+        const waiting = await queue.getWaiting(0, 0).catch(() => undefined);
+        // As for kup_jobs: a failed read leaves the queue out of this scrape.
+        if (!waiting) return;
+        const oldest = waiting[0];
+        const seconds = oldest ? (Date.now() - oldest.timestamp - (oldest.opts.delay ?? 0)) / 1000 : 0;
+        this.set({ queue: queue.name }, Math.max(0, seconds));
       }),
     );
   },

@@ -31,6 +31,7 @@ describe('metrics registry', () => {
       kup_upstream_request_duration_seconds: ['histogram', ['system', 'operation']],
       kup_upstream_errors_total: ['counter', ['system', 'retryable']],
       kup_jobs: ['gauge', ['queue', 'state']],
+      kup_queue_oldest_waiting_job_age_seconds: ['gauge', ['queue']],
       kup_job_duration_seconds: ['histogram', ['queue', 'name', 'outcome']],
       kup_jobs_completed_total: ['counter', ['queue', 'name']],
       kup_jobs_failed_total: ['counter', ['queue', 'name']],
@@ -114,7 +115,7 @@ describe('job metrics', () => {
 
   it('reads job counts of the counted queues on every scrape', async () => {
     let waiting = 2;
-    const queue = { name: 'unit-counted', getJobCounts: async () => ({ waiting, completed: 5 }) };
+    const queue = { name: 'unit-counted', getJobCounts: async () => ({ waiting, completed: 5 }), getWaiting: async () => [] };
     const stop = countJobs([queue]);
     expect(await value('kup_jobs', { queue: 'unit-counted', state: 'waiting' })).toBe(2);
     waiting = 7;
@@ -125,9 +126,26 @@ describe('job metrics', () => {
   });
 
   it('leaves out a queue whose count fails instead of failing the scrape', async () => {
-    const stop = countJobs([{ name: 'unit-down', getJobCounts: () => Promise.reject(new Error('redis down')) }]);
+    const down = () => Promise.reject(new Error('redis down'));
+    const stop = countJobs([{ name: 'unit-down', getJobCounts: down, getWaiting: down }]);
     await expect(metricsRegistry.metrics()).resolves.toContain('kup_jobs');
     expect(await value('kup_jobs', { queue: 'unit-down' })).toBeUndefined();
+    expect(await value('kup_queue_oldest_waiting_job_age_seconds', { queue: 'unit-down' })).toBeUndefined();
     stop();
+  });
+
+  it('reads the age of the oldest waiting job, from the end of its delay, 0 when none waits', async () => {
+    let waiting: { timestamp: number; opts: { delay?: number } }[] = [{ timestamp: Date.now() - 90_000, opts: {} }];
+    const stop = countJobs([{ name: 'unit-aged', getJobCounts: async () => ({}), getWaiting: async () => waiting }]);
+    const age = () => value('kup_queue_oldest_waiting_job_age_seconds', { queue: 'unit-aged' });
+    expect(await age()).toBeGreaterThanOrEqual(90);
+    expect(await age()).toBeLessThan(120);
+    waiting = [{ timestamp: Date.now() - 90_000, opts: { delay: 60_000 } }];
+    expect(await age()).toBeGreaterThanOrEqual(30);
+    expect(await age()).toBeLessThan(60);
+    waiting = [];
+    expect(await age()).toBe(0);
+    stop();
+    expect(await age()).toBeUndefined();
   });
 });

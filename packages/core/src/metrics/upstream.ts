@@ -1,5 +1,6 @@
 import { Counter, Histogram } from 'prom-client';
 import { UpstreamError, isRetryableStatus, type UpstreamSystem } from '../errors.js';
+import { inSpan } from '../tracing/trace.js';
 import { metricsRegistry } from './registry.js';
 
 /**
@@ -39,11 +40,17 @@ export function outcomeOf(error: unknown): UpstreamOutcome {
 }
 
 /**
- * Runs one upstream call and records it. `operation` must be a small fixed set of
+ * Runs one upstream call and records it (metrics, and a span `<system> <operation>` that
+ * holds the HTTP client spans of the call). `operation` must be a small fixed set of
  * values (`create user`, `apply Namespace`), never a name or an id. Call it where the
  * adapter translates failures, so that a failure is already an `UpstreamError`.
  */
-export async function timeUpstream<T>(system: UpstreamSystem, operation: string, call: () => Promise<T>): Promise<T> {
+export function timeUpstream<T>(system: UpstreamSystem, operation: string, call: () => Promise<T>): Promise<T> {
+  const attributes = { 'kup.upstream.system': system, 'kup.upstream.operation': operation };
+  return inSpan(`${system} ${operation}`, { attributes }, () => measured(system, operation, call));
+}
+
+async function measured<T>(system: UpstreamSystem, operation: string, call: () => Promise<T>): Promise<T> {
   const stop = upstreamDuration.startTimer({ system, operation });
   try {
     const value = await call();

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+
+/** One command's help: `provisioner <command> --help` or `provisioner help <command>`. */
+interface CommandHelp {
+  usage: string;
+  summary: string;
+  details: string;
+}
+
+const WAIT = `  --wait            wait for the job to end, showing progress on stderr
+  --timeout S       longest wait in seconds (default 900); then exit 3, the job still runs
+  --json            the answer (or the finished job) as JSON on stdout`;
+
+export const COMMANDS: Record<string, CommandHelp> = {
+  create: { usage: 'create <email> <full_name> [--wait]', summary: 'provision a trainee', details: `Queues a create job: namespace, Keycloak user, Grafana user.\n\n${WAIT}` },
+  delete: { usage: 'delete <email> <full_name> [--wait]', summary: 'remove a trainee', details: `Queues a delete job (the email-derived username, then the name-derived one).\n\n${WAIT}` },
+  reset: {
+    usage: 'reset [--username U] [--mode recreate|purge] [--username-prefix P] [--wait]',
+    summary: "reset trainees' namespaces",
+    details: `Every trainee's namespace, or one (--username); recreate (default) or purge in place.\n  --username-prefix P  only users whose name starts with P\n\n${WAIT}`,
+  },
+  cleanup: {
+    usage: 'cleanup [--max-age-days N] [--dry-run] [--username-prefix P] [--confirm-mass-delete] [--wait]',
+    summary: 'delete trainees past their age or expiry',
+    details: `Deletes trainees older than N days (365) or past their expiresAt.\n  --dry-run         list them, delete nothing\n  --confirm-mass-delete  needed when it would delete more than CLEANUP_MAX_SHARE_WITHOUT_CONFIRM\n  --username-prefix P  only users whose name starts with P\n\n${WAIT}`,
+  },
+  sync: {
+    usage: 'sync [--username U] [--username-prefix P] [--wait]',
+    summary: 'repair drift (namespace, RBAC, quota, Grafana user)',
+    details: `Repairs what is missing for every provisioned trainee, or one (--username).\n  --username-prefix P  only users whose name starts with P\n\n${WAIT}`,
+  },
+  status: { usage: 'status <jobId> [--wait]', summary: "a job's state, progress and result", details: `Shows a job; with --wait, follows it to its end.\n\n${WAIT}` },
+  schedules: { usage: 'schedules [--json]', summary: 'the job schedulers and their next run', details: '  --json            as JSON on stdout' },
+  process: {
+    usage: 'process [--prefix P] [--json]',
+    summary: "the old test client's full scenario, checked in every system",
+    details: "Creates, resets, cleans up and syncs users of its own (prefix P) and checks Keycloak,\nKubernetes and Grafana directly: needs the worker's environment too.",
+  },
+  adopt: {
+    usage: 'adopt (--email-domain D | --username-prefix P | --all) [--dry-run] [--yes]',
+    summary: 'mark existing Keycloak users as managed (uses the worker\'s env)',
+    details: 'Marks the matching Keycloak users as managed by the provisioner. Asks first on a\nterminal; elsewhere needs --yes. A filter, or --all for every user of the realm, is required.\n  --dry-run         list them, change nothing',
+  },
+};
+
+const EXITS = 'Exit codes: 0 done, 1 failed, 2 usage, 3 --wait timed out (the job still runs).';
+const CONNECTION = 'The API: PROVISIONER_URL and PROVISIONER_TOKEN, or --url U and --token T. NO_COLOR=1: no colours.';
+
+export const USAGE = `Usage: provisioner <command> [options]
+
+Commands:
+${Object.values(COMMANDS).map((c) => `  ${c.usage.split(' ')[0]?.padEnd(11)} ${c.summary}`).join('\n')}
+
+  provisioner <command> --help   the options of a command
+  provisioner --version
+
+${CONNECTION}
+${EXITS}`;
+
+export function commandHelp(name: string): string | undefined {
+  const command = COMMANDS[name];
+  if (!command) return undefined;
+  return `Usage: provisioner ${command.usage}\n\n${command.summary[0]?.toUpperCase()}${command.summary.slice(1)}.\n${command.details}\n\n${CONNECTION}\n${EXITS}`;
+}
+
+/** The CLI's version (its package.json: src/ and dist/ sit at the same depth). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
