@@ -6,10 +6,23 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { prettyFactory } from 'pino-pretty';
 import { ensureStack } from '../tools/stack/src/index.ts';
 
 const TRAINEE_ROLE = 'k8s/base/trainee-clusterrole.yaml';
 const port = process.env.PORT ?? '3000';
+
+// The apps log JSON lines; here, for a person at a terminal, they are made readable
+// (the apps themselves never load pino-pretty: it is a dev dependency).
+const pretty = prettyFactory({ colorize: process.stdout.isTTY === true, singleLine: true, ignore: 'pid,hostname' });
+function readable(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    return pretty(line).trimEnd();
+  } catch {
+    return line;
+  }
+}
 
 function run(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry], {
@@ -17,7 +30,7 @@ function run(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => console.log(`[${name}] ${line}`));
+    createInterface({ input: stream }).on('line', (line) => console.log(`[${name}] ${readable(line)}`));
   }
   child.on('exit', (code, signal) => {
     console.log(`[local] ${name} exited (${signal ?? code})`);
