@@ -57,7 +57,9 @@ function shutdown(code: number): void {
 
 const { env: stackEnv } = await ensureStack();
 if (existsSync(TRAINEE_ROLE)) {
-  await promisify(execFile)('kubectl', ['--kubeconfig', stackEnv.KUBECONFIG ?? '', 'apply', '--server-side', '-f', TRAINEE_ROLE]);
+  // --force-conflicts: the role is the repository's, and the tests (another field manager)
+  // may have applied an older or newer version of it to the same local cluster.
+  await promisify(execFile)('kubectl', ['--kubeconfig', stackEnv.KUBECONFIG ?? '', 'apply', '--server-side', '--force-conflicts', '-f', TRAINEE_ROLE]);
 }
 const env = { ...process.env, ...stackEnv, PORT: port, HOST: '127.0.0.1', WORKER_HEALTH_PORT: process.env.WORKER_HEALTH_PORT ?? '0' };
 children.push(run('api', 'apps/api/src/main.ts', env), run('worker', 'apps/worker/src/main.ts', env));
