@@ -82,11 +82,12 @@ describe('the built API on a terminal, production dependencies only', () => {
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     let exited: number | null | undefined;
     child.once('exit', (code) => (exited = code));
-    await eventually('the API answers /healthz', async () => {
-      if (exited !== undefined) throw new Error(`the API exited (${exited}):\n${output}`);
+    const outcome = await eventually('the API answers /healthz or exits', async () => {
+      if (exited !== undefined) return `exited (${exited})`;
       const res = await fetch(`http://127.0.0.1:${port}/healthz`);
-      return res.status === 200 ? true : undefined;
+      return res.status === 200 ? 'serving' : undefined;
     }, 60_000);
+    expect(outcome, output).toBe('serving');
     expect(output).not.toMatch(/pino-pretty|unable to determine transport target/);
     const lines = output.split(/\r?\n/).filter((l) => l.startsWith('{'));
     expect(lines.length).toBeGreaterThan(0);
