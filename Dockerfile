@@ -5,7 +5,12 @@
 #   docker run IMAGE provisioner --help                # cli
 # Kubernetes: set `args:` (not `command:`) so tini stays PID 1.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 LTS, the same major as .nvmrc, package.json's engines and scripts/ensure-node.sh.
+# Pinned to the exact release; also pin it by digest where a registry is reachable (the
+# machine this was written on had none, and a digest must be read, never guessed):
+#   docker buildx imagetools inspect node:24.21.0-bookworm-slim --format '{{json .Manifest.Digest}}'
+# then write it as node:24.21.0-bookworm-slim@sha256:<digest> (the test accepts both forms).
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 # ---- build: all dependencies, compile every workspace ---------------------------------
 FROM ${NODE_IMAGE} AS build

@@ -7,10 +7,23 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { prettyFactory } from 'pino-pretty';
 import { ensureStack } from '../tools/stack/src/index.ts';
 
 const TRAINEE_ROLE = 'k8s/base/trainee-clusterrole.yaml';
 const port = process.env.PORT ?? '3000';
+
+// The apps log JSON lines; here, for a person at a terminal, they are made readable
+// (the apps themselves never load pino-pretty: it is a dev dependency).
+const pretty = prettyFactory({ colorize: process.stdout.isTTY === true, singleLine: true, ignore: 'pid,hostname' });
+function readable(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    return pretty(line).trimEnd();
+  } catch {
+    return line;
+  }
+}
 
 function run(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry], {
@@ -18,7 +31,7 @@ function run(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => console.log(`[${name}] ${line}`));
+    createInterface({ input: stream }).on('line', (line) => console.log(`[${name}] ${readable(line)}`));
   }
   child.on('exit', (code, signal) => {
     console.log(`[local] ${name} exited (${signal ?? code})`);
@@ -45,7 +58,9 @@ function shutdown(code: number): void {
 
 const { env: stackEnv } = await ensureStack();
 if (existsSync(TRAINEE_ROLE)) {
-  await promisify(execFile)('kubectl', ['--kubeconfig', stackEnv.KUBECONFIG ?? '', 'apply', '--server-side', '-f', TRAINEE_ROLE]);
+  // --force-conflicts: the role is the repository's, and the tests (another field manager)
+  // may have applied an older or newer version of it to the same local cluster.
+  await promisify(execFile)('kubectl', ['--kubeconfig', stackEnv.KUBECONFIG ?? '', 'apply', '--server-side', '--force-conflicts', '-f', TRAINEE_ROLE]);
 }
 // Bull Board's admin token (writes through Bull Board): a fresh random one per run, unless given.
 const adminTokens = process.env.BULL_BOARD_ADMIN_TOKENS || randomBytes(24).toString('base64url');

@@ -37,9 +37,19 @@ const workspaces = packageJson.workspaces.flatMap((pattern) => {
 });
 
 describe('Dockerfile', () => {
-  it('is multi-stage, on Node 20', () => {
+  it('is multi-stage, on the Node LTS major the rest of the project uses', () => {
     expect(all.length).toBeGreaterThanOrEqual(2);
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-(bookworm-slim|alpine)$/m);
+    // An exact release, optionally pinned by digest: node:24.21.0-bookworm-slim[@sha256:...]
+    const image = /^ARG NODE_IMAGE=node:((\d+)\.\d+\.\d+)-(?:bookworm-slim|alpine)(?:@sha256:[0-9a-f]{64})?$/m.exec(dockerfile);
+    expect(image, 'ARG NODE_IMAGE=node:<x.y.z>-bookworm-slim').not.toBeNull();
+    const major = image?.[2];
+    expect(major).toBe('24');
+    // One major everywhere: .nvmrc, engines, and the Node that scripts/ensure-node.sh installs.
+    expect(readFileSync(join(repoRoot, '.nvmrc'), 'utf8').trim()).toBe(major);
+    const engines = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    expect(engines).toBe(`>=${major}`);
+    const ensureNode = readFileSync(join(repoRoot, 'scripts', 'ensure-node.sh'), 'utf8');
+    expect(ensureNode).toMatch(new RegExp(`^KUP_NODE_VERSION=${image?.[1]}$`, 'm'));
   });
 
   it('runs as a numeric non-root user in the final stage', () => {

@@ -1,7 +1,7 @@
 // Reset against the stack: several trainees at once, recreate and purge, one failure
 // isolated and reported, single-user 404-style failure, no overlapping runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetRunResult, type ObjectRef } from '@kup/core';
+import { defaultJobOptions, resetRunResult, type ObjectRef } from '@kup/core';
 import { uniqueUsername } from '../helpers/names.js';
 import { eventually } from '../helpers/stack.js';
 import { waitForJob } from '../helpers/worker.js';
@@ -49,6 +49,9 @@ describe('fleet: reset', () => {
     // One child per trainee, each with its deterministic id.
     const children = await h.fleetUser.getJobs(['completed']);
     expect(children.map((c) => c.id).sort()).toEqual(users.map((u) => `reset-user-${job.data.runId}-${u}`).sort());
+    // Children keep the whole retention of the default job options: the age and the count cap.
+    const { removeOnComplete, removeOnFail } = defaultJobOptions(h.config);
+    for (const child of children) expect(child.opts, child.id).toMatchObject({ removeOnComplete, removeOnFail });
   });
 
   it('purge: empties the namespaces in place, keeping their UID and fittings', async () => {

@@ -62,7 +62,7 @@ async function valueOf(redis: Redis, key: string): Promise<string> {
     case 'set':
       return JSON.stringify(await redis.smembers(key));
     case 'zset':
-      return JSON.stringify(await redis.zrange(key, 0, -1, 'WITHSCORES'));
+      return JSON.stringify(await redis.zrange(key, '0', '-1', 'WITHSCORES'));
     case 'stream':
       return JSON.stringify(await redis.xrange(key, '-', '+'));
     default:

@@ -44,7 +44,6 @@ export interface FleetWorkers {
 }
 
 const PENDING = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
-const RETENTION = { removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 30 * 86_400 } };
 
 /**
  * The fleet half of the worker: parents of reset/cleanup/sync runs on `fleet`, one child
@@ -79,7 +78,8 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
   const runProcessor = fleetRunProcessor({
     identity: deps.ports.identity,
     children: queues.fleetUser,
-    childOptions: { ...jobOptions, ...RETENTION },
+    // The default options carry the retention (age and count cap), as for every other job.
+    childOptions: jobOptions,
     redis,
     prefix: config.QUEUE_PREFIX,
     log: logger,

@@ -28,6 +28,34 @@ kubernetes_module() {
   for cmd in "$@"; do go get "k8s.io/kubernetes/cmd/$cmd@$K8S_VERSION"; done
 }
 
+# `go build -v` with a progress line every 30 s: `go build -v` names each package it compiles,
+# `go list -deps` says how many there are, so the line shows what remains and a time estimate
+# from the rate so far (a warm build cache compiles fewer, and simply finishes early).
+go_build_progress() {
+  local label=$1; shift
+  local total
+  total=$(go list -deps "${@: -1}" | wc -l)
+  # pipefail (set above) makes a failed `go build` fail this pipeline.
+  go build -v "$@" 2>&1 | progress_lines "$label" "$total"
+}
+
+progress_lines() {
+  local label=$1 total=$2 n=0 start=$SECONDS last=$SECONDS line left
+  while IFS= read -r line; do
+    if [[ ! "$line" =~ ^[A-Za-z0-9._/~+-]+$ ]]; then
+      printf '%s\n' "$line" >&2 # not a package path: a compiler message, show it
+      continue
+    fi
+    n=$((n + 1))
+    if ((SECONDS - last >= ${PROGRESS_EVERY:-30})); then
+      last=$SECONDS
+      left=$(( (SECONDS - start) * (total - n) / n ))
+      ((left < 0)) && left=0
+      log "$label: compiled $n of $total packages, about $(( (left + 59) / 60 )) min left"
+    fi
+  done
+}
+
 # Builds k8s.io/kubernetes/cmd/<name> into $out with version ldflags.
 kubernetes_build() {
   local out=$1 cmd=$2 minor pkg=k8s.io/component-base/version
@@ -35,7 +63,7 @@ kubernetes_build() {
   local ldflags="-s -w -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   ldflags="$ldflags -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
   log "kubernetes $K8S_VERSION: building $cmd (cold cache: several minutes)"
-  CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+  CGO_ENABLED=0 go_build_progress "kubernetes $K8S_VERSION: $cmd" -trimpath -ldflags "$ldflags" -o "$out/$cmd" "k8s.io/kubernetes/cmd/$cmd"
 }
 
 build_kubernetes() {
@@ -44,9 +72,12 @@ build_kubernetes() {
     log "kubernetes $K8S_VERSION already built in $out"
     return
   fi
+  log "kubernetes $K8S_VERSION: 3 steps on a cold cache (about 12 minutes in all on 2 cores): resolve modules, build kube-apiserver, build kube-controller-manager"
   kubernetes_module "$CACHE_DIR/build/kubernetes-$K8S_VERSION" kube-apiserver kube-controller-manager
   mkdir -p "$out.tmp"
+  log "kubernetes $K8S_VERSION: step 2 of 3"
   kubernetes_build "$out.tmp" kube-apiserver
+  log "kubernetes $K8S_VERSION: step 3 of 3"
   kubernetes_build "$out.tmp" kube-controller-manager
   rm -rf "$out" && mv "$out.tmp" "$out"
   log "kubernetes $K8S_VERSION built in $out"
@@ -79,7 +110,7 @@ build_etcd() {
   go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
   mkdir -p "$out.tmp"
   log "etcd $ETCD_VERSION: building (cold cache: about 1 minute)"
-  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out.tmp/etcd" go.etcd.io/etcd/server/v3
+  CGO_ENABLED=0 go_build_progress "etcd $ETCD_VERSION" -trimpath -ldflags "-s -w" -o "$out.tmp/etcd" go.etcd.io/etcd/server/v3
   rm -rf "$out" && mv "$out.tmp" "$out"
   log "etcd $ETCD_VERSION built in $out"
 }

@@ -1,8 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { http, type HttpResponse } from './http.js';
 import { cachePath, stackPath, versions } from './paths.js';
 import { pki } from './pki.js';
 import { delay, log, run } from './process.js';
+import { bytesIn, reportProgress } from './progress.js';
 import type { Server, StackContext } from './server.js';
 
 export const keycloakNames = {
@@ -20,6 +23,9 @@ export const issuerUrl = (ctx: StackContext): string => `${keycloakUrl(ctx)}/rea
 export const keycloakHome = (): string => cachePath(`keycloak-${versions.keycloak}`);
 const kcSh = (): string => `${keycloakHome()}/bin/kc.sh`;
 
+/** Size of the distribution zip (26.5.5: 164,609,382 bytes); only for the progress line's estimate. */
+const KEYCLOAK_ZIP_BYTES = 165e6;
+
 /** Fetches org.keycloak:keycloak-quarkus-dist with Maven and unzips it into the cache, once. */
 export async function ensureKeycloakDist(): Promise<void> {
   if (existsSync(kcSh())) return;
@@ -27,11 +33,18 @@ export async function ensureKeycloakDist(): Promise<void> {
   const zip = `${downloads}/keycloak-quarkus-dist-${versions.keycloak}.zip`;
   mkdirSync(downloads, { recursive: true });
   if (!existsSync(zip)) {
-    log(`keycloak: fetching org.keycloak:keycloak-quarkus-dist:${versions.keycloak}:zip from Maven Central (165 MB)`);
-    await run('mvn', ['-q', '-B',
-      'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy',
-      `-Dartifact=org.keycloak:keycloak-quarkus-dist:${versions.keycloak}:zip`,
-      `-DoutputDirectory=${downloads}`], downloads);
+    log(`keycloak: fetching org.keycloak:keycloak-quarkus-dist:${versions.keycloak}:zip from Maven Central (about 165 MB)`);
+    // Maven downloads into its local repository first (default ~/.m2/repository): watch it grow.
+    const m2 = join(homedir(), '.m2', 'repository', 'org', 'keycloak', 'keycloak-quarkus-dist', versions.keycloak);
+    const stop = reportProgress('keycloak: downloading', () => bytesIn(m2, '.zip'), KEYCLOAK_ZIP_BYTES, { name: 'MB', size: 1e6 });
+    try {
+      await run('mvn', ['-q', '-B',
+        'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy',
+        `-Dartifact=org.keycloak:keycloak-quarkus-dist:${versions.keycloak}:zip`,
+        `-DoutputDirectory=${downloads}`], downloads);
+    } finally {
+      stop();
+    }
     if (!existsSync(zip)) throw new Error('keycloak: mvn did not fetch the distribution');
   }
   log('keycloak: unpacking');

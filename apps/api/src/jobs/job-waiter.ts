@@ -8,12 +8,20 @@ export interface JobWaiterDeps {
   isFinished(queue: QueueName, id: string): Promise<boolean>;
 }
 
-/** Resolves (false) when the signal aborts: the caller stops waiting at once. */
-function abortedOf(signal: AbortSignal): Promise<false> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(false);
-    else signal.addEventListener('abort', () => resolve(false), { once: true });
+/**
+ * Resolves (false) when the signal aborts: the caller stops waiting at once. One listener for
+ * the whole wait (not one per slice: a long `Prefer: wait` would pass EventTarget's limit and
+ * print MaxListenersExceededWarning), removed by `done` when the wait ends another way.
+ */
+function abortedOf(signal: AbortSignal): { aborted: Promise<false>; done: () => void } {
+  let done = (): void => undefined;
+  const aborted = new Promise<false>((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const onAbort = (): void => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    done = () => signal.removeEventListener('abort', onAbort);
   });
+  return { aborted, done };
 }
 
 /** A missed event costs at most this long: the job's state is re-read after each slice. */
@@ -32,14 +40,19 @@ export class JobWaiter {
     const id = job.id;
     if (!id) return;
     const deadline = Date.now() + ms;
-    for (let left = ms; left > 0 && !signal?.aborted; left = deadline - Date.now()) {
-      const slice = job.waitUntilFinished(this.deps.events(queue), Math.min(left, SLICE_MS)).then(
-        () => true,
-        () => false, // failed, or the slice ran out: the state below tells which
-      );
-      const ended = await (signal ? Promise.race([slice, abortedOf(signal)]) : slice);
-      if (signal?.aborted) return;
-      if (ended || (await this.deps.isFinished(queue, id))) return;
+    const abort = signal ? abortedOf(signal) : undefined;
+    try {
+      for (let left = ms; left > 0 && !signal?.aborted; left = deadline - Date.now()) {
+        const slice = job.waitUntilFinished(this.deps.events(queue), Math.min(left, SLICE_MS)).then(
+          () => true,
+          () => false, // failed, or the slice ran out: the state below tells which
+        );
+        const ended = await (abort ? Promise.race([slice, abort.aborted]) : slice);
+        if (signal?.aborted) return;
+        if (ended || (await this.deps.isFinished(queue, id))) return;
+      }
+    } finally {
+      abort?.done();
     }
   }
 }

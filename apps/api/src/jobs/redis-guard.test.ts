@@ -1,3 +1,5 @@
+import { createServer, type AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { QueueUnavailableError } from '../http/http-error.js';
 import { RedisGuard } from './redis-guard.js';
@@ -28,5 +30,35 @@ describe('RedisGuard', () => {
     const bug = new TypeError('x is undefined');
     await expect(guard.run(() => Promise.reject(bug))).rejects.toBe(bug);
     await expect(guard.run(async () => 42)).resolves.toBe(42);
+  });
+
+  // The classifier matches ioredis's messages: take them from the installed ioredis itself,
+  // against a port where nothing listens, so an upgrade that rewords them fails here.
+  it('recognises the errors the installed ioredis raises when Redis is unreachable', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = server.address() as AddressInfo;
+        server.close(() => resolve(free));
+      });
+    });
+    const base = { host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => 50 };
+    const failures: Error[] = [];
+    const offline = new Redis({ ...base, enableOfflineQueue: false });
+    const retrying = new Redis({ ...base, maxRetriesPerRequest: 1 });
+    const closed = new Redis({ ...base });
+    for (const client of [offline, retrying, closed]) client.on('error', () => undefined);
+    try {
+      failures.push(await offline.ping().then(() => new Error('no error'), (e: Error) => e));
+      void retrying.connect().catch(() => undefined);
+      failures.push(await retrying.ping().then(() => new Error('no error'), (e: Error) => e));
+      closed.disconnect();
+      failures.push(await closed.ping().then(() => new Error('no error'), (e: Error) => e));
+    } finally {
+      for (const client of [offline, retrying, closed]) client.disconnect();
+    }
+    const guard = new RedisGuard(redis('ready'));
+    for (const failure of failures) {
+      await expect(guard.run(() => Promise.reject(failure)), failure.message).rejects.toBeInstanceOf(QueueUnavailableError);
+    }
   });
 });

@@ -60,7 +60,7 @@ export function createAdapters(config: WorkerEnv, options: AdapterOptions = {}):
     cluster: withCallRetries<ClusterGateway>(cluster, ['apply', 'get', 'delete', 'getNamespace', 'deleteNamespace', 'waitForNamespaceGone', 'purgeNamespace', 'takeInventory', 'purgeTypes']),
     grafana: withCallRetries<GrafanaGateway>(grafana, ['findUser', 'setPassword', 'setOrgRole', 'deleteUser']),
     close: async () => {
-      await Promise.all([identity.close(), grafana.close()]);
+      await Promise.all([identity.close(), grafana.close(), cluster.close()]);
     },
   };
 }

@@ -1,6 +1,6 @@
 import KeycloakAdminClient, { NetworkError } from '@keycloak/keycloak-admin-client';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
-import type { Agent } from 'undici';
+import { Dispatcher1Wrapper, type Agent } from 'undici';
 import { UpstreamError } from '../errors.js';
 import { timeUpstream } from '../metrics/upstream.js';
 import { MANAGED_BY } from '../ports/identity-provider.js';
@@ -47,8 +47,11 @@ export class KeycloakIdentityProvider implements IdentityProvider {
   constructor(options: KeycloakAdapterOptions) {
     this.#emailVerified = options.emailVerified ?? false;
     this.#agent = options.caFile ? httpAgent({ timeoutMs: options.timeoutMs, caFile: options.caFile }) : undefined;
-    // Global fetch accepts an undici dispatcher; the DOM typings do not know the field.
-    const fetchOptions = this.#agent ? ({ dispatcher: this.#agent } as unknown as RequestInit) : undefined;
+    // The admin client calls the global fetch, i.e. the undici bundled with Node (v7 in Node 24),
+    // which speaks the v1 handler API; undici 8's agents take v2 handlers only. The wrapper
+    // (undici's documented bridge) adapts v1 handlers and passes v2 ones through unchanged.
+    // The DOM typings of fetch do not know the `dispatcher` field.
+    const fetchOptions = this.#agent ? ({ dispatcher: new Dispatcher1Wrapper(this.#agent) } as unknown as RequestInit) : undefined;
     this.#tokens = new ClientCredentialsTokens({ ...options, ...(fetchOptions ? { fetchOptions } : {}) });
     this.#admin = new KeycloakAdminClient({
       baseUrl: options.baseUrl,

@@ -1,6 +1,6 @@
-import type { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import type { AgentOptions, RequestOptions } from 'node:https';
 import { ApiException, HttpMethod, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { Dispatcher } from 'undici';
 import type { V1APIResource, V1APIResourceList } from '@kubernetes/client-node';
 import { deadline } from './signals.js';
 
@@ -30,14 +30,23 @@ export interface ResourceRef {
  */
 export class KubeHttp extends KubernetesObjectApi {
   #timeoutMs = 15_000;
-  /** The keep-alive pool, and the TLS settings it was made with. */
-  #pool: { agent: HttpsAgent; tls: string } | undefined;
+  #kubeconfig: KubeConfig | undefined;
+  /** The undici dispatcher reused for every request, and the TLS settings it was made with. */
+  #pool: { dispatcher: Dispatcher; tls: string } | undefined;
 
   static create(kubeconfig: KubeConfig, timeoutMs: number): KubeHttp {
     const client = kubeconfig.makeApiClient(KubeHttp);
     client.setDefaultNamespace(kubeconfig);
     client.#timeoutMs = timeoutMs;
+    client.#kubeconfig = kubeconfig;
     return client;
+  }
+
+  /** Closes the kept-alive connections (requests in flight finish first). */
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await pool?.dispatcher.close();
   }
 
   /** The URL path of an object (`name` set) or of its collection. */
@@ -66,8 +75,8 @@ export class KubeHttp extends KubernetesObjectApi {
     }
     context.setSignal(deadline(this.#timeoutMs, request.signal));
     await this.configuration.authMethods.default?.applySecurityAuthentication(context);
-    const agent = context.getAgent();
-    if (agent) context.setAgent(this.#keepAlive(agent));
+    const made = context.getDispatcher();
+    if (made) context.setDispatcher(await this.#keepAlive(made));
     const response = await this.configuration.httpApi.send(context).toPromise();
     const text = await response.body.text();
     const body = parseJson(text);
@@ -78,24 +87,34 @@ export class KubeHttp extends KubernetesObjectApi {
   }
 
   /**
-   * client-node makes a new agent, so a new TLS connection with its handshake, for every
-   * request. A plain HTTPS agent is swapped for one keep-alive agent with the same TLS
-   * settings (made again when they change: rotated client certificates). Proxy and
-   * plain-HTTP agents are used as client-node made them.
+   * client-node 2 makes a new undici Agent, so a new TLS connection with its handshake, for
+   * every request, and never closes the old ones. The first Agent it makes is kept and reused
+   * (undici keeps its connections alive) as long as the TLS settings stay the same; when they
+   * change (rotated client certificates), the next one it makes replaces it and the old one
+   * is closed once its requests are done. Proxy, SOCKS and plain-HTTP dispatchers are used
+   * as client-node made them.
    */
-  #keepAlive(agent: HttpAgent | HttpsAgent): HttpAgent | HttpsAgent {
-    if (!(agent instanceof HttpsAgent) || agent.constructor !== HttpsAgent) return agent;
-    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = agent.options;
-    const tls = [ca, cert, key, pfx, passphrase, rejectUnauthorized, servername].map(fingerprint).join('|');
-    if (this.#pool?.tls !== tls) {
-      // The old pool is dropped, not destroyed: its requests finish, its idle sockets time out.
-      this.#pool = { agent: new HttpsAgent({ ...agent.options, keepAlive: true, timeout: IDLE_SOCKET_MS }), tls };
+  async #keepAlive(made: Dispatcher): Promise<Dispatcher> {
+    const kubeconfig = this.#kubeconfig;
+    if (!kubeconfig) return made;
+    // The TLS settings client-node derived its dispatcher from (authenticators cache their
+    // credentials, so asking again costs no second login).
+    const https: RequestOptions = {};
+    await kubeconfig.applyToHTTPSOptions(https);
+    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = https as AgentOptions;
+    const tlsOptions = { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername };
+    if (kubeconfig.createDispatcherOptions(kubeconfig.getCurrentCluster(), tlsOptions).type !== 'agent') return made;
+    const tls = Object.values(tlsOptions).map(fingerprint).join('|');
+    if (this.#pool?.tls === tls) {
+      void made.close().catch(() => undefined); // never used: it holds no connection
+      return this.#pool.dispatcher;
     }
-    return this.#pool.agent;
+    const old = this.#pool;
+    this.#pool = { dispatcher: made, tls };
+    void old?.dispatcher.close().catch(() => undefined);
+    return made;
   }
 }
-
-const IDLE_SOCKET_MS = 30_000;
 
 /** A comparable form of a TLS option (Buffers, strings, arrays of them, flags). */
 function fingerprint(value: unknown): string {

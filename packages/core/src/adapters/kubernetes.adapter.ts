@@ -41,6 +41,11 @@ export class KubernetesClusterGateway implements ClusterGateway {
     this.#discovery = new CollectionDiscovery(this.#http);
   }
 
+  /** Closes the kept-alive connections to the apiserver. */
+  async close(): Promise<void> {
+    await this.#http.close();
+  }
+
   async apply(object: KubeObject, signal?: AbortSignal): Promise<void> {
     await this.#call(`apply ${describe(object)}`, async () => {
       const path = await this.#http.pathOf({ ...object, name: object.metadata.name, namespace: object.metadata.namespace });

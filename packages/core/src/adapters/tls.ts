@@ -20,6 +20,9 @@ export interface HttpAgentOptions {
 export function httpAgent({ timeoutMs, caFile }: HttpAgentOptions): Agent {
   const ca = trustedCa(caFile);
   return new Agent({
+    // undici 8 negotiates HTTP/2 by ALPN by default; the upstreams are spoken to in HTTP/1.1
+    // keep-alive, as with undici 7 (and as the global fetch's v1 bridge forces anyway).
+    allowH2: false,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
     connect: { timeout: timeoutMs, ...(ca ? { ca } : {}) },

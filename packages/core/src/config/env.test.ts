@@ -178,6 +178,13 @@ describe('loadWorkerConfig', () => {
     expect(config).toMatchObject({ SYNC_SCHEDULE: '0 */5 3 * * *', QUOTA_LIMITS_MEMORY: '1.5Gi' });
   });
 
+  it('refuses an unknown SCHEDULE_TZ at boot, and accepts IANA zones', () => {
+    const error = configError(() => loadWorkerConfig({ ...workerBase, SCHEDULE_TZ: 'Europe/Pariss' }));
+    expect(error.issues).toEqual([expect.stringMatching(/^SCHEDULE_TZ: not a known IANA time zone/)]);
+    expect(configError(() => loadWorkerConfig({ ...workerBase, SCHEDULE_TZ: 'CET+1' })).issues).toHaveLength(1);
+    for (const tz of ['UTC', 'Europe/Paris', 'America/Argentina/Buenos_Aires']) expect(loadWorkerConfig({ ...workerBase, SCHEDULE_TZ: tz }).SCHEDULE_TZ).toBe(tz);
+  });
+
   it('lists every bad key at once, and never a value', () => {
     const secret = 'Sup3r-Secret-Value-4711';
     const error = configError(() =>

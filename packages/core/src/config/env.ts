@@ -22,6 +22,15 @@ const hostPorts = z
   .string()
   .regex(/^\s*(\[[^\]]+\]|[^:\s,]+):\d{1,5}\s*(,\s*(\[[^\]]+\]|[^:\s,]+):\d{1,5}\s*)*$/, 'must be host:port,host:port');
 const cron = z.string().regex(/^(\S+\s+){4}\S+$|^(\S+\s+){5}\S+$/, 'not a cron pattern of 5 or 6 fields');
+/** A time zone the runtime knows: BullMQ's cron parser resolves zones with the same Intl data, so a typo fails at boot, not at the first schedule. */
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a known IANA time zone (e.g. UTC, Europe/Paris)');
 
 // ---- admin surfaces (issue 13): shipped example secrets are refused at boot ----
 
@@ -234,7 +243,7 @@ export const workerEnv = commonEnv.extend({
   FLEET_CONCURRENCY: int(8, 1, 256),
   /** Upstream HTTP calls are abandoned after this many milliseconds. */
   UPSTREAM_TIMEOUT_MS: int(15_000, 100),
-  SCHEDULE_TZ: z.string().default('UTC'),
+  SCHEDULE_TZ: timeZone.default('UTC'),
   RESET_SCHEDULE: cron.default('0 0 1 * *'),
   RESET_SCHEDULE_ENABLED: bool(true),
   RESET_SCHEDULE_MODE: z.enum(['recreate', 'purge']).default('recreate'),

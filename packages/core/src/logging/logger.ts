@@ -27,17 +27,15 @@ export const REDACT_PATHS = [
   'GRAFANA_ADMIN_PASSWORD',
 ];
 
+/**
+ * JSON lines on stdout (or on `destination`), always. Never pretty by TTY detection: pino-pretty
+ * is a dev dependency, absent from the image, and `docker run -it` / `kubectl run -it` give the
+ * process a terminal. Human-readable output is the dev script's job (`npm run local` formats
+ * these lines with pino-pretty; elsewhere pipe through `npx pino-pretty`).
+ */
 export function createLogger(options: LoggerOptions & { name: string }, destination?: pino.DestinationStream): Logger {
-  const pretty = process.stdout.isTTY && destination === undefined;
-  return pino(
-    {
-      level: 'info',
-      ...options,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
-    },
-    ...(destination === undefined || pretty ? [] : [destination]),
-  );
+  const settings: LoggerOptions = { level: 'info', ...options, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  return destination === undefined ? pino(settings) : pino(settings, destination);
 }
 
 export type { Logger };
