@@ -16,11 +16,20 @@ const config = (overrides: Partial<ScheduleConfig> = {}): ScheduleConfig => {
   return { ...defaults, ...overrides };
 };
 
-/** A queue and Redis in memory: enough of BullMQ's scheduler calls and SET NX. */
+const LOCK = 'p:lock:schedules';
+
+/**
+ * A queue and Redis in memory: enough of BullMQ's scheduler calls and SET NX.
+ * `lockHeldByOther(polls)` plays another process that holds the schedules lock and lets it
+ * go once this one has found it held `polls` times, so the wait ends by what the waiter does,
+ * not by a timer racing it.
+ */
 function fakes() {
   const schedulers = new Map<string, { pattern?: string; tz?: string }>();
   const keys = new Map<string, string>();
   let upserts = 0;
+  let lockPolls = 0;
+  let releaseAfter = Infinity;
   const queue: EnsureSchedulesDeps['queue'] = {
     upsertJobScheduler: (async (id: string, repeat: { pattern?: string; tz?: string }) => {
       upserts += 1;
@@ -32,15 +41,23 @@ function fakes() {
   const redis = {
     set: async (key: string, value: string) => (keys.has(key) ? null : (keys.set(key, value), 'OK')),
     eval: async (_script: string, _n: number, key: string, holder: string) => (keys.get(key) === holder ? (keys.delete(key), 1) : 0),
-    exists: async (key: string) => (keys.has(key) ? 1 : 0),
+    exists: async (key: string) => {
+      if (!keys.has(key)) return 0;
+      if (key === LOCK && ++lockPolls >= releaseAfter) keys.delete(key);
+      return 1;
+    },
   } as unknown as EnsureSchedulesDeps['redis'];
-  return { schedulers, keys, queue, redis, upserts: () => upserts };
+  const lockHeldByOther = (polls: number) => {
+    keys.set(LOCK, 'other');
+    releaseAfter = polls;
+  };
+  return { schedulers, keys, queue, redis, upserts: () => upserts, lockPolls: () => lockPolls, lockHeldByOther };
 }
 
 const log = { info: () => undefined, warn: () => undefined };
 
 describe('desiredSchedules', () => {
-  it('the old CronJobs by default: reset monthly, cleanup on Dec 31, sync off, UTC', () => {
+  it('defaults keep the deployed CronJobs\' timing: reset monthly, cleanup on Dec 31, sync off, UTC', () => {
     expect(desiredSchedules(config())).toEqual([
       { id: 'reset', enabled: true, pattern: '0 0 1 * *', tz: 'UTC', data: { mode: 'recreate' } },
       { id: 'cleanup', enabled: true, pattern: '0 0 31 12 *', tz: 'UTC', data: {} },
@@ -62,11 +79,11 @@ describe('ensureSchedules', () => {
 
   it('does not upsert while another process holds the lock; it checks what that one wrote', async () => {
     const f = fakes();
-    f.keys.set('p:lock:schedules', 'other');
+    f.lockHeldByOther(2);
     f.schedulers.set('reset', { pattern: '0 0 1 * *', tz: 'UTC' });
     f.schedulers.set('cleanup', { pattern: '0 0 31 12 *', tz: 'UTC' });
-    setTimeout(() => f.keys.delete('p:lock:schedules'), 150);
     const checks = await ensureSchedules(config(), { ...f, prefix: 'p', log, lockTtlMs: 5_000 });
+    expect(f.lockPolls()).toBe(2); // it waited until the other process let go
     expect(f.upserts()).toBe(0);
     expect(checks.map((c) => [c.id, c.ok])).toEqual([
       ['reset', true],
@@ -77,10 +94,11 @@ describe('ensureSchedules', () => {
 
   it('a disagreeing scheduler is put right in a second round', async () => {
     const f = fakes();
-    f.keys.set('p:lock:schedules', 'other');
-    setTimeout(() => f.keys.delete('p:lock:schedules'), 100);
+    f.lockHeldByOther(1);
     const checks = await ensureSchedules(config(), { ...f, prefix: 'p', log, lockTtlMs: 5_000 });
+    expect(f.lockPolls()).toBe(1);
     expect(f.upserts()).toBe(2);
+    expect(f.keys.size).toBe(0);
     expect(checks.every((c) => c.ok)).toBe(true);
   });
 });

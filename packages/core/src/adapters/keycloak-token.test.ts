@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UpstreamError } from '../errors.js';
 import { KeycloakIdentityProvider } from './keycloak.adapter.js';
 import { ClientCredentialsTokens } from './keycloak-token.js';
@@ -56,12 +56,33 @@ describe('ClientCredentialsTokens', () => {
     expect(await tokens.get()).toBe('token-2');
   });
 
-  it('renews a token that is about to expire', async () => {
-    lifetime = 1; // shorter than the 30 s margin: renewed after half its life
-    const tokens = new ClientCredentialsTokens(credentials());
-    expect(await tokens.get()).toBe('token-1');
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    expect(await tokens.get()).toBe('token-2');
+  describe('with the clock moved by hand', () => {
+    // Only Date is faked: the fake Keycloak and fetch still run on real timers.
+    beforeEach(() => vi.useFakeTimers({ toFake: ['Date'] }));
+    afterEach(() => vi.useRealTimers());
+
+    it('renews a token that is about to expire', async () => {
+      lifetime = 1; // shorter than the 30 s margin: renewed after half its life (500 ms)
+      const start = Date.now();
+      const tokens = new ClientCredentialsTokens(credentials());
+      expect(await tokens.get()).toBe('token-1');
+      vi.setSystemTime(start + 450);
+      expect(await tokens.get()).toBe('token-1');
+      vi.setSystemTime(start + 600);
+      expect(await tokens.get()).toBe('token-2');
+      expect(grants).toBe(2);
+    });
+
+    it('keeps a long-lived token until 30 s before it expires', async () => {
+      lifetime = 300;
+      const start = Date.now();
+      const tokens = new ClientCredentialsTokens(credentials());
+      expect(await tokens.get()).toBe('token-1');
+      vi.setSystemTime(start + 269_000);
+      expect(await tokens.get()).toBe('token-1');
+      vi.setSystemTime(start + 271_000);
+      expect(await tokens.get()).toBe('token-2');
+    });
   });
 
   it('turns a refused grant into a permanent error naming no secret', async () => {
