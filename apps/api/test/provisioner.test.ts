@@ -71,6 +71,9 @@ describe('POST /provisioner', () => {
     const cases: [string, Record<string, unknown>, RegExp][] = [
       ['no fields', {}, /at least one of email and full_name/],
       ['a bad email', { email: 'not-an-email' }, /email/],
+      ['an email with a space', { email: 'jean dupont@example.org' }, /not a valid email address: it holds a space/],
+      ['an email with a control character', { email: 'jean\u0007@example.org' }, /control character/],
+      ['an email over 254 bytes', { email: `${'é'.repeat(64)}@${'d'.repeat(63)}.${'d'.repeat(63)}.org` }, /over 254 bytes/],
       ['an unknown field', { email: 'a@example.org', role: 'admin' }, /role/],
       ['an empty full_name', { full_name: '' }, /full_name/],
       ['a full_name over 200 characters', { full_name: 'x'.repeat(201) }, /full_name/],

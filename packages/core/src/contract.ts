@@ -10,6 +10,7 @@ export * from './config/redis-connection.js';
 export * from './metrics/index.js';
 export * from './crypto/sealer.js';
 export * from './domain/username.js';
+export * from './domain/email.js';
 export * from './logging/logger.js';
 export * from './queue/contract.js';
 export * from './queue/fleet-contract.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailAddress } from '../domain/email.js';
 
 /**
  * The queue contract between apps/api (producer) and apps/worker (consumer): queue and
@@ -46,7 +47,7 @@ const newUsername = username.min(3, 'Keycloak needs a username of at least 3 cha
 
 export const createJobData = z.object({
   username: newUsername,
-  email: z.email().optional(),
+  email: emailAddress.optional(),
   fullName: z.string().min(1).max(200).optional(),
   /** ISO 8601; when the playground should be removed by cleanup. */
   expiresAt: z.iso.datetime({ offset: true }).optional(),

@@ -1,6 +1,10 @@
 import { z } from 'zod';
+import { emailAddress, emailAddressToFind } from '@kup/core/contract';
 
-const email = z.email({ error: 'not a valid email address' }).max(254).describe('The trainee\'s email; the username comes from its local part.');
+// Internationalized addresses (RFC 6531) are taken: `Émilie.Durand@example.fr`.
+const email = emailAddress.describe('The trainee\'s email (UTF-8 and IDN welcome); the username comes from its local part.');
+/** Delete only looks a trainee up: an address the old service took but Keycloak now refuses still finds them. */
+const emailToFind = emailAddressToFind.describe('The trainee\'s email as it was given at creation; the username comes from its local part.');
 const fullName = z.string().trim().min(1).max(200).describe('Used for the username when there is no email.');
 const expiresAt = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z' });
 
@@ -23,7 +27,7 @@ export const createBody = z
 
 /** `DELETE /provisioner`: the same body; `expiresAt` is accepted and ignored. */
 export const deleteBody = z
-  .strictObject({ email: email.optional(), full_name: fullName.optional(), expiresAt: expiresAt.optional() })
+  .strictObject({ email: emailToFind.optional(), full_name: fullName.optional(), expiresAt: expiresAt.optional() })
   .refine(atLeastOne, atLeastOneMessage)
   .meta({ id: 'DeleteRequest' });
 
