@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, loadApiConfig, type ApiEnv } from '@kup/core/contract';
+import { ConfigError, configWarnings, createLogger, loadApiConfig, type ApiEnv } from '@kup/core/contract';
 import { buildApp } from './app.js';
 import { createApiDeps } from './deps.js';
 
@@ -16,6 +16,7 @@ function loadConfig(): ApiEnv {
 
 const config = loadConfig();
 const logger = createLogger({ name: 'api', level: config.LOG_LEVEL });
+for (const warning of configWarnings(config)) logger.warn(warning); // old deployment's settings in use
 const deps = createApiDeps(config, logger);
 const app = await buildApp(config, deps);
 

@@ -1,4 +1,4 @@
-import { ConfigError, loadWorkerConfig } from '@kup/core';
+import { ConfigError, configWarnings, loadWorkerConfig } from '@kup/core';
 import { createWorkerApp } from './worker.js';
 
 /** Entry point: `npm run start:worker`. Config from the environment only. */
@@ -14,6 +14,7 @@ try {
 }
 
 const app = createWorkerApp(config);
+for (const warning of configWarnings(config)) app.logger.warn(warning); // old deployment's settings in use
 // After the jobs' shutdown timeout, time to force-close workers and quit Redis; then exit
 // anyway (a Redis that never answers QUIT must not hold the pod until SIGKILL).
 // test/deploy/manifests.test.ts keeps WORKER_SHUTDOWN_TIMEOUT_SECONDS + this below terminationGracePeriodSeconds.

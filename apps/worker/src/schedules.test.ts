@@ -40,10 +40,10 @@ function fakes() {
 const log = { info: () => undefined, warn: () => undefined };
 
 describe('desiredSchedules', () => {
-  it('the old CronJobs by default: reset monthly, cleanup on Dec 31, sync off, UTC', () => {
+  it('by default: reset monthly, cleanup daily (expiresAt honoured within a day), sync off, UTC', () => {
     expect(desiredSchedules(config())).toEqual([
       { id: 'reset', enabled: true, pattern: '0 0 1 * *', tz: 'UTC', data: { mode: 'recreate' } },
-      { id: 'cleanup', enabled: true, pattern: '0 0 31 12 *', tz: 'UTC', data: {} },
+      { id: 'cleanup', enabled: true, pattern: '0 0 * * *', tz: 'UTC', data: {} },
       { id: 'sync', enabled: false, pattern: '0 3 * * *', tz: 'UTC', data: {} },
     ]);
   });
@@ -64,7 +64,7 @@ describe('ensureSchedules', () => {
     const f = fakes();
     f.keys.set('p:lock:schedules', 'other');
     f.schedulers.set('reset', { pattern: '0 0 1 * *', tz: 'UTC' });
-    f.schedulers.set('cleanup', { pattern: '0 0 31 12 *', tz: 'UTC' });
+    f.schedulers.set('cleanup', { pattern: '0 0 * * *', tz: 'UTC' });
     setTimeout(() => f.keys.delete('p:lock:schedules'), 150);
     const checks = await ensureSchedules(config(), { ...f, prefix: 'p', log, lockTtlMs: 5_000 });
     expect(f.upserts()).toBe(0);

@@ -6,6 +6,7 @@
  */
 export * from './errors.js';
 export * from './config/env.js';
+export * from './config/legacy-env.js';
 export * from './config/redis-connection.js';
 export * from './metrics/index.js';
 export * from './crypto/sealer.js';

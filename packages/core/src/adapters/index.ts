@@ -46,7 +46,7 @@ export function createAdapters(config: WorkerEnv, options: AdapterOptions = {}):
     timeoutMs,
     caFile: options.caFile,
   });
-  const cluster = new KubernetesClusterGateway({ kubeconfig: config.KUBECONFIG, timeoutMs });
+  const cluster = new KubernetesClusterGateway({ kubeconfig: config.KUBECONFIG, kubeconfigData: config.KUBE_CONFIG, timeoutMs });
   const grafana = new GrafanaHttpGateway({
     baseUrl: config.GRAFANA_URL,
     adminUser: config.GRAFANA_ADMIN_USER,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIN_API_TOKEN_LENGTH, rememberConfigWarnings, resolveLegacyEnv, type ConfigRole } from './legacy-env.js';
 
 /**
  * Configuration comes from the environment only, parsed once at boot against these
@@ -21,6 +22,12 @@ const hostPorts = z
   .string()
   .regex(/^\s*(\[[^\]]+\]|[^:\s,]+):\d{1,5}\s*(,\s*(\[[^\]]+\]|[^:\s,]+):\d{1,5}\s*)*$/, 'must be host:port,host:port');
 const cron = z.string().regex(/^(\S+\s+){4}\S+$|^(\S+\s+){5}\S+$/, 'not a cron pattern of 5 or 6 fields');
+
+const tokenList = (min: number) =>
+  z
+    .string()
+    .transform((raw) => raw.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(min, `each token needs at least ${min} characters`)).min(1, 'at least one token'));
 
 export const commonEnv = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
@@ -46,16 +53,15 @@ export const commonEnv = z.object({
     const bytes = /^[0-9a-f]{64}$/i.test(key) ? 32 : Buffer.from(key, 'base64').length;
     return bytes === 32;
   }, 'must be 32 bytes, base64 (44 characters) or hex (64 characters)'),
+  /** A dotenv file read before everything else (issue 14: the old pod's Vault file); see legacy-env.ts. */
+  ENV_FILE: z.string().min(1).optional(),
 });
 
 export const apiEnv = commonEnv.extend({
   PORT: int(3000, 1, 65_535),
   HOST: z.string().default('0.0.0.0'),
   /** Comma-separated; several are accepted at once so tokens can be rotated. */
-  API_TOKENS: z
-    .string()
-    .transform((raw) => raw.split(',').map((t) => t.trim()).filter(Boolean))
-    .pipe(z.array(z.string().min(16, 'each token needs at least 16 characters')).min(1, 'at least one token')),
+  API_TOKENS: tokenList(MIN_API_TOKEN_LENGTH),
   /** Longest `Prefer: wait=N` honoured, in seconds. */
   MAX_WAIT_SECONDS: int(60, 0, 300),
   BODY_LIMIT_BYTES: int(16_384, 1_024),
@@ -129,12 +135,27 @@ export const workerEnv = commonEnv.extend({
   RESET_SCHEDULE: cron.default('0 0 1 * *'),
   RESET_SCHEDULE_ENABLED: bool(true),
   RESET_SCHEDULE_MODE: z.enum(['recreate', 'purge']).default('recreate'),
-  CLEANUP_SCHEDULE: cron.default('0 0 31 12 *'),
+  /** Daily, so a trainee's expiresAt is honoured within a day (the old deployment ran cleanup daily too). */
+  CLEANUP_SCHEDULE: cron.default('0 0 * * *'),
   CLEANUP_SCHEDULE_ENABLED: bool(true),
   SYNC_SCHEDULE: cron.default('0 3 * * *'),
   SYNC_SCHEDULE_ENABLED: bool(false),
   /** The worker's own /healthz, /readyz and /metrics. */
   WORKER_HEALTH_PORT: int(9464, 0, 65_535),
+
+  // --- The old deployment's settings (issue 14; aliases and ENV_FILE in legacy-env.ts) ---
+  /** Old: the kubeconfig itself, as JSON, in the variable. Used only when KUBECONFIG is unset. */
+  KUBE_CONFIG: z
+    .string()
+    .refine((raw) => {
+      try {
+        const parsed: unknown = JSON.parse(raw);
+        return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+      } catch {
+        return false;
+      }
+    }, 'must be a kubeconfig as JSON (the old service\'s format)')
+    .optional(),
 });
 
 export type CommonEnv = z.infer<typeof commonEnv>;
@@ -184,8 +205,18 @@ function checked<T extends CommonEnv>(config: T): T {
   return config;
 }
 
-export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env): ApiEnv => checked(parse(apiEnv, env));
-export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env): WorkerEnv => checked(parse(workerEnv, env));
+/** Resolves the old deployment's names and ENV_FILE first; configWarnings(config) says what was used. */
+function load<T extends CommonEnv>(schemaFor: (shortLegacyToken: boolean) => z.ZodType<T>, env: NodeJS.ProcessEnv, role: ConfigRole): T {
+  const legacy = resolveLegacyEnv(env, role);
+  if (legacy.issues.length > 0) throw new ConfigError(legacy.issues);
+  return rememberConfigWarnings(checked(parse(schemaFor(legacy.shortLegacyToken), legacy.env)), legacy.warnings);
+}
+
+// A token shorter than the minimum is accepted only through the old name (VERIFICATION_TOKEN).
+const apiEnvFor = (shortLegacyToken: boolean) => (shortLegacyToken ? apiEnv.extend({ API_TOKENS: tokenList(1) }) : apiEnv);
+
+export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env): ApiEnv => load(apiEnvFor, env, 'api');
+export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env): WorkerEnv => load(() => workerEnv, env, 'worker');
 
 export function oidcIssuer(config: Pick<WorkerEnv, 'OIDC_ISSUER_URL' | 'KEYCLOAK_URL' | 'KEYCLOAK_REALM'>): string {
   return config.OIDC_ISSUER_URL ?? `${config.KEYCLOAK_URL.replace(/\/+$/, '')}/realms/${config.KEYCLOAK_REALM}`;
