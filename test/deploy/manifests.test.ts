@@ -113,6 +113,16 @@ describe('k8s/overlays/example', () => {
     expect(() => apiEnv.shape.RESULT_ENCRYPTION_KEY.parse(secret.stringData.RESULT_ENCRYPTION_KEY)).toThrow();
   });
 
+  it('lets the Ingress wait longer than the longest Prefer: wait, so a long wait ends in our 202, not a 504', () => {
+    const ingress = find(objects, 'Ingress', 'api') as Manifest & { metadata: { annotations?: Record<string, string> } };
+    const readTimeout = Number(ingress.metadata.annotations?.['nginx.ingress.kubernetes.io/proxy-read-timeout']);
+    const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('k8s-user-provisioner')) as Manifest & { data?: Record<string, string> };
+    const configured = apiEnv.shape.MAX_WAIT_SECONDS.parse(configMap.data?.MAX_WAIT_SECONDS);
+    const longestAllowed = apiEnv.shape.MAX_WAIT_SECONDS.unwrap().maxValue ?? Number.POSITIVE_INFINITY;
+    expect(readTimeout).toBeGreaterThan(configured);
+    expect(readTimeout).toBeGreaterThan(longestAllowed);
+  });
+
   it('leaves the api replica count to its HPA', () => {
     expect(find(objects, 'HorizontalPodAutoscaler', 'api')).toMatchObject({ spec: { scaleTargetRef: { kind: 'Deployment', name: 'api' } } });
     expect((find(objects, 'Deployment', 'api') as Workload).spec).not.toHaveProperty('replicas');

@@ -25,7 +25,7 @@ export type ApiConfig = Pick<
   ApiEnv,
   'API_TOKENS' | 'BODY_LIMIT_BYTES' | 'MAX_WAIT_SECONDS' | 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'
 > &
-  Partial<Pick<ApiEnv, 'METRICS_PUBLIC' | 'TRUST_PROXY'>>;
+  Partial<Pick<ApiEnv, 'METRICS_PUBLIC' | 'TRUST_PROXY' | 'DEFAULT_PREFER_WAIT_SECONDS'>>;
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const READY_PING_TIMEOUT_MS = 1_000;
@@ -90,9 +90,10 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   });
   const shutdown = new AbortController();
   app.addHook('preClose', async () => shutdown.abort());
-  await app.register(provisionerRoutes, { submitter, reader, waiter, maxWaitSeconds: config.MAX_WAIT_SECONDS, shutdown: shutdown.signal });
+  const waitSettings = { maxWaitSeconds: config.MAX_WAIT_SECONDS, defaultWaitSeconds: config.DEFAULT_PREFER_WAIT_SECONDS };
+  await app.register(provisionerRoutes, { submitter, reader, waiter, ...waitSettings, shutdown: shutdown.signal });
   await app.register(jobRoutes, { reader });
-  const fleetOptions = { guard, reader, waiter, maxWaitSeconds: config.MAX_WAIT_SECONDS, shutdown: shutdown.signal };
+  const fleetOptions = { guard, reader, waiter, ...waitSettings, shutdown: shutdown.signal };
   await app.register(fleetRoutes, { ...fleetOptions, fleet: deps.queues.fleet, jobOptions: defaultJobOptions(config) });
   const schedules = new Queue(FLEET_SCHEDULES_QUEUE, { connection: deps.redis, prefix: config.QUEUE_PREFIX });
   schedules.on('error', (error) => deps.logger.warn({ err: error.message }, 'schedules queue error'));

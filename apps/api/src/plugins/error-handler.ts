@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { HttpError } from '../http/http-error.js';
 import type { ErrorBody } from '../http/schemas.js';
+import { EMAIL_AND_NAME_MISSING } from '../routes/provisioner/schemas.js';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -26,7 +27,10 @@ function detailsOf(issues: readonly ValidationIssue[]): NonNullable<ErrorBody['d
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler<FastifyError>((error, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
-      const body: ErrorBody = { message: 'Invalid request', code: 'INVALID_REQUEST', details: detailsOf(error.validation) };
+      const details = detailsOf(error.validation);
+      // A body with neither email nor full name gets the old service's sentence as its message.
+      const message = details.length === 1 && details[0]?.message === EMAIL_AND_NAME_MISSING ? EMAIL_AND_NAME_MISSING : 'Invalid request';
+      const body: ErrorBody = { message, code: 'INVALID_REQUEST', details };
       return reply.code(400).send(body);
     }
     if (error instanceof HttpError) {

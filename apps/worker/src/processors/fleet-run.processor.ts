@@ -24,6 +24,7 @@ import {
   type IdentityUser,
   type Logger,
   type ResetRunData,
+  type SyncRunData,
   type ResetUserResult,
   type SyncUserResult,
 } from '@kup/core';
@@ -175,11 +176,15 @@ export function fleetRunProcessor(deps: FleetRunProcessorDeps): JobProcessor {
     log.info({ succeeded: values.length, failed: failures.length }, 'fleet run finished');
     switch (kind) {
       case 'reset':
-        return aggregateReset({ values: values as ResetUserResult[], failures }, (data as ResetRunData).mode);
+        return aggregateReset({ values: values as ResetUserResult[], failures }, (data as ResetRunData).mode, (data as ResetRunData).username);
       case 'cleanup':
         return aggregateCleanup({ values: values as CleanupUserResult[], failures }, (data as CleanupRunData).dryRun);
       case 'sync':
-        return aggregateSync({ values: values as SyncUserResult[], failures }, (username) => fleetChildJobId('sync', data.runId, username));
+        return aggregateSync(
+          { values: values as SyncUserResult[], failures },
+          (username) => fleetChildJobId('sync', data.runId, username),
+          (data as SyncRunData).username,
+        );
     }
   };
 }

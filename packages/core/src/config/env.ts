@@ -79,6 +79,14 @@ export const apiEnv = commonEnv.extend({
     }),
   /** Serve GET /metrics without a token (when only the cluster network reaches the API's port). */
   METRICS_PUBLIC: bool(false),
+
+  // --- The old service's callers (issue 14) ---
+  /**
+   * Treat a request without `Prefer` as `Prefer: wait=N` on POST/DELETE /provisioner, /reset,
+   * /cleanup and /sync, so old synchronous callers work unchanged. 0 (default): off. Capped at
+   * MAX_WAIT_SECONDS; keep the ingress's read timeout above it.
+   */
+  DEFAULT_PREFER_WAIT_SECONDS: int(0, 0, 300),
 });
 
 export const workerEnv = commonEnv.extend({

@@ -157,8 +157,12 @@ export type SyncUserResult = z.infer<typeof syncUserResult>;
 export const fleetFailure = z.object({ username: z.string(), code: z.string(), message: z.string() });
 export type FleetFailure = z.infer<typeof fleetFailure>;
 
+/** What a run did, in numbers (`message` is the old service's fixed sentence). */
+const summary = z.string().optional();
+
 export const resetRunResult = z.object({
   message: z.string(),
+  summary,
   users_processed: z.number().int(),
   namespaces_reset: z.number().int(),
   failed_resets: z.array(z.string()),
@@ -168,7 +172,10 @@ export const resetRunResult = z.object({
 export const cleanupRunResult = z.object({
   message: z.string(),
   deleted_users: z.array(z.object({ username: z.string(), user_id: z.string().nullable() })),
-  failed_deletions: z.array(z.object({ username: z.string(), user_id: z.string().nullable(), error: z.string() })),
+  summary,
+  /** Usernames, as the old service answered; the reasons are in `failures`. */
+  failed_deletions: z.array(z.string()),
+  failures: z.array(fleetFailure).optional(),
   total_processed: z.number().int(),
   successfully_deleted: z.number().int(),
   failed: z.number().int(),
@@ -176,6 +183,7 @@ export const cleanupRunResult = z.object({
 });
 export const syncRunResult = z.object({
   message: z.string(),
+  summary,
   results: z.object({
     total_users: z.number().int(),
     fixed_users: z.array(

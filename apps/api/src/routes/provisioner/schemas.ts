@@ -10,7 +10,9 @@ const expiresAt = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 dat
 
 const atLeastOne = (body: { email?: string | undefined; full_name?: string | undefined }) =>
   body.email !== undefined || body.full_name !== undefined;
-const atLeastOneMessage = { message: 'give at least one of email and full_name' };
+/** The old service's 400, word for word; the error handler makes it the answer's message. */
+export const EMAIL_AND_NAME_MISSING = 'Email address and full name are missing';
+const atLeastOneMessage = { message: EMAIL_AND_NAME_MISSING };
 
 /** `POST /provisioner`; unknown fields are refused (400), like in every body. */
 export const createBody = z
@@ -58,6 +60,9 @@ export const deleted = z
 export const jobFailed = z
   .object({ message: z.string(), code: z.string().optional(), jobId: z.string() })
   .meta({ id: 'JobFailed' });
+
+/** `DELETE /provisioner` of someone who does not exist, under `Prefer: wait`: `{message, username}` as well. */
+export const notFound = jobFailed.extend({ username: z.string().optional() }).meta({ id: 'UserNotFound' });
 
 /** Other headers pass through untouched (a loose object). */
 export const preferHeaders = z.looseObject({
