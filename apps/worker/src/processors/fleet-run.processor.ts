@@ -80,8 +80,10 @@ function childData(kind: FleetKind, data: FleetRunData, username: string, user: 
       const { maxAgeDays, dryRun } = data as CleanupRunData;
       return { runId: data.runId, username, now: Date.parse(data.requestedAt), maxAgeDays, dryRun };
     }
-    case 'sync':
-      return { runId: data.runId, username };
+    case 'sync': {
+      const { resetPasswords } = data as SyncRunData;
+      return { runId: data.runId, username, ...(resetPasswords ? { resetPasswords } : {}) };
+    }
   }
 }
 

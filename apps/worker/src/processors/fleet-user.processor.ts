@@ -62,9 +62,10 @@ export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTabl
   };
 
   const sync: JobProcessor = (job, token, signal) => {
-    const { username } = parse(syncUserData, job);
+    const { username, resetPasswords } = parse(syncUserData, job);
     return run(job, token, username, async (log) => {
-      const result = await deps.sync.sync(username, stepContext<SyncState>(job, deps.secrets as SecretStore, log, signal));
+      const context = stepContext<SyncState>(job, deps.secrets as SecretStore, log, signal);
+      const result = await deps.sync.sync(username, context, { resetPasswords: resetPasswords === true });
       // The new password stays readable (GET /jobs/<this id>) for the TTL counted from now.
       if (result.passwordIssued) await deps.secrets.touch(secretKeyOf(job));
       else await deps.secrets.remove(secretKeyOf(job));

@@ -85,6 +85,7 @@ export function aggregateSync(
       fixed_grafana: v.fixedGrafana,
       fixed_namespace: v.fixedNamespace,
       fixed_provisioned: v.fixedProvisioned,
+      ...(v.fixedGrafana ? { grafana_password_reset: v.grafanaPasswordReset === true, keycloak_password_reset: v.keycloakPasswordReset === true } : {}),
       ...(v.passwordIssued ? { password_job_id: passwordJobId(v.username) } : {}),
     }));
   const failed = [

@@ -39,7 +39,7 @@ export function fleetRunData(kind: FleetKind, request: FleetRequest, origin: str
     }
     case 'sync': {
       const r = request as SyncRequest;
-      return { ...base, ...prefix, ...(r.username ? { username: r.username } : {}) };
+      return { ...base, ...prefix, ...(r.username ? { username: r.username } : {}), ...(r.resetPasswords ? { resetPasswords: true } : {}) };
     }
   }
 }

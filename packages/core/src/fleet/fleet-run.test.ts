@@ -162,7 +162,7 @@ describe('aggregation into the old statistics', () => {
     const result = aggregateSync(
       {
         values: [
-          { ...base, username: 'ana', fixedGrafana: true, passwordIssued: true },
+          { ...base, username: 'ana', fixedGrafana: true, passwordIssued: true, grafanaPasswordReset: true, keycloakPasswordReset: false },
           { ...base, username: 'fine' },
           { ...base, username: 'half', rolledBack: true, error: 'GRAFANA_ERROR: 412' },
         ],
@@ -174,7 +174,17 @@ describe('aggregation into the old statistics', () => {
     expect(aggregateSync({ values: [{ ...base, username: 'ana' }], failures: [] }, (u) => u, 'ana').message).toBe('Sync completed for user ana');
     expect(result.results).toEqual({
       total_users: 3,
-      fixed_users: [{ username: 'ana', fixed_grafana: true, fixed_namespace: false, fixed_provisioned: false, password_job_id: 'sync-user-r1-ana' }],
+      fixed_users: [
+        {
+          username: 'ana',
+          fixed_grafana: true,
+          fixed_namespace: false,
+          fixed_provisioned: false,
+          grafana_password_reset: true,
+          keycloak_password_reset: false,
+          password_job_id: 'sync-user-r1-ana',
+        },
+      ],
       failed_fixes: [{ username: 'half', error: 'rolled back, could not be finished: GRAFANA_ERROR: 412' }],
     });
   });

@@ -49,6 +49,12 @@ export type CleanupRequest = z.infer<typeof cleanupRequest>;
 export const syncRequest = z.strictObject({
   username: username.optional(),
   usernamePrefix,
+  /**
+   * Sync never changes a trainee's cluster (Keycloak) password on its own: a missing Grafana
+   * user gets the current password, or a new one for Grafana alone. `true`: a trainee whose
+   * Grafana user is recreated gets a new password in Keycloak too (both logins share it).
+   */
+  resetPasswords: z.boolean().optional(),
 });
 export type SyncRequest = z.infer<typeof syncRequest>;
 
@@ -84,7 +90,7 @@ export const cleanupRunData = z.object({
   dryRun: z.boolean(),
   usernamePrefix,
 });
-export const syncRunData = z.object({ ...runBase, username: username.optional(), usernamePrefix });
+export const syncRunData = z.object({ ...runBase, username: username.optional(), usernamePrefix, resetPasswords: z.boolean().optional() });
 export type ResetRunData = z.infer<typeof resetRunData>;
 export type CleanupRunData = z.infer<typeof cleanupRunData>;
 export type SyncRunData = z.infer<typeof syncRunData>;
@@ -115,7 +121,7 @@ export const cleanupUserData = z.object({
   maxAgeDays: z.number().int().min(0),
   dryRun: z.boolean(),
 });
-export const syncUserData = z.object({ runId: z.string(), username });
+export const syncUserData = z.object({ runId: z.string(), username, resetPasswords: z.boolean().optional() });
 export type ResetUserData = z.infer<typeof resetUserData>;
 export type CleanupUserData = z.infer<typeof cleanupUserData>;
 export type SyncUserData = z.infer<typeof syncUserData>;
@@ -145,6 +151,10 @@ export const syncUserResult = z.object({
   rolledBack: z.boolean(),
   /** A new password was set; read it (decrypted) through `GET /jobs/<this child's id>`. */
   passwordIssued: z.boolean(),
+  /** Grafana got a new password, not the trainee's current one (which the service no longer held, or `resetPasswords`). */
+  grafanaPasswordReset: z.boolean().optional(),
+  /** The Keycloak (cluster) password was changed: only when the run asked (`resetPasswords`). */
+  keycloakPasswordReset: z.boolean().optional(),
   skipped: z.string().optional(),
   error: z.string().optional(),
 });
@@ -192,6 +202,9 @@ export const syncRunResult = z.object({
         fixed_grafana: z.boolean(),
         fixed_namespace: z.boolean(),
         fixed_provisioned: z.boolean(),
+        /** Grafana's password is a new one (the trainee's cluster password is unchanged unless keycloak_password_reset). */
+        grafana_password_reset: z.boolean().optional(),
+        keycloak_password_reset: z.boolean().optional(),
         /** Set when a new password was issued: `GET /jobs/<passwordJobId>` returns it. */
         password_job_id: z.string().optional(),
       }),
