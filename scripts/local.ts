@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { ensureStack } from '../tools/stack/src/index.ts';
 
-const TRAINEE_ROLE = 'k8s/base/trainee-clusterrole.yaml';
+const TRAINEE_ROLE = 'k8s/components/trainee-clusterrole/trainee-clusterrole.yaml';
 const port = process.env.PORT ?? '3000';
 
 function run(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {

@@ -175,7 +175,9 @@ export async function workerServiceAccountKubeconfig(
   const adminKubeconfig = opts.adminKubeconfig ?? process.env.KUBECONFIG;
   if (!adminKubeconfig) throw new Error('KUBECONFIG is not set (the integration globalSetup provides the stack env)');
   const suffix = randomBytes(4).toString('hex');
-  const { objects, namespace, clusterRole, scopePolicy } = workerRbac(await renderWithComponents(opts.components ?? []), suffix);
+  // The trainee role is an optional component (clusters may have it already); the worker binds it, so tests apply it.
+  const rendered = await renderWithComponents(['trainee-clusterrole', ...(opts.components ?? [])]);
+  const { objects, namespace, clusterRole, scopePolicy } = workerRbac(rendered, suffix);
   const dir = mkdtempSync(join(tmpdir(), 'kup-sa-'));
   const cleanup = async (): Promise<void> => {
     const roles = objects.filter((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith(`-${suffix}`)).map((o) => o.metadata.name);
