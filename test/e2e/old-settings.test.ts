@@ -147,6 +147,10 @@ describe('the old deployment\'s settings file, unchanged', () => {
     expect(await findGrafanaUser(username)).toBeUndefined();
   }, 120_000);
 
+  it('the worker checks at start-up that the trainee ClusterRole exists (k8s/base no longer ships it)', async () => {
+    await eventually('the ClusterRole check', async () => (worker?.output.join('').includes('trainee ClusterRole found') ? true : undefined), 30_000);
+  });
+
   it('a wrong token is still refused', async () => {
     const res = await fetch(`${url}/schedules`, { headers: { authorization: `${OLD_TOKEN}x` } });
     expect(res.status).toBe(401);
