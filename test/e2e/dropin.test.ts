@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobId, QUEUES, secretKeyOf } from '@kup/core';
 import { emailOf, randomSuffix, uniqueUsername } from '../helpers/names.js';
 import { createConfigMapAs, grafanaLoginStatus, oidcLogin } from '../helpers/oidc.js';
-import { findGrafanaUser, findKeycloakUser, getNamespace, grafanaAdmin } from '../helpers/stack.js';
+import { createKeycloakUser, findGrafanaUser, findKeycloakUser, getNamespace, grafanaAdmin } from '../helpers/stack.js';
 import { startService, type Service } from './service-harness.js';
 
 describe('drop-in for the old service', () => {
@@ -106,6 +106,26 @@ describe('drop-in for the old service', () => {
       expect(await grafanaLoginStatus(username, grafanaPassword!)).toBe(200);
       await clusterWorks(username, password);
       await expect(oidcLogin(username, grafanaPassword!)).rejects.toThrow(/refused/);
+    }, 180_000);
+
+    it('the current password is only ever given to the Grafana user of the very Keycloak user it was made for', async () => {
+      // Someone held this username before: their create job (and sealed password) is still there.
+      const username = uniqueUsername('t-dropin-sync');
+      const other = `${username}@someone-else.invalid`;
+      cleanup.push(username);
+      const previousPassword = await create(username);
+      const gone = await call('DELETE', '/provisioner', { email: emailOf(username) }, { prefer: 'wait=60' });
+      expect(gone.status).toBe(200);
+      // A new person gets the name outside a create job (adopted, say).
+      const newcomer = await createKeycloakUser({ username, email: other, attributes: { 'managed-by': ['k8s-provisioner'], provisioned: ['true'] } });
+
+      const fixed = await sync(username);
+      expect(fixed).toMatchObject({ fixed_grafana: true, grafana_password_reset: true, keycloak_password_reset: false });
+      expect((await findKeycloakUser(username))?.id).toBe(newcomer);
+      // The previous holder's password opens nothing of the newcomer's.
+      expect(await grafanaLoginStatus(username, previousPassword)).toBe(401);
+      await expect(oidcLogin(username, previousPassword)).rejects.toThrow(/refused/);
+      await call('DELETE', '/provisioner', { email: other }, { prefer: 'wait=60' });
     }, 180_000);
 
     it('the Keycloak password changes too only when the call asks ({"resetPasswords": true})', async () => {
