@@ -3,6 +3,7 @@
 // the worker from source against it until Ctrl-C. The stack keeps running afterwards
 // (`npm run stack:down` stops it).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -46,7 +47,17 @@ const { env: stackEnv } = await ensureStack();
 if (existsSync(TRAINEE_ROLE)) {
   await promisify(execFile)('kubectl', ['--kubeconfig', stackEnv.KUBECONFIG ?? '', 'apply', '--server-side', '-f', TRAINEE_ROLE]);
 }
-const env = { ...process.env, ...stackEnv, PORT: port, HOST: '127.0.0.1', WORKER_HEALTH_PORT: process.env.WORKER_HEALTH_PORT ?? '0' };
+// Bull Board's admin token (writes through Bull Board): a fresh random one per run, unless given.
+const adminTokens = process.env.BULL_BOARD_ADMIN_TOKENS || randomBytes(24).toString('base64url');
+const adminToken = adminTokens.split(',')[0]?.trim();
+const env = {
+  ...process.env,
+  ...stackEnv,
+  BULL_BOARD_ADMIN_TOKENS: adminTokens,
+  PORT: port,
+  HOST: '127.0.0.1',
+  WORKER_HEALTH_PORT: process.env.WORKER_HEALTH_PORT ?? '0',
+};
 children.push(run('api', 'apps/api/src/main.ts', env), run('worker', 'apps/worker/src/main.ts', env));
 
 const token = (stackEnv.API_TOKENS ?? '').split(',')[0];
@@ -55,7 +66,8 @@ console.log(`
 [local] k8s-user-provisioner is starting on ${url}
   API token (shown once; also in .stack/env):  ${token}
   OpenAPI docs:  ${url}/docs
-  Bull Board:    ${url}/admin/queues   (any user name, the token as password)
+  Bull Board:    ${url}/admin/queues   (any user name, the token as password: read-only)
+                 to change things there, the admin token (this run only) as password:  ${adminToken}
   Try:
     curl -s -X POST ${url}/provisioner -H "Authorization: Bearer $TOKEN" \\
       -H 'Content-Type: application/json' -H 'Prefer: wait=60' \\

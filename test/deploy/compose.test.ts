@@ -80,6 +80,14 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('allows plain-HTTP upstreams explicitly, and only where the worker has one', () => {
+    const worker = service('worker').environment ?? {};
+    const insecure = Object.entries(worker).filter(([key, value]) => key.endsWith('_URL') && /^http:/i.test(String(value)));
+    expect(insecure.map(([key]) => key)).toEqual(['GRAFANA_URL']);
+    expect(worker.ALLOW_INSECURE_UPSTREAMS).toBe('true');
+    expect(service('api').environment?.ALLOW_INSECURE_UPSTREAMS).toBeUndefined();
+  });
+
   it('takes every secret from .env, and .env.example holds no value for any of them', () => {
     const raw = readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8');
     const fromEnv = [...raw.matchAll(/\$\{([A-Z_]+)(?::[-?][^}]*)?\}/g)].map((m) => m[1] ?? '');

@@ -100,7 +100,7 @@ describe('k8s/overlays/example', () => {
     }
     // Least privilege for secrets too: the api never sees upstream credentials.
     const apiSecrets = (container(objects, 'api').env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.name);
-    expect(apiSecrets.sort()).toEqual(['API_TOKENS', 'REDIS_URL', 'RESULT_ENCRYPTION_KEY']);
+    expect(apiSecrets.sort()).toEqual(['API_TOKENS', 'BULL_BOARD_ADMIN_TOKENS', 'REDIS_PASSWORD', 'REDIS_URL', 'RESULT_ENCRYPTION_KEY']);
   });
 
   it('has a placeholder for every Secret key the pods read, and no real-looking secret', () => {

@@ -166,7 +166,7 @@ describe('k8s/components/purge-inventory: the worker may list what a purge empti
   });
 });
 
-describe('k8s/base: the trainee ClusterRole', () => {
+describe('components/trainee-clusterrole: the trainee ClusterRole', () => {
   it('grants no RBAC writes and keeps quota, limits and network policy read-only', async () => {
     const base = await renderWithComponents(['trainee-clusterrole']);
     const role = base.find((o) => o.kind === 'ClusterRole' && o.metadata.name === TRAINEE_CLUSTER_ROLE) as Manifest & { rules: Rule[] };
@@ -176,5 +176,16 @@ describe('k8s/base: the trainee ClusterRole', () => {
       .filter((res) => /rbac|resourcequotas|limitranges|networkpolicies|namespaces|\*/.test(res));
     expect(offending).toEqual([]);
     expect(role.rules.some((r) => (r.resources ?? []).includes('resourcequotas') && r.verbs.includes('get'))).toBe(true);
+  });
+
+  it('grants no write on Endpoints or EndpointSlices and no services/proxy (CVE-2021-25740), yet lets trainees read Endpoints', async () => {
+    const base = await renderWithComponents(['trainee-clusterrole']);
+    const role = base.find((o) => o.kind === 'ClusterRole' && o.metadata.name === TRAINEE_CLUSTER_ROLE) as Manifest & { rules: Rule[] };
+    const granted = (resource: string) => role.rules.filter((r) => (r.resources ?? []).includes(resource) || (r.resources ?? []).includes('*')).flatMap((r) => r.verbs);
+    for (const resource of ['endpoints', 'endpointslices', 'services/proxy']) {
+      expect(granted(resource).filter((v) => !['get', 'list', 'watch'].includes(v)), resource).toEqual([]);
+    }
+    expect(granted('services/proxy')).toEqual([]);
+    expect(granted('endpoints')).toContain('list');
   });
 });

@@ -39,7 +39,11 @@ describe('test helper: a kubeconfig for the worker ServiceAccount', () => {
   });
 
   it('creates a playground namespace, binds the trainee ClusterRole in it, deletes it', async () => {
-    const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: trainee, labels: { 'managed-by': 'k8s-provisioner' } } };
+    const namespace = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: trainee, labels: { 'managed-by': 'k8s-provisioner', 'pod-security.kubernetes.io/enforce': 'baseline' } },
+    };
     await kubectlOk(['apply', '--server-side', '--field-manager=k8s-user-provisioner', '-f', '-'],
       { kubeconfig: sa.kubeconfig, input: JSON.stringify(namespace) });
     await kubectlOk(['apply', '--server-side', '--field-manager=k8s-user-provisioner', '-f', '-'],
@@ -97,6 +101,34 @@ describe('k8s/base: the worker scope policy (ValidatingAdmissionPolicy), with th
     const adopt = await kubectl(['label', 'namespace', scratch, 'managed-by=k8s-provisioner'], { kubeconfig: sa.kubeconfig });
     expect(adopt.code).not.toBe(0);
     expect(adopt.stderr).toContain('labelled managed-by=k8s-provisioner');
+  });
+
+  it('refuses a playground namespace without an enforced Pod Security level, on create and on update', async () => {
+    const name = `${scratch}-psa`;
+    const namespace = (labels: Record<string, string>): string =>
+      JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'managed-by': 'k8s-provisioner', ...labels } } });
+    const apply = (labels: Record<string, string>) =>
+      kubectl(['apply', '--server-side', '--field-manager=k8s-user-provisioner', '-f', '-'], { kubeconfig: sa.kubeconfig, input: namespace(labels) });
+    try {
+      for (const labels of [{}, { 'pod-security.kubernetes.io/enforce': 'privileged' }] as Record<string, string>[]) {
+        const res = await apply(labels);
+        expect(res.code, JSON.stringify(labels)).not.toBe(0);
+        expect(res.stderr).toContain('pod-security.kubernetes.io/enforce=baseline or restricted');
+      }
+      expect((await kubectl(['get', 'namespace', name], { kubeconfig: admin() })).code).not.toBe(0);
+      await kubectlOk(['apply', '--server-side', '--field-manager=k8s-user-provisioner', '-f', '-'],
+        { kubeconfig: sa.kubeconfig, input: namespace({ 'pod-security.kubernetes.io/enforce': 'restricted' }) });
+      // Dropping or weakening the level later is refused too.
+      const drop = await kubectl(['label', 'namespace', name, 'pod-security.kubernetes.io/enforce-'], { kubeconfig: sa.kubeconfig });
+      expect(drop.code).not.toBe(0);
+      expect(drop.stderr).toContain('pod-security.kubernetes.io/enforce=baseline or restricted');
+      const weaken = await kubectl(['label', '--overwrite', 'namespace', name, 'pod-security.kubernetes.io/enforce=privileged'], { kubeconfig: sa.kubeconfig });
+      expect(weaken.code).not.toBe(0);
+      const labels = JSON.parse(await kubectlOk(['get', 'namespace', name, '-o', 'jsonpath={.metadata.labels}'], { kubeconfig: admin() })) as Record<string, string>;
+      expect(labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    } finally {
+      await kubectl(['delete', 'namespace', name, '--ignore-not-found', '--wait=false'], { kubeconfig: admin() });
+    }
   });
 
   it('keeps the worker from binding the trainee role outside playgrounds', async () => {

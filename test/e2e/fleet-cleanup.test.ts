@@ -1,5 +1,6 @@
 // Cleanup against the stack, scoped to this test's trainees (usernamePrefix): dry run
-// changes nothing, expires-at in the past is honoured, maxAgeDays 0 removes everything.
+// changes nothing, expires-at in the past is honoured, maxAgeDays 0 removes everything, but
+// only when confirmed (CLEANUP_MAX_SHARE_WITHOUT_CONFIRM).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupRunResult } from '@kup/core';
 import { uniqueUsername } from '../helpers/names.js';
@@ -50,11 +51,19 @@ describe('fleet: cleanup', () => {
     expect(await everywhere(young)).toEqual({ keycloak: true, namespace: true, grafana: true });
   });
 
-  it('maxAgeDays 0 deletes everything of those trainees, and nobody else', async () => {
+  it('maxAgeDays 0 without confirmMassDelete fails with CONFIRMATION_REQUIRED and deletes nobody', async () => {
+    const { state, job } = await h.run('cleanup', { maxAgeDays: 0, usernamePrefix: prefix });
+    expect(state).toBe('failed');
+    expect(job.failedReason).toMatch(/^CONFIRMATION_REQUIRED: this cleanup would delete 1 of 1 trainees by age.*confirmMassDelete/);
+    expect(job.attemptsMade).toBe(1);
+    expect(await everywhere(young)).toEqual({ keycloak: true, namespace: true, grafana: true });
+  });
+
+  it('maxAgeDays 0 with confirmMassDelete deletes everything of those trainees, and nobody else', async () => {
     const bystander = uniqueUsername('t-clnby');
     await h.provision(bystander);
     try {
-      const { state, job } = await h.run('cleanup', { maxAgeDays: 0, usernamePrefix: prefix });
+      const { state, job } = await h.run('cleanup', { maxAgeDays: 0, usernamePrefix: prefix, confirmMassDelete: true });
       expect(state, job.failedReason).toBe('completed');
       const result = cleanupRunResult.parse(job.returnvalue);
       const userId = (await h.ports.identity.findUser(young))?.id;

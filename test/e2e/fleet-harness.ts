@@ -9,6 +9,7 @@ import {
   defaultJobOptions,
   enqueueFleetRun,
   generatePassword,
+  identityGuards,
   memoryJobState,
   oidcIssuer,
   playgroundSettings,
@@ -78,6 +79,7 @@ export async function fleetHarness(overrides: Record<string, string> = {}): Prom
     grafanaRole: config.GRAFANA_ROLE,
     defaultExpiryDays: config.DEFAULT_EXPIRY_DAYS,
     namespaceDeleteTimeoutMs: config.NAMESPACE_DELETE_TIMEOUT_SECONDS * 1000,
+    guards: identityGuards(config),
   });
   const context = <S extends object>(key: string): StepContext<S> => {
     const password = generatePassword();

@@ -22,15 +22,17 @@ describe('fleet: job schedulers', () => {
     SYNC_SCHEDULE_ENABLED: 'true',
     SYNC_SCHEDULE: '15 3 * * *',
     FLEET_CONCURRENCY: '2',
+    // Tests below change schedulers on purpose: these workers must not put them back meanwhile.
+    SCHEDULE_CHECK_INTERVAL_SECONDS: '3600',
   };
   const processes: { child: ChildProcess; out: string[] }[] = [];
   let redis: Redis;
   let schedules: Queue;
   let fleet: Queue;
 
-  const startWorker = () => {
+  const startWorker = (overrides: Record<string, string> = {}) => {
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'apps/worker/src/main.ts'], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...env, ...overrides },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: string[] = [];
@@ -91,5 +93,23 @@ describe('fleet: job schedulers', () => {
     const checks = await ensureSchedules(config, { queue: schedules, redis, prefix, log: { info: () => undefined, warn: () => undefined } });
     expect(checks.every((c) => c.ok)).toBe(true);
     expect((await schedules.getJobSchedulers(0, -1)).map((s) => s.key)).toEqual(['reset']);
+  });
+
+  it('a scheduler changed in Redis (pattern, run data) is put back by a running worker, not only at the next start', async () => {
+    const w = startWorker({ SCHEDULE_CHECK_INTERVAL_SECONDS: '1', SYNC_SCHEDULE_ENABLED: 'false' });
+    await eventually('third worker started', async () => (w.out.join('').includes('fleet workers started') ? true : undefined), 90_000, 200);
+    // As Bull Board's scheduler edit would: every minute, and a purge turned into a recreate.
+    await schedules.upsertJobScheduler('reset', { pattern: '* * * * *', tz: 'Europe/Berlin' }, { name: 'reset', data: { mode: 'recreate' } });
+    const restored = await eventually(
+      'reset scheduler put back',
+      async () => {
+        const reset = (await schedules.getJobSchedulers(0, -1, true)).find((s) => s.key === 'reset');
+        return reset?.pattern === '7 5 1 * *' && reset.template?.data?.mode === 'purge' ? reset : undefined;
+      },
+      20_000,
+      200,
+    );
+    expect(restored).toMatchObject({ pattern: '7 5 1 * *', tz: 'Europe/Berlin' });
+    expect(w.out.join('')).toContain('schedules differ from the configuration: putting them back');
   });
 });

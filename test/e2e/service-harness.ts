@@ -13,6 +13,8 @@ import { ensureTraineeClusterRole, stackEnv, workerConfig } from '../helpers/sta
 export interface Service {
   url: string;
   token: string;
+  /** A Bull Board admin token (BULL_BOARD_ADMIN_TOKENS): not an API token. */
+  adminToken: string;
   workerConfig: WorkerEnv;
   worker: WorkerApp;
   api: FastifyInstance;
@@ -33,6 +35,7 @@ export async function startService(): Promise<Service> {
     CLEANUP_SCHEDULE_ENABLED: 'true',
   };
   const token = `tok-${randomBytes(16).toString('hex')}`;
+  const adminToken = `adm-${randomBytes(16).toString('hex')}`;
   const logs: string[] = [];
   const sink = new Writable({ write: (chunk, _encoding, done) => void (logs.push(String(chunk)), done()) });
   const logger = createLogger({ name: 'service-test', level: 'info' }, sink);
@@ -40,7 +43,7 @@ export async function startService(): Promise<Service> {
   const config = workerConfig(shared);
   const worker = createWorkerApp(config, { logger, caFile: stackEnv('STACK_CA_FILE') });
   await worker.start();
-  const apiConfig = loadApiConfig({ ...process.env, ...shared, API_TOKENS: token, LOG_LEVEL: 'info' });
+  const apiConfig = loadApiConfig({ ...process.env, ...shared, API_TOKENS: token, BULL_BOARD_ADMIN_TOKENS: adminToken, LOG_LEVEL: 'info' });
   const apiDeps = createApiDeps(apiConfig, logger);
   const api = await buildApp(apiConfig, apiDeps);
   const address = await api.listen({ port: 0, host: '127.0.0.1' });
@@ -48,6 +51,7 @@ export async function startService(): Promise<Service> {
   return {
     url: address,
     token,
+    adminToken,
     workerConfig: config,
     worker,
     api,

@@ -5,7 +5,7 @@
 // ServiceAccount. Point the worker's KUBECONFIG at it to prove the ClusterRole is enough.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
@@ -70,6 +70,32 @@ export async function renderWithComponents(components: readonly string[]): Promi
   }
 }
 
+/**
+ * k8s/overlays/example as an operator installs it in another namespace: a copy of k8s/ whose
+ * example overlay has `namespace` changed (what its comment says to do), with the optional
+ * components it lists switched on by name.
+ */
+export async function renderExampleIn(namespace: string, components: readonly string[] = []): Promise<Manifest[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'kup-k8s-'));
+  try {
+    cpSync(join(repoRoot, 'k8s'), join(dir, 'k8s'), { recursive: true });
+    const file = join(dir, 'k8s/overlays/example/kustomization.yaml');
+    let text = readFileSync(file, 'utf8');
+    if (!/^namespace: k8s-user-provisioner$/m.test(text)) throw new Error('overlays/example sets no namespace to change');
+    text = text.replace(/^namespace: k8s-user-provisioner$/m, `namespace: ${namespace}`);
+    for (const c of components) {
+      const line = `  # - ../../components/${c}`;
+      if (!text.includes(line)) throw new Error(`overlays/example does not list the component ${c}`);
+      text = text.replace(line, `  - ../../components/${c}`);
+    }
+    writeFileSync(file, text);
+    const out = await kubectlOk(['kustomize', join(dir, 'k8s/overlays/example')]);
+    return parseAllDocuments(out).map((doc) => doc.toJS() as Manifest).filter(Boolean);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export const WORKER_SERVICE_ACCOUNT = 'worker';
 export const WORKER_CLUSTER_ROLE = 'k8s-user-provisioner-worker';
 export const TRAINEE_CLUSTER_ROLE = 'read-write-all-except-resourcequotas';
@@ -90,24 +116,28 @@ export interface WorkerServiceAccount {
 }
 
 /**
- * The worker's part of k8s/base (RBAC and the delete-scope admission policy), renamed so
- * that concurrent callers never share objects.
+ * The worker's part of a rendering (RBAC and the scope admission policy), renamed so that
+ * concurrent callers never share objects. `namespace` defaults to a fresh `kup-sa-<suffix>`;
+ * pass the rendering's own namespace to apply it as rendered (subjects left untouched).
  */
-export function workerRbac(base: Manifest[], suffix: string): { objects: Manifest[]; namespace: string; clusterRole: string; scopePolicy: string } {
-  const namespace = `kup-sa-${suffix}`;
+export function workerRbac(rendered: Manifest[], suffix: string, opts: { namespace?: string } = {}):
+  { objects: Manifest[]; namespace: string; clusterRole: string; scopePolicy: string } {
+  const namespace = opts.namespace ?? `kup-sa-${suffix}`;
   const clusterRole = `${WORKER_CLUSTER_ROLE}-${suffix}`;
   const scopePolicy = `${WORKER_SCOPE_POLICY}-${suffix}`;
   const pick = (kind: string, name: string): Manifest => {
-    const found = base.find((o) => o.kind === kind && o.metadata.name === name);
-    if (!found) throw new Error(`k8s/base has no ${kind} ${name}`);
+    const found = rendered.find((o) => o.kind === kind && o.metadata.name === name);
+    if (!found) throw new Error(`the rendering has no ${kind} ${name}`);
     return structuredClone(found);
   };
-  const ns = pick('Namespace', 'k8s-user-provisioner');
-  ns.metadata.name = namespace;
   const sa = pick('ServiceAccount', WORKER_SERVICE_ACCOUNT);
+  const renderedNamespace = sa.metadata.namespace ?? '';
+  const moved = namespace !== renderedNamespace;
+  const ns = pick('Namespace', renderedNamespace);
+  ns.metadata.name = namespace;
   sa.metadata.namespace = namespace;
   // The worker's ClusterRoles (the base's, and any a component adds), renamed with the suffix.
-  const roles = base
+  const roles = rendered
     .filter((o) => o.kind === 'ClusterRoleBinding' && (o as { subjects?: { name: string }[] }).subjects?.some((s) => s.name === WORKER_SERVICE_ACCOUNT))
     .flatMap((found) => {
       const binding = structuredClone(found) as Manifest & { roleRef: { name: string }; subjects: { kind: string; name: string; namespace?: string }[] };
@@ -116,16 +146,20 @@ export function workerRbac(base: Manifest[], suffix: string): { objects: Manifes
       role.metadata.name = name;
       binding.metadata.name = name;
       binding.roleRef.name = name;
-      binding.subjects = binding.subjects.map((s) => ({ ...s, namespace }));
+      if (moved) binding.subjects = binding.subjects.map((s) => ({ ...s, namespace }));
       return [role, binding];
     });
-  if (!roles.some((o) => o.metadata.name === clusterRole)) throw new Error(`k8s/base binds no ${WORKER_CLUSTER_ROLE} to the worker`);
-  const shippedUser = `system:serviceaccount:k8s-user-provisioner:${WORKER_SERVICE_ACCOUNT}`;
+  if (!roles.some((o) => o.metadata.name === clusterRole)) throw new Error(`the rendering binds no ${WORKER_CLUSTER_ROLE} to the worker`);
   const policy = pick('ValidatingAdmissionPolicy', WORKER_SCOPE_POLICY);
   policy.metadata.name = scopePolicy;
-  const conditions = (policy.spec as { matchConditions: { expression: string }[] }).matchConditions;
-  if (!conditions.some((c) => c.expression.includes(`'${shippedUser}'`))) throw new Error(`${WORKER_SCOPE_POLICY} does not match ${shippedUser}`);
-  for (const c of conditions) c.expression = c.expression.replaceAll(`'${shippedUser}'`, `'system:serviceaccount:${namespace}:${WORKER_SERVICE_ACCOUNT}'`);
+  // Test isolation only: every copy of the policy (one per concurrent caller) would confine
+  // every caller's worker, and a test waiting for its own copy would see another's denial.
+  // So each copy sees only service accounts of its own namespace; ANDed with the shipped
+  // conditions, which must still pick the worker among them for the policy to apply.
+  (policy.spec as { matchConditions: { name: string; expression: string }[] }).matchConditions.push({
+    name: 'this-test-only',
+    expression: `request.userInfo.username.startsWith('system:serviceaccount:${namespace}:')`,
+  });
   const policyBinding = pick('ValidatingAdmissionPolicyBinding', WORKER_SCOPE_POLICY);
   policyBinding.metadata.name = scopePolicy;
   (policyBinding.spec as { policyName: string }).policyName = scopePolicy;
@@ -170,14 +204,24 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
 }
 
 export async function workerServiceAccountKubeconfig(
-  opts: { adminKubeconfig?: string; tokenSeconds?: number; components?: readonly string[] } = {},
+  opts: {
+    adminKubeconfig?: string; tokenSeconds?: number; components?: readonly string[];
+    /**
+     * A rendering to take the worker from, applied in its own namespace, with the
+     * trainee-clusterrole component on (default: k8s/base with it and `components`, moved to a fresh one).
+     */
+    rendered?: Manifest[];
+  } = {},
 ): Promise<WorkerServiceAccount> {
   const adminKubeconfig = opts.adminKubeconfig ?? process.env.KUBECONFIG;
   if (!adminKubeconfig) throw new Error('KUBECONFIG is not set (the integration globalSetup provides the stack env)');
   const suffix = randomBytes(4).toString('hex');
-  // The trainee role is an optional component (clusters may have it already); the worker binds it, so tests apply it.
-  const rendered = await renderWithComponents(['trainee-clusterrole', ...(opts.components ?? [])]);
-  const { objects, namespace, clusterRole, scopePolicy } = workerRbac(rendered, suffix);
+  // The trainee role is an optional component (clusters may have it already); the worker binds
+  // it, so tests apply it: a given rendering must have it switched on too.
+  const renderedNamespace = opts.rendered?.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === WORKER_SERVICE_ACCOUNT)?.metadata.namespace;
+  const { objects, namespace, clusterRole, scopePolicy } = opts.rendered
+    ? workerRbac(opts.rendered, suffix, renderedNamespace ? { namespace: renderedNamespace } : {})
+    : workerRbac(await renderWithComponents(['trainee-clusterrole', ...(opts.components ?? [])]), suffix);
   const dir = mkdtempSync(join(tmpdir(), 'kup-sa-'));
   const cleanup = async (): Promise<void> => {
     const roles = objects.filter((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith(`-${suffix}`)).map((o) => o.metadata.name);

@@ -1,6 +1,7 @@
 // Auth: every route the API serves — its own, Bull Board's pages and API, /metrics when
 // present — refuses a missing or wrong token, and a client that keeps failing is
-// rate-limited (429) on every route, even with a right token, while others are not.
+// rate-limited (429, counted in Redis before answering, IPv6 by /64) while a valid token
+// is always served and other clients are not affected.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropPrefix, env, startTestApi, uniquePrefix, type TestApi } from './harness.js';
 import { concrete, listRoutes } from './routes.js';
@@ -97,25 +98,63 @@ describe('auth on every route', () => {
 });
 
 describe('rate limit on failed authentication', () => {
-  it('answers 429 to a client after repeated failures, right token or not; other clients are unaffected', async () => {
-    const attacker = '192.0.2.77';
-    const statuses: number[] = [];
-    for (let i = 0; i < 30; i += 1) {
-      const res = await api.app.inject({ method: 'GET', url: '/jobs/x', headers: { authorization: `Bearer guess-${i}-0123456789abcdef` }, remoteAddress: attacker });
-      statuses.push(res.statusCode);
-    }
-    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
-    expect(statuses.slice(20).every((s) => s === 429)).toBe(true);
+  const bad = (i: number) => ({ authorization: `Bearer guess-${i}-0123456789abcdef` });
+  const limit = () => api.config.AUTH_FAILURE_LIMIT;
 
-    const limited = await api.app.inject({ method: 'GET', url: '/jobs/x', headers: { authorization: `Bearer ${api.token}` }, remoteAddress: attacker });
-    expect(limited.statusCode).toBe(429);
-    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  it('counts concurrent failures before answering: at most the limit get 401, the rest 429', async () => {
+    const attacker = '192.0.2.77';
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => api.app.inject({ method: 'GET', url: '/jobs/x', headers: bad(i), remoteAddress: attacker })),
+    );
+    const statuses = answers.map((res) => res.statusCode);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(limit());
+    expect(statuses.filter((s) => s === 429)).toHaveLength(60 - limit());
+    const refused = answers.find((res) => res.statusCode === 429);
+    expect(refused?.json()).toEqual({ message: 'Too many failed authentications; retry later', code: 'AUTH_RATE_LIMITED' });
+    expect(Number(refused?.headers['retry-after'])).toBeGreaterThan(0);
+
+    // A valid token from the same address is served: a flood of bad tokens behind a
+    // shared address never locks the others out.
+    const valid = await api.app.inject({ method: 'GET', url: '/jobs/x', headers: { authorization: `Bearer ${api.token}` }, remoteAddress: attacker });
+    expect(valid.statusCode).toBe(404);
+    const schedules = await api.app.inject({ method: 'GET', url: '/schedules', headers: { authorization: `Bearer ${api.token}` }, remoteAddress: attacker });
+    expect(schedules.statusCode).toBe(200);
 
     const liveness = await api.app.inject({ method: 'GET', url: '/healthz', remoteAddress: attacker });
     expect(liveness.statusCode).toBe(200);
+    // Another client is not limited with it.
+    const other = await api.app.inject({ method: 'GET', url: '/jobs/x', headers: bad(999), remoteAddress: '192.0.2.78' });
+    expect(other.statusCode).toBe(401);
+  });
 
-    const other = await api.app.inject({ method: 'GET', url: '/jobs/x', headers: { authorization: `Bearer ${api.token}` }, remoteAddress: '192.0.2.78' });
-    expect(other.statusCode).toBe(404);
+  it('counts an IPv6 /64 as one client, whatever the interface id; IPv4-mapped addresses as IPv4', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < limit() + 5; i += 1) {
+      const res = await api.app.inject({ method: 'GET', url: '/jobs/x', headers: bad(i), remoteAddress: `2001:db8:77:1:${(i + 1).toString(16)}::${i}` });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses.slice(0, limit()).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(limit()).every((s) => s === 429)).toBe(true);
+    // The next /64 is someone else.
+    const neighbour = await api.app.inject({ method: 'GET', url: '/jobs/x', headers: bad(1), remoteAddress: '2001:db8:77:2::1' });
+    expect(neighbour.statusCode).toBe(401);
+
+    for (let i = 0; i < limit(); i += 1) {
+      const address = i % 2 === 0 ? '203.0.113.9' : '::ffff:203.0.113.9';
+      expect((await api.app.inject({ method: 'GET', url: '/jobs/x', headers: bad(i), remoteAddress: address })).statusCode).toBe(401);
+    }
+    const mapped = await api.app.inject({ method: 'GET', url: '/jobs/x', headers: bad(0), remoteAddress: '::ffff:203.0.113.9' });
+    expect(mapped.statusCode).toBe(429);
+  });
+
+  it('does not count requests without any credential (a browser before its Basic challenge)', async () => {
+    const browser = '192.0.2.120';
+    for (let i = 0; i < limit() + 10; i += 1) {
+      const res = await api.app.inject({ method: 'GET', url: '/admin/queues', remoteAddress: browser });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Basic /);
+    }
+    expect((await api.app.inject({ method: 'GET', url: '/jobs/x', headers: bad(0), remoteAddress: browser })).statusCode).toBe(401);
   });
 
   it('does not count successful requests', async () => {
@@ -123,6 +162,25 @@ describe('rate limit on failed authentication', () => {
     for (let i = 0; i < 60; i += 1) {
       const res = await api.app.inject({ method: 'GET', url: '/jobs/x', headers: { authorization: api.token }, remoteAddress: client });
       expect(res.statusCode).toBe(404);
+    }
+    expect((await api.app.inject({ method: 'GET', url: '/jobs/x', headers: bad(0), remoteAddress: client })).statusCode).toBe(401);
+  });
+
+  it('is shared by API replicas (the count lives in Redis)', async () => {
+    const replica = await startTestApi(prefix);
+    try {
+      const attacker = '192.0.2.150';
+      const half = Math.ceil(limit() / 2);
+      for (let i = 0; i < half; i += 1) {
+        expect((await api.app.inject({ method: 'GET', url: '/jobs/x', headers: bad(i), remoteAddress: attacker })).statusCode).toBe(401);
+      }
+      for (let i = half; i < limit(); i += 1) {
+        expect((await replica.app.inject({ method: 'GET', url: '/jobs/x', headers: bad(i), remoteAddress: attacker })).statusCode).toBe(401);
+      }
+      expect((await replica.app.inject({ method: 'GET', url: '/jobs/x', headers: bad(0), remoteAddress: attacker })).statusCode).toBe(429);
+      expect((await api.app.inject({ method: 'GET', url: '/jobs/x', headers: bad(0), remoteAddress: attacker })).statusCode).toBe(429);
+    } finally {
+      await replica.close();
     }
   });
 });
@@ -141,8 +199,9 @@ describe('rate limit behind a proxy (TRUST_PROXY)', () => {
     const through = (client: string, authorization: string) =>
       proxied.app.inject({ method: 'GET', url: '/jobs/x', headers: { authorization, 'x-forwarded-for': client }, remoteAddress: '10.0.0.1' });
     for (let i = 0; i < 25; i += 1) await through('198.51.100.7', `Bearer guess-${i}-0123456789abcdef`);
-    expect((await through('198.51.100.7', `Bearer ${proxied.token}`)).statusCode).toBe(429);
-    // Another client behind the same proxy is not locked out with it.
-    expect((await through('198.51.100.8', `Bearer ${proxied.token}`)).statusCode).toBe(404);
+    expect((await through('198.51.100.7', 'Bearer guess-again-0123456789abcdef')).statusCode).toBe(429);
+    // Another client behind the same proxy is not limited with it, and a valid token never is.
+    expect((await through('198.51.100.8', 'Bearer guess-again-0123456789abcdef')).statusCode).toBe(401);
+    expect((await through('198.51.100.7', `Bearer ${proxied.token}`)).statusCode).toBe(404);
   });
 });

@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Queue } from 'bullmq';
-import { defaultJobOptions, FLEET_SCHEDULES_QUEUE, type ApiEnv } from '@kup/core/contract';
+import { DEFAULT_RESERVED_NAMESPACES, defaultJobOptions, FLEET_SCHEDULES_QUEUE, type ApiEnv } from '@kup/core/contract';
 import type { ApiDeps } from './deps.js';
 import { JobReader } from './jobs/job-reader.js';
 import { JobSubmitter } from './jobs/job-submitter.js';
 import { JobWaiter } from './jobs/job-waiter.js';
 import { RedisGuard } from './jobs/redis-guard.js';
 import { registerAuth } from './plugins/auth.js';
-import { registerAuthRateLimit } from './plugins/auth-rate-limit.js';
-import { registerBullBoard } from './plugins/bull-board.js';
+import { FailedAuthLimiter } from './plugins/auth-rate-limit.js';
+import { BULL_BOARD_PATH, registerBullBoard } from './plugins/bull-board.js';
 import { DOCS_PREFIX, registerDocs } from './plugins/docs.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
 import { registerJsonBody } from './plugins/json-body.js';
@@ -25,7 +25,11 @@ export type ApiConfig = Pick<
   ApiEnv,
   'API_TOKENS' | 'BODY_LIMIT_BYTES' | 'MAX_WAIT_SECONDS' | 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'
 > &
-  Partial<Pick<ApiEnv, 'METRICS_PUBLIC' | 'TRUST_PROXY' | 'DEFAULT_PREFER_WAIT_SECONDS'>>;
+  Partial<Pick<ApiEnv, 'METRICS_PUBLIC' | 'TRUST_PROXY' | 'BULL_BOARD_ADMIN_TOKENS' | 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS'>> &
+  // Names and identities (issue 13); the default list when absent.
+  Partial<Pick<ApiEnv, 'RESERVED_NAMESPACES'>> &
+  // Old callers with no Prefer header (issue 14); off when absent.
+  Partial<Pick<ApiEnv, 'DEFAULT_PREFER_WAIT_SECONDS'>>;
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const READY_PING_TIMEOUT_MS = 1_000;
@@ -64,8 +68,13 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
 
   registerJsonBody(app);
   registerErrorHandler(app);
-  await registerAuthRateLimit(app);
-  registerAuth(app, { tokens: config.API_TOKENS, publicPrefixes: [DOCS_PREFIX] });
+  const failures = new FailedAuthLimiter(deps.redis, {
+    prefix: config.QUEUE_PREFIX,
+    maxFailures: config.AUTH_FAILURE_LIMIT ?? 20,
+    timeWindowMs: (config.AUTH_FAILURE_WINDOW_SECONDS ?? 60) * 1000,
+  });
+  const adminTokens = config.BULL_BOARD_ADMIN_TOKENS ?? [];
+  registerAuth(app, { tokens: config.API_TOKENS, adminTokens, adminPrefix: BULL_BOARD_PATH, publicPrefixes: [DOCS_PREFIX], failures });
   registerMetrics(app, { public: config.METRICS_PUBLIC ?? false });
   await registerDocs(app);
 
@@ -91,7 +100,11 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   const shutdown = new AbortController();
   app.addHook('preClose', async () => shutdown.abort());
   const waitSettings = { maxWaitSeconds: config.MAX_WAIT_SECONDS, defaultWaitSeconds: config.DEFAULT_PREFER_WAIT_SECONDS };
-  await app.register(provisionerRoutes, { submitter, reader, waiter, ...waitSettings, shutdown: shutdown.signal });
+  const holders = { getJob: async (id: string) => deps.queues.provisioning.getJob(id), passwordReadable: (key: string) => deps.secrets.exists(key) };
+  await app.register(provisionerRoutes, {
+    submitter, reader, waiter, ...waitSettings, shutdown: shutdown.signal,
+    holders, reservedNamespaces: config.RESERVED_NAMESPACES ?? DEFAULT_RESERVED_NAMESPACES,
+  });
   await app.register(jobRoutes, { reader });
   const fleetOptions = { guard, reader, waiter, ...waitSettings, shutdown: shutdown.signal };
   await app.register(fleetRoutes, { ...fleetOptions, fleet: deps.queues.fleet, jobOptions: defaultJobOptions(config) });
@@ -99,6 +112,6 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   schedules.on('error', (error) => deps.logger.warn({ err: error.message }, 'schedules queue error'));
   app.addHook('onClose', async () => schedules.close());
   await app.register(scheduleRoutes, { schedules, guard });
-  await registerBullBoard(app, [...Object.values(deps.queues), schedules]);
+  await registerBullBoard(app, [...Object.values(deps.queues), schedules], { writable: adminTokens.length > 0, redisReady: () => guard.ready });
   return app;
 }

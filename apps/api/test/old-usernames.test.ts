@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emailProblem } from '@kup/core/contract';
+import { emailAddressProblem } from '@kup/core/contract';
 import { oldUsernames, type OldUsernameRow } from '../../../packages/core/test/fixtures/old-usernames.js';
 import { buildTestApp, redisReady, type TestApp } from './helpers.js';
 
@@ -28,7 +28,7 @@ describe('the API derives the old service\'s username for every row of old-usern
 
   // Create keeps our own rules on top: Keycloak wants at least 3 characters, and an address
   // whose local part is a dot-atom (it answers `error-invalid-email` to `first..last@…`).
-  const creatable = (row: OldUsernameRow) => row.field === 'full_name' || emailProblem(row.input, true) === undefined;
+  const creatable = (row: OldUsernameRow) => row.field === 'full_name' || emailAddressProblem(row.input, true) === undefined;
   it.each(rows.filter((row) => row.expected.length >= 3 && creatable(row)))('POST /provisioner $field $input → $expected', async ({ field, input, expected }) => {
     const res = await t.inject({ method: 'POST', url: '/provisioner', headers: t.auth, payload: { [field]: input } });
     expect(res.statusCode, res.body).toBe(202);

@@ -67,7 +67,7 @@ describe('POST /provisioner', () => {
     expect(await t.jobCount()).toBe(before + 1);
   });
 
-  describe('refuses bad input with 400 and enqueues nothing', () => {
+  describe('refuses bad input with a 4xx and enqueues nothing', () => {
     const cases: [string, Record<string, unknown>, RegExp][] = [
       ['a bad email', { email: 'not-an-email' }, /email/],
       ['an email with a space', { email: 'jean dupont@example.org' }, /not a valid email address: it holds a space/],
@@ -79,6 +79,11 @@ describe('POST /provisioner', () => {
       ['an expiresAt in the past', { email: 'a@example.org', expiresAt: '2020-01-01T00:00:00Z' }, /future/],
       ['an expiresAt that is no date', { email: 'a@example.org', expiresAt: 'tomorrow' }, /expiresAt/],
       ['a wrong type', { email: 42 }, /email/],
+      // What Keycloak's user profile refuses is a 400 with its reason, not a job that fails later.
+      ['a full_name with a character Keycloak refuses', { email: 'a.b@example.org', full_name: 'Jean <Dupont>' }, /full_name.*Keycloak refuses \\"<\\"/],
+      ['a full_name with a slash', { full_name: 'Jean/Dupont' }, /person-name-prohibited-characters/],
+      ['a full_name with a line break', { full_name: 'Jean\nDupont' }, /control characters/],
+      ['an email whose local part is over 64 characters', { email: `${'a'.repeat(65)}@example.org` }, /over 64 characters/],
     ];
     it.each(cases)('%s', async (_name, body, reason) => {
       const before = await t.jobCount();
@@ -104,9 +109,20 @@ describe('POST /provisioner', () => {
       expect(await t.jobCount()).toBe(before);
     });
 
+    it.each(['kube-system@example.org', 'default@example.org', 'argocd@example.org', 'cert.manager@example.org', 'monitoring@example.org', 'istio-system@example.org'])(
+      'a username that is a reserved namespace (%s): 409 NAMESPACE_RESERVED',
+      async (email) => {
+        const before = await t.jobCount();
+        const res = await t.inject({ method: 'POST', url: '/provisioner', headers: t.auth, ...json({ email }) });
+        expect(res.statusCode).toBe(409);
+        expect(res.json()).toEqual({ code: 'NAMESPACE_RESERVED', message: expect.stringMatching(/is reserved for the platform/) });
+        expect(await t.jobCount()).toBe(before);
+      },
+    );
+
     it('a name that gives an empty username', async () => {
       const before = await t.jobCount();
-      const res = await t.inject({ method: 'POST', url: '/provisioner', headers: t.auth, ...json({ full_name: '!!!' }) });
+      const res = await t.inject({ method: 'POST', url: '/provisioner', headers: t.auth, ...json({ full_name: '... --' }) });
       expect(res.statusCode).toBe(400);
       expect(res.json()).toMatchObject({ code: 'INVALID_USERNAME', message: expect.stringMatching(/empty username/) });
       expect(await t.jobCount()).toBe(before);

@@ -37,6 +37,29 @@ describe('Redis unreachable', () => {
     expect(status.statusCode).toBe(503);
   });
 
+  it("Bull Board's API answers 503 within a second instead of hanging", async () => {
+    const started = Date.now();
+    const res = await t.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: t.auth });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ message: 'Queue unavailable', code: 'QUEUE_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    const job = await t.inject({ method: 'GET', url: '/admin/queues/api/queues/provisioning/create-nobody', headers: t.auth });
+    expect(job.statusCode).toBe(503);
+  });
+
+  it('a valid token is still served while the failure count cannot reach Redis; bad ones are still limited', async () => {
+    const address = '192.0.2.200';
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i += 1) {
+      const res = await t.inject({ method: 'GET', url: '/schedules', headers: { authorization: `Bearer bad-${i}-0123456789abcdef` }, remoteAddress: address });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(20).every((s) => s === 429)).toBe(true);
+    const valid = await t.inject({ method: 'GET', url: '/schedules', headers: t.auth, remoteAddress: address });
+    expect(valid.statusCode).toBe(503);
+  });
+
   it('bad input is still refused with 400 before Redis is needed', async () => {
     const res = await t.inject({ method: 'POST', url: '/provisioner', headers: t.auth, payload: {} });
     expect(res.statusCode).toBe(400);

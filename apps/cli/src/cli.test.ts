@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './cli.js';
-import { adoptable } from './commands/adopt.js';
+import type { IdentityProvider } from '@kup/core';
+import { adoptCommand, adoptable } from './commands/adopt.js';
 import type { CliIo } from './io.js';
 
 function io(env: NodeJS.ProcessEnv = {}, interactive = false) {
@@ -87,6 +88,25 @@ describe('provisioner CLI', () => {
     const bad = io();
     expect(await run(['cleanup', '--url', url, '--token', 't', '--max-age-days', '0', '--dry-run'], bad.io)).toBe(0);
     expect(JSON.parse(requests.at(-1)?.body ?? '')).toEqual({ maxAgeDays: 0, dryRun: true });
+    expect(await run(['cleanup', '--url', url, '--token', 't', '--max-age-days', '0', '--confirm-mass-delete'], bad.io)).toBe(0);
+    expect(JSON.parse(requests.at(-1)?.body ?? '')).toEqual({ maxAgeDays: 0, confirmMassDelete: true });
+  });
+
+  it('adopt --yes without a filter refuses to take the whole realm unless --all says so', async () => {
+    const t = io({}, false);
+    expect(await run(['adopt', '--yes'], t.io)).toBe(2);
+    expect(t.err[0]).toMatch(/--email-domain or --username-prefix, or pass --all/);
+    const both = io({}, false);
+    expect(await run(['adopt', '--yes', '--all', '--username-prefix', 'x'], both.io)).toBe(2);
+    expect(both.err[0]).toMatch(/--all cannot be combined/);
+
+    // With --all it does take everyone who is not yet provisioned.
+    const users = ['ann', 'bob'].map((username, i) => ({ id: String(i), username, email: undefined, enabled: true, managed: false, provisioned: false, expiresAt: undefined, createdAt: 0 }));
+    const adopted: string[] = [];
+    const identity = { listUsers: async () => ({ users, next: undefined }), adopt: async (id: string) => void adopted.push(id) } as unknown as IdentityProvider;
+    const all = io({}, false);
+    expect(await adoptCommand(all.io, { emailDomain: undefined, usernamePrefix: undefined, dryRun: false, yes: true, all: true, json: false }, identity)).toBe(0);
+    expect(adopted).toEqual(['0', '1']);
   });
 
   it('adopt refuses to change users without a terminal or --yes', async () => {

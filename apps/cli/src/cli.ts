@@ -11,13 +11,15 @@ Commands (talk to the API at PROVISIONER_URL with PROVISIONER_TOKEN, or --url/--
   create <email> <full_name>        provision a trainee
   delete <email> <full_name>        remove a trainee
   reset [--username U] [--mode recreate|purge]
-  cleanup [--max-age-days N] [--dry-run]
+  cleanup [--max-age-days N] [--dry-run] [--confirm-mass-delete]
+                                    (needed when it would delete more than CLEANUP_MAX_SHARE_WITHOUT_CONFIRM)
   sync [--username U]
   status <jobId>                    a job's state, progress and result
   schedules                         the job schedulers and their next run
   process [--prefix P]              the old test client's full scenario, checked in every system
-  adopt [--email-domain D] [--username-prefix P] [--dry-run] [--yes]
-                                    mark existing Keycloak users as managed (uses the worker's env)
+  adopt (--email-domain D | --username-prefix P | --all) [--dry-run] [--yes]
+                                    mark existing Keycloak users as managed (uses the worker's env);
+                                    --all: every user of the realm
 
 Options:
   --wait            wait for the job to end, showing progress (on stderr)
@@ -43,6 +45,8 @@ const OPTIONS = {
   'email-domain': { type: 'string' },
   prefix: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
+  all: { type: 'boolean' },
+  'confirm-mass-delete': { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
 
 export type CliValues = ReturnType<typeof parse>['values'];
@@ -56,12 +60,12 @@ const ALLOWED: Record<string, { args: number; options: (keyof typeof OPTIONS)[] 
   create: { args: 2, options: [] },
   delete: { args: 2, options: [] },
   reset: { args: 0, options: ['username', 'mode', 'username-prefix'] },
-  cleanup: { args: 0, options: ['max-age-days', 'dry-run', 'username-prefix'] },
+  cleanup: { args: 0, options: ['max-age-days', 'dry-run', 'username-prefix', 'confirm-mass-delete'] },
   sync: { args: 0, options: ['username', 'username-prefix'] },
   status: { args: 1, options: [] },
   schedules: { args: 0, options: [] },
   process: { args: 0, options: ['prefix'] },
-  adopt: { args: 0, options: ['email-domain', 'username-prefix', 'dry-run', 'yes'] },
+  adopt: { args: 0, options: ['email-domain', 'username-prefix', 'dry-run', 'yes', 'all'] },
 };
 const GLOBAL = new Set(['url', 'token', 'wait', 'json', 'timeout', 'help']);
 
@@ -128,7 +132,12 @@ async function dispatch(command: string, positionals: string[], values: CliValue
       return submit(apiFrom(values, io.env), io, values, 'POST', 'reset', body);
     }
     case 'cleanup': {
-      const body = { maxAgeDays: integer(values['max-age-days'], 'max-age-days'), dryRun: values['dry-run'], usernamePrefix: values['username-prefix'] };
+      const body = {
+        maxAgeDays: integer(values['max-age-days'], 'max-age-days'),
+        dryRun: values['dry-run'],
+        usernamePrefix: values['username-prefix'],
+        confirmMassDelete: values['confirm-mass-delete'],
+      };
       return submit(apiFrom(values, io.env), io, values, 'POST', 'cleanup', body);
     }
     case 'sync':
@@ -157,6 +166,7 @@ async function dispatch(command: string, positionals: string[], values: CliValue
         usernamePrefix: values['username-prefix'],
         dryRun: values['dry-run'] ?? false,
         yes: values.yes ?? false,
+        all: values.all ?? false,
         json: values.json ?? false,
       });
     default:

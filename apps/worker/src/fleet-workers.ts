@@ -27,7 +27,7 @@ import { fleetRunProcessor } from './processors/fleet-run.processor.js';
 import { fleetScheduleProcessor } from './processors/fleet-schedule.processor.js';
 import { fleetUserProcessors, reportParentProgress } from './processors/fleet-user.processor.js';
 import type { JobProcessor } from './processors/processor.js';
-import { ensureSchedules, type ScheduleCheck } from './schedules.js';
+import { ensureSchedules, recheckSchedules, type ScheduleCheck } from './schedules.js';
 
 export interface FleetWorkersDeps {
   redis: Redis;
@@ -81,7 +81,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
   const userProcessors = fleetUserProcessors({
     // Purge children share one cluster inventory per run and process (see InventoryCache).
     reset: new ResetUserService(deps.ports, settings, new InventoryCache(() => takeReportedInventory(() => deps.ports.cluster.takeInventory(PURGE_KEEPS), logger))),
-    cleanup: new CleanupUserService({ ...deps.ports, namespaceDeleteTimeoutMs: settings.namespaceDeleteTimeoutMs }),
+    cleanup: new CleanupUserService({ ...deps.ports, namespaceDeleteTimeoutMs: settings.namespaceDeleteTimeoutMs, ...(settings.guards ? { guards: settings.guards } : {}) }),
     sync: new SyncUserService(deps.ports, settings, { createPending, currentPassword }),
     secrets: deps.secrets,
     locks: deps.locks,
@@ -94,6 +94,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     redis,
     prefix: config.QUEUE_PREFIX,
     log: logger,
+    cleanupMaxShare: config.CLEANUP_MAX_SHARE_WITHOUT_CONFIRM,
   });
 
   const options = (concurrency: number): WorkerOptions => ({
@@ -119,16 +120,24 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
 
   const workers = [runs, users, schedules];
   const running: Promise<void>[] = [];
+  const scheduleDeps = { queue: queues.schedules, redis, prefix: config.QUEUE_PREFIX, log: logger };
+  let recheck: NodeJS.Timeout | undefined;
   return {
     workers,
     async start() {
       for (const w of workers) running.push(w.run().catch((error: unknown) => logger.error({ err: describeError(error), queue: w.name }, 'worker stopped')));
       await Promise.all(workers.map((w) => w.waitUntilReady()));
-      const checks = await ensureSchedules(config, { queue: queues.schedules, redis, prefix: config.QUEUE_PREFIX, log: logger });
+      const checks = await ensureSchedules(config, scheduleDeps);
+      // A scheduler changed in Redis (Bull Board, by hand) is put back, not only at the next start.
+      recheck = setInterval(() => {
+        recheckSchedules(config, scheduleDeps).catch((error: unknown) => logger.warn({ err: describeError(error) }, 'schedule check failed'));
+      }, config.SCHEDULE_CHECK_INTERVAL_SECONDS * 1000);
+      recheck.unref();
       logger.info({ concurrency: config.FLEET_CONCURRENCY, schedules: checks }, 'fleet workers started');
       return checks;
     },
     async close(force = false) {
+      clearInterval(recheck);
       await Promise.all(workers.map((w) => w.close(force)));
       await Promise.allSettled(running);
       await Promise.allSettled(Object.values(queues).map((q) => q.close()));

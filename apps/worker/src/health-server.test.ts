@@ -13,8 +13,10 @@ describe('HealthServer', () => {
     running = true;
   });
 
-  async function start(): Promise<(path: string, method?: string) => Promise<{ status: number; body: string }>> {
+  type Get = (path: string, method?: string, headers?: Record<string, string>) => Promise<{ status: number; body: string }>;
+  async function start(metricsTokens?: string[]): Promise<Get> {
     server = new HealthServer({
+      metricsTokens,
       port: 0,
       host: '127.0.0.1',
       logger: createLogger({ name: 'health-test', level: 'silent' }),
@@ -22,8 +24,8 @@ describe('HealthServer', () => {
       workersRunning: () => running,
     });
     const port = await server.start();
-    return async (path, method = 'GET') => {
-      const response = await fetch(`http://127.0.0.1:${port}${path}`, { method });
+    return async (path, method = 'GET', headers = {}) => {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers });
       return { status: response.status, body: await response.text() };
     };
   }
@@ -51,6 +53,24 @@ describe('HealthServer', () => {
     expect((await get('/metrics?x=1')).status).toBe(200);
     expect((await get('/other')).status).toBe(404);
     expect((await get('/healthz', 'POST')).status).toBe(405);
+  });
+
+  it('with WORKER_METRICS_TOKEN, serves metrics only to a bearer of one of the tokens; probes stay open', async () => {
+    const tokens = ['metrics-token-0123456789', 'metrics-token-rotated-987'];
+    const get = await start(tokens);
+    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Basic ${tokens[0]}` },
+      { authorization: tokens[0] as string }, { authorization: 'Bearer ' }, { authorization: `Bearer ${tokens[0]}x` }];
+    for (const headers of attempts) {
+      const refused = await get('/metrics', 'GET', headers);
+      expect(refused, JSON.stringify(headers)).toEqual({ status: 401, body: '{"status":"unauthorized"}' });
+    }
+    for (const token of tokens) {
+      const metrics = await get('/metrics', 'GET', { authorization: `Bearer ${token}` });
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toContain('# TYPE kup_jobs gauge');
+    }
+    expect((await get('/healthz')).status).toBe(200);
+    expect((await get('/readyz')).status).toBe(200);
   });
 
   it('stops listening on close', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { workerEnv } from '@kup/core';
-import { desiredSchedules, ensureSchedules, type EnsureSchedulesDeps, type ScheduleConfig } from './schedules.js';
+import { desiredSchedules, ensureSchedules, recheckSchedules, type EnsureSchedulesDeps, type ScheduleConfig } from './schedules.js';
 
 const config = (overrides: Partial<ScheduleConfig> = {}): ScheduleConfig => {
   const defaults = workerEnv.pick({
@@ -82,5 +82,30 @@ describe('ensureSchedules', () => {
     const checks = await ensureSchedules(config(), { ...f, prefix: 'p', log, lockTtlMs: 5_000 });
     expect(f.upserts()).toBe(2);
     expect(checks.every((c) => c.ok)).toBe(true);
+  });
+});
+
+describe('recheckSchedules', () => {
+  it('does nothing while Redis holds what the configuration asks for', async () => {
+    const f = fakes();
+    await ensureSchedules(config(), { ...f, prefix: 'p', log });
+    const before = f.upserts();
+    expect(await recheckSchedules(config(), { ...f, prefix: 'p', log })).toBeUndefined();
+    expect(f.upserts()).toBe(before);
+  });
+
+  it('puts back a changed pattern and a scheduler removed by hand', async () => {
+    const f = fakes();
+    await ensureSchedules(config(), { ...f, prefix: 'p', log });
+    f.schedulers.set('cleanup', { pattern: '* * * * *', tz: 'UTC' });
+    const warnings: unknown[] = [];
+    const checks = await recheckSchedules(config(), { ...f, prefix: 'p', log: { info: () => undefined, warn: (o: unknown) => void warnings.push(o) } });
+    expect(checks?.every((c) => c.ok)).toBe(true);
+    expect(f.schedulers.get('cleanup')).toEqual({ pattern: '0 0 * * *', tz: 'UTC' });
+    expect(warnings).toHaveLength(1);
+
+    f.schedulers.delete('reset');
+    await recheckSchedules(config(), { ...f, prefix: 'p', log });
+    expect(f.schedulers.get('reset')).toEqual({ pattern: '0 0 1 * *', tz: 'UTC' });
   });
 });

@@ -104,13 +104,39 @@ export async function ensureSchedules(config: ScheduleConfig, deps: EnsureSchedu
   return [];
 }
 
+/**
+ * Puts the schedulers back when Redis no longer holds what the configuration asks for
+ * (a pattern or a run's data changed by hand, through Bull Board or Redis; a scheduler
+ * removed or added): run at every worker start and then every SCHEDULE_CHECK_INTERVAL_SECONDS
+ * by each worker; the repair itself is done by the one that takes the lock (ensureSchedules).
+ * Returns the checks after the repair, or undefined when nothing had changed.
+ */
+export async function recheckSchedules(config: ScheduleConfig, deps: EnsureSchedulesDeps): Promise<ScheduleCheck[] | undefined> {
+  const drift = (await checkSchedules(desiredSchedules(config), deps.queue)).filter((check) => !check.ok);
+  if (drift.length === 0) return undefined;
+  deps.log.warn({ drift: drift.map(({ id, pattern, tz }) => ({ id, pattern, tz })) }, 'schedules differ from the configuration: putting them back');
+  return ensureSchedules(config, deps);
+}
+
+/** Template data as BullMQ gives it back: compared by value, keys in any order. */
+const sameData = (a: unknown, b: Record<string, unknown>) => {
+  const sorted = (value: unknown) => JSON.stringify(value, (_, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
+  return sorted(a ?? {}) === sorted(b);
+};
+
 async function checkSchedules(desired: DesiredSchedule[], queue: EnsureSchedulesDeps['queue']): Promise<ScheduleCheck[]> {
   const existing = await queue.getJobSchedulers(0, -1, true);
   return desired.map((schedule) => {
     const found = existing.filter((s) => (s.id ?? s.key) === schedule.id);
     const one = found[0];
     const ok = schedule.enabled
-      ? found.length === 1 && one?.pattern === schedule.pattern && (one?.tz ?? 'UTC') === schedule.tz
+      ? found.length === 1 &&
+        one?.pattern === schedule.pattern &&
+        one.every === undefined &&
+        (one.name === undefined || one.name === schedule.id) &&
+        (one.tz ?? 'UTC') === schedule.tz &&
+        // Fakes and old BullMQ versions may not return the template: only compare one that is there.
+        (one.template === undefined || sameData(one.template.data, schedule.data))
       : found.length === 0;
     return { id: schedule.id, enabled: schedule.enabled, pattern: one?.pattern, tz: one?.tz, next: one?.next, ok };
   });

@@ -24,7 +24,9 @@ const PING_TIMEOUT_MS = 1_000;
  * The worker's health port and metrics: job counters hooked to the workers' events,
  * `kup_jobs{queue,state}` read from Redis on each scrape, Node's process metrics.
  */
-export function createWorkerHealth(config: { QUEUE_PREFIX: string; WORKER_HEALTH_PORT: number }, deps: WorkerHealthDeps): WorkerHealth {
+export function createWorkerHealth(
+  config: { QUEUE_PREFIX: string; WORKER_HEALTH_PORT: number; WORKER_METRICS_TOKEN?: readonly string[] | undefined },
+  deps: WorkerHealthDeps): WorkerHealth {
   const { redis, workers, logger } = deps;
   enableProcessMetrics();
   observeWorkers(workers);
@@ -37,6 +39,7 @@ export function createWorkerHealth(config: { QUEUE_PREFIX: string; WORKER_HEALTH
 
   const server = new HealthServer({
     port: config.WORKER_HEALTH_PORT,
+    metricsTokens: config.WORKER_METRICS_TOKEN,
     logger,
     workersRunning: () => workers.length > 0 && workers.every((worker) => worker.isRunning()),
     redisReady: async () => {

@@ -9,6 +9,7 @@ import {
   createRedisClient,
   createLogger,
   describeError,
+  identityGuards,
   oidcIssuer,
   playgroundSettings,
   type ClusterGateway,
@@ -70,6 +71,7 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
     grafanaRole: config.GRAFANA_ROLE,
     defaultExpiryDays: config.DEFAULT_EXPIRY_DAYS,
     namespaceDeleteTimeoutMs: config.NAMESPACE_DELETE_TIMEOUT_SECONDS * 1000,
+    guards: identityGuards(config),
   });
   const secrets = new SecretStore(redis, Sealer.fromEncodedKey(config.RESULT_ENCRYPTION_KEY), config.QUEUE_PREFIX, config.PASSWORD_TTL_SECONDS);
   const locks = new UserLock(redis, config.QUEUE_PREFIX);

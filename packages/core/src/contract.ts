@@ -12,6 +12,8 @@ export * from './metrics/index.js';
 export * from './crypto/sealer.js';
 export * from './domain/username.js';
 export * from './domain/email.js';
+export * from './domain/identity.js';
+export * from './domain/reserved-names.js';
 export * from './logging/logger.js';
 export * from './queue/contract.js';
 export * from './queue/fleet-contract.js';

@@ -23,6 +23,16 @@ export class UsernameConflictError extends ProvisionerError {
   }
 }
 
+/**
+ * The username would give a namespace that a platform component may want
+ * (`RESERVED_NAMESPACES`): refused before anything is made.
+ */
+export class NamespaceReservedError extends ProvisionerError {
+  constructor(namespace: string, pattern: string) {
+    super('NAMESPACE_RESERVED', `namespace "${namespace}" is reserved for the platform (RESERVED_NAMESPACES: ${pattern}); use another email or full name`);
+  }
+}
+
 export class UserNotFoundError extends ProvisionerError {
   constructor(username: string) {
     super('USER_NOT_FOUND', `no provisioned user "${username}"`);

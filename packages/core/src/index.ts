@@ -7,3 +7,4 @@ export * from './store/user-lock.js';
 export * from './provisioning/index.js';
 export * from './fleet/index.js';
 export * from './adapters/index.js';
+export * from './queue/job-state.js';

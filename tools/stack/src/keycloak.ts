@@ -12,7 +12,7 @@ export const keycloakNames = {
 } as const;
 
 /** Attributes the provisioner writes; Keycloak 24+ drops attributes its user profile does not declare. */
-export const declaredAttributes = ['managed-by', 'provisioned', 'expires-at'];
+export const declaredAttributes = ['managed-by', 'provisioned', 'expires-at', 'grafana-user-id'];
 
 export const keycloakUrl = (ctx: StackContext): string => `https://127.0.0.1:${ctx.ports.keycloak}`;
 export const issuerUrl = (ctx: StackContext): string => `${keycloakUrl(ctx)}/realms/${keycloakNames.realm}`;

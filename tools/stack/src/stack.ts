@@ -48,6 +48,8 @@ export function stackEnv(ctx: StackContext): Record<string, string> {
     KEYCLOAK_LOGIN_CLIENT_ID: keycloakNames.loginClientId,
     OIDC_ISSUER_URL: issuerUrl(ctx),
     GRAFANA_URL: `http://127.0.0.1:${ctx.ports.grafana}`,
+    // The Grafana contract server speaks plain HTTP on loopback; production refuses http://.
+    ALLOW_INSECURE_UPSTREAMS: 'true',
     GRAFANA_ADMIN_USER: ctx.secrets.grafanaAdminUser,
     GRAFANA_ADMIN_PASSWORD: ctx.secrets.grafanaAdminPassword,
     STACK_CA_FILE: ca,

@@ -21,6 +21,7 @@ describe('statusOfFailure', () => {
     ['USERNAME_CONFLICT', 409],
     ['EMAIL_CONFLICT', 409],
     ['NAMESPACE_CONFLICT', 409],
+    ['NAMESPACE_RESERVED', 409],
     ['UNMANAGED_USER', 409],
     ['USER_NOT_FOUND', 404],
     ['INVALID_INPUT', 400],

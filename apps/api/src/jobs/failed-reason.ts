@@ -8,14 +8,14 @@ export function parseFailedReason(reason: string | undefined): { code: string; m
   return match?.[1] && match[2] ? { code: match[1], message: match[2] } : { code: 'INTERNAL', message: text };
 }
 
-const CONFLICTS = new Set(['USERNAME_CONFLICT', 'EMAIL_CONFLICT', 'NAMESPACE_CONFLICT', 'UNMANAGED_USER']);
+const CONFLICTS = new Set(['USERNAME_CONFLICT', 'EMAIL_CONFLICT', 'NAMESPACE_CONFLICT', 'NAMESPACE_RESERVED', 'UNMANAGED_USER']);
 
 /**
  * The HTTP status a `Prefer: wait` answer gives a failed job: the caller's own mistake
  * or a conflict is a 4xx; anything else means an upstream system failed (502).
  */
 export function statusOfFailure(code: string): 400 | 404 | 409 | 502 {
-  if (CONFLICTS.has(code)) return 409;
+  if (CONFLICTS.has(code) || code === 'CONFIRMATION_REQUIRED') return 409;
   if (code === 'USER_NOT_FOUND') return 404;
   if (code === 'INVALID_INPUT') return 400;
   return 502;

@@ -28,6 +28,26 @@ export interface Submission {
 }
 
 /**
+ * What to do with a job found under the id: answer it (`answer`), or, when it has
+ * finished, replace it (`replace`); throw to refuse the request (e.g. a 409). It is asked
+ * about every job found, including one that another request added at the same moment.
+ * Without a policy, an unfinished job is answered and a finished one replaced.
+ */
+export type ExistingJobPolicy = (existing: Job, state: string) => Promise<'answer' | 'replace'>;
+
+/**
+ * Whether the job stored under the id is the one this add made: same creation time (two
+ * requests can share a millisecond) and the same values for every field we sent (the
+ * worker only adds fields of its own).
+ */
+function isOurs(stored: Job, added: Job, data: object): boolean {
+  const held = (stored.data ?? {}) as Record<string, unknown>;
+  return stored.timestamp === added.timestamp && Object.entries(data).every(([key, value]) => JSON.stringify(held[key]) === JSON.stringify(value));
+}
+
+const defaultPolicy: ExistingJobPolicy = async (_existing, state) => (FINISHED.has(state) || state === 'unknown' ? 'replace' : 'answer');
+
+/**
  * Adds jobs with deterministic ids, deduplicated: an unfinished job with the same id is
  * answered as is; a finished one (and its sealed password) is removed and replaced.
  * Replacing (check-remove-add) runs under a short Redis lock per job id (SET NX PX), so
@@ -43,10 +63,19 @@ export class JobSubmitter {
     this.lockWaitMs = deps.lockWaitMs ?? 3_000;
   }
 
-  submit(queue: QueueName, name: string, jobId: string, data: object): Promise<Submission> {
+  submit(queue: QueueName, name: string, jobId: string, data: object, policy?: ExistingJobPolicy): Promise<Submission> {
     return this.deps.guard.run(
-      async () => (await this.addOrFindPending(queue, name, jobId, data)) ?? this.withLock(jobId, () => this.replaceUnlessPending(queue, name, jobId, data)),
+      async () =>
+        (await this.addOrFindPending(queue, name, jobId, data, policy)) ??
+        this.withLock(jobId, () => this.replaceUnlessPending(queue, name, jobId, data, policy ?? defaultPolicy)),
     );
+  }
+
+  /** The policy's verdict; a job still unfinished is never replaced. */
+  private async decide(policy: ExistingJobPolicy, existing: Job): Promise<'answer' | 'replace'> {
+    const state = await existing.getState();
+    const verdict = await policy(existing, state);
+    return verdict === 'replace' && (FINISHED.has(state) || state === 'unknown') ? 'replace' : 'answer';
   }
 
   /**
@@ -54,24 +83,37 @@ export class JobSubmitter {
    * on the id, so a concurrent add of the same id is a no-op), or an unfinished one (answer
    * it). Undefined when a finished job must be replaced, which needs the lock.
    */
-  private async addOrFindPending(queueName: QueueName, name: string, jobId: string, data: object): Promise<Submission | undefined> {
+  private async addOrFindPending(queueName: QueueName, name: string, jobId: string, data: object, policy: ExistingJobPolicy | undefined): Promise<Submission | undefined> {
     const queue = this.deps.queues[queueName];
     const existing = await queue.getJob(jobId);
-    if (!existing) return { job: await queue.add(name, data, { ...this.deps.jobOptions, jobId }), created: true };
-    const state = await existing.getState();
-    return FINISHED.has(state) || state === 'unknown' ? undefined : { job: existing, created: false };
+    if (!existing) {
+      const job = await queue.add(name, data, { ...this.deps.jobOptions, jobId });
+      if (!policy) return { job, created: true };
+      // BullMQ's add of an id that exists is a no-op that still answers with our data:
+      // read back what is stored, so a request that lost the race is judged against the
+      // job that won (another identity's, say) rather than answered with its id.
+      const stored = await queue.getJob(jobId);
+      if (!stored || isOurs(stored, job, data)) return { job, created: true };
+      return (await this.decide(policy, stored)) === 'answer' ? { job: stored, created: false } : undefined;
+    }
+    return (await this.decide(policy ?? defaultPolicy, existing)) === 'answer' ? { job: existing, created: false } : undefined;
   }
 
-  private async replaceUnlessPending(queueName: QueueName, name: string, jobId: string, data: object): Promise<Submission> {
+  private async replaceUnlessPending(queueName: QueueName, name: string, jobId: string, data: object, policy: ExistingJobPolicy): Promise<Submission> {
     const queue = this.deps.queues[queueName];
     const existing = await queue.getJob(jobId);
     if (existing) {
-      const state = await existing.getState();
-      if (!FINISHED.has(state) && state !== 'unknown') return { job: existing, created: false };
+      if ((await this.decide(policy, existing)) === 'answer') return { job: existing, created: false };
       await existing.remove();
       await this.deps.secrets.remove(secretKeyOf(existing));
     }
     const job = await queue.add(name, data, { ...this.deps.jobOptions, jobId });
+    // A lockless add may have slipped in between the remove and this add: judge that one.
+    const stored = await queue.getJob(jobId);
+    if (stored && !isOurs(stored, job, data)) {
+      await this.decide(policy, stored);
+      return { job: stored, created: false };
+    }
     return { job, created: true };
   }
 

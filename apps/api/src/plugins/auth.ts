@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TokenVerifier, tokenFromAuthorization } from '../auth/token-verifier.js';
 import type { ErrorBody } from '../http/schemas.js';
+import { TOO_MANY, type FailedAuthLimiter } from './auth-rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -12,29 +13,61 @@ declare module 'fastify' {
 export const BASIC_REALM = 'k8s-user-provisioner';
 const UNAUTHORIZED: ErrorBody = { message: 'Please submit a valid token' };
 
+/** What the caller's token lets it do: `api` (an API token), `admin` (a Bull Board admin token, on admin paths only). */
+export type AuthRole = 'api' | 'admin';
+
+/** The role the auth hook gave a request; undefined on public routes or before the hook. */
+const roles = new WeakMap<FastifyRequest, AuthRole>();
+export const authRoleOf = (request: FastifyRequest): AuthRole | undefined => roles.get(request);
+
 export interface AuthOptions {
   tokens: readonly string[];
+  /** Tokens accepted on `adminPrefix` only, with the `admin` role (BULL_BOARD_ADMIN_TOKENS). */
+  adminTokens?: readonly string[];
+  /** Where admin tokens are accepted (Bull Board's mount). */
+  adminPrefix?: string;
   /** Path prefixes served without a token, besides routes marked `config.public`. */
   publicPrefixes?: readonly string[];
+  /** Counts failed authentications and refuses (429) clients over the limit. */
+  failures?: Pick<FailedAuthLimiter, 'fail'>;
 }
+
+const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
 /**
  * Every route needs an API token unless it is marked public. `/admin/*` (Bull Board, used
- * from a browser) also challenges for HTTP Basic auth, whose password is a token.
- * Registered on the root instance so it covers routes added by plugins too.
+ * from a browser) also challenges for HTTP Basic auth, whose password is a token, and
+ * there a Bull Board admin token is accepted too. A request with a valid token is never
+ * refused here; a wrong token is counted (before it is answered) and answered 401, or 429
+ * once its client is over the limit; a request with no credential at all is answered 401. Registered on the root instance so it covers routes
+ * added by plugins too.
  */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   const verifier = new TokenVerifier(options.tokens);
+  const admins = options.adminTokens?.length ? new TokenVerifier(options.adminTokens) : undefined;
   const publicPrefixes = options.publicPrefixes ?? [];
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;
     const route = request.routeOptions.url;
     if (route !== undefined && publicPrefixes.some((prefix) => route === prefix || route.startsWith(`${prefix}/`))) return;
-    if (verifier.verify(tokenFromAuthorization(request.headers.authorization))) return;
+    const token = tokenFromAuthorization(request.headers.authorization);
+    // The matched route, not the raw URL: an admin token opens Bull Board's routes and nothing else.
+    const onAdminPath = options.adminPrefix !== undefined && route !== undefined && under(route, options.adminPrefix);
+    // On admin paths both verifiers run, so timing does not tell which kind of token matched.
+    const api = verifier.verify(token);
+    const admin = onAdminPath && admins !== undefined && admins.verify(token);
+    if (admin || api) {
+      roles.set(request, admin ? 'admin' : 'api');
+      return;
+    }
     if (request.url.startsWith('/admin/') || request.url === '/admin') {
       reply.header('www-authenticate', `Basic realm="${BASIC_REALM}", charset="UTF-8"`);
     }
+    // Only a credential that was tried counts: a browser's first request to Bull Board
+    // carries none until it is challenged (401 + WWW-Authenticate), and that is no guess.
+    const verdict = token === undefined ? undefined : await options.failures?.fail(request.ip);
+    if (verdict?.limited) return reply.code(429).header('retry-after', String(verdict.retryAfterSeconds)).send(TOO_MANY);
     return reply.code(401).send(UNAUTHORIZED);
   });
 }

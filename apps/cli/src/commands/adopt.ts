@@ -6,6 +6,8 @@ export interface AdoptOptions {
   usernamePrefix: string | undefined;
   dryRun: boolean;
   yes: boolean;
+  /** Every user of the realm: needed, instead of a filter, to change them all. */
+  all?: boolean;
   json: boolean;
 }
 
@@ -21,11 +23,19 @@ export function adoptable(user: IdentityUser, options: Pick<AdoptOptions, 'email
 /**
  * Adds `managed-by` and `provisioned` to existing Keycloak users (the old
  * `migrate_users.py`), through the IdentityProvider with the worker's env, not the API.
- * Pages through the realm; asks per user on a terminal, needs `--yes` otherwise.
+ * Pages through the realm; asks per user on a terminal, needs `--yes` otherwise; needs a
+ * filter or `--all` (a dry run lists without one).
  */
 export async function adoptCommand(io: CliIo, options: AdoptOptions, identityOverride?: IdentityProvider): Promise<number> {
   if (!options.dryRun && !options.yes && !io.interactive) {
     throw new UsageError('adopt changes Keycloak users: confirm on a terminal, or pass --yes (or --dry-run to only list them)');
+  }
+  // An unfiltered adopt takes the whole realm, whose old accounts the next cleanup deletes:
+  // it must be asked for by name.
+  const filtered = Boolean(options.emailDomain || options.usernamePrefix);
+  if (filtered && options.all) throw new UsageError('adopt: --all cannot be combined with --email-domain or --username-prefix');
+  if (!filtered && !options.all && !options.dryRun) {
+    throw new UsageError('adopt changes Keycloak users: choose them with --email-domain or --username-prefix, or pass --all for every user of the realm');
   }
   let identity = identityOverride;
   let close = async () => undefined as void;

@@ -20,7 +20,7 @@ function assert(condition: unknown, message: string): asserts condition {
  * The old test client's full scenario, against the API, checked directly in Keycloak,
  * Kubernetes and Grafana (with the worker's env): create+delete, create+reset with a
  * ConfigMap, create+cleanup, create+sync after removing the namespace and the Grafana
- * user by hand. Its users are its own (`--prefix`), and cleanup is scoped to them.
+ * user by hand. Its users are its own (`--prefix`), and cleanup is scoped to them (and confirmed: it deletes all of them).
  */
 export async function processCommand(api: ApiClient, io: CliIo, options: { prefix: string | undefined; json: boolean }): Promise<number> {
   let ports: Adapters;
@@ -101,7 +101,7 @@ export async function processCommand(api: ApiClient, io: CliIo, options: { prefi
     await scenario('create + cleanup', async () => {
       const u = `${base}-c`;
       await create(u);
-      const view = await job('POST', 'cleanup', { maxAgeDays: 0, usernamePrefix: u });
+      const view = await job('POST', 'cleanup', { maxAgeDays: 0, usernamePrefix: u, confirmMassDelete: true });
       const deleted = (view.result?.deleted_users as { username: string }[] | undefined) ?? [];
       assert(deleted.some((d) => d.username === u), 'cleanup did not report the user deleted');
       const gone = await state(u);

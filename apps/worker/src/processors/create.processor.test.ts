@@ -31,6 +31,22 @@ describe('create processor', () => {
     expect(service.create).not.toHaveBeenCalled();
   });
 
+  it.each([
+    ['owned flags that are not booleans', { owned: { keycloak: 'yes' } }, /^INVALID_JOB_STATE: state\.owned\.keycloak/],
+    ['an unknown initial verdict', { initial: 'mine' }, /^INVALID_JOB_STATE: state\.initial/],
+    ['a user id that is not an id', { userId: '../admin' }, /^INVALID_JOB_STATE: state\.userId/],
+    ['a Grafana id that is not a positive integer', { grafanaUserId: 1.5 }, /^INVALID_JOB_STATE: state\.grafanaUserId/],
+    ['a state that is not an object', 'owned', /^INVALID_JOB_STATE: state/],
+  ])('refuses a stored state with %s for good: no step, no rollback', async (_, state, reason) => {
+    const { processor, service, secrets } = build(async () => ({ passwordIssued: true }));
+    const failure = processor(fakeJob('create', { username: 'jean', state }), 't', undefined);
+    await expect(failure).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(failure).rejects.toThrow(reason);
+    expect(service.create).not.toHaveBeenCalled();
+    expect(service.rollbackCreate).not.toHaveBeenCalled();
+    expect(secrets.putIfAbsent).not.toHaveBeenCalled();
+  });
+
   it('stores the password once, keeps state in the job data without it, and reports progress', async () => {
     let seen: string[] = [];
     const { processor, secrets, stored } = build(async (_input, ctx) => {

@@ -1,6 +1,5 @@
-import { UnrecoverableError } from 'bullmq';
-import { createJobData, secretKeyOf, type CreateState, type SecretStore } from '@kup/core';
-import { stepContext } from './job-context.js';
+import { createJobData, createJobState, secretKeyOf, type CreateState, type SecretStore } from '@kup/core';
+import { checkedData, stepContext } from './job-context.js';
 import type { JobProcessor, ProvisioningProcessorDeps } from './processor.js';
 import { runJob } from './run-job.js';
 
@@ -11,9 +10,8 @@ import { runJob } from './run-job.js';
  */
 export function createProcessor(deps: ProvisioningProcessorDeps): JobProcessor {
   return async (job, token, signal) => {
-    const parsed = createJobData.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`INVALID_INPUT: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const input = parsed.data;
+    // Before anything, the rollback included: a tampered state must not choose what is removed.
+    const input = checkedData(job, createJobData, createJobState);
     const log = deps.log.child({ jobId: job.id, username: input.username, attempt: job.attemptsMade + 1 });
     const ctx = stepContext<CreateState>(job, deps.secrets as SecretStore, log, signal);
 

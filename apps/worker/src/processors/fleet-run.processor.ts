@@ -4,8 +4,10 @@ import {
   aggregateCleanup,
   aggregateReset,
   aggregateSync,
+  cleanupNeedsGuard,
   cleanupReason,
   failuresFromReasons,
+  guardCleanupShare,
   fanOut,
   FLEET_CHILD_OF,
   fleetChildJobId,
@@ -44,6 +46,8 @@ export interface FleetRunProcessorDeps {
   log: Logger;
   pageSize?: number;
   maxPasses?: number;
+  /** CLEANUP_MAX_SHARE_WITHOUT_CONFIRM (default 1: no guard). */
+  cleanupMaxShare?: number;
 }
 
 const SEEN_TTL_SECONDS = 7 * 86_400;
@@ -151,6 +155,12 @@ export function fleetRunProcessor(deps: FleetRunProcessorDeps): JobProcessor {
     };
 
     try {
+      // Before the first child of a cleanup: refuse one that would delete too many at once.
+      const cleanupData = kind === 'cleanup' ? (data as CleanupRunData) : undefined;
+      if (cleanupData && data.state === undefined && cleanupNeedsGuard(cleanupData, deps.cleanupMaxShare ?? 1)) {
+        const counted = await guardCleanupShare(deps.identity, cleanupData, { maxShare: deps.cleanupMaxShare ?? 1, pageSize, signal });
+        log.info(counted, 'cleanup share checked');
+      }
       if (state.step === 'fan-out') {
         const sink = childSink(job, kind, data, deps);
         const single = 'username' in data ? data.username : undefined;

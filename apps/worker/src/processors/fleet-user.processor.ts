@@ -1,6 +1,9 @@
-import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import {
+  cleanupJobState,
   cleanupUserData,
+  resetJobState,
+  syncJobState,
   JOBS,
   resetUserData,
   secretKeyOf,
@@ -15,8 +18,7 @@ import {
   type SyncUserService,
   type UserLock,
 } from '@kup/core';
-import type { z } from 'zod';
-import { stepContext } from './job-context.js';
+import { checkedData, stepContext } from './job-context.js';
 import type { JobProcessor } from './processor.js';
 import type { ProcessorTable } from '../job-registry.js';
 import { runJob } from './run-job.js';
@@ -28,12 +30,6 @@ export interface FleetUserProcessorDeps {
   secrets: Pick<SecretStore, 'putIfAbsent' | 'touch' | 'remove'>;
   locks: UserLock;
   log: Logger;
-}
-
-function parse<S extends z.ZodType>(schema: S, job: Job): z.infer<S> {
-  const parsed = schema.safeParse(job.data);
-  if (!parsed.success) throw new UnrecoverableError(`INVALID_INPUT: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
 }
 
 /**
@@ -48,21 +44,21 @@ export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTabl
   };
 
   const reset: JobProcessor = (job, token, signal) => {
-    const { runId, username, mode, listed } = parse(resetUserData, job);
+    const { runId, username, mode, listed } = checkedData(job, resetUserData, resetJobState);
     return run(job, token, username, (log) =>
       deps.reset.reset(username, mode, stepContext<ResetState>(job, deps.secrets as SecretStore, log, signal), { runId, listed }),
     );
   };
 
   const cleanup: JobProcessor = (job, token, signal) => {
-    const { username, now, maxAgeDays, dryRun } = parse(cleanupUserData, job);
+    const { username, now, maxAgeDays, dryRun } = checkedData(job, cleanupUserData, cleanupJobState);
     return run(job, token, username, (log) =>
       deps.cleanup.cleanup(username, { now, maxAgeDays, dryRun }, stepContext<CleanupState>(job, deps.secrets as SecretStore, log, signal)),
     );
   };
 
   const sync: JobProcessor = (job, token, signal) => {
-    const { username, resetPasswords } = parse(syncUserData, job);
+    const { username, resetPasswords } = checkedData(job, syncUserData, syncJobState);
     return run(job, token, username, async (log) => {
       const context = stepContext<SyncState>(job, deps.secrets as SecretStore, log, signal);
       const result = await deps.sync.sync(username, context, { resetPasswords: resetPasswords === true });

@@ -1,5 +1,18 @@
-import type { Job } from 'bullmq';
-import { generatePassword, secretKeyOf, type JobState, type Logger, type SecretStore, type StepContext } from '@kup/core';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { z } from 'zod';
+import { generatePassword, parseJobData, secretKeyOf, type JobState, type Logger, type SecretStore, type StepContext } from '@kup/core';
+
+/**
+ * The job's input, checked against its schema, and its stored state (`data.state`, which
+ * later attempts trust) against the state's schema: a job whose data does not fit (added
+ * or edited by hand, e.g. through Bull Board) fails for good before it does anything, as
+ * `INVALID_INPUT: …` or `INVALID_JOB_STATE: …`.
+ */
+export function checkedData<I extends z.ZodType>(job: Job, input: I, state: z.ZodType): z.infer<I> {
+  const parsed = parseJobData(input, state, job.data);
+  if (!parsed.ok) throw new UnrecoverableError(`${parsed.code}: ${parsed.message}`);
+  return parsed.value;
+}
 
 /** The part of a job's data the worker owns: the domain operation's persisted state. */
 export interface WithState<S extends object> {

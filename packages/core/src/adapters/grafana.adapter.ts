@@ -39,14 +39,14 @@ export class GrafanaHttpGateway implements GrafanaGateway {
   }
 
   async findUser(loginOrEmail: string, signal?: AbortSignal): Promise<GrafanaUser | undefined> {
-    const user = await this.#send<{ id: number; login: string; email: string }>(
+    const user = await this.#send<{ id: number; login: string; email: string; isGrafanaAdmin?: boolean }>(
       'look up user',
       'GET',
       `/api/users/lookup?loginOrEmail=${encodeURIComponent(loginOrEmail)}`,
       { signal },
       true,
     );
-    return user && { id: user.id, login: user.login, email: user.email };
+    return user && { id: user.id, login: user.login, email: user.email, isGrafanaAdmin: user.isGrafanaAdmin === true };
   }
 
   async createUser(user: NewGrafanaUser, signal?: AbortSignal): Promise<number> {

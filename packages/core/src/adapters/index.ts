@@ -45,6 +45,7 @@ export function createAdapters(config: WorkerEnv, options: AdapterOptions = {}):
     clientSecret: config.KEYCLOAK_CLIENT_SECRET,
     timeoutMs,
     caFile: options.caFile,
+    emailVerified: config.KEYCLOAK_EMAIL_VERIFIED,
   });
   const cluster = new KubernetesClusterGateway({ kubeconfig: config.KUBECONFIG, kubeconfigData: config.KUBE_CONFIG, timeoutMs });
   const grafana = new GrafanaHttpGateway({
@@ -55,7 +56,7 @@ export function createAdapters(config: WorkerEnv, options: AdapterOptions = {}):
     caFile: options.caFile,
   });
   return {
-    identity: withCallRetries<IdentityProvider>(identity, ['findUser', 'setPassword', 'setProvisioned', 'adopt', 'deleteUser', 'listManaged', 'listUsers']),
+    identity: withCallRetries<IdentityProvider>(identity, ['findUser', 'setPassword', 'setProvisioned', 'setGrafanaUserId', 'adopt', 'deleteUser', 'listManaged', 'listUsers']),
     cluster: withCallRetries<ClusterGateway>(cluster, ['apply', 'get', 'delete', 'getNamespace', 'deleteNamespace', 'waitForNamespaceGone', 'purgeNamespace', 'takeInventory', 'purgeTypes']),
     grafana: withCallRetries<GrafanaGateway>(grafana, ['findUser', 'setPassword', 'setOrgRole', 'deleteUser']),
     close: async () => {

@@ -19,9 +19,17 @@ export interface KeycloakAdapterOptions {
   timeoutMs: number;
   /** PEM file of a private CA, when `NODE_EXTRA_CA_CERTS` was not set at process start. */
   caFile?: string | undefined;
+  /** New users' `emailVerified` (KEYCLOAK_EMAIL_VERIFIED): true only when callers verify emails. */
+  emailVerified?: boolean | undefined;
 }
 
-export const ATTRIBUTES = { managedBy: 'managed-by', provisioned: 'provisioned', expiresAt: 'expires-at' } as const;
+/**
+ * The attributes the provisioner writes; the realm's user profile must declare each
+ * (Keycloak 24+ drops undeclared ones): see deploy/keycloak and docs/operations.md.
+ */
+export const ATTRIBUTES = { managedBy: 'managed-by', provisioned: 'provisioned', expiresAt: 'expires-at', grafanaUserId: 'grafana-user-id' } as const;
+/** `grafana-user-id` of a user made by this version that has no Grafana account recorded yet. */
+const NO_GRAFANA_USER = 'none';
 const MANAGED_QUERY = `${ATTRIBUTES.managedBy}:${MANAGED_BY}`;
 
 type Attributes = Record<string, string[]>;
@@ -34,8 +42,10 @@ export class KeycloakIdentityProvider implements IdentityProvider {
   readonly #admin: KeycloakAdminClient;
   readonly #tokens: ClientCredentialsTokens;
   readonly #agent: Agent | undefined;
+  readonly #emailVerified: boolean;
 
   constructor(options: KeycloakAdapterOptions) {
+    this.#emailVerified = options.emailVerified ?? false;
     this.#agent = options.caFile ? httpAgent({ timeoutMs: options.timeoutMs, caFile: options.caFile }) : undefined;
     // Global fetch accepts an undici dispatcher; the DOM typings do not know the field.
     const fetchOptions = this.#agent ? ({ dispatcher: this.#agent } as unknown as RequestInit) : undefined;
@@ -56,12 +66,16 @@ export class KeycloakIdentityProvider implements IdentityProvider {
   }
 
   async createUser(user: NewIdentityUser, signal?: AbortSignal): Promise<string> {
-    const attributes: Attributes = { [ATTRIBUTES.managedBy]: [MANAGED_BY] };
+    // `none` marks a user made by a provisioner that records Grafana ids: a Grafana login
+    // found for it later is never taken for ours without the recorded id (see ownership.ts).
+    const attributes: Attributes = { [ATTRIBUTES.managedBy]: [MANAGED_BY], [ATTRIBUTES.grafanaUserId]: [NO_GRAFANA_USER] };
     if (user.expiresAt) attributes[ATTRIBUTES.expiresAt] = [user.expiresAt];
     const representation: UserRepresentation = {
       username: user.username,
       enabled: true,
-      ...(user.email ? { email: user.email, emailVerified: true } : {}),
+      // Not verified unless the operator says callers verify emails: Keycloak would
+      // otherwise trust an address nobody proved (account linking, reset emails).
+      ...(user.email ? { email: user.email, emailVerified: this.#emailVerified } : {}),
       ...(user.firstName ? { firstName: user.firstName } : {}),
       ...(user.lastName ? { lastName: user.lastName } : {}),
       credentials: [{ type: 'password', value: user.password, temporary: false }],
@@ -79,10 +93,17 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     );
   }
 
-  async setProvisioned(userId: string, provisioned: boolean, signal?: AbortSignal): Promise<void> {
+  async setProvisioned(userId: string, provisioned: boolean, signal?: AbortSignal, grafanaUserId?: number): Promise<void> {
     await this.#updateAttributes('set provisioned', userId, signal, (attributes) => {
       if (provisioned) attributes[ATTRIBUTES.provisioned] = ['true'];
       else delete attributes[ATTRIBUTES.provisioned];
+      if (grafanaUserId !== undefined) attributes[ATTRIBUTES.grafanaUserId] = [String(grafanaUserId)];
+    });
+  }
+
+  async setGrafanaUserId(userId: string, grafanaUserId: number | null, signal?: AbortSignal): Promise<void> {
+    await this.#updateAttributes('record grafana user', userId, signal, (attributes) => {
+      attributes[ATTRIBUTES.grafanaUserId] = [grafanaUserId === null ? NO_GRAFANA_USER : String(grafanaUserId)];
     });
   }
 
@@ -170,7 +191,15 @@ function attribute(user: UserRepresentation, name: string): string | undefined {
   return Array.isArray(value) ? (value[0] as string | undefined) : typeof value === 'string' ? value : undefined;
 }
 
+/** Absent → undefined (made before ids were recorded); `none` → null; digits → the id. */
+function grafanaUserIdOf(user: UserRepresentation): number | null | undefined {
+  const value = attribute(user, ATTRIBUTES.grafanaUserId);
+  if (value === undefined) return undefined;
+  return /^[0-9]{1,15}$/.test(value) ? Number(value) : null;
+}
+
 function toIdentityUser(user: UserRepresentation): IdentityUser {
+  const fullName = [user.firstName, user.lastName].filter((part) => part).join(' ');
   return {
     id: user.id ?? '',
     username: user.username ?? '',
@@ -180,5 +209,7 @@ function toIdentityUser(user: UserRepresentation): IdentityUser {
     provisioned: attribute(user, ATTRIBUTES.provisioned) === 'true',
     expiresAt: attribute(user, ATTRIBUTES.expiresAt),
     createdAt: user.createdTimestamp ?? 0,
+    ...(fullName ? { fullName } : {}),
+    grafanaUserId: grafanaUserIdOf(user),
   };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadApiConfig, loadWorkerConfig, oidcIssuer } from './env.js';
+import { ConfigError, isExampleSecret, loadApiConfig, loadWorkerConfig, oidcIssuer } from './env.js';
 
 const KEY = randomBytes(32).toString('base64');
 const TOKEN = 'tok-0123456789abcdef';
@@ -12,7 +13,7 @@ const workerBase = {
   KEYCLOAK_REALM: 'playground',
   KEYCLOAK_CLIENT_ID: 'k8s-provisioner',
   KEYCLOAK_CLIENT_SECRET: 'kc-client-secret-value',
-  GRAFANA_URL: 'http://grafana.example:3000',
+  GRAFANA_URL: 'https://grafana.example:3000',
   GRAFANA_ADMIN_USER: 'admin',
   GRAFANA_ADMIN_PASSWORD: 'grafana-admin-password',
 };
@@ -103,7 +104,14 @@ describe('loadWorkerConfig', () => {
       LIMIT_DEFAULT_REQUEST_MEMORY: '64Mi',
       LIMIT_DEFAULT_CPU: '100m',
       LIMIT_DEFAULT_MEMORY: '256Mi',
-      NETWORK_POLICY_DEFAULT_DENY: false,
+      NETWORK_POLICY_DEFAULT_DENY: true,
+      NETWORK_POLICY_EGRESS_DENY_CIDRS: ['169.254.169.254/32'],
+      POD_SECURITY_LEVEL: 'baseline',
+      QUOTA_SERVICES_LOADBALANCERS: 0,
+      QUOTA_SERVICES_NODEPORTS: 0,
+      QUOTA_PERSISTENT_VOLUME_CLAIMS: 5,
+      QUOTA_REQUESTS_STORAGE: '10Gi',
+      TRAINEE_SERVICE_TYPES: ['ClusterIP'],
       GRAFANA_ORG_ID: 1,
       GRAFANA_ROLE: 'Viewer',
       RESET_SCHEDULE: '0 0 1 * *',
@@ -134,6 +142,35 @@ describe('loadWorkerConfig', () => {
     expect(configError(() => loadWorkerConfig({ ...workerBase, SYNC_SCHEDULE_ENABLED: raw })).issues).toEqual([
       expect.stringMatching(/^SYNC_SCHEDULE_ENABLED:/),
     ]);
+  });
+
+  it('reads the trainee namespace hardening settings', () => {
+    const config = loadWorkerConfig({
+      ...workerBase,
+      NETWORK_POLICY_EGRESS_DENY_CIDRS: '169.254.169.254/32, 10.0.0.0/16,fd00:ec2::254/128',
+      TRAINEE_SERVICE_TYPES: 'ClusterIP,NodePort,ClusterIP',
+      TRAINEE_INGRESS_DOMAIN: 'apps.example.com',
+      POD_SECURITY_LEVEL: 'restricted',
+    });
+    expect(config).toMatchObject({
+      NETWORK_POLICY_EGRESS_DENY_CIDRS: ['169.254.169.254/32', '10.0.0.0/16', 'fd00:ec2::254/128'],
+      TRAINEE_SERVICE_TYPES: ['ClusterIP', 'NodePort'],
+      TRAINEE_INGRESS_DOMAIN: 'apps.example.com',
+      POD_SECURITY_LEVEL: 'restricted',
+    });
+    expect(loadWorkerConfig({ ...workerBase, NETWORK_POLICY_EGRESS_DENY_CIDRS: 'none' }).NETWORK_POLICY_EGRESS_DENY_CIDRS).toEqual([]);
+    expect(loadWorkerConfig(workerBase).TRAINEE_INGRESS_DOMAIN).toBeUndefined();
+  });
+
+  it.each([
+    ['NETWORK_POLICY_EGRESS_DENY_CIDRS', '169.254.169.254'],
+    ['NETWORK_POLICY_EGRESS_DENY_CIDRS', '10.0.0.0/33'],
+    ['TRAINEE_SERVICE_TYPES', 'ClusterIP,Headless'],
+    ['TRAINEE_INGRESS_DOMAIN', 'Apps.Example.com'],
+    ['TRAINEE_INGRESS_DOMAIN', '*.example.com'],
+    ['POD_SECURITY_LEVEL', 'privileged'],
+  ])('refuses %s=%j', (key, raw) => {
+    expect(configError(() => loadWorkerConfig({ ...workerBase, [key]: raw })).issues).toEqual([expect.stringMatching(new RegExp(`^${key}`))]);
   });
 
   it('accepts 6-field cron patterns and Kubernetes quantities', () => {
@@ -187,6 +224,37 @@ describe('loadWorkerConfig', () => {
   });
 });
 
+describe('http:// upstreams', () => {
+  it.each([
+    ['KEYCLOAK_URL', 'http://keycloak.example:8080'],
+    ['GRAFANA_URL', 'http://grafana.example:3000'],
+    ['OIDC_ISSUER_URL', 'http://keycloak.example/realms/playground'],
+    ['GRAFANA_URL', 'HTTP://127.0.0.1:3000'],
+  ])('refuses %s=%s at boot unless ALLOW_INSECURE_UPSTREAMS=true', (key, value) => {
+    const error = configError(() => loadWorkerConfig({ ...workerBase, [key]: value }));
+    expect(error.issues).toEqual([expect.stringMatching(new RegExp(`^${key}: http:// .*ALLOW_INSECURE_UPSTREAMS=true`))]);
+    expect(loadWorkerConfig({ ...workerBase, [key]: value, ALLOW_INSECURE_UPSTREAMS: 'true' })[key as 'GRAFANA_URL']).toBe(value);
+  });
+
+  it('names every insecure URL at once, and still accepts https and redis URLs', () => {
+    const error = configError(() => loadWorkerConfig({ ...workerBase, KEYCLOAK_URL: 'http://kc', GRAFANA_URL: 'http://gf' }));
+    expect(error.issues.map((i) => i.split(':')[0]).sort()).toEqual(['GRAFANA_URL', 'KEYCLOAK_URL']);
+    expect(loadWorkerConfig({ ...workerBase, REDIS_URL: 'redis://redis:6379' }).ALLOW_INSECURE_UPSTREAMS).toBe(false);
+    expect(loadApiConfig({ ...apiBase, REDIS_URL: 'redis://redis:6379' }).REDIS_URL).toBe('redis://redis:6379');
+  });
+});
+
+describe('WORKER_METRICS_TOKEN', () => {
+  it('is off by default, split on commas, and refuses short tokens', () => {
+    expect(loadWorkerConfig(workerBase).WORKER_METRICS_TOKEN).toBeUndefined();
+    const second = 'metrics-token-two-0123456789';
+    expect(loadWorkerConfig({ ...workerBase, WORKER_METRICS_TOKEN: `${TOKEN}, ${second}` }).WORKER_METRICS_TOKEN).toEqual([TOKEN, second]);
+    expect(configError(() => loadWorkerConfig({ ...workerBase, WORKER_METRICS_TOKEN: 'short' })).issues).toEqual([
+      expect.stringMatching(/^WORKER_METRICS_TOKEN.*at least 16 characters/),
+    ]);
+  });
+});
+
 describe('oidcIssuer', () => {
   it('defaults to the realm URL of Keycloak, without a doubled slash', () => {
     expect(oidcIssuer({ KEYCLOAK_URL: 'https://kc.example/', KEYCLOAK_REALM: 'playground', OIDC_ISSUER_URL: undefined })).toBe(
@@ -202,7 +270,7 @@ describe('oidcIssuer', () => {
 });
 
 describe('TRUST_PROXY', () => {
-  const base = { API_TOKENS: 'a'.repeat(20), RESULT_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') };
+  const base = { API_TOKENS: 'a'.repeat(20), RESULT_ENCRYPTION_KEY: KEY };
   it.each([
     [undefined, false],
     ['false', false],
@@ -210,5 +278,47 @@ describe('TRUST_PROXY', () => {
     ['10.0.0.0/8, 192.168.1.1', ['10.0.0.0/8', '192.168.1.1']],
   ])('%s → %j', (raw, expected) => {
     expect(loadApiConfig({ ...base, ...(raw === undefined ? {} : { TRUST_PROXY: raw }) }).TRUST_PROXY).toEqual(expected);
+  });
+});
+
+describe('shipped example secrets', () => {
+  const zeroKeys = [Buffer.alloc(32).toString('base64'), '0'.repeat(64)];
+
+  it.each(['replace-me-with-a-random-token', 'REPLACE_ME_0123456789', 'changeme-0123456789abc', ...zeroKeys])('%s is an example', (value) => {
+    expect(isExampleSecret(value)).toBe(true);
+  });
+  it.each([KEY, TOKEN, randomBytes(32).toString('hex'), 'kc-client-secret-value'])('%s is not', (value) => {
+    expect(isExampleSecret(value)).toBe(false);
+  });
+
+  it('refuses replace-me tokens, all-zero keys and example admin tokens at boot, naming the keys, not the values', () => {
+    const error = configError(() =>
+      loadApiConfig({ API_TOKENS: `${TOKEN},replace-me-with-a-random-token`, RESULT_ENCRYPTION_KEY: zeroKeys[0], BULL_BOARD_ADMIN_TOKENS: 'replace-me-admin-token-0123' }),
+    );
+    expect(error.issues.map((i) => i.split(/[.:]/)[0]).sort()).toEqual(['API_TOKENS', 'BULL_BOARD_ADMIN_TOKENS', 'RESULT_ENCRYPTION_KEY']);
+    expect(error.message).toContain('shipped example');
+    expect(error.message).not.toContain('replace-me-with');
+    const hexZero = configError(() => loadApiConfig({ ...apiBase, RESULT_ENCRYPTION_KEY: zeroKeys[1] }));
+    expect(hexZero.issues[0]).toMatch(/^RESULT_ENCRYPTION_KEY:/);
+  });
+
+  it("refuses the worker's example upstream secrets", () => {
+    const error = configError(() => loadWorkerConfig({ ...workerBase, KEYCLOAK_CLIENT_SECRET: 'replace-me', GRAFANA_ADMIN_PASSWORD: 'replace-me' }));
+    expect(error.issues.map((i) => i.split(':')[0]).sort()).toEqual(['GRAFANA_ADMIN_PASSWORD', 'KEYCLOAK_CLIENT_SECRET']);
+  });
+
+  it('refuses every secret of the example overlay as it is shipped', () => {
+    const text = readFileSync(new URL('../../../../k8s/overlays/example/secret.example.yaml', import.meta.url), 'utf8');
+    const shipped = Object.fromEntries([...text.matchAll(/^ {2}([A-Z_]+): (.+)$/gm)].map((m) => [m[1] as string, (m[2] as string).trim()]));
+    expect(Object.keys(shipped)).toEqual(expect.arrayContaining(['API_TOKENS', 'RESULT_ENCRYPTION_KEY']));
+    const { REDIS_URL: _redis, ...secrets } = shipped;
+    for (const [key, value] of Object.entries(secrets)) expect(isExampleSecret(value), key).toBe(true);
+  });
+
+  it('reads BULL_BOARD_ADMIN_TOKENS like API_TOKENS (default: none)', () => {
+    expect(loadApiConfig(apiBase).BULL_BOARD_ADMIN_TOKENS).toEqual([]);
+    const admin = 'admin-token-0123456789';
+    expect(loadApiConfig({ ...apiBase, BULL_BOARD_ADMIN_TOKENS: ` ${admin} ,` }).BULL_BOARD_ADMIN_TOKENS).toEqual([admin]);
+    expect(configError(() => loadApiConfig({ ...apiBase, BULL_BOARD_ADMIN_TOKENS: 'short' })).issues[0]).toMatch(/BULL_BOARD_ADMIN_TOKENS.*16 characters/);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MIN_API_TOKEN_LENGTH, rememberConfigWarnings, resolveLegacyEnv, type ConfigRole } from './legacy-env.js';
+import { DEFAULT_RESERVED_NAMESPACES, parseNamePatterns } from '../domain/reserved-names.js';
 
 /**
  * Configuration comes from the environment only, parsed once at boot against these
@@ -23,23 +24,46 @@ const hostPorts = z
   .regex(/^\s*(\[[^\]]+\]|[^:\s,]+):\d{1,5}\s*(,\s*(\[[^\]]+\]|[^:\s,]+):\d{1,5}\s*)*$/, 'must be host:port,host:port');
 const cron = z.string().regex(/^(\S+\s+){4}\S+$|^(\S+\s+){5}\S+$/, 'not a cron pattern of 5 or 6 fields');
 
-const tokenList = (min: number) =>
+// ---- admin surfaces (issue 13): shipped example secrets are refused at boot ----
+
+/**
+ * A value copied from the shipped examples (k8s/overlays/example's `replace-me…`, or a
+ * placeholder such as `changeme`) or an all-zero key: a deployment that keeps one is open
+ * to anyone who has read the repository.
+ */
+export function isExampleSecret(value: string): boolean {
+  if (/replace[-_ ]?me|change[-_ ]?me/i.test(value)) return true;
+  const bytes = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  // A key (≥ 16 bytes once decoded) of zeros: `openssl rand` was never run.
+  return bytes.length >= 16 && bytes.every((b) => b === 0);
+}
+const EXAMPLE_SECRET = 'is a shipped example or placeholder value (replace-me…, all-zero key): generate a random one';
+const notExample = (value: string) => !isExampleSecret(value);
+/**
+ * Comma-separated tokens, at least `minCount` of them, each ≥ `minLength` characters (16;
+ * less only for the old VERIFICATION_TOKEN, see legacy-env.ts) and none a shipped example.
+ */
+const tokenList = (minCount: number, minLength = MIN_API_TOKEN_LENGTH) =>
   z
     .string()
     .transform((raw) => raw.split(',').map((t) => t.trim()).filter(Boolean))
-    .pipe(z.array(z.string().min(min, `each token needs at least ${min} characters`)).min(1, 'at least one token'));
+    .pipe(
+      z
+        .array(z.string().min(minLength, `each token needs at least ${minLength} characters`).refine(notExample, EXAMPLE_SECRET))
+        .min(minCount, 'at least one token'),
+    );
 
 export const commonEnv = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
   /** Redis Sentinel instead of REDIS_URL: `host:port,host:port` of the sentinels, and the master group name. */
   REDIS_SENTINELS: hostPorts.optional(),
   REDIS_SENTINEL_NAME: z.string().min(1).optional(),
-  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).refine(notExample, EXAMPLE_SECRET).optional(),
   /** Redis Cluster instead of REDIS_URL: `host:port,host:port` of some nodes; needs a hash-tagged QUEUE_PREFIX. */
   REDIS_CLUSTER_NODES: hostPorts.optional(),
   /** Credentials and TLS for Sentinel or Cluster nodes (with REDIS_URL they go in the URL). */
   REDIS_USERNAME: z.string().min(1).optional(),
-  REDIS_PASSWORD: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).refine(notExample, EXAMPLE_SECRET).optional(),
   REDIS_TLS: bool(false),
   /** Prefix of every BullMQ key; use a hash tag such as `{kup}` with Redis Cluster. */
   QUEUE_PREFIX: z.string().min(1).default('kup'),
@@ -49,11 +73,37 @@ export const commonEnv = z.object({
   /** 32 bytes, base64 or hex: seals generated passwords at rest (AES-256-GCM). */
   JOB_ATTEMPTS: int(8, 1, 100),
   JOB_BACKOFF_MS: int(2_000, 100),
-  RESULT_ENCRYPTION_KEY: z.string().refine((key) => {
-    const bytes = /^[0-9a-f]{64}$/i.test(key) ? 32 : Buffer.from(key, 'base64').length;
-    return bytes === 32;
-  }, 'must be 32 bytes, base64 (44 characters) or hex (64 characters)'),
-  /** A dotenv file read before everything else (issue 14: the old pod's Vault file); see legacy-env.ts. */
+  RESULT_ENCRYPTION_KEY: z
+    .string()
+    .refine((key) => {
+      const bytes = /^[0-9a-f]{64}$/i.test(key) ? 32 : Buffer.from(key, 'base64').length;
+      return bytes === 32;
+    }, 'must be 32 bytes, base64 (44 characters) or hex (64 characters)')
+    .refine(notExample, EXAMPLE_SECRET),
+
+  // --- Names and identities (issue 13): read by the API (refused before enqueueing) and the worker.
+  /**
+   * Namespaces no trainee may take, comma-separated; `*` matches any run of characters.
+   * Replaces the default list (see domain/reserved-names.ts) when set.
+   */
+  RESERVED_NAMESPACES: z
+    .string()
+    .default(DEFAULT_RESERVED_NAMESPACES.join(','))
+    .transform(parseNamePatterns)
+    .pipe(z.array(z.string().regex(/^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$/, 'each entry must be a namespace name, `*` allowed'))),
+  // --- end of names and identities.
+  // ---- issue 13, manifests: plain-HTTP upstreams ----
+  /**
+   * Accept `http://` in the upstream URLs (every `*_URL` setting: KEYCLOAK_URL, GRAFANA_URL,
+   * OIDC_ISSUER_URL, …). Off by default: the worker sends client secrets, admin passwords
+   * and trainees' new passwords there, so in clear they are readable by anyone on the path.
+   * Only for a local stack or a network where that cannot happen.
+   */
+  ALLOW_INSECURE_UPSTREAMS: bool(false),
+  // ---- end issue 13, manifests ----
+
+  // --- The old deployment's settings (issue 14) ---
+  /** A dotenv file read before everything else (the old pod's Vault file); see legacy-env.ts. */
   ENV_FILE: z.string().min(1).optional(),
 });
 
@@ -61,7 +111,7 @@ export const apiEnv = commonEnv.extend({
   PORT: int(3000, 1, 65_535),
   HOST: z.string().default('0.0.0.0'),
   /** Comma-separated; several are accepted at once so tokens can be rotated. */
-  API_TOKENS: tokenList(MIN_API_TOKEN_LENGTH),
+  API_TOKENS: tokenList(1),
   /** Longest `Prefer: wait=N` honoured, in seconds. */
   MAX_WAIT_SECONDS: int(60, 0, 300),
   BODY_LIMIT_BYTES: int(16_384, 1_024),
@@ -87,6 +137,17 @@ export const apiEnv = commonEnv.extend({
    * MAX_WAIT_SECONDS; keep the ingress's read timeout above it.
    */
   DEFAULT_PREFER_WAIT_SECONDS: int(0, 0, 300),
+
+  // ---- admin surfaces (issue 13) ----
+  /**
+   * Comma-separated tokens (≥ 16 characters) that may change things through Bull Board
+   * (add, retry, clean, obliterate, pause, edit data, schedulers…). API tokens only read
+   * it. Unset: Bull Board is read-only for everyone. Not accepted on the other routes.
+   */
+  BULL_BOARD_ADMIN_TOKENS: tokenList(0).default([]),
+  /** Failed authentications a client (IPv4 address, IPv6 /64) may have per window; more get 429. */
+  AUTH_FAILURE_LIMIT: int(20, 1),
+  AUTH_FAILURE_WINDOW_SECONDS: int(60, 1),
 });
 
 export const workerEnv = commonEnv.extend({
@@ -94,7 +155,11 @@ export const workerEnv = commonEnv.extend({
   KEYCLOAK_URL: url,
   KEYCLOAK_REALM: z.string().min(1),
   KEYCLOAK_CLIENT_ID: z.string().min(1),
-  KEYCLOAK_CLIENT_SECRET: z.string().min(1),
+  KEYCLOAK_CLIENT_SECRET: z.string().min(1).refine(notExample, EXAMPLE_SECRET),
+  // --- Identities (issue 13).
+  /** Create users with `emailVerified: true`: only when callers verify trainees' emails themselves. */
+  KEYCLOAK_EMAIL_VERIFIED: bool(false),
+  // --- end of identities.
   /** Defaults to `${KEYCLOAK_URL}/realms/${KEYCLOAK_REALM}`. */
   OIDC_ISSUER_URL: url.optional(),
   /**
@@ -114,13 +179,50 @@ export const workerEnv = commonEnv.extend({
   LIMIT_DEFAULT_REQUEST_MEMORY: quantity.default('64Mi'),
   LIMIT_DEFAULT_CPU: quantity.default('100m'),
   LIMIT_DEFAULT_MEMORY: quantity.default('256Mi'),
-  NETWORK_POLICY_DEFAULT_DENY: bool(false),
+  // --- Trainee namespace hardening (issue 13: Pod Security, quota, network, admission) ---
+  /** Pod Security level enforced on every playground namespace (warn and audit are always `restricted`). */
+  POD_SECURITY_LEVEL: z.enum(['baseline', 'restricted']).default('baseline'),
+  /** Quota on what reaches outside the cluster (0: none) and on storage. */
+  QUOTA_SERVICES_LOADBALANCERS: int(0, 0),
+  QUOTA_SERVICES_NODEPORTS: int(0, 0),
+  QUOTA_PERSISTENT_VOLUME_CLAIMS: int(5, 0),
+  QUOTA_REQUESTS_STORAGE: quantity.default('10Gi'),
+  /** A NetworkPolicy denying ingress from other namespaces (pods of the playground still talk). */
+  NETWORK_POLICY_DEFAULT_DENY: bool(true),
+  /**
+   * Addresses playground pods may not reach (a NetworkPolicy allowing all egress but these):
+   * the cloud metadata address and, added by the operator, the control plane's CIDRs.
+   * Comma-separated IPv4/IPv6 CIDRs; `none` for no egress policy.
+   */
+  NETWORK_POLICY_EGRESS_DENY_CIDRS: z
+    .string()
+    .default('169.254.169.254/32')
+    .transform((raw) => (raw.trim() === 'none' ? [] : raw.split(',').map((part) => part.trim()).filter(Boolean)))
+    .pipe(z.array(z.union([z.cidrv4(), z.cidrv6()], { error: 'each entry must be an IPv4 or IPv6 CIDR (or the whole value `none`)' }))),
+  /**
+   * Service types trainees may create (k8s/base/trainee-policy.yaml reads them from the
+   * namespace). `NodePort`/`LoadBalancer` also need QUOTA_SERVICES_NODEPORTS/_LOADBALANCERS.
+   */
+  TRAINEE_SERVICE_TYPES: z
+    .string()
+    .default('ClusterIP')
+    .transform((raw) => [...new Set(raw.split(',').map((part) => part.trim()).filter(Boolean))])
+    .pipe(z.array(z.enum(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'])).min(1, 'at least one service type')),
+  /**
+   * Trainees' Ingress hosts must be `<username>.<this>` or under it; unset: no Ingress at all
+   * (k8s/base/trainee-policy.yaml refuses every one).
+   */
+  TRAINEE_INGRESS_DOMAIN: z
+    .string()
+    .regex(/^(?=.{1,200}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/, 'must be a lower-case DNS domain such as apps.example.com')
+    .optional(),
+  // --- end of trainee namespace hardening ---
   /** Days a playground lasts when a create gives no `expiresAt`. */
   DEFAULT_EXPIRY_DAYS: int(365, 1),
   NAMESPACE_DELETE_TIMEOUT_SECONDS: int(120, 5),
   GRAFANA_URL: url,
   GRAFANA_ADMIN_USER: z.string().min(1),
-  GRAFANA_ADMIN_PASSWORD: z.string().min(1),
+  GRAFANA_ADMIN_PASSWORD: z.string().min(1).refine(notExample, EXAMPLE_SECRET),
   GRAFANA_ORG_ID: int(1, 1),
   GRAFANA_ROLE: z.enum(['Viewer', 'Editor', 'Admin', 'None']).default('Viewer'),
   WORKER_CONCURRENCY: int(4, 1, 256),
@@ -164,6 +266,23 @@ export const workerEnv = commonEnv.extend({
       }
     }, 'must be a kubeconfig as JSON (the old service\'s format)')
     .optional(),
+
+  // ---- issue 13, manifests: the worker's metrics ----
+  /**
+   * When set, `/metrics` on WORKER_HEALTH_PORT wants `Authorization: Bearer <token>`
+   * (comma-separated: several, for rotation). `/healthz` and `/readyz` stay open for the kubelet.
+   */
+  WORKER_METRICS_TOKEN: tokenList(1).optional(),
+  // ---- end issue 13, manifests ----
+  // ---- admin surfaces (issue 13) ----
+  /** How often each worker checks the schedulers in Redis against the configuration and puts changed ones back. */
+  SCHEDULE_CHECK_INTERVAL_SECONDS: int(60, 1, 86_400),
+  /**
+   * A cleanup run that would delete more than this share (0–1) of the managed trainees it
+   * looks at fails with CONFIRMATION_REQUIRED and deletes nobody, unless it was asked with
+   * `confirmMassDelete: true`. The configured schedule (maxAgeDays 365) is not held.
+   */
+  CLEANUP_MAX_SHARE_WITHOUT_CONFIRM: z.coerce.number().min(0).max(1).default(0.2),
 });
 
 export type CommonEnv = z.infer<typeof commonEnv>;
@@ -207,8 +326,20 @@ export function redisTopologyIssues(env: Pick<CommonEnv, 'REDIS_SENTINELS' | 'RE
   return issues;
 }
 
+/**
+ * `http://` in any `*_URL` setting, unless ALLOW_INSECURE_UPSTREAMS. By key suffix, so an
+ * upstream added later is covered without a list to keep up. Loopback is no exception: a
+ * sidecar or port-forward on 127.0.0.1 is the operator's call, made with the setting.
+ */
+export function insecureUpstreamIssues(config: CommonEnv): string[] {
+  if (config.ALLOW_INSECURE_UPSTREAMS) return [];
+  return Object.entries(config)
+    .filter(([key, value]) => key.endsWith('_URL') && typeof value === 'string' && /^http:/i.test(value.trim()))
+    .map(([key]) => `${key}: http:// sends credentials in clear; use https://, or set ALLOW_INSECURE_UPSTREAMS=true (local stacks only)`);
+}
+
 function checked<T extends CommonEnv>(config: T): T {
-  const issues = redisTopologyIssues(config);
+  const issues = [...redisTopologyIssues(config), ...insecureUpstreamIssues(config)];
   if (issues.length > 0) throw new ConfigError(issues);
   return config;
 }
@@ -221,7 +352,7 @@ function load<T extends CommonEnv>(schemaFor: (shortLegacyToken: boolean) => z.Z
 }
 
 // A token shorter than the minimum is accepted only through the old name (VERIFICATION_TOKEN).
-const apiEnvFor = (shortLegacyToken: boolean) => (shortLegacyToken ? apiEnv.extend({ API_TOKENS: tokenList(1) }) : apiEnv);
+const apiEnvFor = (shortLegacyToken: boolean) => (shortLegacyToken ? apiEnv.extend({ API_TOKENS: tokenList(1, 1) }) : apiEnv);
 
 export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env): ApiEnv => load(apiEnvFor, env, 'api');
 export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env): WorkerEnv => load(() => workerEnv, env, 'worker');

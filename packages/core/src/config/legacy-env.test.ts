@@ -14,7 +14,7 @@ const workerNew = {
   KEYCLOAK_REALM: 'playground',
   KEYCLOAK_CLIENT_ID: 'k8s-provisioner',
   KEYCLOAK_CLIENT_SECRET: 'kc-client-secret-value',
-  GRAFANA_URL: 'http://grafana.example:3000',
+  GRAFANA_URL: 'https://grafana.example:3000',
   GRAFANA_ADMIN_USER: 'admin',
   GRAFANA_ADMIN_PASSWORD: 'grafana-admin-password',
 };
@@ -160,7 +160,7 @@ describe('ENV_FILE: a dotenv file, such as the Vault agent\'s /vault/secrets/con
         'KEYCLOAK_REALM=from-file',
         'KEYCLOAK_CLIENT_ID=k8s-provisioner',
         'KEYCLOAK_CLIENT_SECRET=kc-client-secret-value',
-        'GRAFANA_URL=http://grafana.example:3000',
+        'GRAFANA_URL=https://grafana.example:3000',
         'GRAFANA_USER=admin',
         "GRAFANA_PASSWORD='old-grafana-password'",
         '# a comment',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { emailAddress, emailAddressToFind, emailProblem } from './email.js';
+import { emailAddress, emailAddressToFind, emailAddressProblem } from './email.js';
 
 describe('emailAddress (create: RFC 6531, as Keycloak 26 takes it)', () => {
   it.each([
@@ -17,7 +17,7 @@ describe('emailAddress (create: RFC 6531, as Keycloak 26 takes it)', () => {
     'user@localhost',
     `${'a'.repeat(64)}@example.com`,
   ])('accepts %s', (value) => {
-    expect(emailProblem(value, true)).toBeUndefined();
+    expect(emailAddressProblem(value, true)).toBeUndefined();
     expect(emailAddress.safeParse(value).success).toBe(true);
   });
 
@@ -44,7 +44,7 @@ describe('emailAddress (create: RFC 6531, as Keycloak 26 takes it)', () => {
     ['a@-example.com', /domain/],
     ['a@example..com', /domain/],
   ])('refuses %j (%s)', (value, reason) => {
-    expect(emailProblem(value, true)).toMatch(reason);
+    expect(emailAddressProblem(value, true)).toMatch(reason);
     const parsed = emailAddress.safeParse(value);
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues[0]?.message).toMatch(/^not a valid email address: it /);
@@ -54,13 +54,13 @@ describe('emailAddress (create: RFC 6531, as Keycloak 26 takes it)', () => {
     const local = 'é'.repeat(60); // 120 bytes, 60 characters
     const domain = (last: number) => `${'d'.repeat(63)}.${'d'.repeat(63)}.${'d'.repeat(last)}`;
     expect(Buffer.byteLength(`${local}@${domain(5)}`)).toBe(254);
-    expect(emailProblem(`${local}@${domain(5)}`, true)).toBeUndefined();
-    expect(emailProblem(`${local}@${domain(6)}`, true)).toMatch(/254 bytes/);
+    expect(emailAddressProblem(`${local}@${domain(5)}`, true)).toBeUndefined();
+    expect(emailAddressProblem(`${local}@${domain(6)}`, true)).toMatch(/254 bytes/);
   });
 
   it('accepts every address fast-check generates (RFC 5322 dot-atoms)', () => {
     fc.assert(fc.property(fc.emailAddress(), (value) => {
-      if (value.slice(0, value.lastIndexOf('@')).length <= 64) expect(emailProblem(value, true)).toBeUndefined();
+      if (value.slice(0, value.lastIndexOf('@')).length <= 64) expect(emailAddressProblem(value, true)).toBeUndefined();
     }));
   });
 });

@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
+import { MAX_EMAIL_LOCAL_PART } from './identity.js';
 
 /**
  * Email addresses as people have them (RFC 6531): a UTF-8 local part and an internationalized
@@ -9,8 +10,6 @@ import { z } from 'zod';
 
 /** RFC 5321: a path is at most 256 octets with its angle brackets, so an address 254. */
 export const MAX_EMAIL_BYTES = 254;
-/** Keycloak refuses a local part over 64 characters (RFC 5321's limit). */
-export const MAX_EMAIL_LOCAL_LENGTH = 64;
 
 // RFC 5322 atext, widened by RFC 6531 to any non-ASCII character (the forbidden ones are
 // refused before this applies). A dot-atom: atoms joined by single dots.
@@ -19,8 +18,11 @@ const DOT_ATOM = new RegExp(`^(?:${ATEXT})+(?:\\.(?:${ATEXT})+)*$`, 'u');
 const FORBIDDEN = /[\p{Cc}\p{Cs}\p{White_Space}]/u;
 const ASCII_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** Why `value` is not an address, or undefined. `strictLocal`: a dot-atom, as Keycloak wants. */
-export function emailProblem(value: string, strictLocal: boolean): string | undefined {
+/**
+ * Why `value` is not an address, or undefined. `strictLocal`: what Keycloak wants of a new
+ * user's address (a dot-atom of at most MAX_EMAIL_LOCAL_PART characters, identity.ts).
+ */
+export function emailAddressProblem(value: string, strictLocal: boolean): string | undefined {
   if (FORBIDDEN.test(value)) return 'holds a space or a control character';
   if (Buffer.byteLength(value, 'utf8') > MAX_EMAIL_BYTES) return `is over ${MAX_EMAIL_BYTES} bytes`;
   const at = value.lastIndexOf('@');
@@ -30,7 +32,7 @@ export function emailProblem(value: string, strictLocal: boolean): string | unde
   if (local.length === 0) return 'has nothing before the @';
   if (local.includes('@')) return 'has more than one @';
   if (strictLocal) {
-    if (local.length > MAX_EMAIL_LOCAL_LENGTH) return `has a part before the @ over ${MAX_EMAIL_LOCAL_LENGTH} characters`;
+    if (local.length > MAX_EMAIL_LOCAL_PART) return `has a part before the @ over ${MAX_EMAIL_LOCAL_PART} characters`;
     if (!DOT_ATOM.test(local)) return 'has a part before the @ that is not a dot-atom (a leading, trailing or double dot, or a character such as ; , " ( ) < > [ ] : \\)';
   }
   // UTS #46 (as browsers do): `exämple.de` → `xn--exmple-cua.de`; '' when not a domain name.
@@ -43,7 +45,7 @@ export function emailProblem(value: string, strictLocal: boolean): string | unde
 
 const addressSchema = (strictLocal: boolean) =>
   z.string().superRefine((value, ctx) => {
-    const problem = emailProblem(value, strictLocal);
+    const problem = emailAddressProblem(value, strictLocal);
     if (problem) ctx.addIssue({ code: 'custom', message: `not a valid email address: it ${problem}` });
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MANAGED_BY } from '../ports/identity-provider.js';
 import {
   defaultPlaygroundSettings,
+  EGRESS_POLICY_NAME,
   LIMIT_RANGE_NAME,
   namespacedManifests,
   namespaceManifest,
@@ -28,6 +29,14 @@ const config: Parameters<typeof playgroundSettings>[0] = {
   LIMIT_DEFAULT_CPU: '200m',
   LIMIT_DEFAULT_MEMORY: '128Mi',
   NETWORK_POLICY_DEFAULT_DENY: false,
+  NETWORK_POLICY_EGRESS_DENY_CIDRS: [],
+  POD_SECURITY_LEVEL: 'baseline',
+  QUOTA_SERVICES_LOADBALANCERS: 0,
+  QUOTA_SERVICES_NODEPORTS: 1,
+  QUOTA_PERSISTENT_VOLUME_CLAIMS: 4,
+  QUOTA_REQUESTS_STORAGE: '8Gi',
+  TRAINEE_SERVICE_TYPES: ['ClusterIP'],
+  TRAINEE_INGRESS_DOMAIN: undefined,
 };
 const ISSUER = 'https://kc.example/realms/playground';
 const settings = (overrides: Partial<typeof config> = {}): PlaygroundSettings => playgroundSettings({ ...config, ...overrides }, ISSUER);
@@ -44,23 +53,46 @@ const byKind = (objects: ReturnType<typeof namespacedManifests>) => new Map(obje
 
 describe('namespaceManifest', () => {
   it('names the namespace after the trainee and carries the old labels plus the owner', () => {
-    const ns = namespaceManifest(trainee);
+    const ns = namespaceManifest(settings(), trainee);
     expect(ns).toMatchObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'jean-dupont' } });
-    expect(ns.metadata.labels).toEqual({ 'managed-by': MANAGED_BY, provisioned: 'true', 'k8s-user-provisioner/owner': 'jean-dupont' });
+    expect(ns.metadata.labels).toMatchObject({ 'managed-by': MANAGED_BY, provisioned: 'true', 'k8s-user-provisioner/owner': 'jean-dupont' });
     expect(MANAGED_BY).toBe('k8s-provisioner');
   });
 
-  it('annotates email, creation and expiry', () => {
-    expect(namespaceManifest(trainee).metadata.annotations).toEqual({
+  it('enforces the configured Pod Security level, and warns and audits at restricted', () => {
+    const podSecurity = (s: PlaygroundSettings) =>
+      Object.fromEntries(Object.entries(namespaceManifest(s, trainee).metadata.labels ?? {}).filter(([k]) => k.startsWith('pod-security.kubernetes.io/')));
+    expect(podSecurity(settings())).toEqual({
+      'pod-security.kubernetes.io/enforce': 'baseline',
+      'pod-security.kubernetes.io/enforce-version': 'latest',
+      'pod-security.kubernetes.io/warn': 'restricted',
+      'pod-security.kubernetes.io/warn-version': 'latest',
+      'pod-security.kubernetes.io/audit': 'restricted',
+      'pod-security.kubernetes.io/audit-version': 'latest',
+    });
+    expect(podSecurity(settings({ POD_SECURITY_LEVEL: 'restricted' }))['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+
+  it('annotates email, creation, expiry and the allowed Service types', () => {
+    expect(namespaceManifest(settings(), trainee).metadata.annotations).toEqual({
       'k8s-user-provisioner/email': 'Jean.Dupont@x.io',
       'k8s-user-provisioner/created-at': trainee.createdAt,
       'k8s-user-provisioner/expires-at': trainee.expiresAt,
+      'k8s-user-provisioner/service-types': 'ClusterIP',
     });
+    const wider = namespaceManifest(settings({ TRAINEE_SERVICE_TYPES: ['ClusterIP', 'NodePort'] }), trainee);
+    expect(wider.metadata.annotations?.['k8s-user-provisioner/service-types']).toBe('ClusterIP,NodePort');
+  });
+
+  it("annotates the trainee's own Ingress domain only when a domain is configured", () => {
+    const ns = namespaceManifest(settings({ TRAINEE_INGRESS_DOMAIN: 'apps.example.com' }), trainee);
+    expect(ns.metadata.annotations?.['k8s-user-provisioner/ingress-domain']).toBe('jean-dupont.apps.example.com');
+    expect(namespaceManifest(settings(), trainee).metadata.annotations).not.toHaveProperty('k8s-user-provisioner/ingress-domain');
   });
 
   it('leaves the email annotation out when there is no email', () => {
-    const annotations = namespaceManifest({ ...trainee, email: undefined }).metadata.annotations ?? {};
-    expect(Object.keys(annotations).sort()).toEqual(['k8s-user-provisioner/created-at', 'k8s-user-provisioner/expires-at']);
+    const annotations = namespaceManifest(settings(), { ...trainee, email: undefined }).metadata.annotations ?? {};
+    expect(Object.keys(annotations)).not.toContain('k8s-user-provisioner/email');
   });
 });
 
@@ -100,7 +132,17 @@ describe('namespacedManifests', () => {
     expect(quota?.metadata.name).toBe(QUOTA_NAME);
     expect(QUOTA_NAME).toBe('resource-limits');
     expect(quota?.spec).toEqual({
-      hard: { pods: '7', 'requests.cpu': '250m', 'requests.memory': '1Gi', 'limits.cpu': '2', 'limits.memory': '3Gi' },
+      hard: {
+        pods: '7',
+        'requests.cpu': '250m',
+        'requests.memory': '1Gi',
+        'limits.cpu': '2',
+        'limits.memory': '3Gi',
+        'services.loadbalancers': '0',
+        'services.nodeports': '1',
+        persistentvolumeclaims: '4',
+        'requests.storage': '8Gi',
+      },
     });
   });
 
@@ -120,22 +162,44 @@ describe('namespacedManifests', () => {
     expect(policy?.metadata).toMatchObject({ name: NETWORK_POLICY_NAME, namespace: 'jean-dupont' });
     expect(policy?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }] }] });
   });
+
+  it('adds an egress policy denying the configured CIDRs, IPv4 and IPv6 apart, and only when some are', () => {
+    const objects = namespacedManifests(settings({ NETWORK_POLICY_EGRESS_DENY_CIDRS: ['169.254.169.254/32', '10.0.0.0/24', 'fd00::/64'] }), trainee);
+    const egress = objects.find((o) => o.metadata.name === EGRESS_POLICY_NAME) as Record<string, any> | undefined;
+    expect(egress?.kind).toBe('NetworkPolicy');
+    expect(egress?.metadata).toMatchObject({ namespace: 'jean-dupont', labels: { 'managed-by': MANAGED_BY } });
+    expect(egress?.spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [
+            { namespaceSelector: {} },
+            { ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32', '10.0.0.0/24'] } },
+            { ipBlock: { cidr: '::/0', except: ['fd00::/64'] } },
+          ],
+        },
+      ],
+    });
+    expect(namespacedManifests(settings(), trainee).some((o) => o.metadata.name === EGRESS_POLICY_NAME)).toBe(false);
+  });
 });
 
 describe('staleObjects', () => {
-  it('names the network policy for removal when it is switched off', () => {
+  it('names the network policies for removal when they are switched off', () => {
     expect(staleObjects(settings(), 'jean-dupont')).toEqual([
       { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: NETWORK_POLICY_NAME, namespace: 'jean-dupont' },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: EGRESS_POLICY_NAME, namespace: 'jean-dupont' },
     ]);
   });
 
   it('names nothing when it is on', () => {
-    expect(staleObjects(settings({ NETWORK_POLICY_DEFAULT_DENY: true }), 'jean-dupont')).toEqual([]);
+    expect(staleObjects(settings({ NETWORK_POLICY_DEFAULT_DENY: true, NETWORK_POLICY_EGRESS_DENY_CIDRS: ['169.254.169.254/32'] }), 'jean-dupont')).toEqual([]);
   });
 
   it('never names an object that is also applied', () => {
     for (const enabled of [true, false]) {
-      const s = settings({ NETWORK_POLICY_DEFAULT_DENY: enabled });
+      const s = settings({ NETWORK_POLICY_DEFAULT_DENY: enabled, NETWORK_POLICY_EGRESS_DENY_CIDRS: enabled ? [] : ['169.254.169.254/32'] });
       const applied = new Set(namespacedManifests(s, trainee).map((o) => `${o.kind}/${o.metadata.name}`));
       for (const ref of staleObjects(s, trainee.username)) expect(applied.has(`${ref.kind}/${ref.name}`)).toBe(false);
     }
@@ -148,8 +212,26 @@ describe('defaultPlaygroundSettings', () => {
     expect(settings.clusterRole).toBe('read-write-all-except-resourcequotas');
     expect(settings.subjectMode).toBe('issuer-sub');
     expect(settings.issuer).toBe('https://issuer.test/realms/p');
-    expect(settings.quota).toEqual({ pods: 5, requestsCpu: '100m', requestsMemory: '2Gi', limitsCpu: '500m', limitsMemory: '4Gi' });
-    expect(settings.defaultDenyNetworkPolicy).toBe(false);
+    expect(settings.quota).toEqual({
+      pods: 5,
+      requestsCpu: '100m',
+      requestsMemory: '2Gi',
+      limitsCpu: '500m',
+      limitsMemory: '4Gi',
+      servicesLoadBalancers: 0,
+      servicesNodePorts: 0,
+      persistentVolumeClaims: 5,
+      requestsStorage: '10Gi',
+    });
+  });
+
+  it('is safe by default: baseline Pod Security, both network policies, ClusterIP Services only, no Ingress domain', () => {
+    const settings = defaultPlaygroundSettings('https://issuer.test/realms/p');
+    expect(settings.podSecurityLevel).toBe('baseline');
+    expect(settings.defaultDenyNetworkPolicy).toBe(true);
+    expect(settings.egressDenyCidrs).toEqual(['169.254.169.254/32']);
+    expect(settings.serviceTypes).toEqual(['ClusterIP']);
+    expect(settings.ingressDomain).toBeUndefined();
   });
 });
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { KubeObject, ObjectRef } from '../ports/cluster-gateway.js';
 import { MANAGED_BY } from '../ports/identity-provider.js';
 import { workerEnv, type WorkerEnv } from '../config/env.js';
+import { EGRESS_POLICY_NAME, NETWORK_POLICY_NAME, defaultDenyPolicy, egressPolicy } from './network-policies.js';
 
 /** The Kubernetes side of a playground, decided from configuration and the trainee. */
 export interface PlaygroundSettings {
@@ -9,9 +10,26 @@ export interface PlaygroundSettings {
   subjectMode: 'issuer-sub' | 'username';
   issuer: string;
   usernamePrefix: string;
-  quota: { pods: number; requestsCpu: string; requestsMemory: string; limitsCpu: string; limitsMemory: string };
+  quota: {
+    pods: number;
+    requestsCpu: string;
+    requestsMemory: string;
+    limitsCpu: string;
+    limitsMemory: string;
+    servicesLoadBalancers: number;
+    servicesNodePorts: number;
+    persistentVolumeClaims: number;
+    requestsStorage: string;
+  };
   limits: { defaultRequestCpu: string; defaultRequestMemory: string; defaultCpu: string; defaultMemory: string };
   defaultDenyNetworkPolicy: boolean;
+  /** CIDRs playground pods may not reach; empty: no egress policy. */
+  egressDenyCidrs: readonly string[];
+  podSecurityLevel: 'baseline' | 'restricted';
+  /** Service types the trainee admission policy lets through (written on the namespace). */
+  serviceTypes: readonly string[];
+  /** The domain trainees' Ingress hosts live under (`<username>.<domain>`); none: no Ingress. */
+  ingressDomain: string | undefined;
 }
 
 export interface Trainee {
@@ -34,11 +52,28 @@ export const ANNOTATIONS = {
   expiresAt: 'k8s-user-provisioner/expires-at',
   /** On each fitting: a hash of what the plan applied, so a purge reset can tell it is current. */
   specHash: 'k8s-user-provisioner/spec-hash',
+  /**
+   * Read by the trainee admission policy (k8s/base/trainee-policy.yaml): the Service types
+   * allowed, and the host under which Ingresses may live. Only the worker and cluster admins
+   * may write a namespace's annotations, so a trainee cannot widen them.
+   */
+  serviceTypes: 'k8s-user-provisioner/service-types',
+  ingressDomain: 'k8s-user-provisioner/ingress-domain',
+} as const;
+
+/** Pod Security admission labels (https://kubernetes.io/docs/concepts/security/pod-security-admission/). */
+export const POD_SECURITY = {
+  enforce: 'pod-security.kubernetes.io/enforce',
+  enforceVersion: 'pod-security.kubernetes.io/enforce-version',
+  warn: 'pod-security.kubernetes.io/warn',
+  warnVersion: 'pod-security.kubernetes.io/warn-version',
+  audit: 'pod-security.kubernetes.io/audit',
+  auditVersion: 'pod-security.kubernetes.io/audit-version',
 } as const;
 
 export const QUOTA_NAME = 'resource-limits';
 export const LIMIT_RANGE_NAME = 'default-limits';
-export const NETWORK_POLICY_NAME = 'default-deny';
+export { NETWORK_POLICY_NAME, EGRESS_POLICY_NAME };
 
 /** Kinds a `purge` reset keeps: the playground's own fittings. */
 export const PURGE_KEEPS: ReadonlySet<string> = new Set(['ResourceQuota', 'RoleBinding', 'LimitRange', 'NetworkPolicy']);
@@ -50,25 +85,42 @@ export function rbacSubjectName(settings: PlaygroundSettings, trainee: Pick<Trai
     : `${settings.usernamePrefix}${trainee.username}`;
 }
 
-export function namespaceManifest(trainee: Trainee): KubeObject {
+/**
+ * The namespace: ownership labels, Pod Security (enforced at the configured level, warned
+ * and audited at `restricted`, so trainees see what a stricter cluster would refuse), and
+ * what the trainee admission policy reads.
+ */
+export function namespaceManifest(settings: PlaygroundSettings, trainee: Trainee): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: {
       name: trainee.username,
-      labels: { [LABELS.managedBy]: MANAGED_BY, [LABELS.provisioned]: 'true', [LABELS.owner]: trainee.username },
+      labels: {
+        [LABELS.managedBy]: MANAGED_BY,
+        [LABELS.provisioned]: 'true',
+        [LABELS.owner]: trainee.username,
+        [POD_SECURITY.enforce]: settings.podSecurityLevel,
+        [POD_SECURITY.enforceVersion]: 'latest',
+        [POD_SECURITY.warn]: 'restricted',
+        [POD_SECURITY.warnVersion]: 'latest',
+        [POD_SECURITY.audit]: 'restricted',
+        [POD_SECURITY.auditVersion]: 'latest',
+      },
       annotations: {
         ...(trainee.email ? { [ANNOTATIONS.email]: trainee.email } : {}),
         [ANNOTATIONS.createdAt]: trainee.createdAt,
         [ANNOTATIONS.expiresAt]: trainee.expiresAt,
+        [ANNOTATIONS.serviceTypes]: settings.serviceTypes.join(','),
+        ...(settings.ingressDomain ? { [ANNOTATIONS.ingressDomain]: `${trainee.username}.${settings.ingressDomain}` } : {}),
       },
     },
   };
 }
 
 /**
- * What lives inside the namespace, in apply order. When the default-deny policy is off
- * it is not listed here, and `staleObjects` names it for removal.
+ * What lives inside the namespace, in apply order. A network policy switched off is not
+ * listed here, and `staleObjects` names it for removal.
  */
 export function namespacedManifests(settings: PlaygroundSettings, trainee: Trainee): KubeObject[] {
   const namespace = trainee.username;
@@ -92,6 +144,10 @@ export function namespacedManifests(settings: PlaygroundSettings, trainee: Train
           'requests.memory': settings.quota.requestsMemory,
           'limits.cpu': settings.quota.limitsCpu,
           'limits.memory': settings.quota.limitsMemory,
+          'services.loadbalancers': String(settings.quota.servicesLoadBalancers),
+          'services.nodeports': String(settings.quota.servicesNodePorts),
+          persistentvolumeclaims: String(settings.quota.persistentVolumeClaims),
+          'requests.storage': settings.quota.requestsStorage,
         },
       },
     },
@@ -110,7 +166,8 @@ export function namespacedManifests(settings: PlaygroundSettings, trainee: Train
       },
     },
   ];
-  if (settings.defaultDenyNetworkPolicy) objects.push(networkPolicyManifest(namespace));
+  if (settings.defaultDenyNetworkPolicy) objects.push(defaultDenyPolicy(namespace, labels));
+  if (settings.egressDenyCidrs.length > 0) objects.push(egressPolicy(namespace, labels, settings.egressDenyCidrs));
   return objects.map(withSpecHash);
 }
 
@@ -129,21 +186,13 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function networkPolicyManifest(namespace: string): KubeObject {
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: NETWORK_POLICY_NAME, namespace, labels: { [LABELS.managedBy]: MANAGED_BY } },
-    // Deny all ingress from outside the namespace; pods of the playground still talk.
-    spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }] }] },
-  };
-}
-
-/** Objects the settings no longer want (the network policy once it is switched off). */
+/** Objects the settings no longer want (a network policy once it is switched off). */
 export function staleObjects(settings: PlaygroundSettings, namespace: string): ObjectRef[] {
-  return settings.defaultDenyNetworkPolicy
-    ? []
-    : [{ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: NETWORK_POLICY_NAME, namespace }];
+  const policy = (name: string): ObjectRef => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name, namespace });
+  return [
+    ...(settings.defaultDenyNetworkPolicy ? [] : [policy(NETWORK_POLICY_NAME)]),
+    ...(settings.egressDenyCidrs.length > 0 ? [] : [policy(EGRESS_POLICY_NAME)]),
+  ];
 }
 
 const PLAYGROUND_KEYS = [
@@ -160,6 +209,14 @@ const PLAYGROUND_KEYS = [
   'LIMIT_DEFAULT_CPU',
   'LIMIT_DEFAULT_MEMORY',
   'NETWORK_POLICY_DEFAULT_DENY',
+  'NETWORK_POLICY_EGRESS_DENY_CIDRS',
+  'POD_SECURITY_LEVEL',
+  'QUOTA_SERVICES_LOADBALANCERS',
+  'QUOTA_SERVICES_NODEPORTS',
+  'QUOTA_PERSISTENT_VOLUME_CLAIMS',
+  'QUOTA_REQUESTS_STORAGE',
+  'TRAINEE_SERVICE_TYPES',
+  'TRAINEE_INGRESS_DOMAIN',
 ] as const;
 
 /** The part of the worker's configuration that shapes a playground. */
@@ -186,6 +243,10 @@ export function playgroundSettings(config: PlaygroundConfig, issuer: string): Pl
       requestsMemory: config.QUOTA_REQUESTS_MEMORY,
       limitsCpu: config.QUOTA_LIMITS_CPU,
       limitsMemory: config.QUOTA_LIMITS_MEMORY,
+      servicesLoadBalancers: config.QUOTA_SERVICES_LOADBALANCERS,
+      servicesNodePorts: config.QUOTA_SERVICES_NODEPORTS,
+      persistentVolumeClaims: config.QUOTA_PERSISTENT_VOLUME_CLAIMS,
+      requestsStorage: config.QUOTA_REQUESTS_STORAGE,
     },
     limits: {
       defaultRequestCpu: config.LIMIT_DEFAULT_REQUEST_CPU,
@@ -194,5 +255,9 @@ export function playgroundSettings(config: PlaygroundConfig, issuer: string): Pl
       defaultMemory: config.LIMIT_DEFAULT_MEMORY,
     },
     defaultDenyNetworkPolicy: config.NETWORK_POLICY_DEFAULT_DENY,
+    egressDenyCidrs: config.NETWORK_POLICY_EGRESS_DENY_CIDRS,
+    podSecurityLevel: config.POD_SECURITY_LEVEL,
+    serviceTypes: config.TRAINEE_SERVICE_TYPES,
+    ingressDomain: config.TRAINEE_INGRESS_DOMAIN,
   };
 }

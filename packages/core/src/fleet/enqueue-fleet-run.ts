@@ -11,6 +11,9 @@ import {
 
 export type FleetRequest = ResetRequest | CleanupRequest | SyncRequest;
 
+/** A cleanup's `maxAgeDays` when the request gives none (the old CronJob's: a year). */
+export const DEFAULT_CLEANUP_MAX_AGE_DAYS = 365;
+
 export interface EnqueueFleetOptions {
   /** Who asks: `api`, `schedule`, `cli`. */
   origin: string;
@@ -35,7 +38,7 @@ export function fleetRunData(kind: FleetKind, request: FleetRequest, origin: str
     }
     case 'cleanup': {
       const r = request as CleanupRequest;
-      return { ...base, ...prefix, maxAgeDays: r.maxAgeDays ?? 365, dryRun: r.dryRun ?? false };
+      return { ...base, ...prefix, maxAgeDays: r.maxAgeDays ?? DEFAULT_CLEANUP_MAX_AGE_DAYS, dryRun: r.dryRun ?? false, ...(r.confirmMassDelete ? { confirmMassDelete: true } : {}) };
     }
     case 'sync': {
       const r = request as SyncRequest;

@@ -4,6 +4,7 @@ import { ANNOTATIONS, playgroundSettings } from '../domain/trainee-plan.js';
 import type { ClusterGateway, NamespaceInfo } from '../ports/cluster-gateway.js';
 import type { GrafanaGateway, GrafanaRole } from '../ports/grafana-gateway.js';
 import type { IdentityProvider, IdentityUser } from '../ports/identity-provider.js';
+import { identityGuards, type IdentityGuards } from '../provisioning/ownership.js';
 
 /** The systems and settings a per-trainee fleet operation works with. */
 export interface FleetPorts {
@@ -19,6 +20,8 @@ export interface FleetSettings {
   grafanaRole: GrafanaRole;
   /** Used when a trainee has no `expires-at` anywhere. */
   defaultExpiryDays: number;
+  /** Reserved namespaces and Grafana's denied logins (default: `defaultGuards()`). */
+  guards?: IdentityGuards;
 }
 
 /** The fleet settings the worker's configuration gives. */
@@ -29,6 +32,7 @@ export function fleetSettings(config: WorkerEnv): FleetSettings {
     grafanaOrgId: config.GRAFANA_ORG_ID,
     grafanaRole: config.GRAFANA_ROLE,
     defaultExpiryDays: config.DEFAULT_EXPIRY_DAYS,
+    guards: identityGuards(config),
   };
 }
 

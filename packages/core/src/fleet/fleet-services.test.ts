@@ -51,7 +51,7 @@ describe('ResetUserService', () => {
     const result = await new ResetUserService(fakes, settings).reset('ana', 'recreate', ctx);
     expect(result).toEqual({ username: 'ana', reset: true, mode: 'recreate' });
     expect(fakes.cluster.namespaces.get('ana')?.uid).not.toBe(uid);
-    expect(kinds(fakes.cluster, 'ana')).toEqual(['LimitRange', 'ResourceQuota', 'RoleBinding']);
+    expect(kinds(fakes.cluster, 'ana')).toEqual(['LimitRange', 'NetworkPolicy', 'NetworkPolicy', 'ResourceQuota', 'RoleBinding']);
     expect(state.value.namespaceGone).toBe(true);
   });
 
@@ -150,7 +150,7 @@ describe('SyncUserService', () => {
     fakes.grafana.users.clear();
     const result = await new SyncUserService(fakes, settings).sync('ana', context<SyncState>({}, 'New-Pass-123456789').ctx);
     expect(result).toMatchObject({ fixedNamespace: true, fixedGrafana: true, fixedProvisioned: false, passwordIssued: true, grafanaPasswordReset: true, keycloakPasswordReset: false });
-    expect(kinds(fakes.cluster, 'ana')).toEqual(['LimitRange', 'ResourceQuota', 'RoleBinding']);
+    expect(kinds(fakes.cluster, 'ana')).toEqual(['LimitRange', 'NetworkPolicy', 'NetworkPolicy', 'ResourceQuota', 'RoleBinding']);
     const grafanaUser = [...fakes.grafana.users.values()][0];
     expect(grafanaUser?.password).toBe('New-Pass-123456789');
     expect(grafanaUser?.roles.get(1)).toBe('Viewer');
@@ -232,5 +232,57 @@ describe('SyncUserService', () => {
     fakes.identity.failOn('setProvisioned');
     await expect(new SyncUserService(fakes, settings).sync('half', context<SyncState>().ctx)).rejects.toMatchObject({ retryable: true });
     expect(fakes.identity.byName('half')).toBeDefined();
+  });
+
+  describe('Grafana ownership', () => {
+    it('records the id of an account made before ids were recorded (login and email match): the migration', async () => {
+      const { fakes, user } = await build();
+      const grafanaUser = [...fakes.grafana.users.values()][0]!;
+      const result = await new SyncUserService(fakes, settings).sync('ana', context<SyncState>().ctx);
+      expect(result).toMatchObject({ fixedGrafana: false, passwordIssued: false });
+      expect(fakes.identity.users.get(user.id)?.grafanaUserId).toBe(grafanaUser.id);
+      expect(fakes.grafana.count('setPassword') + fakes.grafana.count('setOrgRole')).toBe(0);
+    });
+
+    it('refuses a foreign account under the login (another email, or not the recorded id), changing nothing', async () => {
+      const { fakes, user } = await build();
+      const grafanaUser = [...fakes.grafana.users.values()][0]!;
+      grafanaUser.email = 'human@x.io';
+      await expect(new SyncUserService(fakes, settings).sync('ana', context<SyncState>().ctx)).rejects.toMatchObject({ code: 'USERNAME_CONFLICT' });
+
+      grafanaUser.email = 'ana@x.io';
+      fakes.identity.users.get(user.id)!.grafanaUserId = grafanaUser.id + 7;
+      await expect(new SyncUserService(fakes, settings).sync('ana', context<SyncState>().ctx)).rejects.toMatchObject({ code: 'USERNAME_CONFLICT' });
+      expect(fakes.grafana.count('setPassword') + fakes.grafana.count('setOrgRole') + fakes.grafana.count('deleteUser')).toBe(0);
+      expect(fakes.identity.count('setPassword')).toBe(0);
+    });
+
+    it('a half-made user rolled back: a human Grafana account under its login is left alone', async () => {
+      const { fakes } = await build('half', { username: 'half', provisioned: false, grafanaUserId: null });
+      const human = [...fakes.grafana.users.values()][0]!;
+      const result = await new SyncUserService(fakes, settings).sync('half', context<SyncState>().ctx);
+      expect(result).toMatchObject({ rolledBack: true });
+      expect(result.error).toMatch(/USERNAME_CONFLICT/);
+      expect(fakes.identity.byName('half')).toBeUndefined();
+      expect(fakes.grafana.users.get(human.id)).toBeDefined();
+      expect(fakes.grafana.count('deleteUser') + fakes.grafana.count('setPassword')).toBe(0);
+    });
+
+    it('a half-made user named admin: the Grafana admin is never touched, whatever the records say', async () => {
+      const { fakes } = await build('admin', { username: 'admin', provisioned: false });
+      const admin = [...fakes.grafana.users.values()][0]!;
+      fakes.identity.byName('admin')!.grafanaUserId = admin.id;
+      const result = await new SyncUserService(fakes, settings).sync('admin', context<SyncState>().ctx);
+      expect(result).toMatchObject({ rolledBack: true });
+      expect(fakes.grafana.users.get(admin.id)).toBeDefined();
+      expect(fakes.grafana.count('deleteUser') + fakes.grafana.count('setPassword') + fakes.grafana.count('setOrgRole')).toBe(0);
+    });
+
+    it('does not make a missing namespace under a reserved name', async () => {
+      const { fakes } = await build('monitoring', { username: 'monitoring' });
+      fakes.cluster.namespaces.delete('monitoring');
+      await expect(new SyncUserService(fakes, settings).sync('monitoring', context<SyncState>().ctx)).rejects.toMatchObject({ code: 'NAMESPACE_RESERVED' });
+      expect(fakes.cluster.namespaces.has('monitoring')).toBe(false);
+    });
   });
 });

@@ -8,3 +8,4 @@ export * from './sync-user.service.js';
 export * from './fan-out.js';
 export * from './aggregate.js';
 export * from './enqueue-fleet-run.js';
+export * from './cleanup-guard.js';

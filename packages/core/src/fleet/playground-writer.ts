@@ -12,7 +12,7 @@ export async function applyPlayground(
   trainee: Trainee,
   signal?: AbortSignal,
 ): Promise<void> {
-  await cluster.apply(namespaceManifest(trainee), signal);
+  await cluster.apply(namespaceManifest(settings.playground, trainee), signal);
   for (const object of namespacedManifests(settings.playground, trainee)) await cluster.apply(object, signal);
   for (const ref of staleObjects(settings.playground, trainee.username)) await cluster.delete(ref, signal);
 }

@@ -44,7 +44,8 @@ async function build(usernames = ['ana', 'bob']) {
 
 const kinds = (cluster: FakeCluster, ns: string) =>
   [...cluster.objects.keys()].filter((k) => k.split('/')[1] === ns).map((k) => k.split('/')[0]).sort();
-const FITTINGS = ['LimitRange', 'NetworkPolicy', 'ResourceQuota', 'RoleBinding'];
+// Two NetworkPolicies by default: the default-deny ingress and the egress deny list.
+const FITTINGS = ['LimitRange', 'NetworkPolicy', 'NetworkPolicy', 'ResourceQuota', 'RoleBinding'];
 
 describe('purge reset with the run inventory', () => {
   it('empties only the occupied types, re-applies nothing and asks Keycloak nothing; one inventory per run', async () => {

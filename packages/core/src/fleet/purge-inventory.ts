@@ -70,7 +70,7 @@ export async function takeReportedInventory(take: () => Promise<ClusterInventory
  * fitting deleted, edited by someone else, settings changed): not current.
  */
 export function fittingsCurrent(settings: PlaygroundSettings, trainee: Trainee, namespace: NamespaceInfo, inventory: ClusterInventory): boolean {
-  const want = namespaceManifest(trainee).metadata;
+  const want = namespaceManifest(settings, trainee).metadata;
   for (const [key, value] of Object.entries(want.labels ?? {})) if (namespace.labels[key] !== value) return false;
   for (const [key, value] of Object.entries(want.annotations ?? {})) {
     // created-at is the create's own clock there, Keycloak's createdTimestamp here: both are right.

@@ -1,5 +1,5 @@
 import { PURGE_KEEPS } from '../domain/trainee-plan.js';
-import { NamespaceConflictError, isManagedNamespace } from '../provisioning/ownership.js';
+import { NamespaceConflictError, assertNamespaceFree, defaultGuards, isManagedNamespace } from '../provisioning/ownership.js';
 import type { StepContext } from '../provisioning/step-context.js';
 import type { IdentityUser } from '../ports/identity-provider.js';
 import type { ListedUser, ResetMode, ResetUserResult } from '../queue/fleet-contract.js';
@@ -56,6 +56,8 @@ export class ResetUserService {
     const namespace = await cluster.getNamespace(username, signal);
     if (namespace && !isManagedNamespace(namespace)) throw new NamespaceConflictError(username);
     const trainee = traineeOf(user, namespace, this.settings.defaultExpiryDays);
+    // A reset that would make the namespace (recreate, or a missing one) needs a name still free.
+    if (mode === 'recreate' || !namespace) assertNamespaceFree(username, this.settings.guards ?? defaultGuards());
 
     if (mode === 'recreate') {
       if (!ctx.state.get().namespaceGone) {

@@ -2,7 +2,18 @@ import { isRetryable, describeError } from '../errors.js';
 import type { IdentityUser } from '../ports/identity-provider.js';
 import type { SyncUserResult } from '../queue/fleet-contract.js';
 import { traineeOf, type FleetPorts, type FleetSettings } from './fleet-context.js';
-import { NamespaceConflictError, isManagedNamespace } from '../provisioning/ownership.js';
+import { UsernameConflictError } from '../errors.js';
+import type { GrafanaUser } from '../ports/grafana-gateway.js';
+import {
+  NamespaceConflictError,
+  assertNamespaceFree,
+  defaultGuards,
+  grafanaEmail,
+  isDeniedGrafanaUser,
+  isManagedNamespace,
+  ownsGrafanaAccount,
+} from '../provisioning/ownership.js';
+import { sameEmail } from '../domain/identity.js';
 import type { StepContext } from '../provisioning/step-context.js';
 import { applyPlayground } from './playground-writer.js';
 
@@ -19,6 +30,8 @@ export interface SyncState {
    * trainee's current one, a new one for Grafana alone, or a new one for both (asked).
    */
   grafanaPassword?: 'current' | 'new' | 'new-both';
+  /** The Grafana account this sync made (recorded right after it is made). */
+  grafanaUserId?: number;
 }
 
 export interface SyncOptions {
@@ -65,7 +78,7 @@ export class SyncUserService {
       if (isRetryable(error)) throw error;
       const { code, message } = describeError(error);
       ctx.log.warn({ username, code }, 'half-made user cannot be finished: rolling it back');
-      await this.rollback(user, ctx.signal);
+      await this.rollback(user, ctx.state.get(), ctx.signal);
       return { ...none, rolledBack: true, error: `${code}: ${message}` };
     }
   }
@@ -77,6 +90,8 @@ export class SyncUserService {
 
     let namespace = await cluster.getNamespace(username, signal);
     if (namespace && !isManagedNamespace(namespace)) throw new NamespaceConflictError(username);
+    // A missing playground is made again only under a name that is still free.
+    if (!namespace) assertNamespaceFree(username, this.#guards);
     if (namespace?.phase === 'Terminating') {
       await cluster.waitForNamespaceGone(username, this.settings.namespaceDeleteTimeoutMs, signal);
       namespace = undefined;
@@ -85,16 +100,24 @@ export class SyncUserService {
     await applyPlayground(cluster, this.settings, traineeOf(user, namespace, this.settings.defaultExpiryDays), signal);
 
     let grafanaUser = await grafana.findUser(username, signal);
+    if (grafanaUser && !this.#ours(grafanaUser, user, ctx.state.get())) {
+      ctx.log.warn({ username, grafanaUserId: grafanaUser.id }, 'grafana login belongs to someone else');
+      throw new UsernameConflictError(username);
+    }
     if (!grafanaUser) await ctx.state.patch({ grafanaMissing: true });
     const { grafanaMissing } = ctx.state.get();
     if (!grafanaUser) {
       const password = await this.grafanaPassword(user, ctx, request);
       const id = await grafana.createUser(
-        { login: username, email: user.email ?? username, name: username, password, orgId: this.settings.grafanaOrgId },
+        { login: username, email: grafanaEmail(username, user.email), name: username, password, orgId: this.settings.grafanaOrgId },
         signal,
       );
-      grafanaUser = { id, login: username, email: user.email ?? username };
+      await ctx.state.patch({ grafanaUserId: id });
+      grafanaUser = { id, login: username, email: grafanaEmail(username, user.email) };
     }
+    // Records the id: the account this sync made, or (the migration of users made before
+    // ids were recorded) the one the ownership rule recognised.
+    if (user.grafanaUserId !== grafanaUser.id) await identity.setGrafanaUserId(user.id, grafanaUser.id, signal);
     if (grafanaMissing) await grafana.setOrgRole(this.settings.grafanaOrgId, grafanaUser.id, this.settings.grafanaRole, signal);
 
     const { wasUnprovisioned, namespaceMissing, grafanaPassword } = ctx.state.get();
@@ -131,8 +154,24 @@ export class SyncUserService {
     return password;
   }
 
-  /** Removes what exists of a half-made user: namespace (ours only), Grafana login, Keycloak user. */
-  private async rollback(user: IdentityUser, signal: AbortSignal | undefined): Promise<void> {
+  get #guards() {
+    return this.settings.guards ?? defaultGuards();
+  }
+
+  /**
+   * The Grafana account is ours by the user's record (ownership.ts), or it is the one this
+   * sync made: its id in the state, or, when the answer to the create was lost, the login
+   * and email this sync gave it (it marked `grafanaMissing` after finding the login free).
+   */
+  #ours(found: GrafanaUser, user: IdentityUser, state: SyncState): boolean {
+    if (isDeniedGrafanaUser(found, this.#guards)) return false;
+    if (state.grafanaUserId !== undefined) return found.id === state.grafanaUserId;
+    if (state.grafanaMissing && found.login === user.username && sameEmail(found.email, grafanaEmail(user.username, user.email))) return true;
+    return ownsGrafanaAccount(found, user, this.#guards);
+  }
+
+  /** Removes what exists of a half-made user: namespace (ours only), Grafana account (ours only), Keycloak user. */
+  private async rollback(user: IdentityUser, state: SyncState, signal: AbortSignal | undefined): Promise<void> {
     const { identity, cluster, grafana } = this.ports;
     const namespace = await cluster.getNamespace(user.username, signal);
     if (namespace && isManagedNamespace(namespace)) {
@@ -140,7 +179,7 @@ export class SyncUserService {
       await cluster.waitForNamespaceGone(user.username, this.settings.namespaceDeleteTimeoutMs, signal);
     }
     const grafanaUser = await grafana.findUser(user.username, signal);
-    if (grafanaUser && grafanaUser.login === user.username) await grafana.deleteUser(grafanaUser.id, signal);
+    if (grafanaUser && this.#ours(grafanaUser, user, state)) await grafana.deleteUser(grafanaUser.id, signal);
     await identity.deleteUser(user.id, signal);
   }
 }

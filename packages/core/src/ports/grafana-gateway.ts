@@ -6,6 +6,8 @@ export interface GrafanaUser {
   id: number;
   login: string;
   email: string;
+  /** A Grafana server admin: never the provisioner's to change or remove. */
+  isGrafanaAdmin?: boolean;
 }
 
 export interface NewGrafanaUser {

@@ -15,6 +15,15 @@ export interface IdentityUser {
   expiresAt: string | undefined;
   /** Keycloak's `createdTimestamp`, ms since the epoch. */
   createdAt: number;
+  /** First and last name joined, when Keycloak has any. */
+  fullName?: string | undefined;
+  /**
+   * The Grafana account the provisioner made for this user (`grafana-user-id`): a number
+   * once recorded; null for a user made by a provisioner that records ids but has not made
+   * (or not yet recorded) one; undefined (no attribute) for a user made before ids were
+   * recorded. See provisioning/ownership.ts for what each means.
+   */
+  grafanaUserId?: number | null | undefined;
 }
 
 export interface NewIdentityUser {
@@ -37,8 +46,10 @@ export interface IdentityProvider {
   /** Creates an enabled user with `managed-by` set and `provisioned` not set; returns its id. */
   createUser(user: NewIdentityUser, signal?: AbortSignal): Promise<string>;
   setPassword(userId: string, password: string, signal?: AbortSignal): Promise<void>;
-  /** Sets or clears `provisioned=true`. */
-  setProvisioned(userId: string, provisioned: boolean, signal?: AbortSignal): Promise<void>;
+  /** Sets or clears `provisioned=true`; with `grafanaUserId`, records it in the same write. */
+  setProvisioned(userId: string, provisioned: boolean, signal?: AbortSignal, grafanaUserId?: number): Promise<void>;
+  /** Records (or, with null, forgets) the Grafana account the provisioner made for this user. */
+  setGrafanaUserId(userId: string, grafanaUserId: number | null, signal?: AbortSignal): Promise<void>;
   /** Adds `managed-by` (and `provisioned`) to an existing user: adoption of old accounts. */
   adopt(userId: string, signal?: AbortSignal): Promise<void>;
   /** Returns false when the user did not exist. */

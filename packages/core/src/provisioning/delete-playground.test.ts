@@ -117,4 +117,58 @@ describe('deletePlayground', () => {
     await sut(['jean-dupont'], ctx);
     expect(await sut(['jean-dupont'], ctx)).toMatchObject({ found: true, userId: user.id, removed: { namespace: true, keycloak: true, grafana: true } });
   });
+
+  describe('Grafana: only the account recorded as ours', () => {
+    it('never removes a Grafana login when no Keycloak user or namespace exists (Grafana\'s admin)', async () => {
+      const { sut, fakes } = build();
+      const admin = fakes.grafana.add({ login: 'admin', email: 'admin@localhost', isGrafanaAdmin: true });
+      const human = fakes.grafana.add({ login: 'jean-dupont', email: 'jean.dupont@x.io' });
+      expect(await sut(['admin'])).toMatchObject({ found: false, removed: { grafana: false } });
+      expect(await sut(['jean-dupont'])).toMatchObject({ found: false, removed: { grafana: false } });
+      expect(fakes.grafana.users.get(admin.id)).toBeDefined();
+      expect(fakes.grafana.users.get(human.id)).toBeDefined();
+      expect(fakes.grafana.count('deleteUser')).toBe(0);
+    });
+
+    it('never removes the admin login, even for a managed user of that name with the same email', async () => {
+      const { sut, fakes } = build();
+      fakes.identity.add({ username: 'admin', email: 'admin@localhost', provisioned: true });
+      const admin = fakes.grafana.add({ login: 'admin', email: 'admin@localhost' });
+      expect(await sut(['admin'])).toMatchObject({ found: true, removed: { keycloak: true, grafana: false } });
+      expect(fakes.grafana.users.get(admin.id)).toBeDefined();
+    });
+
+    it('removes the recorded account, and not another one now holding the login', async () => {
+      const { sut, fakes } = build();
+      const { user, grafanaUser } = seed(fakes, 'jean-dupont', 'jean.dupont@x.io');
+      fakes.identity.users.get(user.id)!.grafanaUserId = grafanaUser.id;
+      expect(await sut(['jean-dupont'])).toMatchObject({ removed: { grafana: true } });
+
+      const other = build();
+      const seeded = seed(other.fakes, 'jean-dupont', 'jean.dupont@x.io');
+      other.fakes.identity.users.get(seeded.user.id)!.grafanaUserId = seeded.grafanaUser.id + 100;
+      expect(await other.sut(['jean-dupont'])).toMatchObject({ removed: { keycloak: true, grafana: false } });
+      expect(other.fakes.grafana.users.get(seeded.grafanaUser.id)).toBeDefined();
+    });
+
+    it('leaves a same-login, same-email account of a user that records none (made by this version)', async () => {
+      const { sut, fakes } = build();
+      const { user, grafanaUser } = seed(fakes, 'jean-dupont', 'jean.dupont@x.io');
+      fakes.identity.users.get(user.id)!.grafanaUserId = null;
+      expect(await sut(['jean-dupont'])).toMatchObject({ removed: { keycloak: true, grafana: false } });
+      expect(fakes.grafana.users.get(grafanaUser.id)).toBeDefined();
+    });
+
+    it('a retry after the Keycloak user is gone still removes the account recorded at inspect', async () => {
+      const { sut, fakes } = build();
+      const { user, grafanaUser } = seed(fakes, 'jean-dupont', 'jean.dupont@x.io');
+      fakes.identity.users.get(user.id)!.grafanaUserId = grafanaUser.id;
+      fakes.grafana.failOn('deleteUser');
+      const { ctx, state } = context();
+      await expect(sut(['jean-dupont'], ctx)).rejects.toThrow();
+      expect(state.value.target?.grafanaUserId).toBe(grafanaUser.id);
+      expect(await sut(['jean-dupont'], ctx)).toMatchObject({ removed: { grafana: true } });
+      expect(fakes.grafana.users.size).toBe(0);
+    });
+  });
 });

@@ -2,7 +2,7 @@ import type { ClusterGateway, NamespaceInfo } from '../ports/cluster-gateway.js'
 import type { GrafanaGateway, GrafanaUser } from '../ports/grafana-gateway.js';
 import type { IdentityProvider, IdentityUser } from '../ports/identity-provider.js';
 import type { DeleteJobData, DeleteJobResult } from '../queue/contract.js';
-import { NamespaceConflictError, UnmanagedUserError, grafanaEmail, isManagedNamespace, sameEmail } from './ownership.js';
+import { NamespaceConflictError, UnmanagedUserError, defaultGuards, isManagedNamespace, ownsGrafanaAccount, type IdentityGuards } from './ownership.js';
 import type { DeleteState, StepContext } from './step-context.js';
 
 export const DELETE_STEPS = ['inspect', 'namespace', 'keycloak-user', 'grafana-user'] as const;
@@ -13,6 +13,8 @@ export interface DeleteDeps {
   cluster: ClusterGateway;
   grafana: GrafanaGateway;
   namespaceDeleteTimeoutMs: number;
+  /** Grafana's denied logins (default: `defaultGuards()`). */
+  guards?: IdentityGuards;
 }
 
 interface Found {
@@ -24,9 +26,12 @@ interface Found {
 
 /**
  * Removes a trainee's playground: namespace (waiting until it is gone), Keycloak user,
- * Grafana user. The target is the first candidate username that exists anywhere; it is
- * recorded in the job's state so that a retry finishes the same target. Nothing without
- * the provisioner's mark is deleted, and "not found" counts as done everywhere.
+ * Grafana user. The target is the first candidate username with a Keycloak user or a
+ * namespace; it is recorded in the job's state, with the Grafana account that is ours,
+ * so that a retry finishes the same target (even once the Keycloak user is gone). Nothing
+ * without the provisioner's mark is deleted, a Grafana account only when the Keycloak user
+ * records it as ours (ownership.ts: never on a login match alone, never a denied login),
+ * and "not found" counts as done everywhere.
  */
 export async function deletePlayground(deps: DeleteDeps, input: DeleteJobData, ctx: StepContext<DeleteState>): Promise<DeleteJobResult> {
   const { identity, cluster, grafana } = deps;
@@ -43,7 +48,8 @@ export async function deletePlayground(deps: DeleteDeps, input: DeleteJobData, c
       cluster.getNamespace(username, signal),
       grafana.findUser(username, signal).then((g) => (g?.login === username ? g : undefined)),
     ]);
-    if (user || namespace || grafanaUser) {
+    // A Grafana login alone is no target: without a Keycloak user nothing says it is ours.
+    if (user || namespace || (chosen && grafanaUser)) {
       found = { username, user, namespace, grafanaUser };
       break;
     }
@@ -61,7 +67,13 @@ export async function deletePlayground(deps: DeleteDeps, input: DeleteJobData, c
   if (user && !user.managed) throw new UnmanagedUserError(username);
   if (namespace && !isManagedNamespace(namespace)) throw new NamespaceConflictError(username);
   const userId = user?.id ?? previous.target?.userId ?? null;
-  if (!previous.target) await ctx.state.patch({ target: { username, userId } });
+  const guards = deps.guards ?? defaultGuards();
+  if (!previous.target) {
+    const ours = grafanaUser && user && ownsGrafanaAccount(grafanaUser, user, guards) ? grafanaUser.id : null;
+    if (grafanaUser && ours === null) log.warn({ grafanaUserId: grafanaUser.id }, 'grafana login is not recorded as ours: left alone');
+    await ctx.state.patch({ target: { username, userId, grafanaUserId: ours } });
+  }
+  const ourGrafanaId = ctx.state.get().target?.grafanaUserId ?? null;
   const removed = { namespace: false, keycloak: false, grafana: false, ...previous.removed };
   const mark = async (part: keyof typeof removed, done: boolean) => {
     if (!done || removed[part]) return;
@@ -79,13 +91,9 @@ export async function deletePlayground(deps: DeleteDeps, input: DeleteJobData, c
   if (user) await mark('keycloak', await identity.deleteUser(user.id, signal));
 
   await step('grafana-user');
-  if (grafanaUser) {
-    // The Grafana login may belong to someone else: only the account with our user's email.
-    if (!user || sameEmail(grafanaUser.email, grafanaEmail(username, user.email))) {
-      await mark('grafana', await grafana.deleteUser(grafanaUser.id, signal));
-    } else {
-      log.warn({ grafanaUserId: grafanaUser.id }, 'grafana login has another email: left alone');
-    }
+  // Only the account recorded at inspect, and only while the login still leads to it.
+  if (grafanaUser && ourGrafanaId !== null && grafanaUser.id === ourGrafanaId && !grafanaUser.isGrafanaAdmin) {
+    await mark('grafana', await grafana.deleteUser(grafanaUser.id, signal));
   }
   log.info({ removed, userId }, 'playground deleted');
   return { username, userId, found: true, removed };

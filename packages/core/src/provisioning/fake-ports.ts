@@ -54,16 +54,23 @@ export class FakeIdentity extends Fake implements IdentityProvider {
   async createUser(user: NewIdentityUser) {
     this.call('createUser');
     if (this.byName(user.username)) throw new UpstreamError('keycloak', 'create user', 409);
-    const { firstName: _f, lastName: _l, ...rest } = user;
-    return this.add({ ...rest }).id;
+    const { firstName, lastName, ...rest } = user;
+    const fullName = [firstName, lastName].filter((part) => part).join(' ');
+    // As the Keycloak adapter: a user of this version records "no Grafana account yet".
+    return this.add({ ...rest, ...(fullName ? { fullName } : {}), grafanaUserId: null }).id;
   }
   async setPassword(userId: string, password: string) {
     this.call('setPassword');
     this.#get(userId).password = password;
   }
-  async setProvisioned(userId: string, provisioned: boolean) {
+  async setProvisioned(userId: string, provisioned: boolean, _signal?: AbortSignal, grafanaUserId?: number) {
     this.call('setProvisioned');
     this.#get(userId).provisioned = provisioned;
+    if (grafanaUserId !== undefined) this.#get(userId).grafanaUserId = grafanaUserId;
+  }
+  async setGrafanaUserId(userId: string, grafanaUserId: number | null) {
+    this.call('setGrafanaUserId');
+    this.#get(userId).grafanaUserId = grafanaUserId;
   }
   async adopt(userId: string) {
     this.call('adopt');
@@ -209,7 +216,7 @@ export class FakeGrafana extends Fake implements GrafanaGateway {
   readonly users = new Map<number, GrafanaUser & { password: string; roles: Map<number, GrafanaRole> }>();
   #nextId = 1;
 
-  add(user: { login: string; email: string; password?: string }) {
+  add(user: { login: string; email: string; password?: string; isGrafanaAdmin?: boolean }) {
     const full = { id: this.#nextId++, password: 'unknown', roles: new Map<number, GrafanaRole>(), ...user };
     this.users.set(full.id, full);
     return full;
@@ -218,7 +225,7 @@ export class FakeGrafana extends Fake implements GrafanaGateway {
   async findUser(loginOrEmail: string) {
     this.call('findUser');
     const user = [...this.users.values()].find((u) => u.login === loginOrEmail || u.email === loginOrEmail);
-    return user && { id: user.id, login: user.login, email: user.email };
+    return user && { id: user.id, login: user.login, email: user.email, isGrafanaAdmin: user.isGrafanaAdmin === true };
   }
   async createUser(user: NewGrafanaUser) {
     this.call('createUser');

@@ -15,6 +15,7 @@ function build(options: { networkPolicy?: boolean } = {}) {
   const settings = defaultPlaygroundSettings('https://issuer.example/realms/playground', {
     TRAINEE_CLUSTER_ROLE: 'trainee',
     NETWORK_POLICY_DEFAULT_DENY: options.networkPolicy ?? false,
+    NETWORK_POLICY_EGRESS_DENY_CIDRS: options.networkPolicy ? ['169.254.169.254/32'] : [],
   });
   const sut = new ProvisioningService({
     ...fakes,
@@ -94,13 +95,15 @@ describe('ProvisioningService.create', () => {
     expect([...fakes.grafana.users.values()][0]).toMatchObject({ login: 'emilie-durand', email: 'emilie-durand' });
   });
 
-  it('applies the network policy when on, and removes it once switched off', async () => {
+  it('applies the network policies when on, and removes them once switched off', async () => {
     const on = build({ networkPolicy: true });
     await on.sut.create(input, context().ctx);
     expect(on.fakes.cluster.objects.has('NetworkPolicy/jean-dupont/default-deny')).toBe(true);
+    expect(on.fakes.cluster.objects.has('NetworkPolicy/jean-dupont/deny-egress-restricted')).toBe(true);
+    expect(on.fakes.cluster.count('delete:NetworkPolicy')).toBe(0);
     const off = build();
     await off.sut.create(input, context().ctx);
-    expect(off.fakes.cluster.count('delete:NetworkPolicy')).toBe(1);
+    expect(off.fakes.cluster.count('delete:NetworkPolicy')).toBe(2);
   });
 
   // A crash (or retryable failure) at each call of the create; the next attempt, with the
@@ -149,7 +152,8 @@ describe('ProvisioningService.create', () => {
     // Keycloak refused the create (409); the lookup then shows whose the name is.
     expect(fakes.identity.calls).toEqual(['createUser', 'findUser']);
     expect(state.value.owned?.keycloak).toBe(false);
-    expect(fakes.cluster.calls).toEqual([]);
+    // Only the namespace check, made before Keycloak hears of the trainee.
+    expect(fakes.cluster.calls).toEqual(['getNamespace']);
     expect(fakes.grafana.calls).toEqual([]);
   });
 
@@ -169,7 +173,7 @@ describe('ProvisioningService.create', () => {
     expect(fakes.identity.calls).toEqual(['createUser', 'findUser']);
     expect(fakes.identity.byName('jean-dupont')).toMatchObject({ password: 'theirs', provisioned: true });
     expect(state.value).toMatchObject({ initial: 'provisioned', owned: { keycloak: false } });
-    expect(fakes.cluster.calls).toEqual([]);
+    expect(fakes.cluster.calls).toEqual(['getNamespace']);
     expect(fakes.grafana.calls).toEqual([]);
   });
 
@@ -261,13 +265,81 @@ describe('ProvisioningService.create', () => {
     expect(await sut.rollbackCreate(input, ctx)).toEqual({ keycloak: false, namespace: false, grafana: false });
   });
 
-  it('refuses a namespace of that name that the provisioner does not manage', async () => {
+  it('refuses a namespace of that name that the provisioner does not manage, before Keycloak hears of it', async () => {
     const { sut, fakes } = build();
-    fakes.cluster.namespaces.set('kube-system', { name: 'kube-system', uid: 'u', phase: 'Active', labels: {}, annotations: {} });
-    await expect(sut.create({ username: 'kube-system', email: 'kube.system@x.io' }, context().ctx)).rejects.toMatchObject({
+    fakes.cluster.namespaces.set('team-infra', { name: 'team-infra', uid: 'u', phase: 'Active', labels: {}, annotations: {} });
+    await expect(sut.create({ username: 'team-infra', email: 'team.infra@x.io' }, context().ctx)).rejects.toMatchObject({
       code: 'NAMESPACE_CONFLICT',
     });
     expect(fakes.cluster.count('apply:Namespace')).toBe(0);
+    expect(fakes.identity.calls).toEqual([]);
+  });
+
+  it.each(['default', 'kube-system', 'kube-node-lease', 'argocd', 'cert-manager', 'monitoring', 'gatekeeper-system'])(
+    'refuses the reserved namespace %s before anything is made, existing or not',
+    async (name) => {
+      const { sut, fakes } = build();
+      await expect(sut.create({ username: name, email: `${name}@x.io` }, context().ctx)).rejects.toMatchObject({ code: 'NAMESPACE_RESERVED', retryable: false });
+      expect(fakes.identity.calls).toEqual([]);
+      expect(fakes.cluster.calls).toEqual([]);
+      expect(fakes.grafana.calls).toEqual([]);
+    },
+  );
+
+  it('refuses a managed namespace recorded for another email, before Keycloak hears of it', async () => {
+    const { sut, fakes } = build();
+    fakes.cluster.namespaces.set('jean-dupont', {
+      name: 'jean-dupont', uid: 'u', phase: 'Active', labels: { 'managed-by': 'k8s-provisioner' }, annotations: { 'k8s-user-provisioner/email': 'jean.dupont@elsewhere.io' },
+    });
+    await expect(sut.create(input, context().ctx)).rejects.toMatchObject({ code: 'USERNAME_CONFLICT' });
+    expect(fakes.identity.calls).toEqual([]);
+  });
+
+  it.each(['admin', 'grafana-boss'])('refuses the protected Grafana login %s as a username before anything is made', async (name) => {
+    const fakes = { identity: new FakeIdentity(), cluster: new FakeCluster(), grafana: new FakeGrafana() };
+    const sut = new ProvisioningService({
+      ...fakes,
+      settings: defaultPlaygroundSettings('https://issuer.example/realms/playground'),
+      grafanaOrgId: 1,
+      grafanaRole: 'Viewer',
+      defaultExpiryDays: 30,
+      namespaceDeleteTimeoutMs: 1_000,
+      guards: { reservedNamespaces: [], grafanaDeniedLogins: ['admin', 'grafana-boss'] },
+    });
+    await expect(sut.create({ username: name, email: `${name}@x.io` }, context().ctx)).rejects.toMatchObject({ code: 'USERNAME_CONFLICT' });
+    expect([...fakes.identity.calls, ...fakes.cluster.calls, ...fakes.grafana.calls]).toEqual([]);
+  });
+
+  it('refuses a user provisioned with the same email under another full name (two people, one username)', async () => {
+    const { sut, fakes } = build();
+    fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', fullName: 'Jeanne Dupont', provisioned: true });
+    await expect(sut.create(input, context().ctx)).rejects.toMatchObject({ code: 'USERNAME_CONFLICT' });
+  });
+
+  it('records the Grafana account it made on the Keycloak user, with provisioned', async () => {
+    const { sut, fakes } = build();
+    const result = await sut.create(input, context().ctx);
+    expect(fakes.identity.byName('jean-dupont')).toMatchObject({ provisioned: true, grafanaUserId: result.grafanaUserId });
+  });
+
+  it('never adopts an existing Grafana account with the same login and email: a new trainee gets a conflict', async () => {
+    const { sut, fakes } = build();
+    const human = fakes.grafana.add({ login: 'jean-dupont', email: 'Jean.Dupont@x.io', password: 'theirs' });
+    const { ctx } = context();
+    await expect(sut.create(input, ctx)).rejects.toMatchObject({ code: 'USERNAME_CONFLICT', retryable: false });
+    expect(fakes.grafana.users.get(human.id)).toMatchObject({ password: 'theirs' });
+    expect(fakes.grafana.count('setPassword') + fakes.grafana.count('setOrgRole') + fakes.grafana.count('deleteUser')).toBe(0);
+    await sut.rollbackCreate(input, ctx);
+    expect(fakes.grafana.users.get(human.id)).toBeDefined();
+    expect(fakes.identity.users.size).toBe(0);
+  });
+
+  it('never adopts a Grafana server admin, even for a half-made user made before ids were recorded', async () => {
+    const { sut, fakes } = build();
+    fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', provisioned: false });
+    const admin = fakes.grafana.add({ login: 'jean-dupont', email: 'jean.dupont@x.io', password: 'theirs', isGrafanaAdmin: true });
+    await expect(sut.create(input, context().ctx)).rejects.toMatchObject({ code: 'USERNAME_CONFLICT' });
+    expect(fakes.grafana.users.get(admin.id)).toMatchObject({ password: 'theirs' });
   });
 
   it('waits for a terminating namespace to go, then creates it afresh', async () => {

@@ -4,6 +4,7 @@ import type { GrafanaGateway, GrafanaRole } from '../ports/grafana-gateway.js';
 import type { IdentityProvider, IdentityUser } from '../ports/identity-provider.js';
 import type { CreateJobData, CreateJobResult, DeleteJobData, DeleteJobResult } from '../queue/contract.js';
 import {
+  ANNOTATIONS,
   namespaceManifest,
   namespacedManifests,
   staleObjects,
@@ -11,7 +12,18 @@ import {
   type Trainee,
 } from '../domain/trainee-plan.js';
 import { deletePlayground } from './delete-playground.js';
-import { EmailConflictError, NamespaceConflictError, grafanaEmail, isManagedNamespace, sameEmail } from './ownership.js';
+import { sameEmail, sameTrainee } from '../domain/identity.js';
+import {
+  EmailConflictError,
+  NamespaceConflictError,
+  assertNamespaceFree,
+  defaultGuards,
+  grafanaEmail,
+  isDeniedGrafanaUser,
+  isManagedNamespace,
+  ownsGrafanaAccount,
+  type IdentityGuards,
+} from './ownership.js';
 import type { CreateState, DeleteState, StepContext } from './step-context.js';
 
 export interface ProvisioningDeps {
@@ -23,6 +35,8 @@ export interface ProvisioningDeps {
   grafanaRole: GrafanaRole;
   defaultExpiryDays: number;
   namespaceDeleteTimeoutMs: number;
+  /** Reserved namespaces and Grafana's denied logins (default: `defaultGuards()`). */
+  guards?: IdentityGuards;
   now?: () => Date;
 }
 
@@ -61,10 +75,12 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 export class ProvisioningService {
   readonly #deps: ProvisioningDeps;
   readonly #now: () => Date;
+  readonly #guards: IdentityGuards;
 
   constructor(deps: ProvisioningDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? (() => new Date());
+    this.#guards = deps.guards ?? defaultGuards();
   }
 
   async create(input: CreateJobData, ctx: StepContext<CreateState>): Promise<CreateJobResult> {
@@ -74,6 +90,8 @@ export class ProvisioningService {
     const step = (name: CreateStep) => ctx.progress(name, CREATE_STEPS.indexOf(name), CREATE_STEPS.length);
 
     await step('inspect');
+    // Before Keycloak hears of it: a refused create never leaves a working password behind.
+    await this.#checkNames(input, ctx);
     if (ctx.state.get().createdAt === undefined) {
       const createdAt = this.#now().toISOString();
       const expiresAt = input.expiresAt ?? new Date(this.#now().getTime() + this.#deps.defaultExpiryDays * DAY_MS).toISOString();
@@ -103,7 +121,7 @@ export class ProvisioningService {
 
     const trainee: Trainee = { username, userId: user.id, email: input.email, createdAt, expiresAt };
     await step('namespace');
-    await this.#ensureNamespace(namespaceManifest(trainee), ctx);
+    await this.#ensureNamespace(namespaceManifest(settings, trainee), ctx);
     const manifests = namespacedManifests(settings, trainee);
     for (const name of ['rbac', 'quota', 'limits', 'network-policy'] as const) {
       await step(name);
@@ -112,13 +130,37 @@ export class ProvisioningService {
     }
 
     await step('grafana-user');
-    const grafanaUserId = await this.#ensureGrafanaUser(input, password, ctx);
+    const grafanaUserId = await this.#ensureGrafanaUser(input, user, password, ctx);
     await grafana.setOrgRole(grafanaOrgId, grafanaUserId, grafanaRole, signal);
 
     await step('finish');
-    await identity.setProvisioned(user.id, true, signal);
+    // The Grafana id is recorded with `provisioned`, in the same write: it is what later
+    // deletes, syncs and creates go by (ownership.ts).
+    await identity.setProvisioned(user.id, true, signal, grafanaUserId);
     log.info({ userId: user.id, grafanaUserId, initial }, 'playground provisioned');
     return { username, userId: user.id, email: input.email, alreadyProvisioned: false, passwordIssued: true, namespace: username, grafanaUserId };
+  }
+
+  /**
+   * Names nobody may take, and a namespace that is someone else's: refused on every attempt
+   * before anything is made (a later attempt re-checks, the namespace may have appeared).
+   * A managed namespace counts as someone else's when its recorded email is another one.
+   */
+  async #checkNames(input: CreateJobData, ctx: StepContext<CreateState>): Promise<void> {
+    const { username } = input;
+    if (isDeniedGrafanaUser({ login: username }, this.#guards)) {
+      ctx.log.warn({ username }, 'username is a protected Grafana login');
+      throw new UsernameConflictError(username);
+    }
+    assertNamespaceFree(username, this.#guards);
+    const namespace = await this.#deps.cluster.getNamespace(username, ctx.signal);
+    if (!namespace) return;
+    if (!isManagedNamespace(namespace)) throw new NamespaceConflictError(username);
+    const owner = namespace.annotations[ANNOTATIONS.email];
+    if (namespace.phase !== 'Terminating' && !sameEmail(owner, input.email)) {
+      ctx.log.warn({ namespace: username }, 'managed namespace of another email');
+      throw new UsernameConflictError(username);
+    }
   }
 
   /**
@@ -132,7 +174,7 @@ export class ProvisioningService {
    * user is never taken for ours.
    */
   async #judge(input: CreateJobData, user: IdentityUser | undefined, ctx: StepContext<CreateState>, { mayBeOurs }: { mayBeOurs: boolean }): Promise<IdentityUser | undefined> {
-    if (user && (!user.managed || !sameEmail(user.email, input.email))) {
+    if (user && (!user.managed || !sameTrainee(user, input))) {
       ctx.log.warn({ existingUserId: user.id, managed: user.managed }, 'username belongs to someone else');
       throw new UsernameConflictError(input.username);
     }
@@ -180,7 +222,7 @@ export class ProvisioningService {
     }
     await ctx.state.patch({ initial: 'absent', userId });
     ctx.log.info({ userId }, 'keycloak user created');
-    return { made: { id: userId, username: input.username, email: input.email, enabled: true, managed: true, provisioned: false, expiresAt, createdAt: Date.now() } };
+    return { made: { id: userId, username: input.username, email: input.email, enabled: true, managed: true, provisioned: false, expiresAt, createdAt: Date.now(), grafanaUserId: null } };
   }
 
   /**
@@ -222,13 +264,29 @@ export class ProvisioningService {
     await cluster.apply(manifest, ctx.signal);
   }
 
-  async #ensureGrafanaUser(input: CreateJobData, password: string, ctx: StepContext<CreateState>): Promise<number> {
+  /**
+   * The trainee's Grafana account, with the job's password. An account found under the
+   * login is ours only by record: the id this job stored, the job's own create whose answer
+   * was lost (it marked `owned.grafana` after finding the login free), or what the
+   * Keycloak user records (ownership.ts). Anything else is someone else's: a
+   * USERNAME_CONFLICT, and its password and role stay as they are.
+   */
+  async #ensureGrafanaUser(input: CreateJobData, user: IdentityUser, password: string, ctx: StepContext<CreateState>): Promise<number> {
     const { grafana, grafanaOrgId } = this.#deps;
     const { username } = input;
     const email = grafanaEmail(username, input.email);
+    const state = ctx.state.get();
     const existing = await grafana.findUser(username, ctx.signal);
     if (existing) {
-      if (existing.login !== username || !sameEmail(existing.email, email)) {
+      const loginAndEmail = existing.login === username && sameEmail(existing.email, email);
+      const ours =
+        !isDeniedGrafanaUser(existing, this.#guards) &&
+        (state.grafanaUserId !== undefined
+          ? existing.id === state.grafanaUserId
+          : state.owned?.grafana
+            ? loginAndEmail
+            : ownsGrafanaAccount(existing, user, this.#guards));
+      if (!ours) {
         ctx.log.warn({ grafanaUserId: existing.id }, 'grafana login belongs to someone else');
         throw new UsernameConflictError(username);
       }
@@ -272,7 +330,10 @@ export class ProvisioningService {
       await attempt('grafana', async () => {
         const found = await grafana.findUser(username, signal);
         // Only the account this job made: its recorded id, or our login with our email.
-        const ours = found && (state.grafanaUserId === undefined ? found.login === username && sameEmail(found.email, grafanaEmail(username, input.email)) : found.id === state.grafanaUserId);
+        const ours =
+          found &&
+          !isDeniedGrafanaUser(found, this.#guards) &&
+          (state.grafanaUserId === undefined ? found.login === username && sameEmail(found.email, grafanaEmail(username, input.email)) : found.id === state.grafanaUserId);
         return ours ? grafana.deleteUser(found.id, signal) : false;
       });
     }
@@ -298,6 +359,6 @@ export class ProvisioningService {
   }
 
   async delete(input: DeleteJobData, ctx: StepContext<DeleteState>): Promise<DeleteJobResult> {
-    return deletePlayground(this.#deps, input, ctx);
+    return deletePlayground({ ...this.#deps, guards: this.#guards }, input, ctx);
   }
 }

@@ -32,7 +32,8 @@ export interface CreateState {
 
 /** What a delete records: the target it chose and what it removed so far. */
 export interface DeleteState {
-  target?: { username: string; userId: string | null };
+  /** `grafanaUserId`: the Grafana account found to be ours at inspect (null: none is). */
+  target?: { username: string; userId: string | null; grafanaUserId?: number | null };
   removed?: { namespace?: boolean; keycloak?: boolean; grafana?: boolean };
 }
 

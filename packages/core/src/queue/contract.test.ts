@@ -11,6 +11,7 @@ import {
   QUEUE_OF,
   QUEUES,
 } from './contract.js';
+import { cleanupJobState, createJobState, deleteJobState, parseJobData } from './job-state.js';
 
 describe('job ids', () => {
   it('are <job>-<username>', () => {
@@ -109,5 +110,23 @@ describe('defaultJobOptions', () => {
     expect(options).toMatchObject({ attempts: 5, backoff: { type: 'exponential', delay: 1_000 } });
     expect(options.removeOnComplete.age).toBeGreaterThan(0);
     expect(options.removeOnFail.age).toBeGreaterThanOrEqual(options.removeOnComplete.age);
+  });
+});
+
+describe('job state schemas', () => {
+  it('accept what the services write', () => {
+    const created = { initial: 'absent', owned: { keycloak: true, namespace: true, grafana: false }, creatingAt: 1_700_000_000_000, userId: '6f1c2d3e-0000-4000-8000-000000000001', grafanaUserId: 7, createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2027-01-01T00:00:00.000Z' };
+    expect(parseJobData(createJobData, createJobState, { username: 'jean', state: created })).toEqual({ ok: true, value: { username: 'jean' } });
+    expect(parseJobData(deleteJobData, deleteJobState, { usernames: ['jean'], state: { target: { username: 'jean', userId: null }, removed: { namespace: true } } }).ok).toBe(true);
+    expect(cleanupJobState.safeParse({ userId: 'u1', reason: 'age', removed: { keycloak: true } }).success).toBe(true);
+  });
+
+  it('refuse a tampered state with its own code, the input first', () => {
+    expect(parseJobData(deleteJobData, deleteJobState, { usernames: ['jean'], state: { target: { username: 'Not A Label', userId: 'u1' } } })).toMatchObject({
+      ok: false,
+      code: 'INVALID_JOB_STATE',
+      message: expect.stringContaining('state.target.username'),
+    });
+    expect(parseJobData(createJobData, createJobState, { username: 'x', state: { owned: 1 } })).toMatchObject({ ok: false, code: 'INVALID_INPUT' });
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { emailAddress } from '../domain/email.js';
+import { fullNameProblem } from '../domain/identity.js';
 
 /**
  * The queue contract between apps/api (producer) and apps/worker (consumer): queue and
@@ -45,10 +46,17 @@ const username = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'not a
 /** Keycloak's user profile refuses usernames under 3 characters: say so before enqueueing. */
 const newUsername = username.min(3, 'Keycloak needs a username of at least 3 characters');
 
+/** Keycloak's own refusals, as zod issues: a job never carries input Keycloak will refuse. */
+const accepted = (problem: (value: string) => string | undefined) => (value: string, ctx: z.core.$RefinementCtx<string>) => {
+  const message = problem(value);
+  if (message) ctx.addIssue({ code: 'custom', message, input: value });
+};
+
 export const createJobData = z.object({
   username: newUsername,
+  // emailAddress holds Keycloak's rules for a new user's address (dot-atom, local part ≤ 64).
   email: emailAddress.optional(),
-  fullName: z.string().min(1).max(200).optional(),
+  fullName: z.string().min(1).max(200).superRefine(accepted(fullNameProblem)).optional(),
   /** ISO 8601; when the playground should be removed by cleanup. */
   expiresAt: z.iso.datetime({ offset: true }).optional(),
 });

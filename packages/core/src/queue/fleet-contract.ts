@@ -39,10 +39,20 @@ export const resetRequest = z.strictObject({
 });
 export type ResetRequest = z.infer<typeof resetRequest>;
 
+/**
+ * Needed when the cleanup would delete more than CLEANUP_MAX_SHARE_WITHOUT_CONFIRM of the
+ * trainees by age (e.g. `maxAgeDays: 0`); without it such a run fails with
+ * CONFIRMATION_REQUIRED and deletes nobody.
+ */
+const confirmMassDelete = z.boolean().optional();
+
 export const cleanupRequest = z.strictObject({
   maxAgeDays: z.number().int().min(0).max(36_500).optional(),
   dryRun: z.boolean().optional(),
   usernamePrefix,
+  confirmMassDelete: confirmMassDelete.describe(
+    'Required (true) when the cleanup would delete more than CLEANUP_MAX_SHARE_WITHOUT_CONFIRM (default 20%) of the trainees by age; otherwise the run fails with CONFIRMATION_REQUIRED and deletes nobody.',
+  ),
 });
 export type CleanupRequest = z.infer<typeof cleanupRequest>;
 
@@ -89,6 +99,7 @@ export const cleanupRunData = z.object({
   maxAgeDays: z.number().int().min(0),
   dryRun: z.boolean(),
   usernamePrefix,
+  confirmMassDelete,
 });
 export const syncRunData = z.object({ ...runBase, username: username.optional(), usernamePrefix, resetPasswords: z.boolean().optional() });
 export type ResetRunData = z.infer<typeof resetRunData>;

@@ -39,6 +39,11 @@ export class SecretStore {
     return sealed === null ? undefined : this.sealer.open(sealed, jobKey);
   }
 
+  /** Whether a secret is still stored (not purged by its TTL), without opening it. */
+  async exists(jobKey: string): Promise<boolean> {
+    return (await this.redis.exists(this.key(jobKey))) === 1;
+  }
+
   /** Restarts the TTL, from a job's end rather than its start. */
   async touch(jobKey: string): Promise<void> {
     await this.redis.expire(this.key(jobKey), this.ttlSeconds);

@@ -44,8 +44,8 @@ describe('GrafanaHttpGateway (Grafana contract server)', () => {
 
     const id = await grafana.createUser({ login, email, name: 'Ada Lovelace', password: 'First-passw0rd', orgId: 1 });
     created.push(id);
-    expect(await grafana.findUser(login)).toEqual({ id, login, email });
-    expect(await grafana.findUser(email)).toEqual({ id, login, email });
+    expect(await grafana.findUser(login)).toEqual({ id, login, email, isGrafanaAdmin: false });
+    expect(await grafana.findUser(email)).toEqual({ id, login, email, isGrafanaAdmin: false });
     expect((await get('/api/user', `${login}:First-passw0rd`)).status).toBe(200);
 
     await grafana.setPassword(id, 'Second-passw0rd');

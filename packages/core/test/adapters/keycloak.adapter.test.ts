@@ -54,6 +54,17 @@ async function passwordGrant(username: string, password: string): Promise<number
   return response.statusCode;
 }
 
+/** The provisioner client's own token (client credentials), to read a user's full representation. */
+async function adminToken(): Promise<string> {
+  const response = await request(`${options.baseUrl}/realms/${options.realm}/protocol/openid-connect/token`, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: options.clientId, client_secret: options.clientSecret }).toString(),
+  });
+  return ((await response.body.json()) as { access_token: string }).access_token;
+}
+
 async function expectUpstream(work: Promise<unknown>): Promise<UpstreamError> {
   const error = await work.then(
     () => undefined,
@@ -95,6 +106,36 @@ describe('KeycloakIdentityProvider (real Keycloak)', () => {
     expect(await idp.deleteUser(id)).toBe(true);
     expect(await idp.findUser(username)).toBeUndefined();
     expect(await idp.deleteUser(id)).toBe(false);
+  });
+
+  it('records the Grafana account: none at creation, the id with provisioned or alone; emails unverified by default', async () => {
+    const username = uniqueName('kc-graf');
+    const id = await create(newUser(username));
+    // `none` needs the attribute declared in the realm's user profile (Keycloak drops undeclared ones).
+    expect(await idp.findUser(username)).toMatchObject({ grafanaUserId: null, fullName: 'Ada Lovelace' });
+    await idp.setProvisioned(id, true, undefined, 4242);
+    expect(await idp.findUser(username)).toMatchObject({ provisioned: true, grafanaUserId: 4242, expiresAt: '2027-12-31T00:00:00.000Z' });
+    await idp.setGrafanaUserId(id, 77);
+    expect(await idp.findUser(username)).toMatchObject({ provisioned: true, grafanaUserId: 77 });
+    await idp.setGrafanaUserId(id, null);
+    expect((await idp.findUser(username))?.grafanaUserId).toBeNull();
+
+    const representation = await request(`${options.baseUrl}/admin/realms/${options.realm}/users/${id}`, {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${await adminToken()}` },
+    });
+    expect(((await representation.body.json()) as { emailVerified?: boolean }).emailVerified).toBe(false);
+
+    const verifying = new KeycloakIdentityProvider({ ...options, emailVerified: true });
+    const other = uniqueName('kc-verified');
+    const otherId = await verifying.createUser(newUser(other));
+    created.push(otherId);
+    const verified = await request(`${options.baseUrl}/admin/realms/${options.realm}/users/${otherId}`, {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${await adminToken()}` },
+    });
+    expect(((await verified.body.json()) as { emailVerified?: boolean }).emailVerified).toBe(true);
+    await verifying.close();
   });
 
   it('finds by exact username only', async () => {

@@ -31,7 +31,7 @@ function trainee(prefix: string): Trainee {
 }
 
 async function applyPlayground(who: Trainee): Promise<KubeObject[]> {
-  const objects = [namespaceManifest(who), ...namespacedManifests(settings, who)];
+  const objects = [namespaceManifest(settings, who), ...namespacedManifests(settings, who)];
   for (const object of objects) await cluster.apply(object);
   return objects;
 }
@@ -69,7 +69,7 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
       annotations: { 'k8s-user-provisioner/email': who.email, 'k8s-user-provisioner/expires-at': who.expiresAt },
     });
 
-    expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'RoleBinding', 'ResourceQuota', 'LimitRange', 'NetworkPolicy']);
+    expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'RoleBinding', 'ResourceQuota', 'LimitRange', 'NetworkPolicy', 'NetworkPolicy']);
     for (const object of objects) {
       const live = await cluster.get(refOf(object));
       expect(live, object.kind).toBeDefined();
@@ -77,7 +77,19 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
       expect(metadata.managedFields).toContainEqual(expect.objectContaining({ manager: FIELD_MANAGER, operation: 'Apply' }));
     }
     const quota = await cluster.get({ apiVersion: 'v1', kind: 'ResourceQuota', name: 'resource-limits', namespace: who.username });
-    expect(quota?.spec).toEqual({ hard: { pods: '20', 'requests.cpu': '100m', 'requests.memory': '2Gi', 'limits.cpu': '500m', 'limits.memory': '4Gi' } });
+    expect(quota?.spec).toEqual({
+      hard: {
+        pods: '20',
+        'requests.cpu': '100m',
+        'requests.memory': '2Gi',
+        'limits.cpu': '500m',
+        'limits.memory': '4Gi',
+        'services.loadbalancers': '0',
+        'services.nodeports': '0',
+        persistentvolumeclaims: '5',
+        'requests.storage': '10Gi',
+      },
+    });
     const binding = await cluster.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', name: who.username, namespace: who.username });
     expect(binding?.subjects).toEqual([
       { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `https://issuer.example.test/realms/playground#${who.userId}` },
@@ -88,7 +100,7 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
     const json = JSON.stringify(parse(readFileSync(env.KUBECONFIG ?? '', 'utf8')));
     const fromVariable = new KubernetesClusterGateway({ kubeconfigData: json, timeoutMs: 15_000 });
     const t = trainee('k8s-kubeconfig-json');
-    await fromVariable.apply(namespaceManifest(t));
+    await fromVariable.apply(namespaceManifest(settings, t));
     expect((await cluster.getNamespace(t.username))?.name).toBe(t.username);
   });
 
@@ -103,7 +115,7 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
 
   it('deletes one object', async () => {
     const who = trainee('k8s-del');
-    await cluster.apply(namespaceManifest(who));
+    await cluster.apply(namespaceManifest(settings, who));
     const ref = refOf(configMap(who.username, 'doomed'));
     await cluster.apply(configMap(who.username, 'doomed'));
     expect(await cluster.get(ref)).toBeDefined();
@@ -181,7 +193,7 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
 
   it('gives up waiting with a retryable TimeoutError', async () => {
     const who = trainee('k8s-wait');
-    await cluster.apply(namespaceManifest(who));
+    await cluster.apply(namespaceManifest(settings, who));
     const error = await cluster.waitForNamespaceGone(who.username, 700).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).retryable).toBe(true);
@@ -189,7 +201,7 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
 
   it('classifies an invalid object and an unknown kind as permanent', async () => {
     const who = trainee('k8s-bad');
-    await cluster.apply(namespaceManifest(who));
+    await cluster.apply(namespaceManifest(settings, who));
     // (A malformed quantity is no example: the apiserver answers SSA's conversion failure with 500.)
     const invalid = await expectUpstream(
       cluster.apply({

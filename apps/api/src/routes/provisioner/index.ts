@@ -8,6 +8,7 @@ import {
   deriveUsername,
   JOBS,
   QUEUES,
+  reservedBy,
   usernameCandidates,
 } from '@kup/core/contract';
 import { HttpError } from '../../http/http-error.js';
@@ -16,10 +17,15 @@ import { createResultView } from '../../jobs/job-view.js';
 import { statusOfFailure } from '../../jobs/failed-reason.js';
 import { waitIfAsked, type WaitIfAskedDeps } from '../../jobs/wait-if-asked.js';
 import type { JobSubmitter } from '../../jobs/job-submitter.js';
+import { createJobPolicy, SubmissionRefused, type CreatePolicyDeps } from '../../jobs/create-policy.js';
 import { accepted, created, createBody, deleteBody, deleted, jobFailed, notFound, preferHeaders } from './schemas.js';
 
 export interface ProvisionerRoutesOptions extends WaitIfAskedDeps {
   submitter: Pick<JobSubmitter, 'submit'>;
+  /** Who holds a username (create-policy.ts); without it, finished jobs are simply replaced. */
+  holders?: CreatePolicyDeps;
+  /** RESERVED_NAMESPACES: refused before anything is enqueued. */
+  reservedNamespaces?: readonly string[];
 }
 
 const NO_USERNAME = 'email and full_name give an empty username: they need at least one letter or digit';
@@ -54,8 +60,21 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
       if (!username) throw new HttpError(400, NO_USERNAME, 'INVALID_USERNAME');
       const data = createJobData.safeParse({ username, email, fullName, expiresAt });
       if (!data.success) throw new HttpError(400, `cannot provision "${username}": ${data.error.issues[0]?.message}`, 'INVALID_INPUT');
+      // The namespace is the username: a platform name is refused before anything is queued.
+      const reserved = reservedBy(username, options.reservedNamespaces ?? []);
+      if (reserved !== undefined) {
+        throw new HttpError(409, `namespace "${username}" is reserved for the platform (RESERVED_NAMESPACES: ${reserved}); use another email or full name`, 'NAMESPACE_RESERVED');
+      }
 
-      const { job } = await submitter.submit(QUEUES.provisioning, JOBS.create, createJobId(username), data.data);
+      let submission;
+      try {
+        const policy = options.holders ? createJobPolicy(options.holders, data.data) : undefined;
+        submission = await submitter.submit(QUEUES.provisioning, JOBS.create, createJobId(username), data.data, policy);
+      } catch (error) {
+        if (error instanceof SubmissionRefused) return reply.code(error.statusCode).send(error.body);
+        throw error;
+      }
+      const { job } = submission;
       const jobId = job.id ?? createJobId(username);
       const view = await waitIfAsked(options, request, reply, QUEUES.provisioning, job);
 

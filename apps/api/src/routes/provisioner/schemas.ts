@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { emailAddress, emailAddressToFind } from '@kup/core/contract';
+import { emailAddress, emailAddressToFind, fullNameProblem } from '@kup/core/contract';
 
 // Internationalized addresses (RFC 6531) are taken: `Émilie.Durand@example.fr`.
 const email = emailAddress.describe('The trainee\'s email (UTF-8 and IDN welcome); the username comes from its local part.');
@@ -14,11 +14,18 @@ const atLeastOne = (body: { email?: string | undefined; full_name?: string | und
 export const EMAIL_AND_NAME_MISSING = 'Email address and full name are missing';
 const atLeastOneMessage = { message: EMAIL_AND_NAME_MISSING };
 
+/** What Keycloak would refuse is refused here, with its reason, rather than failing the job later. */
+const keycloakAccepts = (problem: (value: string) => string | undefined) => (value: string, ctx: z.core.$RefinementCtx<string>) => {
+  const message = problem(value);
+  if (message) ctx.addIssue({ code: 'custom', message, input: value });
+};
+
 /** `POST /provisioner`; unknown fields are refused (400), like in every body. */
 export const createBody = z
   .strictObject({
+    // `email` already holds Keycloak's rules for an address (dot-atom, local part ≤ 64).
     email: email.optional(),
-    full_name: fullName.optional(),
+    full_name: fullName.superRefine(keycloakAccepts(fullNameProblem)).optional(),
     expiresAt: expiresAt
       .refine((value) => Date.parse(value) > Date.now(), 'must be in the future')
       .optional()
@@ -56,9 +63,13 @@ export const deleted = z
   .object({ message: z.string(), user_id: z.string().nullable(), username: z.string(), jobId: z.string() })
   .meta({ id: 'Deleted' });
 
-/** A waited-for job that did not succeed: 409 (conflict, already exists) or 502 (an upstream failed). */
+/**
+ * A waited-for job that did not succeed: 409 (conflict, already exists) or 502 (an upstream
+ * failed); also a create refused at once (409), which names no job when the username
+ * belongs to another trainee.
+ */
 export const jobFailed = z
-  .object({ message: z.string(), code: z.string().optional(), jobId: z.string() })
+  .object({ message: z.string(), code: z.string().optional(), jobId: z.string().optional() })
   .meta({ id: 'JobFailed' });
 
 /** `DELETE /provisioner` of someone who does not exist, under `Prefer: wait`: `{message, username}` as well. */

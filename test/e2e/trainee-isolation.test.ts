@@ -1,0 +1,194 @@
+// A trainee attacks the platform from their own playground, logged in through OIDC with the
+// password the worker issued, against the real apiserver (run with --allow-privileged=true,
+// as kubeadm and k3s do): Pod Security admission, the trainee role and the shipped trainee
+// admission policy (k8s/base/trainee-policy.yaml) must each refuse what would reach the
+// node, other namespaces or other hosts; ordinary work must still be admitted.
+import {
+  CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Ingress, type V1Pod, type V1Service,
+} from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emailOf, uniqueUsername } from '../helpers/names.js';
+import { kubeConfigForToken, oidcLogin } from '../helpers/oidc.js';
+import { adminKubeConfig, ensureTraineeClusterRole, eventually, getNamespace } from '../helpers/stack.js';
+import { applyTraineePolicy, type AppliedTraineePolicy } from '../helpers/trainee-policy.js';
+import { testWorker, waitForJob, type TestWorker } from '../helpers/worker.js';
+
+const DOMAIN = 'apps.kup.test';
+
+/** The HTTP status and message of a call: 201/200 when it went through. */
+async function attempt(call: () => Promise<unknown>): Promise<{ status: number; message: string }> {
+  try {
+    await call();
+    return { status: 201, message: '' };
+  } catch (error) {
+    const { code, body } = error as { code?: number; body?: unknown };
+    if (typeof code !== 'number') throw error;
+    // The apiserver's Status: its message says who refused and why.
+    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string } | undefined;
+    return { status: code, message: status?.message ?? String(body) };
+  }
+}
+
+const container = { name: 'c', image: 'nginx:1.27' };
+const pod = (name: string, spec: Partial<V1Pod['spec']> = {}, c: object = {}): V1Pod => ({
+  metadata: { name },
+  spec: { containers: [{ ...container, ...c }], ...spec },
+});
+const service = (name: string, spec: V1Service['spec'] = {}): V1Service => ({
+  metadata: { name },
+  spec: { selector: { app: 'web' }, ports: [{ port: 80 }], ...spec },
+});
+const ingress = (name: string, hosts: (string | undefined)[], extra: Partial<V1Ingress> = {}): V1Ingress => ({
+  ...extra,
+  metadata: { ...extra.metadata, name },
+  spec: {
+    rules: hosts.map((host) => ({
+      ...(host ? { host } : {}),
+      http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] },
+    })),
+    ...extra.spec,
+  },
+});
+
+describe('a trainee cannot leave their playground', () => {
+  let w: TestWorker;
+  let policy: AppliedTraineePolicy;
+  let core: CoreV1Api;
+  let net: NetworkingV1Api;
+  const trainee = uniqueUsername('t-iso');
+  const adminCore = adminKubeConfig().makeApiClient(CoreV1Api);
+
+  beforeAll(async () => {
+    await ensureTraineeClusterRole();
+    w = await testWorker({ overrides: { TRAINEE_INGRESS_DOMAIN: DOMAIN } });
+    policy = await applyTraineePolicy([trainee]);
+    const job = await w.addCreate({ username: trainee, email: emailOf(trainee) });
+    const { state, job: done } = await waitForJob(w.queue, job.id as string);
+    expect(state, done.failedReason).toBe('completed');
+    const { idToken } = await oidcLogin(trainee, (await w.passwordOf(done)) as string);
+    const kc = kubeConfigForToken(idToken);
+    core = kc.makeApiClient(CoreV1Api);
+    net = kc.makeApiClient(NetworkingV1Api);
+    // Pods need the namespace's default ServiceAccount and a quota whose usage the
+    // controller has counted; before that the apiserver refuses every pod for other reasons.
+    await eventually('default ServiceAccount and counted quota', async () => {
+      const sa = await adminCore.readNamespacedServiceAccount({ name: 'default', namespace: trainee }).catch(() => undefined);
+      const quota = await adminCore.readNamespacedResourceQuota({ name: 'resource-limits', namespace: trainee });
+      return sa && quota.status?.hard ? true : undefined;
+    }, 60_000);
+    // Admission policies load asynchronously, and read the namespace from a cache: wait
+    // until this one refuses, and sees the namespace's domain (dry runs change nothing).
+    await eventually('trainee policy in effect', async () => {
+      const res = await attempt(() =>
+        core.createNamespacedService({ namespace: trainee, body: service('probe', { externalIPs: ['203.0.113.9'] }), dryRun: 'All' }));
+      const own = await attempt(() => net.createNamespacedIngress({ namespace: trainee, body: ingress('probe', [`${trainee}.${DOMAIN}`]), dryRun: 'All' }));
+      return res.status === 403 && res.message.includes(policy.name) && own.status === 201 ? true : undefined;
+    }, 30_000);
+  }, 180_000);
+
+  afterAll(async () => {
+    await policy?.remove();
+    const job = await w?.addDelete({ usernames: [trainee] }).catch(() => undefined);
+    if (job?.id) await waitForJob(w.queue, job.id, 150_000).catch(() => undefined);
+    await w?.close();
+  });
+
+  it('the namespace enforces Pod Security baseline, and warns and audits at restricted', async () => {
+    expect((await getNamespace(trainee))?.metadata?.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'baseline',
+      'pod-security.kubernetes.io/warn': 'restricted',
+      'pod-security.kubernetes.io/audit': 'restricted',
+    });
+  });
+
+  it.each([
+    ['a privileged container', pod('priv', {}, { securityContext: { privileged: true } })],
+    ['a hostPath volume of /', pod('hostpath', { volumes: [{ name: 'root', hostPath: { path: '/' } }] }, { volumeMounts: [{ name: 'root', mountPath: '/host' }] })],
+    ['the host network', pod('hostnet', { hostNetwork: true })],
+    ['the host PID namespace', pod('hostpid', { hostPID: true })],
+    ['an added SYS_ADMIN capability', pod('sysadmin', {}, { securityContext: { capabilities: { add: ['SYS_ADMIN'] } } })],
+  ])('refuses a pod with %s (Pod Security admission)', async (_what, body) => {
+    const res = await attempt(() => core.createNamespacedPod({ namespace: trainee, body }));
+    expect(res.status, res.message).toBe(403);
+    expect(res.message).toContain('violates PodSecurity "baseline:latest"');
+  });
+
+  it('admits a plain pod without securityContext or resources; the LimitRange fills them in', async () => {
+    const res = await attempt(() => core.createNamespacedPod({ namespace: trainee, body: pod('plain') }));
+    expect(res.status, res.message).toBe(201);
+    const created = await adminCore.readNamespacedPod({ name: 'plain', namespace: trainee });
+    expect(created.spec?.containers[0]?.resources).toMatchObject({ limits: { cpu: '100m', memory: '256Mi' }, requests: { cpu: '10m', memory: '64Mi' } });
+  });
+
+  it('may read Endpoints but not write them, nor use the services proxy (CVE-2021-25740)', async () => {
+    const write = await attempt(() =>
+      core.createNamespacedEndpoints({
+        namespace: trainee,
+        body: { metadata: { name: 'web' }, subsets: [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 443 }] }] },
+      }));
+    expect(write.status, write.message).toBe(403);
+    expect(write.message).toContain('cannot create resource "endpoints"');
+    expect((await attempt(() => core.listNamespacedEndpoints({ namespace: trainee }))).status).toBe(201);
+    const proxy = await attempt(() => core.connectGetNamespacedServiceProxy({ name: 'web:80', namespace: trainee }));
+    expect(proxy.status, proxy.message).toBe(403);
+    expect(proxy.message).toContain('services/proxy');
+  });
+
+  it.each([
+    ['externalIPs', { externalIPs: ['203.0.113.10'] }, 'externalIPs'],
+    ['type NodePort', { type: 'NodePort' }, 'Service type NodePort is not allowed'],
+    ['type LoadBalancer', { type: 'LoadBalancer' }, 'Service type LoadBalancer is not allowed'],
+    ['type ExternalName', { type: 'ExternalName', externalName: 'kubernetes.default.svc', selector: undefined }, 'Service type ExternalName is not allowed'],
+  ] as const)('refuses a Service with %s (trainee policy)', async (_what, spec, reason) => {
+    const res = await attempt(() => core.createNamespacedService({ namespace: trainee, body: service(`svc-${_what.replace(/\W+/g, '-').toLowerCase()}`, spec as V1Service['spec']) }));
+    expect(res.status, res.message).toBe(403);
+    expect(res.message).toContain(policy.name);
+    expect(res.message).toContain(reason);
+  });
+
+  it('admits a ClusterIP Service; the quota alone still stops a NodePort from a cluster admin', async () => {
+    expect((await attempt(() => core.createNamespacedService({ namespace: trainee, body: service('web') }))).status).toBe(201);
+    // The admin is not matched by the policy: services.nodeports=0 in the quota refuses it.
+    const res = await attempt(() => adminCore.createNamespacedService({ namespace: trainee, body: service('admin-np', { type: 'NodePort' }) }));
+    expect(res.status, res.message).toBe(403);
+    expect(res.message).toContain('exceeded quota');
+  });
+
+  it.each([
+    ['the provisioner host', ['provisioner.example.com'], {}],
+    ['another trainee', [`someone-else.${DOMAIN}`], {}],
+    ['a look-alike of their own', [`evil-${trainee}.${DOMAIN}`], {}],
+    ['the whole trainee domain', [`*.${DOMAIN}`], {}],
+    ['a rule without a host', [undefined], {}],
+    ['one good and one foreign rule', [`${trainee}.${DOMAIN}`, 'provisioner.example.com'], {}],
+    ['a TLS section for another host', [`${trainee}.${DOMAIN}`], { spec: { tls: [{ hosts: ['provisioner.example.com'], secretName: 'x' }] } }],
+    ['a defaultBackend', [`${trainee}.${DOMAIN}`], { spec: { defaultBackend: { service: { name: 'web', port: { number: 80 } } } } }],
+    ['a snippet annotation', [`${trainee}.${DOMAIN}`], { metadata: { annotations: { 'nginx.ingress.kubernetes.io/server-snippet': 'location /x {}' } } }],
+  ] as const)('refuses an Ingress for %s (trainee policy)', async (_what, hosts, extra) => {
+    const body = ingress(`ing-${_what.replace(/\W+/g, '-').toLowerCase()}`, [...hosts], extra as Partial<V1Ingress>);
+    const res = await attempt(() => net.createNamespacedIngress({ namespace: trainee, body }));
+    expect(res.status, res.message).toBe(403);
+    expect(res.message).toContain(policy.name);
+  });
+
+  it('admits Ingresses for their own host and names under it', async () => {
+    for (const [name, host] of [['own', `${trainee}.${DOMAIN}`], ['sub', `web.${trainee}.${DOMAIN}`], ['wild', `*.${trainee}.${DOMAIN}`]] as const) {
+      const res = await attempt(() => net.createNamespacedIngress({ namespace: trainee, body: ingress(name, [host]) }));
+      expect(res.status, `${host}: ${res.message}`).toBe(201);
+    }
+  });
+
+  it('refuses every Ingress in a namespace that names no trainee domain', async () => {
+    await adminCore.patchNamespace(
+      { name: trainee, body: [{ op: 'remove', path: '/metadata/annotations/k8s-user-provisioner~1ingress-domain' }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+    // The policy reads the namespace from a cache: poll (dry runs) until it sees the change.
+    const res = await eventually('Ingress refused without a domain', async () => {
+      const tried = await attempt(() => net.createNamespacedIngress({ namespace: trainee, body: ingress('nodomain', [`${trainee}.${DOMAIN}`]), dryRun: 'All' }));
+      return tried.status === 201 ? undefined : tried;
+    }, 30_000);
+    expect(res.status, res.message).toBe(403);
+    expect(res.message).toContain('no trainee domain is configured');
+  });
+});
