@@ -97,7 +97,9 @@ describe('the old deployment\'s settings file, unchanged', () => {
       ].join('\n'),
       { mode: 0o600 },
     );
-    const common = { ENV_FILE: envFile, QUEUE_PREFIX: queuePrefix, LOG_LEVEL: 'info' };
+    // ALLOW_INSECURE_UPSTREAMS: the local stack's Grafana speaks plain HTTP (the old file is
+    // left as it was; a real deployment's upstreams are https://).
+    const common = { ENV_FILE: envFile, QUEUE_PREFIX: queuePrefix, LOG_LEVEL: 'info', ALLOW_INSECURE_UPSTREAMS: 'true' };
     const port = await freePort();
     [worker, api] = await Promise.all([
       start('worker', { ...common, WORKER_HEALTH_PORT: '0', RESET_SCHEDULE_ENABLED: 'false', CLEANUP_SCHEDULE_ENABLED: 'false' }, 'worker started'),

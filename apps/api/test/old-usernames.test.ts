@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { emailAddressProblem } from '@kup/core/contract';
 import { oldUsernames, type OldUsernameRow } from '../../../packages/core/test/fixtures/old-usernames.js';
 import { buildTestApp, redisReady, type TestApp } from './helpers.js';
@@ -11,6 +11,12 @@ beforeAll(async () => {
   await redisReady(t);
 });
 afterAll(async () => t?.close());
+// Several rows give one username for different people (an email and a full name): each row
+// is a new request, not a second trainee claiming a name that a queued job already holds
+// (that is a 409 USERNAME_CONFLICT, tested in provisioner.test.ts).
+afterEach(async () => {
+  await t.deps.queues.provisioning.drain(true);
+});
 
 const rows = oldUsernames();
 
