@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { prettyFactory } from 'pino-pretty';
 import { ensureStack } from '../tools/stack/src/index.ts';
 
-const TRAINEE_ROLE = 'k8s/base/trainee-clusterrole.yaml';
+const TRAINEE_ROLE = 'k8s/components/trainee-clusterrole/trainee-clusterrole.yaml';
 const port = process.env.PORT ?? '3000';
 
 // The apps log JSON lines; here, for a person at a terminal, they are made readable

@@ -113,6 +113,16 @@ describe('k8s/overlays/example', () => {
     expect(() => apiEnv.shape.RESULT_ENCRYPTION_KEY.parse(secret.stringData.RESULT_ENCRYPTION_KEY)).toThrow();
   });
 
+  it('lets the Ingress wait longer than the longest Prefer: wait, so a long wait ends in our 202, not a 504', () => {
+    const ingress = find(objects, 'Ingress', 'api') as Manifest & { metadata: { annotations?: Record<string, string> } };
+    const readTimeout = Number(ingress.metadata.annotations?.['nginx.ingress.kubernetes.io/proxy-read-timeout']);
+    const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('k8s-user-provisioner')) as Manifest & { data?: Record<string, string> };
+    const configured = apiEnv.shape.MAX_WAIT_SECONDS.parse(configMap.data?.MAX_WAIT_SECONDS);
+    const longestAllowed = apiEnv.shape.MAX_WAIT_SECONDS.unwrap().maxValue ?? Number.POSITIVE_INFINITY;
+    expect(readTimeout).toBeGreaterThan(configured);
+    expect(readTimeout).toBeGreaterThan(longestAllowed);
+  });
+
   it('leaves the api replica count to its HPA', () => {
     expect(find(objects, 'HorizontalPodAutoscaler', 'api')).toMatchObject({ spec: { scaleTargetRef: { kind: 'Deployment', name: 'api' } } });
     expect((find(objects, 'Deployment', 'api') as Workload).spec).not.toHaveProperty('replicas');
@@ -176,11 +186,26 @@ describe.each(['k8s/base', 'k8s/overlays/example'])('%s on a real apiserver', (d
   });
 });
 
+describe('the trainee ClusterRole ships as an optional component', () => {
+  const isTraineeRole = (o: Manifest) => o.kind === 'ClusterRole' && o.metadata.name === 'read-write-all-except-resourcequotas';
+
+  it('k8s/base and the example overlay never overwrite a cluster\'s existing read-write-all-except-resourcequotas', async () => {
+    for (const dir of ['k8s/base', 'k8s/overlays/example']) expect((await render(dir)).filter(isTraineeRole), dir).toEqual([]);
+  });
+
+  it('components/trainee-clusterrole adds it, under the name TRAINEE_CLUSTER_ROLE defaults to', async () => {
+    const roles = (await renderWithComponents(['trainee-clusterrole'])).filter(isTraineeRole);
+    expect(roles).toHaveLength(1);
+    expect(roles[0]?.metadata.name).toBe(workerEnv.shape.TRAINEE_CLUSTER_ROLE.parse(undefined));
+    expect(roles[0]?.metadata.labels).toMatchObject({ 'app.kubernetes.io/part-of': 'k8s-user-provisioner' });
+  });
+});
+
 describe('k8s/ sources', () => {
   it('keep the trainee role name in step with the config default', () => {
     const workerRbac = readFileSync(join(repoRoot, 'k8s/base/worker-rbac.yaml'), 'utf8');
     const fallback = workerEnv.shape.TRAINEE_CLUSTER_ROLE.parse(undefined);
     expect(workerRbac).toContain(`resourceNames: [${fallback}]`);
-    expect(readFileSync(join(repoRoot, 'k8s/base/trainee-clusterrole.yaml'), 'utf8')).toContain(`name: ${fallback}`);
+    expect(readFileSync(join(repoRoot, 'k8s/components/trainee-clusterrole/trainee-clusterrole.yaml'), 'utf8')).toContain(`name: ${fallback}`);
   });
 });

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesClusterGateway, PURGE_KEEPS } from '@kup/core';
 import {
-  kubectlOk, type Manifest, render, TRAINEE_CLUSTER_ROLE, type WorkerServiceAccount, workerServiceAccountKubeconfig,
+  kubectlOk, type Manifest, renderWithComponents, TRAINEE_CLUSTER_ROLE, type WorkerServiceAccount, workerServiceAccountKubeconfig,
 } from '../helpers/service-account-kubeconfig.js';
 
 interface Check {
@@ -88,7 +88,8 @@ describe('k8s/base: the worker ClusterRole', () => {
   let base: Manifest[];
 
   beforeAll(async () => {
-    base = await render('k8s/base');
+    // The trainee role ships as a component (a cluster may have it already): rendered with it.
+    base = await renderWithComponents(['trainee-clusterrole']);
     sa = await workerServiceAccountKubeconfig();
   });
 
@@ -165,9 +166,9 @@ describe('k8s/components/purge-inventory: the worker may list what a purge empti
   });
 });
 
-describe('k8s/base: the trainee ClusterRole', () => {
+describe('components/trainee-clusterrole: the trainee ClusterRole', () => {
   it('grants no RBAC writes and keeps quota, limits and network policy read-only', async () => {
-    const base = await render('k8s/base');
+    const base = await renderWithComponents(['trainee-clusterrole']);
     const role = base.find((o) => o.kind === 'ClusterRole' && o.metadata.name === TRAINEE_CLUSTER_ROLE) as Manifest & { rules: Rule[] };
     const writes = ['create', 'update', 'patch', 'delete', 'deletecollection', '*', 'bind', 'escalate', 'impersonate'];
     const writable = role.rules.filter((r) => r.verbs.some((v) => writes.includes(v)));
@@ -178,7 +179,7 @@ describe('k8s/base: the trainee ClusterRole', () => {
   });
 
   it('grants no write on Endpoints or EndpointSlices and no services/proxy (CVE-2021-25740), yet lets trainees read Endpoints', async () => {
-    const base = await render('k8s/base');
+    const base = await renderWithComponents(['trainee-clusterrole']);
     const role = base.find((o) => o.kind === 'ClusterRole' && o.metadata.name === TRAINEE_CLUSTER_ROLE) as Manifest & { rules: Rule[] };
     const granted = (resource: string) => role.rules.filter((r) => (r.resources ?? []).includes(resource) || (r.resources ?? []).includes('*')).flatMap((r) => r.verbs);
     for (const resource of ['endpoints', 'endpointslices', 'services/proxy']) {

@@ -40,7 +40,8 @@ describe('worker scope policy: example overlay installed in another namespace', 
   let rendered: Manifest[];
 
   beforeAll(async () => {
-    rendered = await renderExampleIn(home);
+    // A new cluster: the example overlay with the trainee ClusterRole's component switched on.
+    rendered = await renderExampleIn(home, ['trainee-clusterrole']);
     sa = await workerServiceAccountKubeconfig({ rendered });
     // The playground, made by the worker itself as it does for a trainee (Pod Security label
     // included: managed namespaces carry one).

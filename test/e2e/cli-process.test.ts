@@ -50,7 +50,7 @@ describe('CLI against the service', () => {
     expect(schedules.status, schedules.stderr).toBe(0);
     const list = JSON.parse(schedules.stdout).schedules as { id: string; pattern: string }[];
     expect(list.map((x) => [x.id, x.pattern]).sort()).toEqual([
-      ['cleanup', '0 0 31 12 *'],
+      ['cleanup', '0 0 * * *'],
       ['reset', '0 0 1 * *'],
     ]);
     expect((await bin(['reset', '--mode', 'sideways'])).status).toBe(2);

@@ -68,7 +68,7 @@ describe('API: fleet routes', () => {
     });
     const missing = await t.inject({ method: 'POST', url: '/reset', headers: { ...t.auth, prefer: 'wait=15' }, payload: { username: 'nobody-here' } });
     expect(missing.statusCode, missing.body).toBe(404);
-    expect(missing.json()).toEqual({ message: 'no provisioned user "nobody-here"', code: 'USER_NOT_FOUND', jobId: 'reset-nobody-here' });
+    expect(missing.json()).toEqual({ message: 'No provisioned user found with username: nobody-here', code: 'USER_NOT_FOUND', jobId: 'reset-nobody-here' });
 
     // The pending `reset` from the first test is processed now; a new one replaces it once finished.
     await t.inject({ method: 'POST', url: '/reset', headers: { ...t.auth, prefer: 'wait=15' } });

@@ -151,8 +151,8 @@ describe('names and identities: API and worker against the stack', () => {
 
       // A delete for that email finds no trainee and leaves the human account.
       const deleted = await call('DELETE', '/provisioner', { email: emailOf(name) }, 60);
-      expect(deleted.status).toBe(200);
-      expect(deleted.body).toMatchObject({ message: 'User not found: nothing to delete' });
+      expect(deleted.status).toBe(404);
+      expect(deleted.body).toMatchObject({ message: `No provisioned user found with username: ${name}`, username: name });
       expect(await grafanaLoginStatus(name, humanPassword)).toBe(200);
     });
 
@@ -163,8 +163,8 @@ describe('names and identities: API and worker against the stack', () => {
       expect(before).toBeDefined();
 
       const deleted = await call('DELETE', '/provisioner', { email: `${adminUser}@example.com` }, 60);
-      expect(deleted.status).toBe(200);
-      expect(deleted.body).toMatchObject({ message: 'User not found: nothing to delete' });
+      expect(deleted.status).toBe(404);
+      expect(deleted.body).toMatchObject({ message: `No provisioned user found with username: ${adminUser}`, username: adminUser });
       expect(await findGrafanaUser(adminUser)).toEqual(before);
       expect(await grafanaLoginStatus(adminUser, adminPassword)).toBe(200);
 

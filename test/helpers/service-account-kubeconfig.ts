@@ -206,17 +206,22 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
 export async function workerServiceAccountKubeconfig(
   opts: {
     adminKubeconfig?: string; tokenSeconds?: number; components?: readonly string[];
-    /** A rendering to take the worker from, applied in its own namespace (default: k8s/base with `components`, moved to a fresh one). */
+    /**
+     * A rendering to take the worker from, applied in its own namespace, with the
+     * trainee-clusterrole component on (default: k8s/base with it and `components`, moved to a fresh one).
+     */
     rendered?: Manifest[];
   } = {},
 ): Promise<WorkerServiceAccount> {
   const adminKubeconfig = opts.adminKubeconfig ?? process.env.KUBECONFIG;
   if (!adminKubeconfig) throw new Error('KUBECONFIG is not set (the integration globalSetup provides the stack env)');
   const suffix = randomBytes(4).toString('hex');
+  // The trainee role is an optional component (clusters may have it already); the worker binds
+  // it, so tests apply it: a given rendering must have it switched on too.
   const renderedNamespace = opts.rendered?.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === WORKER_SERVICE_ACCOUNT)?.metadata.namespace;
   const { objects, namespace, clusterRole, scopePolicy } = opts.rendered
     ? workerRbac(opts.rendered, suffix, renderedNamespace ? { namespace: renderedNamespace } : {})
-    : workerRbac(await renderWithComponents(opts.components ?? []), suffix);
+    : workerRbac(await renderWithComponents(['trainee-clusterrole', ...(opts.components ?? [])]), suffix);
   const dir = mkdtempSync(join(tmpdir(), 'kup-sa-'));
   const cleanup = async (): Promise<void> => {
     const roles = objects.filter((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith(`-${suffix}`)).map((o) => o.metadata.name);

@@ -40,8 +40,8 @@ export const kubeStatus = (error: unknown): number | undefined => (error as { co
  * the stack does not create it, so tests apply it. Read-write on the usual namespaced
  * resources, nothing on resourcequotas (a trainee cannot raise their own quota).
  */
-/** The shipped trainee ClusterRole (`k8s/base`), the one RoleBindings point at: tests use it as it ships. */
-export const TRAINEE_CLUSTER_ROLE_FILE = new URL('../../k8s/base/trainee-clusterrole.yaml', import.meta.url);
+/** The shipped trainee ClusterRole (`k8s/components/trainee-clusterrole`), the one RoleBindings point at: tests use it as it ships. */
+export const TRAINEE_CLUSTER_ROLE_FILE = new URL('../../k8s/components/trainee-clusterrole/trainee-clusterrole.yaml', import.meta.url);
 
 export async function ensureTraineeClusterRole(): Promise<void> {
   const role = parse(readFileSync(TRAINEE_CLUSTER_ROLE_FILE, 'utf8')) as V1ClusterRole & { metadata: { name: string } };

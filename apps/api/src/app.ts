@@ -28,7 +28,9 @@ export type ApiConfig = Pick<
 > &
   Partial<Pick<ApiEnv, 'METRICS_PUBLIC' | 'TRUST_PROXY' | 'BULL_BOARD_ADMIN_TOKENS' | 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS'>> &
   // Names and identities (issue 13); the default list when absent.
-  Partial<Pick<ApiEnv, 'RESERVED_NAMESPACES'>>;
+  Partial<Pick<ApiEnv, 'RESERVED_NAMESPACES'>> &
+  // Old callers with no Prefer header (issue 14); off when absent.
+  Partial<Pick<ApiEnv, 'DEFAULT_PREFER_WAIT_SECONDS'>>;
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const READY_PING_TIMEOUT_MS = 1_000;
@@ -99,13 +101,14 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   });
   const shutdown = new AbortController();
   app.addHook('preClose', async () => shutdown.abort());
+  const waitSettings = { maxWaitSeconds: config.MAX_WAIT_SECONDS, defaultWaitSeconds: config.DEFAULT_PREFER_WAIT_SECONDS };
   const holders = { getJob: async (id: string) => deps.queues.provisioning.getJob(id), passwordReadable: (key: string) => deps.secrets.exists(key) };
   await app.register(provisionerRoutes, {
-    submitter, reader, waiter, maxWaitSeconds: config.MAX_WAIT_SECONDS, shutdown: shutdown.signal,
+    submitter, reader, waiter, ...waitSettings, shutdown: shutdown.signal,
     holders, reservedNamespaces: config.RESERVED_NAMESPACES ?? DEFAULT_RESERVED_NAMESPACES,
   });
   await app.register(jobRoutes, { reader });
-  const fleetOptions = { guard, reader, waiter, maxWaitSeconds: config.MAX_WAIT_SECONDS, shutdown: shutdown.signal };
+  const fleetOptions = { guard, reader, waiter, ...waitSettings, shutdown: shutdown.signal };
   await app.register(fleetRoutes, { ...fleetOptions, fleet: deps.queues.fleet, jobOptions: defaultJobOptions(config) });
   const schedules = new Queue(FLEET_SCHEDULES_QUEUE, { connection: deps.redis, prefix: config.QUEUE_PREFIX });
   schedules.on('error', (error) => deps.logger.warn({ err: error.message }, 'schedules queue error'));

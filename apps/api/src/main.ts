@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, loadApiConfig, startTracing, type ApiEnv } from '@kup/core/contract';
+import { ConfigError, configWarnings, createLogger, loadApiConfig, startTracing, type ApiEnv } from '@kup/core/contract';
 import { buildApp } from './app.js';
 import { createApiDeps } from './deps.js';
 
@@ -16,6 +16,7 @@ function loadConfig(): ApiEnv {
 
 const config = loadConfig();
 const logger = createLogger({ name: 'api', level: config.LOG_LEVEL });
+for (const warning of configWarnings(config)) logger.warn(warning); // old deployment's settings in use
 // Only with OTEL_EXPORTER_OTLP_ENDPOINT; otherwise the SDK is not even loaded.
 const tracing = await startTracing({ serviceName: 'k8s-user-provisioner-api' });
 if (tracing) logger.info('tracing: exporting spans by OTLP');

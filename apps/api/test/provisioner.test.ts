@@ -70,8 +70,10 @@ describe('POST /provisioner', () => {
 
   describe('refuses bad input with a 4xx and enqueues nothing', () => {
     const cases: [string, Record<string, unknown>, RegExp][] = [
-      ['no fields', {}, /at least one of email and full_name/],
       ['a bad email', { email: 'not-an-email' }, /email/],
+      ['an email with a space', { email: 'jean dupont@example.org' }, /not a valid email address: it holds a space/],
+      ['an email with a control character', { email: 'jean\u0007@example.org' }, /control character/],
+      ['an email over 254 bytes', { email: `${'é'.repeat(64)}@${'d'.repeat(63)}.${'d'.repeat(63)}.org` }, /over 254 bytes/],
       ['an unknown field', { email: 'a@example.org', role: 'admin' }, /role/],
       ['an empty full_name', { full_name: '' }, /full_name/],
       ['a full_name over 200 characters', { full_name: 'x'.repeat(201) }, /full_name/],
@@ -92,6 +94,19 @@ describe('POST /provisioner', () => {
       expect(answer.message).toBe('Invalid request');
       expect(answer.details.length).toBeGreaterThan(0);
       expect(JSON.stringify(answer.details)).toMatch(reason);
+      expect(await t.jobCount()).toBe(before);
+    });
+
+    it('neither email nor full name: the old service\'s sentence is the message, and nothing is enqueued', async () => {
+      const before = await t.jobCount();
+      for (const method of ['POST', 'DELETE'] as const) {
+        const res = await t.inject({ method, url: '/provisioner', headers: t.auth, ...json({}) });
+        expect(res.statusCode).toBe(400);
+        expect(res.json()).toMatchObject({ message: 'Email address and full name are missing', code: 'INVALID_REQUEST' });
+      }
+      // With another mistake as well, the answer stays the general one.
+      const both = await t.inject({ method: 'POST', url: '/provisioner', headers: t.auth, ...json({ role: 'admin' }) });
+      expect(both.json().message).toBe('Invalid request');
       expect(await t.jobCount()).toBe(before);
     });
 

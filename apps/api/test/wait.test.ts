@@ -69,7 +69,7 @@ describe('Prefer: wait', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['preference-applied']).toBe('wait=20');
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.json()).toEqual({ message: 'User created', user_id: `kc-${username}`, password: secret, username, jobId: `create-${username}` });
+    expect(res.json()).toEqual({ message: 'User has been successfully created', user_id: `kc-${username}`, password: secret, username, jobId: `create-${username}` });
   });
 
   it('an already provisioned user → 409 USER ALREADY EXIST', async () => {
@@ -97,7 +97,27 @@ describe('Prefer: wait', () => {
     const { username, email } = newUser({ kind: 'deleted', found: true });
     const res = await t.inject({ method: 'DELETE', url: '/provisioner', headers: { ...t.auth, prefer: 'wait=20' }, payload: { email } });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ message: 'User deleted', user_id: `kc-${username}`, username, jobId: `delete-${username}` });
+    expect(res.json()).toEqual({ message: 'User has been deleted successfully', user_id: `kc-${username}`, username, jobId: `delete-${username}` });
+  });
+
+  it('delete of someone who does not exist → 404 {message, username}; the job itself completes with found: false', async () => {
+    const { username, email } = newUser({ kind: 'deleted', found: false });
+    const res = await t.inject({ method: 'DELETE', url: '/provisioner', headers: { ...t.auth, prefer: 'wait=20' }, payload: { email } });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ message: `No provisioned user found with username: ${username}`, code: 'USER_NOT_FOUND', username, jobId: `delete-${username}` });
+    const job = await t.inject({ method: 'GET', url: `/jobs/delete-${username}`, headers: t.auth });
+    expect(job.json()).toMatchObject({ state: 'completed', result: { found: false, username } });
+  });
+
+  it('without Prefer, a delete of someone who does not exist is a 202 whose job completes with found: false', async () => {
+    const { username, email } = newUser({ kind: 'deleted', found: false });
+    const res = await t.inject({ method: 'DELETE', url: '/provisioner', headers: t.auth, payload: { email } });
+    expect(res.statusCode).toBe(202);
+    const view = await eventually('the delete job', async () => {
+      const job = (await t.inject({ method: 'GET', url: `/jobs/delete-${username}`, headers: t.auth })).json();
+      return job.state === 'completed' ? job : undefined;
+    }, 20_000);
+    expect(view.result).toMatchObject({ found: false, username, userId: null });
   });
 
   it('time running out → the usual 202', async () => {
@@ -113,6 +133,41 @@ describe('Prefer: wait', () => {
     } finally {
       release();
     }
+  });
+});
+
+describe('DEFAULT_PREFER_WAIT_SECONDS: old callers, who send no Prefer, get the synchronous answer', () => {
+  let legacy: TestApp;
+  beforeAll(async () => {
+    legacy = await buildTestApp({ DEFAULT_PREFER_WAIT_SECONDS: '20' });
+    await redisReady(legacy);
+    legacy.startWorker(fakeWorker);
+  });
+  afterAll(async () => legacy?.close());
+
+  it('POST and DELETE /provisioner without Prefer → 200 with the old messages', async () => {
+    const { username, email } = newUser({ kind: 'created', password: password() });
+    const created = await legacy.inject({ method: 'POST', url: '/provisioner', headers: legacy.auth, payload: { email } });
+    expect(created.statusCode, created.body).toBe(200);
+    expect(created.headers['preference-applied']).toBe('wait=20');
+    expect(created.json()).toMatchObject({ message: 'User has been successfully created', username });
+
+    outcomes.set(username, { kind: 'deleted', found: true });
+    const deleted = await legacy.inject({ method: 'DELETE', url: '/provisioner', headers: legacy.auth, payload: { email } });
+    expect(deleted.statusCode, deleted.body).toBe(200);
+    expect(deleted.json()).toMatchObject({ message: 'User has been deleted successfully', username });
+  });
+
+  it('an explicit Prefer still decides (wait=0: do not wait)', async () => {
+    const { email } = newUser({ kind: 'deleted', found: true });
+    const res = await legacy.inject({ method: 'DELETE', url: '/provisioner', headers: { ...legacy.auth, prefer: 'wait=0' }, payload: { email } });
+    expect(res.statusCode).toBe(202);
+  });
+
+  it('off by default: no Prefer → 202', async () => {
+    const { email } = newUser({ kind: 'deleted', found: true });
+    const res = await t.inject({ method: 'DELETE', url: '/provisioner', headers: t.auth, payload: { email } });
+    expect(res.statusCode).toBe(202);
   });
 });
 

@@ -47,6 +47,8 @@ export class ApiClient {
         headers: {
           authorization: `Bearer ${this.token}`,
           accept: 'application/json',
+          // The CLI follows jobs itself: never held by the API's DEFAULT_PREFER_WAIT_SECONDS.
+          prefer: 'respond-async',
           ...(body ? { 'content-type': 'application/json' } : {}),
           ...headers,
         },

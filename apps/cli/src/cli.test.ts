@@ -18,14 +18,14 @@ function io(env: NodeJS.ProcessEnv = {}, interactive = false) {
 /** A stand-in API: records requests, answers 202 for enqueues and walks a job through its states. */
 let server: Server;
 let url = '';
-const requests: { method: string; path: string; body: string; auth: string | undefined }[] = [];
+const requests: { method: string; path: string; body: string; auth: string | undefined; prefer: string | undefined }[] = [];
 let polls = 0;
 let counted = 0;
 beforeAll(async () => {
   server = createServer(async (req: IncomingMessage, res) => {
     let body = '';
     for await (const chunk of req) body += chunk;
-    requests.push({ method: req.method ?? '', path: req.url ?? '', body, auth: req.headers.authorization });
+    requests.push({ method: req.method ?? '', path: req.url ?? '', body, auth: req.headers.authorization, prefer: req.headers.prefer?.toString() });
     res.setHeader('content-type', 'application/json');
     if (req.url === '/reset' || req.url === '/cleanup') {
       if (body.includes('"maxAgeDays":-1')) return res.writeHead(400).end(JSON.stringify({ message: 'Invalid request', details: [{ path: 'maxAgeDays', message: 'too small' }] }));
@@ -90,6 +90,8 @@ describe('provisioner CLI', () => {
     const post = requests.find((r) => r.path === '/reset');
     expect(JSON.parse(post?.body ?? '')).toEqual({ username: 'ana', mode: 'purge' });
     expect(post?.auth).toBe('Bearer secret-token-123456');
+    // Asks for the 202 even when the API makes old callers wait (DEFAULT_PREFER_WAIT_SECONDS).
+    expect(post?.prefer).toBe('respond-async');
     expect(t.err.some((l) => l.includes('users 1/2'))).toBe(true);
     expect(JSON.parse(t.out.join('\n')).result.namespaces_reset).toBe(2);
   }, 20_000);

@@ -3,6 +3,9 @@ import type { Redis } from 'ioredis';
 import {
   CleanupUserService,
   createJobId,
+  createJobResult,
+  secretKeyOf,
+  type IdentityUser,
   defaultJobOptions,
   describeError,
   FLEET_SCHEDULES_QUEUE,
@@ -66,11 +69,20 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
   for (const queue of Object.values(queues)) queue.on('error', (error) => logger.warn({ err: error.message, queue: queue.name }, 'queue error'));
 
   const createPending = async (username: string) => PENDING.has(await queues.provisioning.getJobState(createJobId(username)));
+  // The password the trainee's create job issued, while it is still held sealed (PASSWORD_TTL_SECONDS)
+  // and the job made this very Keycloak user: sync gives it to a recreated Grafana user.
+  const currentPassword = async (user: IdentityUser): Promise<string | undefined> => {
+    const job = await queues.provisioning.getJob(createJobId(user.username));
+    if (!job || !(await job.isCompleted())) return undefined;
+    const result = createJobResult.safeParse(job.returnvalue);
+    if (!result.success || !result.data.passwordIssued || result.data.userId !== user.id) return undefined;
+    return deps.secrets.get(secretKeyOf(job));
+  };
   const userProcessors = fleetUserProcessors({
     // Purge children share one cluster inventory per run and process (see InventoryCache).
     reset: new ResetUserService(deps.ports, settings, new InventoryCache(() => takeReportedInventory(() => deps.ports.cluster.takeInventory(PURGE_KEEPS), logger))),
     cleanup: new CleanupUserService({ ...deps.ports, namespaceDeleteTimeoutMs: settings.namespaceDeleteTimeoutMs, ...(settings.guards ? { guards: settings.guards } : {}) }),
-    sync: new SyncUserService(deps.ports, settings, { createPending }),
+    sync: new SyncUserService(deps.ports, settings, { createPending, currentPassword }),
     secrets: deps.secrets,
     locks: deps.locks,
     log: logger,

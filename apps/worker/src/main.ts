@@ -1,4 +1,4 @@
-import { ConfigError, loadWorkerConfig, startTracing } from '@kup/core';
+import { ConfigError, configWarnings, loadWorkerConfig, startTracing } from '@kup/core';
 import { createWorkerApp } from './worker.js';
 
 /** Entry point: `npm run start:worker`. Config from the environment only. */
@@ -16,6 +16,7 @@ try {
 // Only with OTEL_EXPORTER_OTLP_ENDPOINT; otherwise the SDK is not even loaded.
 const tracing = await startTracing({ serviceName: 'k8s-user-provisioner-worker' });
 const app = createWorkerApp(config);
+for (const warning of configWarnings(config)) app.logger.warn(warning); // old deployment's settings in use
 if (tracing) app.logger.info('tracing: exporting spans by OTLP');
 // After the jobs' shutdown timeout, time to force-close workers and quit Redis; then exit
 // anyway (a Redis that never answers QUIT must not hold the pod until SIGKILL).

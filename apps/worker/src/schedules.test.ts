@@ -57,10 +57,10 @@ function fakes() {
 const log = { info: () => undefined, warn: () => undefined };
 
 describe('desiredSchedules', () => {
-  it('defaults keep the deployed CronJobs\' timing: reset monthly, cleanup on Dec 31, sync off, UTC', () => {
+  it('by default: reset monthly, cleanup daily (expiresAt honoured within a day), sync off, UTC', () => {
     expect(desiredSchedules(config())).toEqual([
       { id: 'reset', enabled: true, pattern: '0 0 1 * *', tz: 'UTC', data: { mode: 'recreate' } },
-      { id: 'cleanup', enabled: true, pattern: '0 0 31 12 *', tz: 'UTC', data: {} },
+      { id: 'cleanup', enabled: true, pattern: '0 0 * * *', tz: 'UTC', data: {} },
       { id: 'sync', enabled: false, pattern: '0 3 * * *', tz: 'UTC', data: {} },
     ]);
   });
@@ -81,7 +81,7 @@ describe('ensureSchedules', () => {
     const f = fakes();
     f.lockHeldByOther(2);
     f.schedulers.set('reset', { pattern: '0 0 1 * *', tz: 'UTC' });
-    f.schedulers.set('cleanup', { pattern: '0 0 31 12 *', tz: 'UTC' });
+    f.schedulers.set('cleanup', { pattern: '0 0 * * *', tz: 'UTC' });
     const checks = await ensureSchedules(config(), { ...f, prefix: 'p', log, lockTtlMs: 5_000 });
     expect(f.lockPolls()).toBe(2); // it waited until the other process let go
     expect(f.upserts()).toBe(0);
@@ -119,7 +119,7 @@ describe('recheckSchedules', () => {
     const warnings: unknown[] = [];
     const checks = await recheckSchedules(config(), { ...f, prefix: 'p', log: { info: () => undefined, warn: (o: unknown) => void warnings.push(o) } });
     expect(checks?.every((c) => c.ok)).toBe(true);
-    expect(f.schedulers.get('cleanup')).toEqual({ pattern: '0 0 31 12 *', tz: 'UTC' });
+    expect(f.schedulers.get('cleanup')).toEqual({ pattern: '0 0 * * *', tz: 'UTC' });
     expect(warnings).toHaveLength(1);
 
     f.schedulers.delete('reset');

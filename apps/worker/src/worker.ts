@@ -25,6 +25,7 @@ import { dispatch } from './job-registry.js';
 import { createProcessor } from './processors/create.processor.js';
 import { BULLMQ_STALL_MARGIN } from './processors/run-job.js';
 import { deleteProcessor } from './processors/delete.processor.js';
+import { checkTraineeClusterRole } from './trainee-role-check.js';
 
 export interface WorkerPorts {
   identity: IdentityProvider;
@@ -113,6 +114,7 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
       await worker.waitUntilReady();
       await fleet.start();
       logger.info({ queue: QUEUES.provisioning, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+      void checkTraineeClusterRole(ports.cluster, config.TRAINEE_CLUSTER_ROLE, logger); // logs only, never blocks the start
     },
     async close(timeoutMs = config.WORKER_SHUTDOWN_TIMEOUT_SECONDS * 1000) {
       health.markClosing();

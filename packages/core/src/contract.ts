@@ -6,10 +6,12 @@
  */
 export * from './errors.js';
 export * from './config/env.js';
+export * from './config/legacy-env.js';
 export * from './config/redis-connection.js';
 export * from './metrics/index.js';
 export * from './crypto/sealer.js';
 export * from './domain/username.js';
+export * from './domain/email.js';
 export * from './domain/identity.js';
 export * from './domain/reserved-names.js';
 export * from './logging/logger.js';

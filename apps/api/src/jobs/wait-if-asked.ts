@@ -11,6 +11,8 @@ export interface WaitIfAskedDeps {
   waiter: Pick<JobWaiter, 'waitForEnd'>;
   /** Longest `Prefer: wait` honoured, in seconds. */
   maxWaitSeconds: number;
+  /** A request without `Prefer` waits this long (DEFAULT_PREFER_WAIT_SECONDS; 0: it does not). */
+  defaultWaitSeconds?: number | undefined;
   /** Aborts when the server stops: waiting requests answer at once. */
   shutdown: AbortSignal;
 }
@@ -18,7 +20,7 @@ export interface WaitIfAskedDeps {
 /**
  * `Prefer: wait=N` on a route that enqueues: holds the request until the job ends, the
  * client goes away or the server stops, then returns the job's view (undefined when no
- * wait was asked). Sets `Vary` and `Preference-Applied`.
+ * wait was asked, nor made the default). Sets `Vary` and `Preference-Applied`.
  */
 export async function waitIfAsked(
   deps: WaitIfAskedDeps,
@@ -28,7 +30,9 @@ export async function waitIfAsked(
   job: Job,
 ): Promise<JobView | undefined> {
   reply.header('vary', 'Prefer');
-  const seconds = parsePreferWait(request.headers.prefer, deps.maxWaitSeconds);
+  // Old callers send no `Prefer` and expect the synchronous answer: an operator may make that the default.
+  const prefer = request.headers.prefer ?? (deps.defaultWaitSeconds ? `wait=${deps.defaultWaitSeconds}` : undefined);
+  const seconds = parsePreferWait(prefer, deps.maxWaitSeconds);
   if (seconds === undefined || !job.id) return undefined;
   const gone = new AbortController();
   const onClose = () => gone.abort();

@@ -3,6 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { HttpError } from '../http/http-error.js';
 import type { ErrorBody } from '../http/schemas.js';
 import { registerProblemJson } from './problem-json.js';
+import { EMAIL_AND_NAME_MISSING } from '../routes/provisioner/schemas.js';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -30,7 +31,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
   registerProblemJson(app);
   app.setErrorHandler<FastifyError>((error, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
-      const body: ErrorBody = { message: 'Invalid request', code: 'INVALID_REQUEST', details: detailsOf(error.validation) };
+      const details = detailsOf(error.validation);
+      // A body with neither email nor full name gets the old service's sentence as its message.
+      const message = details.length === 1 && details[0]?.message === EMAIL_AND_NAME_MISSING ? EMAIL_AND_NAME_MISSING : 'Invalid request';
+      const body: ErrorBody = { message, code: 'INVALID_REQUEST', details };
       return reply.code(400).send(body);
     }
     if (error instanceof HttpError) {

@@ -120,14 +120,20 @@ export async function processCommand(api: ApiClient, io: CliIo, options: { prefi
       assert(grafanaUser, 'Grafana user missing before sync');
       await ports.grafana.deleteUser(grafanaUser.id);
       const view = await job('POST', 'sync', { username: u });
-      const fixed = (view.result?.results as { fixed_users: { username: string; fixed_grafana: boolean; fixed_namespace: boolean; password_job_id?: string }[] })
-        .fixed_users.find((f) => f.username === u);
+      type Fixed = { username: string; fixed_grafana: boolean; fixed_namespace: boolean; grafana_password_reset?: boolean; password_job_id?: string };
+      const fixed = (view.result?.results as { fixed_users: Fixed[] }).fixed_users.find((f) => f.username === u);
       assert(fixed?.fixed_grafana && fixed.fixed_namespace, 'sync did not report both fixes');
       const after = await state(u);
       assert(after.namespace && after.grafana, 'namespace or Grafana user not repaired');
-      assert(fixed.password_job_id, 'no password job id');
-      const passwordJob = await api.job(fixed.password_job_id);
-      assert(typeof passwordJob.result?.password === 'string', 'the new password is not readable from its job');
+      // Sync keeps the trainee's password: Grafana gets the current one while the service holds
+      // it (a create just made), else a new one of its own, readable from the sync's job.
+      if (fixed.grafana_password_reset) {
+        assert(fixed.password_job_id, 'a new Grafana password but no password job id');
+        const passwordJob = await api.job(fixed.password_job_id);
+        assert(typeof passwordJob.result?.password === 'string', 'the new password is not readable from its job');
+      } else {
+        assert(!fixed.password_job_id, 'a password job id although the password was kept');
+      }
       await remove(u);
     });
   } finally {

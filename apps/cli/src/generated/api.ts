@@ -459,7 +459,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["JobFailed"];
+                        "application/json": components["schemas"]["UserNotFound"];
                     };
                 };
                 /** @description Default Response */
@@ -911,14 +911,16 @@ export interface components {
             }[];
             dry_run: boolean;
             failed: number;
-            failed_deletions: {
-                error: string;
-                user_id: string | null;
+            failed_deletions: string[];
+            failures?: {
+                code: string;
+                message: string;
                 username: string;
             }[];
             jobId: string;
             message: string;
             successfully_deleted: number;
+            summary?: string;
             total_processed: number;
         };
         CleanupResultInput: {
@@ -928,14 +930,16 @@ export interface components {
             }[];
             dry_run: boolean;
             failed: number;
-            failed_deletions: {
-                error: string;
-                user_id: string | null;
+            failed_deletions: string[];
+            failures?: {
+                code: string;
+                message: string;
                 username: string;
             }[];
             jobId: string;
             message: string;
             successfully_deleted: number;
+            summary?: string;
             total_processed: number;
         };
         Created: {
@@ -955,10 +959,7 @@ export interface components {
             username: string;
         };
         CreateRequest: {
-            /**
-             * Format: email
-             * @description The trainee's email; the username comes from its local part.
-             */
+            /** @description The trainee's email (UTF-8 and IDN welcome); the username comes from its local part. */
             email?: string;
             /**
              * Format: date-time
@@ -969,10 +970,7 @@ export interface components {
             full_name?: string;
         };
         CreateRequestInput: {
-            /**
-             * Format: email
-             * @description The trainee's email; the username comes from its local part.
-             */
+            /** @description The trainee's email (UTF-8 and IDN welcome); the username comes from its local part. */
             email?: string;
             /**
              * Format: date-time
@@ -1017,10 +1015,7 @@ export interface components {
             username: string;
         };
         DeleteRequest: {
-            /**
-             * Format: email
-             * @description The trainee's email; the username comes from its local part.
-             */
+            /** @description The trainee's email as it was given at creation; the username comes from its local part. */
             email?: string;
             /** Format: date-time */
             expiresAt?: string;
@@ -1028,10 +1023,7 @@ export interface components {
             full_name?: string;
         };
         DeleteRequestInput: {
-            /**
-             * Format: email
-             * @description The trainee's email; the username comes from its local part.
-             */
+            /** @description The trainee's email as it was given at creation; the username comes from its local part. */
             email?: string;
             /** Format: date-time */
             expiresAt?: string;
@@ -1176,6 +1168,7 @@ export interface components {
             /** @enum {string} */
             mode: "recreate" | "purge";
             namespaces_reset: number;
+            summary?: string;
             users_processed: number;
         };
         ResetResultInput: {
@@ -1190,6 +1183,7 @@ export interface components {
             /** @enum {string} */
             mode: "recreate" | "purge";
             namespaces_reset: number;
+            summary?: string;
             users_processed: number;
         };
         Schedules: {
@@ -1223,10 +1217,12 @@ export interface components {
             }[];
         };
         SyncRequest: {
+            resetPasswords?: boolean;
             username?: string;
             usernamePrefix?: string;
         } | null;
         SyncRequestInput: {
+            resetPasswords?: boolean;
             username?: string;
             usernamePrefix?: string;
         } | null;
@@ -1242,11 +1238,14 @@ export interface components {
                     fixed_grafana: boolean;
                     fixed_namespace: boolean;
                     fixed_provisioned: boolean;
+                    grafana_password_reset?: boolean;
+                    keycloak_password_reset?: boolean;
                     password_job_id?: string;
                     username: string;
                 }[];
                 total_users: number;
             };
+            summary?: string;
         };
         SyncResultInput: {
             jobId: string;
@@ -1260,11 +1259,26 @@ export interface components {
                     fixed_grafana: boolean;
                     fixed_namespace: boolean;
                     fixed_provisioned: boolean;
+                    grafana_password_reset?: boolean;
+                    keycloak_password_reset?: boolean;
                     password_job_id?: string;
                     username: string;
                 }[];
                 total_users: number;
             };
+            summary?: string;
+        };
+        UserNotFound: {
+            code?: string;
+            jobId?: string;
+            message: string;
+            username?: string;
+        };
+        UserNotFoundInput: {
+            code?: string;
+            jobId?: string;
+            message: string;
+            username?: string;
         };
     };
     responses: never;

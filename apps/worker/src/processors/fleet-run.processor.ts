@@ -28,6 +28,7 @@ import {
   type IdentityUser,
   type Logger,
   type ResetRunData,
+  type SyncRunData,
   type ResetUserResult,
   type SyncUserResult,
 } from '@kup/core';
@@ -85,8 +86,10 @@ function childData(kind: FleetKind, data: FleetRunData, username: string, user: 
       const { maxAgeDays, dryRun } = data as CleanupRunData;
       return { runId: data.runId, username, now: Date.parse(data.requestedAt), maxAgeDays, dryRun };
     }
-    case 'sync':
-      return { runId: data.runId, username };
+    case 'sync': {
+      const { resetPasswords } = data as SyncRunData;
+      return { runId: data.runId, username, ...(resetPasswords ? { resetPasswords } : {}) };
+    }
   }
 }
 
@@ -188,11 +191,15 @@ export function fleetRunProcessor(deps: FleetRunProcessorDeps): JobProcessor {
     log.info({ succeeded: values.length, failed: failures.length }, 'fleet run finished');
     switch (kind) {
       case 'reset':
-        return aggregateReset({ values: values as ResetUserResult[], failures }, (data as ResetRunData).mode);
+        return aggregateReset({ values: values as ResetUserResult[], failures }, (data as ResetRunData).mode, (data as ResetRunData).username);
       case 'cleanup':
         return aggregateCleanup({ values: values as CleanupUserResult[], failures }, (data as CleanupRunData).dryRun);
       case 'sync':
-        return aggregateSync({ values: values as SyncUserResult[], failures }, (username) => fleetChildJobId('sync', data.runId, username));
+        return aggregateSync(
+          { values: values as SyncUserResult[], failures },
+          (username) => fleetChildJobId('sync', data.runId, username),
+          (data as SyncRunData).username,
+        );
     }
   };
 }

@@ -59,9 +59,10 @@ export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTabl
   };
 
   const sync: JobProcessor = (job, token, signal) => {
-    const { username } = checkedData(job, syncUserData, syncJobState);
+    const { username, resetPasswords } = checkedData(job, syncUserData, syncJobState);
     return run(job, token, username, async (log) => {
-      const result = await deps.sync.sync(username, stepContext<SyncState>(job, deps.secrets as SecretStore, log, signal));
+      const context = stepContext<SyncState>(job, deps.secrets as SecretStore, log, signal);
+      const result = await deps.sync.sync(username, context, { resetPasswords: resetPasswords === true });
       // The new password stays readable (GET /jobs/<this id>) for the TTL counted from now.
       if (result.passwordIssued) await deps.secrets.touch(secretKeyOf(job));
       else await deps.secrets.remove(secretKeyOf(job));

@@ -47,7 +47,7 @@ export function createAdapters(config: WorkerEnv, options: AdapterOptions = {}):
     caFile: options.caFile,
     emailVerified: config.KEYCLOAK_EMAIL_VERIFIED,
   });
-  const cluster = new KubernetesClusterGateway({ kubeconfig: config.KUBECONFIG, timeoutMs });
+  const cluster = new KubernetesClusterGateway({ kubeconfig: config.KUBECONFIG, kubeconfigData: config.KUBE_CONFIG, timeoutMs });
   const grafana = new GrafanaHttpGateway({
     baseUrl: config.GRAFANA_URL,
     adminUser: config.GRAFANA_ADMIN_USER,

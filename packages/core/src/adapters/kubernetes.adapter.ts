@@ -16,6 +16,8 @@ const PURGE_PARALLELISM = 8;
 export interface KubernetesAdapterOptions {
   /** A kubeconfig file; by default `KUBECONFIG`, `~/.kube/config`, then in-cluster. */
   kubeconfig?: string | undefined;
+  /** The kubeconfig itself (the old deployment's KUBE_CONFIG, JSON); used only without `kubeconfig`. */
+  kubeconfigData?: string | undefined;
   timeoutMs: number;
 }
 
@@ -36,6 +38,7 @@ export class KubernetesClusterGateway implements ClusterGateway {
     const kubeconfig = new KubeConfig();
     // One file is loaded as given; a `:`-separated list is merged by loadFromDefault.
     if (options.kubeconfig && !options.kubeconfig.includes(delimiter)) kubeconfig.loadFromFile(options.kubeconfig);
+    else if (!options.kubeconfig && options.kubeconfigData) kubeconfig.loadFromString(options.kubeconfigData);
     else kubeconfig.loadFromDefault();
     this.#http = KubeHttp.create(kubeconfig, options.timeoutMs);
     this.#discovery = new CollectionDiscovery(this.#http);

@@ -117,7 +117,7 @@ describe('loadWorkerConfig', () => {
       RESET_SCHEDULE: '0 0 1 * *',
       RESET_SCHEDULE_ENABLED: true,
       RESET_SCHEDULE_MODE: 'recreate',
-      CLEANUP_SCHEDULE: '0 0 31 12 *',
+      CLEANUP_SCHEDULE: '0 0 * * *',
       CLEANUP_SCHEDULE_ENABLED: true,
       SYNC_SCHEDULE_ENABLED: false,
       SCHEDULE_TZ: 'UTC',

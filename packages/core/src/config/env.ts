@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIN_API_TOKEN_LENGTH, rememberConfigWarnings, resolveLegacyEnv, type ConfigRole } from './legacy-env.js';
 import { DEFAULT_RESERVED_NAMESPACES, parseNamePatterns } from '../domain/reserved-names.js';
 
 /**
@@ -47,15 +48,18 @@ export function isExampleSecret(value: string): boolean {
 }
 const EXAMPLE_SECRET = 'is a shipped example or placeholder value (replace-me…, all-zero key): generate a random one';
 const notExample = (value: string) => !isExampleSecret(value);
-/** Comma-separated tokens, ≥ 16 characters each, none of them a shipped example. */
-const tokenList = (min: number) =>
+/**
+ * Comma-separated tokens, at least `minCount` of them, each ≥ `minLength` characters (16;
+ * less only for the old VERIFICATION_TOKEN, see legacy-env.ts) and none a shipped example.
+ */
+const tokenList = (minCount: number, minLength = MIN_API_TOKEN_LENGTH) =>
   z
     .string()
     .transform((raw) => raw.split(',').map((t) => t.trim()).filter(Boolean))
     .pipe(
       z
-        .array(z.string().min(16, 'each token needs at least 16 characters').refine(notExample, EXAMPLE_SECRET))
-        .min(min, 'at least one token'),
+        .array(z.string().min(minLength, `each token needs at least ${minLength} characters`).refine(notExample, EXAMPLE_SECRET))
+        .min(minCount, 'at least one token'),
     );
 
 export const commonEnv = z.object({
@@ -115,6 +119,10 @@ export const commonEnv = z.object({
   /** The full URL for traces only, instead of the base URL. */
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.optional(),
   // --- end of tracing.
+
+  // --- The old deployment's settings (issue 14) ---
+  /** A dotenv file read before everything else (the old pod's Vault file); see legacy-env.ts. */
+  ENV_FILE: z.string().min(1).optional(),
 });
 
 export const apiEnv = commonEnv.extend({
@@ -139,6 +147,14 @@ export const apiEnv = commonEnv.extend({
     }),
   /** Serve GET /metrics without a token (when only the cluster network reaches the API's port). */
   METRICS_PUBLIC: bool(false),
+
+  // --- The old service's callers (issue 14) ---
+  /**
+   * Treat a request without `Prefer` as `Prefer: wait=N` on POST/DELETE /provisioner, /reset,
+   * /cleanup and /sync, so old synchronous callers work unchanged. 0 (default): off. Capped at
+   * MAX_WAIT_SECONDS; keep the ingress's read timeout above it.
+   */
+  DEFAULT_PREFER_WAIT_SECONDS: int(0, 0, 300),
 
   // ---- admin surfaces (issue 13) ----
   /**
@@ -247,12 +263,27 @@ export const workerEnv = commonEnv.extend({
   RESET_SCHEDULE: cron.default('0 0 1 * *'),
   RESET_SCHEDULE_ENABLED: bool(true),
   RESET_SCHEDULE_MODE: z.enum(['recreate', 'purge']).default('recreate'),
-  CLEANUP_SCHEDULE: cron.default('0 0 31 12 *'),
+  /** Daily, so a trainee's expiresAt is honoured within a day (the old deployment ran cleanup daily too). */
+  CLEANUP_SCHEDULE: cron.default('0 0 * * *'),
   CLEANUP_SCHEDULE_ENABLED: bool(true),
   SYNC_SCHEDULE: cron.default('0 3 * * *'),
   SYNC_SCHEDULE_ENABLED: bool(false),
   /** The worker's own /healthz, /readyz and /metrics. */
   WORKER_HEALTH_PORT: int(9464, 0, 65_535),
+
+  // --- The old deployment's settings (issue 14; aliases and ENV_FILE in legacy-env.ts) ---
+  /** Old: the kubeconfig itself, as JSON, in the variable. Used only when KUBECONFIG is unset. */
+  KUBE_CONFIG: z
+    .string()
+    .refine((raw) => {
+      try {
+        const parsed: unknown = JSON.parse(raw);
+        return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+      } catch {
+        return false;
+      }
+    }, 'must be a kubeconfig as JSON (the old service\'s format)')
+    .optional(),
 
   // ---- issue 13, manifests: the worker's metrics ----
   /**
@@ -331,8 +362,18 @@ function checked<T extends CommonEnv>(config: T): T {
   return config;
 }
 
-export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env): ApiEnv => checked(parse(apiEnv, env));
-export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env): WorkerEnv => checked(parse(workerEnv, env));
+/** Resolves the old deployment's names and ENV_FILE first; configWarnings(config) says what was used. */
+function load<T extends CommonEnv>(schemaFor: (shortLegacyToken: boolean) => z.ZodType<T>, env: NodeJS.ProcessEnv, role: ConfigRole): T {
+  const legacy = resolveLegacyEnv(env, role);
+  if (legacy.issues.length > 0) throw new ConfigError(legacy.issues);
+  return rememberConfigWarnings(checked(parse(schemaFor(legacy.shortLegacyToken), legacy.env)), legacy.warnings);
+}
+
+// A token shorter than the minimum is accepted only through the old name (VERIFICATION_TOKEN).
+const apiEnvFor = (shortLegacyToken: boolean) => (shortLegacyToken ? apiEnv.extend({ API_TOKENS: tokenList(1, 1) }) : apiEnv);
+
+export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env): ApiEnv => load(apiEnvFor, env, 'api');
+export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env): WorkerEnv => load(() => workerEnv, env, 'worker');
 
 export function oidcIssuer(config: Pick<WorkerEnv, 'OIDC_ISSUER_URL' | 'KEYCLOAK_URL' | 'KEYCLOAK_REALM'>): string {
   return config.OIDC_ISSUER_URL ?? `${config.KEYCLOAK_URL.replace(/\/+$/, '')}/realms/${config.KEYCLOAK_REALM}`;

@@ -8,6 +8,7 @@ import {
   usernameFromEmail,
   usernameFromFullName,
 } from './username.js';
+import { oldUsernames } from '../../test/fixtures/old-usernames.js';
 
 describe('usernameFromEmail (the old rule: local part, dots to _, slugified)', () => {
   it.each([
@@ -25,9 +26,25 @@ describe('usernameFromEmail (the old rule: local part, dots to _, slugified)', (
     ['no-at-sign', 'no-at-sign'],
     ['.jean.@x.io', 'jean'], // no leading or trailing `-`
     ['..@x.io', ''],
-    ['日本@x.io', ''],
+    ['日本@x.io', 'ri-ben'], // text-unidecode transliterates CJK too
+    ['müller@x.io', 'muller'], // not `mueller`: the old table, not German rules
+    ['😀@x.io', ''], // past U+FFFF the old table has nothing
   ])('%s → %s', (email, expected) => {
     expect(usernameFromEmail(email)).toBe(expected);
+  });
+});
+
+describe('the old service\'s usernames (old-usernames.tsv, made by python-slugify 8.0.1 + text-unidecode 1.3)', () => {
+  const rows = oldUsernames();
+
+  it('reads every row of the file', () => {
+    expect(rows.length).toBeGreaterThanOrEqual(76);
+  });
+
+  it.each(rows)('$field $input → $expected', ({ field, input, expected }) => {
+    const derived = field === 'email' ? usernameFromEmail(input) : usernameFromFullName(input);
+    expect(derived).toBe(expected);
+    expect(deriveUsername(field === 'email' ? { email: input } : { fullName: input })).toBe(expected || undefined);
   });
 });
 

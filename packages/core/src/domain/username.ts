@@ -1,4 +1,4 @@
-import slugify from '@sindresorhus/slugify';
+import { pythonSlugify } from './slug/python-slugify.js';
 
 /** Kubernetes namespace names are DNS-1123 labels: at most 63 characters. */
 export const MAX_USERNAME_LENGTH = 63;
@@ -9,15 +9,9 @@ export interface Identity {
 }
 
 /**
- * The old service's slug: transliterate to ASCII, lowercase, every run of other
- * characters becomes one `-`. `decamelize` is off because python-slugify does not split
- * `JeanDupont`, and `&` is a separator there, not the word "and".
+ * Our own rule, applied after the old derivation and never instead of it: a DNS-1123
+ * label, at most 63 characters, no leading or trailing `-`.
  */
-function slug(text: string): string {
-  return slugify(text, { decamelize: false, customReplacements: [['&', ' ']] });
-}
-
-/** Trims to a DNS-1123 label: at most 63 characters, no leading or trailing `-`. */
 function toLabel(text: string): string {
   return text.slice(0, MAX_USERNAME_LENGTH).replace(/^-+|-+$/g, '');
 }
@@ -25,12 +19,15 @@ function toLabel(text: string): string {
 /** `Jean.Dupont@x.io` → `jean-dupont`: the email's local part, dots to `_`, slugified. */
 export function usernameFromEmail(email: string): string {
   const local = email.slice(0, email.lastIndexOf('@') === -1 ? undefined : email.lastIndexOf('@'));
-  return toLabel(slug(local.replaceAll('.', '_')));
+  return toLabel(pythonSlugify(local.replaceAll('.', '_')));
 }
 
-/** `Émilie Durand` → `emilie-durand`: spaces to `_`, lowercased, slugified. */
+/**
+ * `Émilie Durand` → `emilie-durand`: spaces to `_`, lowercased, slugified. No trim: the
+ * old code had none, and the slug drops leading and trailing separators anyway.
+ */
 export function usernameFromFullName(fullName: string): string {
-  return toLabel(slug(fullName.trim().replaceAll(' ', '_').toLowerCase()));
+  return toLabel(pythonSlugify(fullName.replaceAll(' ', '_').toLowerCase()));
 }
 
 /**

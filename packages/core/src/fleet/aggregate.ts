@@ -34,12 +34,16 @@ export function failuresFromReasons(reasons: Record<string, string>): FleetFailu
 
 const byName = <T extends { username: string }>(a: T, b: T) => a.username.localeCompare(b.username);
 
-export function aggregateReset({ values, failures }: ChildOutcomes<ResetUserResult>, mode: ResetMode): ResetRunResult {
+// `message` is the old service's, word for word (its callers may match it); `summary` says
+// what happened in numbers.
+
+export function aggregateReset({ values, failures }: ChildOutcomes<ResetUserResult>, mode: ResetMode, username?: string): ResetRunResult {
   const processed = values.filter((v) => !v.skipped);
   const reset = processed.filter((v) => v.reset).length;
   const total = processed.length + failures.length;
   return {
-    message: `Reset (${mode}) finished: ${reset} of ${total} namespaces reset${failures.length ? `, ${failures.length} failed` : ''}`,
+    message: username ? `Namespace for user ${username} has been reset successfully` : 'All provisioned namespaces have been reset successfully',
+    summary: `Reset (${mode}) finished: ${reset} of ${total} namespaces reset${failures.length ? `, ${failures.length} failed` : ''}`,
     users_processed: total,
     namespaces_reset: reset,
     failed_resets: failures.map((f) => f.username),
@@ -53,11 +57,14 @@ export function aggregateCleanup({ values, failures }: ChildOutcomes<CleanupUser
   const deleted = chosen.map((v) => ({ username: v.username, user_id: v.userId }));
   const total = chosen.length + failures.length;
   return {
-    message: dryRun
+    message: dryRun ? `Dry run: ${deleted.length} users would be deleted; nothing changed` : 'Cleanup completed',
+    summary: dryRun
       ? `Dry run: ${deleted.length} users would be deleted; nothing changed`
       : `Cleanup finished: ${deleted.length} of ${total} users deleted${failures.length ? `, ${failures.length} failed` : ''}`,
     deleted_users: deleted,
-    failed_deletions: failures.map((f) => ({ username: f.username, user_id: null, error: `${f.code}: ${f.message}` })),
+    // The old type: usernames. Why each failed is in `failures`.
+    failed_deletions: failures.map((f) => f.username),
+    failures,
     total_processed: total,
     successfully_deleted: dryRun ? 0 : deleted.length,
     failed: failures.length,
@@ -68,6 +75,7 @@ export function aggregateCleanup({ values, failures }: ChildOutcomes<CleanupUser
 export function aggregateSync(
   { values, failures }: ChildOutcomes<SyncUserResult>,
   passwordJobId: (username: string) => string,
+  username?: string,
 ): SyncRunResult {
   const checked = values.filter((v) => !v.skipped).sort(byName);
   const fixed = checked
@@ -77,6 +85,7 @@ export function aggregateSync(
       fixed_grafana: v.fixedGrafana,
       fixed_namespace: v.fixedNamespace,
       fixed_provisioned: v.fixedProvisioned,
+      ...(v.fixedGrafana ? { grafana_password_reset: v.grafanaPasswordReset === true, keycloak_password_reset: v.keycloakPasswordReset === true } : {}),
       ...(v.passwordIssued ? { password_job_id: passwordJobId(v.username) } : {}),
     }));
   const failed = [
@@ -85,7 +94,8 @@ export function aggregateSync(
   ].sort(byName);
   const total = checked.length + failures.length;
   return {
-    message: `Sync finished: ${total} users checked, ${fixed.length} fixed${failed.length ? `, ${failed.length} failed` : ''}`,
+    message: username ? `Sync completed for user ${username}` : 'Sync completed for all users',
+    summary: `Sync finished: ${total} users checked, ${fixed.length} fixed${failed.length ? `, ${failed.length} failed` : ''}`,
     results: { total_users: total, fixed_users: fixed, failed_fixes: failed },
   };
 }

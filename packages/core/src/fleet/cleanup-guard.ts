@@ -24,7 +24,7 @@ export interface CleanupGuardOptions {
 
 /**
  * Whether a cleanup run must pass the share check: not a dry run, not confirmed, not the
- * configured yearly schedule. A scheduled run whose data was changed in Redis to a shorter
+ * configured (daily) schedule. A scheduled run whose data was changed in Redis to a shorter
  * `maxAgeDays` is held like any other (the schedule check puts the data back, but it may
  * fire first).
  */

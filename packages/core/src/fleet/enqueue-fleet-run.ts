@@ -12,7 +12,7 @@ import {
 
 export type FleetRequest = ResetRequest | CleanupRequest | SyncRequest;
 
-/** A cleanup's `maxAgeDays` when the request gives none (the old yearly CronJob's). */
+/** A cleanup's `maxAgeDays` when the request gives none (the old CronJob's: a year). */
 export const DEFAULT_CLEANUP_MAX_AGE_DAYS = 365;
 
 export interface EnqueueFleetOptions {
@@ -43,7 +43,7 @@ export function fleetRunData(kind: FleetKind, request: FleetRequest, origin: str
     }
     case 'sync': {
       const r = request as SyncRequest;
-      return { ...base, ...prefix, ...(r.username ? { username: r.username } : {}) };
+      return { ...base, ...prefix, ...(r.username ? { username: r.username } : {}), ...(r.resetPasswords ? { resetPasswords: true } : {}) };
     }
   }
 }

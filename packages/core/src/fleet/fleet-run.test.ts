@@ -125,6 +125,11 @@ describe('aggregation into the old statistics', () => {
     );
     expect(result).toMatchObject({ users_processed: 3, namespaces_reset: 1, failed_resets: ['bob', 'cid'] });
     expect(result.failures[0]?.code).toBe('KUBERNETES_ERROR');
+    // The old service's sentence, word for word; the numbers are in `summary`.
+    expect(result.message).toBe('All provisioned namespaces have been reset successfully');
+    expect(result.summary).toBe('Reset (recreate) finished: 1 of 3 namespaces reset, 2 failed');
+    const one = aggregateReset({ values: [{ username: 'ana', reset: true, mode: 'purge' }], failures: [] }, 'purge', 'ana');
+    expect(one.message).toBe('Namespace for user ana has been reset successfully');
   });
 
   it('cleanup, real and dry', () => {
@@ -133,6 +138,7 @@ describe('aggregation into the old statistics', () => {
       { username: 'young', userId: 'u2', deleted: false, dryRun: false, skipped: 'neither old nor expired' },
     ];
     expect(aggregateCleanup({ values, failures: [] }, false)).toMatchObject({
+      message: 'Cleanup completed',
       deleted_users: [{ username: 'old', user_id: 'u1' }],
       total_processed: 1,
       successfully_deleted: 1,
@@ -144,12 +150,19 @@ describe('aggregation into the old statistics', () => {
     expect(dry.message).toMatch(/nothing changed/);
   });
 
+  it('cleanup keeps failed_deletions a list of usernames, the reasons in failures', () => {
+    const result = aggregateCleanup({ values: [], failures }, false);
+    expect(result.failed_deletions).toEqual(['bob', 'cid']);
+    expect(result.failures).toEqual(failures);
+    expect(result).toMatchObject({ message: 'Cleanup completed', failed: 2, total_processed: 2, summary: expect.stringMatching(/2 failed/) });
+  });
+
   it('sync', () => {
     const base = { fixedGrafana: false, fixedNamespace: false, fixedProvisioned: false, rolledBack: false, passwordIssued: false };
     const result = aggregateSync(
       {
         values: [
-          { ...base, username: 'ana', fixedGrafana: true, passwordIssued: true },
+          { ...base, username: 'ana', fixedGrafana: true, passwordIssued: true, grafanaPasswordReset: true, keycloakPasswordReset: false },
           { ...base, username: 'fine' },
           { ...base, username: 'half', rolledBack: true, error: 'GRAFANA_ERROR: 412' },
         ],
@@ -157,9 +170,21 @@ describe('aggregation into the old statistics', () => {
       },
       (u) => `sync-user-r1-${u}`,
     );
+    expect(result.message).toBe('Sync completed for all users');
+    expect(aggregateSync({ values: [{ ...base, username: 'ana' }], failures: [] }, (u) => u, 'ana').message).toBe('Sync completed for user ana');
     expect(result.results).toEqual({
       total_users: 3,
-      fixed_users: [{ username: 'ana', fixed_grafana: true, fixed_namespace: false, fixed_provisioned: false, password_job_id: 'sync-user-r1-ana' }],
+      fixed_users: [
+        {
+          username: 'ana',
+          fixed_grafana: true,
+          fixed_namespace: false,
+          fixed_provisioned: false,
+          grafana_password_reset: true,
+          keycloak_password_reset: false,
+          password_job_id: 'sync-user-r1-ana',
+        },
+      ],
       failed_fixes: [{ username: 'half', error: 'rolled back, could not be finished: GRAFANA_ERROR: 412' }],
     });
   });

@@ -142,18 +142,54 @@ describe('CleanupUserService', () => {
 });
 
 describe('SyncUserService', () => {
-  it('repairs a namespace and a Grafana user removed by hand, with one new password in both systems', async () => {
+  it('repairs a namespace and a Grafana user removed by hand; the cluster password stays, Grafana gets a new one', async () => {
     const { fakes, user } = await build();
+    const clusterPassword = fakes.identity.users.get(user.id)?.password;
     fakes.cluster.namespaces.delete('ana');
     for (const key of [...fakes.cluster.objects.keys()]) fakes.cluster.objects.delete(key);
     fakes.grafana.users.clear();
     const result = await new SyncUserService(fakes, settings).sync('ana', context<SyncState>({}, 'New-Pass-123456789').ctx);
-    expect(result).toMatchObject({ fixedNamespace: true, fixedGrafana: true, fixedProvisioned: false, passwordIssued: true });
+    expect(result).toMatchObject({ fixedNamespace: true, fixedGrafana: true, fixedProvisioned: false, passwordIssued: true, grafanaPasswordReset: true, keycloakPasswordReset: false });
     expect(kinds(fakes.cluster, 'ana')).toEqual(['LimitRange', 'NetworkPolicy', 'NetworkPolicy', 'ResourceQuota', 'RoleBinding']);
     const grafanaUser = [...fakes.grafana.users.values()][0];
     expect(grafanaUser?.password).toBe('New-Pass-123456789');
     expect(grafanaUser?.roles.get(1)).toBe('Viewer');
-    expect(fakes.identity.users.get(user.id)?.password).toBe('New-Pass-123456789');
+    expect(fakes.identity.count('setPassword')).toBe(0);
+    expect(fakes.identity.users.get(user.id)?.password).toBe(clusterPassword);
+  });
+
+  it('recreates a missing Grafana user with the current password while the service still holds it', async () => {
+    const { fakes, user } = await build();
+    fakes.grafana.users.clear();
+    const asked: string[] = [];
+    const sync = new SyncUserService(fakes, settings, { currentPassword: async (u) => (asked.push(u.id), 'Current-Pass-123456') });
+    const result = await sync.sync('ana', context<SyncState>({}, 'Unused-Pass-123456').ctx);
+    expect(asked).toEqual([user.id]);
+    expect(result).toMatchObject({ fixedGrafana: true, passwordIssued: false, grafanaPasswordReset: false, keycloakPasswordReset: false });
+    expect([...fakes.grafana.users.values()][0]?.password).toBe('Current-Pass-123456');
+    expect(fakes.identity.count('setPassword')).toBe(0);
+  });
+
+  it('changes the Keycloak password too only when asked (resetPasswords)', async () => {
+    const { fakes, user } = await build();
+    fakes.grafana.users.clear();
+    const sync = new SyncUserService(fakes, settings, { currentPassword: async () => 'Current-Pass-123456' });
+    const result = await sync.sync('ana', context<SyncState>({}, 'Both-Pass-123456789').ctx, { resetPasswords: true });
+    expect(result).toMatchObject({ fixedGrafana: true, passwordIssued: true, grafanaPasswordReset: true, keycloakPasswordReset: true });
+    expect([...fakes.grafana.users.values()][0]?.password).toBe('Both-Pass-123456789');
+    expect(fakes.identity.users.get(user.id)?.password).toBe('Both-Pass-123456789');
+  });
+
+  it('a retry keeps the choice made before Grafana was called', async () => {
+    const { fakes } = await build();
+    fakes.grafana.users.clear();
+    // The first attempt chose "current", then the sealed password expired before the retry.
+    const sync = new SyncUserService(fakes, settings, { currentPassword: async () => undefined });
+    const { ctx, state } = context<SyncState>({ grafanaMissing: true, grafanaPassword: 'current' }, 'Retry-Pass-123456789');
+    const result = await sync.sync('ana', ctx);
+    expect(state.value.grafanaPassword).toBe('new');
+    expect(result).toMatchObject({ passwordIssued: true, grafanaPasswordReset: true, keycloakPasswordReset: false });
+    expect(fakes.identity.count('setPassword')).toBe(0);
   });
 
   it('a healthy user: nothing fixed, no password', async () => {

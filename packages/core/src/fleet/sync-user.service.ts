@@ -25,6 +25,11 @@ export interface SyncState {
   namespaceMissing?: boolean;
   grafanaMissing?: boolean;
   wasUnprovisioned?: boolean;
+  /**
+   * Which password the recreated Grafana user got, decided before it is created: the
+   * trainee's current one, a new one for Grafana alone, or a new one for both (asked).
+   */
+  grafanaPassword?: 'current' | 'new' | 'new-both';
   /** The Grafana account this sync made (recorded right after it is made). */
   grafanaUserId?: number;
 }
@@ -32,13 +37,25 @@ export interface SyncState {
 export interface SyncOptions {
   /** True while a create job for this username is queued or running: its half-made user is not ours to finish. */
   createPending?: (username: string, signal?: AbortSignal) => Promise<boolean>;
+  /** The trainee's current password while the service still holds it sealed (their create job's); else undefined. */
+  currentPassword?: (user: IdentityUser, signal?: AbortSignal) => Promise<string | undefined>;
+}
+
+export interface SyncRequestOptions {
+  /** Also set the new password in Keycloak when Grafana's user is recreated (the call asked: `resetPasswords`). */
+  resetPasswords?: boolean;
 }
 
 /**
  * Repairs drift for one managed trainee: a missing namespace (or RBAC, quota, limits,
- * policy: applied again, idempotently), a missing Grafana user (a new password is set in
- * Keycloak and Grafana and kept sealed under the job's key), and a user left without
+ * policy: applied again, idempotently), a missing Grafana user, and a user left without
  * `provisioned` (finished; rolled back when that fails for good).
+ *
+ * It never changes the trainee's cluster (Keycloak) password on its own, as the old
+ * service did not: their cluster login must keep working. A missing Grafana user is made
+ * again with the current password while the service still holds it sealed, else with a
+ * new password for Grafana alone (kept sealed under the job's key, reported as
+ * `grafanaPasswordReset`). Keycloak gets the new password too only with `resetPasswords`.
  */
 export class SyncUserService {
   constructor(
@@ -47,16 +64,16 @@ export class SyncUserService {
     private readonly options: SyncOptions = {},
   ) {}
 
-  async sync(username: string, ctx: StepContext<SyncState>): Promise<SyncUserResult> {
+  async sync(username: string, ctx: StepContext<SyncState>, request: SyncRequestOptions = {}): Promise<SyncUserResult> {
     const none = { username, fixedGrafana: false, fixedNamespace: false, fixedProvisioned: false, rolledBack: false, passwordIssued: false };
     const user = await this.ports.identity.findUser(username, ctx.signal);
     if (!user || !user.managed) return { ...none, skipped: 'no managed user of that name' };
-    if (user.provisioned && !ctx.state.get().wasUnprovisioned) return this.repair(user, ctx);
+    if (user.provisioned && !ctx.state.get().wasUnprovisioned) return this.repair(user, ctx, request);
 
     if (await this.options.createPending?.(username, ctx.signal)) return { ...none, skipped: 'a create job for this user is pending' };
     await ctx.state.patch({ wasUnprovisioned: true });
     try {
-      return await this.repair(user, ctx);
+      return await this.repair(user, ctx, request);
     } catch (error) {
       if (isRetryable(error)) throw error;
       const { code, message } = describeError(error);
@@ -66,7 +83,7 @@ export class SyncUserService {
     }
   }
 
-  private async repair(user: IdentityUser, ctx: StepContext<SyncState>): Promise<SyncUserResult> {
+  private async repair(user: IdentityUser, ctx: StepContext<SyncState>, request: SyncRequestOptions): Promise<SyncUserResult> {
     const { identity, cluster, grafana } = this.ports;
     const { signal } = ctx;
     const username = user.username;
@@ -90,8 +107,7 @@ export class SyncUserService {
     if (!grafanaUser) await ctx.state.patch({ grafanaMissing: true });
     const { grafanaMissing } = ctx.state.get();
     if (!grafanaUser) {
-      const password = await ctx.password();
-      await identity.setPassword(user.id, password, signal);
+      const password = await this.grafanaPassword(user, ctx, request);
       const id = await grafana.createUser(
         { login: username, email: grafanaEmail(username, user.email), name: username, password, orgId: this.settings.grafanaOrgId },
         signal,
@@ -104,16 +120,38 @@ export class SyncUserService {
     if (user.grafanaUserId !== grafanaUser.id) await identity.setGrafanaUserId(user.id, grafanaUser.id, signal);
     if (grafanaMissing) await grafana.setOrgRole(this.settings.grafanaOrgId, grafanaUser.id, this.settings.grafanaRole, signal);
 
-    const { wasUnprovisioned, namespaceMissing } = ctx.state.get();
+    const { wasUnprovisioned, namespaceMissing, grafanaPassword } = ctx.state.get();
     if (!user.provisioned) await identity.setProvisioned(user.id, true, signal);
+    const issued = grafanaMissing === true && grafanaPassword !== 'current';
     return {
       username,
       fixedGrafana: grafanaMissing === true,
       fixedNamespace: namespaceMissing === true,
       fixedProvisioned: wasUnprovisioned === true,
       rolledBack: false,
-      passwordIssued: grafanaMissing === true,
+      passwordIssued: issued,
+      ...(grafanaMissing ? { grafanaPasswordReset: issued, keycloakPasswordReset: grafanaPassword === 'new-both' } : {}),
     };
+  }
+
+  /**
+   * The password a recreated Grafana user gets. The choice is recorded before Grafana is
+   * called, so a retry makes the same one; a new password is the job's own (sealed under
+   * its key, the same on every attempt), so `GET /jobs/<child>` returns it as for a create.
+   */
+  private async grafanaPassword(user: IdentityUser, ctx: StepContext<SyncState>, request: SyncRequestOptions): Promise<string> {
+    let choice = ctx.state.get().grafanaPassword;
+    let current: string | undefined;
+    if (choice === undefined || choice === 'current') {
+      current = request.resetPasswords ? undefined : await this.options.currentPassword?.(user, ctx.signal);
+      choice = current !== undefined ? 'current' : request.resetPasswords ? 'new-both' : 'new';
+      await ctx.state.patch({ grafanaPassword: choice });
+    }
+    if (choice === 'current' && current !== undefined) return current;
+    const password = await ctx.password();
+    // Only when asked: the trainee's cluster login changes with it.
+    if (choice === 'new-both') await this.ports.identity.setPassword(user.id, password, ctx.signal);
+    return password;
   }
 
   get #guards() {

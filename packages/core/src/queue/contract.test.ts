@@ -11,7 +11,7 @@ import {
   QUEUE_OF,
   QUEUES,
 } from './contract.js';
-import { cleanupJobState, createJobState, deleteJobState, parseJobData } from './job-state.js';
+import { cleanupJobState, createJobState, deleteJobState, parseJobData, syncJobState } from './job-state.js';
 
 describe('job ids', () => {
   it('are <job>-<username>', () => {
@@ -46,6 +46,7 @@ describe('createJobData', () => {
     { username: 'jean-dupont', email: 'Jean.Dupont@x.io', fullName: 'Jean Dupont', expiresAt: '2027-01-01T00:00:00Z' },
     { username: 'jean-dupont', expiresAt: '2027-01-01T00:00:00+02:00' },
     { username: 'a'.repeat(63) },
+    { username: 'emilie-durand', email: 'Émilie.Durand@example.fr' }, // RFC 6531
   ])('accepts %j', (payload) => {
     expect(createJobData.safeParse(payload).success).toBe(true);
   });
@@ -60,6 +61,8 @@ describe('createJobData', () => {
     ['an empty username', { username: '' }],
     ['a username of 2 characters (Keycloak wants 3)', { username: 'ab' }],
     ['a bad email', { username: 'jean', email: 'not-an-email' }],
+    ['an email Keycloak refuses (local part over 64)', { username: 'jean', email: `${'a'.repeat(65)}@example.org` }],
+    ['a full name Keycloak refuses', { username: 'jean', fullName: 'Jean <Dupont>' }],
     ['an empty full name', { username: 'jean', fullName: '' }],
     ['a full name of 201 characters', { username: 'jean', fullName: 'x'.repeat(201) }],
     ['a date without a time', { username: 'jean', expiresAt: '2027-01-01' }],
@@ -128,5 +131,15 @@ describe('job state schemas', () => {
       message: expect.stringContaining('state.target.username'),
     });
     expect(parseJobData(createJobData, createJobState, { username: 'x', state: { owned: 1 } })).toMatchObject({ ok: false, code: 'INVALID_INPUT' });
+  });
+
+  it('check what sync keeps: which password the recreated Grafana user got, and its id', () => {
+    expect(syncJobState.safeParse({ grafanaMissing: true, grafanaPassword: 'current', grafanaUserId: 12 }).success).toBe(true);
+    expect(syncJobState.safeParse({ grafanaPassword: 'new-both' }).success).toBe(true);
+    // Edited to make the next attempt set a Keycloak password it was not asked to, or to
+    // point the rollback at another account: refused.
+    expect(syncJobState.safeParse({ grafanaPassword: 'keycloak' }).success).toBe(false);
+    expect(syncJobState.safeParse({ grafanaUserId: 'admin' }).success).toBe(false);
+    expect(syncJobState.safeParse({ grafanaUserId: 0 }).success).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { emailProblem, fullNameProblem } from '../domain/identity.js';
+import { emailAddress } from '../domain/email.js';
+import { fullNameProblem } from '../domain/identity.js';
 
 /**
  * The queue contract between apps/api (producer) and apps/worker (consumer): queue and
@@ -53,7 +54,8 @@ const accepted = (problem: (value: string) => string | undefined) => (value: str
 
 export const createJobData = z.object({
   username: newUsername,
-  email: z.email().superRefine(accepted(emailProblem)).optional(),
+  // emailAddress holds Keycloak's rules for a new user's address (dot-atom, local part ≤ 64).
+  email: emailAddress.optional(),
   fullName: z.string().min(1).max(200).superRefine(accepted(fullNameProblem)).optional(),
   /** ISO 8601; when the playground should be removed by cleanup. */
   expiresAt: z.iso.datetime({ offset: true }).optional(),

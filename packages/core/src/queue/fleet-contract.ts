@@ -59,6 +59,12 @@ export type CleanupRequest = z.infer<typeof cleanupRequest>;
 export const syncRequest = z.strictObject({
   username: username.optional(),
   usernamePrefix,
+  /**
+   * Sync never changes a trainee's cluster (Keycloak) password on its own: a missing Grafana
+   * user gets the current password, or a new one for Grafana alone. `true`: a trainee whose
+   * Grafana user is recreated gets a new password in Keycloak too (both logins share it).
+   */
+  resetPasswords: z.boolean().optional(),
 });
 export type SyncRequest = z.infer<typeof syncRequest>;
 
@@ -95,7 +101,7 @@ export const cleanupRunData = z.object({
   usernamePrefix,
   confirmMassDelete,
 });
-export const syncRunData = z.object({ ...runBase, username: username.optional(), usernamePrefix });
+export const syncRunData = z.object({ ...runBase, username: username.optional(), usernamePrefix, resetPasswords: z.boolean().optional() });
 export type ResetRunData = z.infer<typeof resetRunData>;
 export type CleanupRunData = z.infer<typeof cleanupRunData>;
 export type SyncRunData = z.infer<typeof syncRunData>;
@@ -126,7 +132,7 @@ export const cleanupUserData = z.object({
   maxAgeDays: z.number().int().min(0),
   dryRun: z.boolean(),
 });
-export const syncUserData = z.object({ runId: z.string(), username });
+export const syncUserData = z.object({ runId: z.string(), username, resetPasswords: z.boolean().optional() });
 export type ResetUserData = z.infer<typeof resetUserData>;
 export type CleanupUserData = z.infer<typeof cleanupUserData>;
 export type SyncUserData = z.infer<typeof syncUserData>;
@@ -156,6 +162,10 @@ export const syncUserResult = z.object({
   rolledBack: z.boolean(),
   /** A new password was set; read it (decrypted) through `GET /jobs/<this child's id>`. */
   passwordIssued: z.boolean(),
+  /** Grafana got a new password, not the trainee's current one (which the service no longer held, or `resetPasswords`). */
+  grafanaPasswordReset: z.boolean().optional(),
+  /** The Keycloak (cluster) password was changed: only when the run asked (`resetPasswords`). */
+  keycloakPasswordReset: z.boolean().optional(),
   skipped: z.string().optional(),
   error: z.string().optional(),
 });
@@ -168,8 +178,12 @@ export type SyncUserResult = z.infer<typeof syncUserResult>;
 export const fleetFailure = z.object({ username: z.string(), code: z.string(), message: z.string() });
 export type FleetFailure = z.infer<typeof fleetFailure>;
 
+/** What a run did, in numbers (`message` is the old service's fixed sentence). */
+const summary = z.string().optional();
+
 export const resetRunResult = z.object({
   message: z.string(),
+  summary,
   users_processed: z.number().int(),
   namespaces_reset: z.number().int(),
   failed_resets: z.array(z.string()),
@@ -179,7 +193,10 @@ export const resetRunResult = z.object({
 export const cleanupRunResult = z.object({
   message: z.string(),
   deleted_users: z.array(z.object({ username: z.string(), user_id: z.string().nullable() })),
-  failed_deletions: z.array(z.object({ username: z.string(), user_id: z.string().nullable(), error: z.string() })),
+  summary,
+  /** Usernames, as the old service answered; the reasons are in `failures`. */
+  failed_deletions: z.array(z.string()),
+  failures: z.array(fleetFailure).optional(),
   total_processed: z.number().int(),
   successfully_deleted: z.number().int(),
   failed: z.number().int(),
@@ -187,6 +204,7 @@ export const cleanupRunResult = z.object({
 });
 export const syncRunResult = z.object({
   message: z.string(),
+  summary,
   results: z.object({
     total_users: z.number().int(),
     fixed_users: z.array(
@@ -195,6 +213,9 @@ export const syncRunResult = z.object({
         fixed_grafana: z.boolean(),
         fixed_namespace: z.boolean(),
         fixed_provisioned: z.boolean(),
+        /** Grafana's password is a new one (the trainee's cluster password is unchanged unless keycloak_password_reset). */
+        grafana_password_reset: z.boolean().optional(),
+        keycloak_password_reset: z.boolean().optional(),
         /** Set when a new password was issued: `GET /jobs/<passwordJobId>` returns it. */
         password_job_id: z.string().optional(),
       }),

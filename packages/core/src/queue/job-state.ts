@@ -44,6 +44,8 @@ export const syncJobState = z.object({
   namespaceMissing: z.boolean().optional(),
   grafanaMissing: z.boolean().optional(),
   wasUnprovisioned: z.boolean().optional(),
+  grafanaPassword: z.enum(['current', 'new', 'new-both']).optional(),
+  grafanaUserId: z.number().int().min(1).optional(),
 }) satisfies z.ZodType<SyncState>;
 
 /** A job's data and state, checked: the input by `input`, `data.state` (when present) by `state`. */

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { FIELD_MANAGER, KubernetesClusterGateway } from '../../src/adapters/kubernetes.adapter.js';
 import { TimeoutError, UpstreamError } from '../../src/errors.js';
 import { namespaceManifest, namespacedManifests, defaultPlaygroundSettings, PURGE_KEEPS } from '../../src/domain/trainee-plan.js';
@@ -92,6 +94,14 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
     expect(binding?.subjects).toEqual([
       { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `https://issuer.example.test/realms/playground#${who.userId}` },
     ]);
+  });
+
+  it('works from the old deployment\'s KUBE_CONFIG: the kubeconfig as JSON in a variable', async () => {
+    const json = JSON.stringify(parse(readFileSync(env.KUBECONFIG ?? '', 'utf8')));
+    const fromVariable = new KubernetesClusterGateway({ kubeconfigData: json, timeoutMs: 15_000 });
+    const t = trainee('k8s-kubeconfig-json');
+    await fromVariable.apply(namespaceManifest(settings, t));
+    expect((await cluster.getNamespace(t.username))?.name).toBe(t.username);
   });
 
   it('answers undefined / false for objects that do not exist', async () => {

@@ -9,7 +9,7 @@ import { statusOfFailure } from '../../jobs/failed-reason.js';
 import { waitIfAsked } from '../../jobs/wait-if-asked.js';
 import type { RedisGuard } from '../../jobs/redis-guard.js';
 import { preferHeaders } from '../provisioner/schemas.js';
-import { statusUrlOf } from '../provisioner/index.js';
+import { notFoundMessage, statusUrlOf } from '../provisioner/index.js';
 import { cleanupBody, cleanupDone, fleetAccepted, fleetFailed, resetBody, resetDone, syncBody, syncDone } from './schemas.js';
 
 export interface FleetRoutesOptions {
@@ -20,6 +20,7 @@ export interface FleetRoutesOptions {
   waiter: Pick<JobWaiter, 'waitForEnd'>;
   jobOptions: JobsOptions;
   maxWaitSeconds: number;
+  defaultWaitSeconds?: number | undefined;
   /** Aborts when the server stops: waiting requests answer 202 at once. */
   shutdown: AbortSignal;
 }
@@ -40,7 +41,11 @@ export const fleetRoutes: FastifyPluginAsyncZod<FleetRoutesOptions> = async (app
     const view = await waitIfAsked(options, request, reply, QUEUES.fleet, job);
     if (view?.state === 'completed' && view.result) return reply.code(200).send({ ...(view.result as object), jobId } as never);
     if (view?.state === 'failed' && view.error) {
-      return reply.code(statusOfFailure(view.error.code)).send({ message: view.error.message, code: view.error.code, jobId });
+      const status = statusOfFailure(view.error.code);
+      // The old service's 404, word for word, for a single-user run of someone not provisioned.
+      const username = body && 'username' in body ? body.username : undefined;
+      const message = status === 404 && username ? notFoundMessage(username) : view.error.message;
+      return reply.code(status).send({ message, code: view.error.code, jobId });
     }
     const statusUrl = statusUrlOf(jobId);
     return reply.code(202).header('location', statusUrl).send({ jobId, statusUrl, alreadyPending: !created });

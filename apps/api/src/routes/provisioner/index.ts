@@ -18,7 +18,7 @@ import { statusOfFailure } from '../../jobs/failed-reason.js';
 import { waitIfAsked, type WaitIfAskedDeps } from '../../jobs/wait-if-asked.js';
 import type { JobSubmitter } from '../../jobs/job-submitter.js';
 import { createJobPolicy, SubmissionRefused, type CreatePolicyDeps } from '../../jobs/create-policy.js';
-import { accepted, created, createBody, deleteBody, deleted, jobFailed, preferHeaders } from './schemas.js';
+import { accepted, created, createBody, deleteBody, deleted, jobFailed, notFound, preferHeaders } from './schemas.js';
 
 export interface ProvisionerRoutesOptions extends WaitIfAskedDeps {
   submitter: Pick<JobSubmitter, 'submit'>;
@@ -31,6 +31,9 @@ export interface ProvisionerRoutesOptions extends WaitIfAskedDeps {
 const NO_USERNAME = 'email and full_name give an empty username: they need at least one letter or digit';
 
 export const statusUrlOf = (jobId: string): string => `/jobs/${encodeURIComponent(jobId)}`;
+
+/** The old service's 404 sentence (its callers may match it). */
+export const notFoundMessage = (username: string): string => `No provisioned user found with username: ${username}`;
 
 /**
  * `POST /provisioner` and `DELETE /provisioner`: validate, derive the username, enqueue
@@ -81,7 +84,7 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
         if (result.success) {
           const { userId, password, username: name } = result.data;
           reply.header('cache-control', 'no-store'); // carries a password
-          return reply.code(200).send({ message: 'User created', user_id: userId, password, username: name, jobId });
+          return reply.code(200).send({ message: 'User has been successfully created', user_id: userId, password, username: name, jobId });
         }
       }
       if (view?.state === 'failed' && view.error) {
@@ -100,7 +103,7 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
         summary: 'Delete a trainee playground (tries the email-derived username, then the name-derived one)',
         headers: preferHeaders,
         body: deleteBody,
-        response: { 200: deleted, 202: accepted, 404: jobFailed, 409: jobFailed, 502: jobFailed, ...bodyErrors },
+        response: { 200: deleted, 202: accepted, 404: notFound, 409: jobFailed, 502: jobFailed, ...bodyErrors },
       },
     },
     async (request, reply) => {
@@ -119,7 +122,9 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
         const result = deleteJobResult.safeParse(view.result);
         if (result.success) {
           const { found, userId, username: name } = result.data;
-          return reply.code(200).send({ message: found ? 'User deleted' : 'User not found: nothing to delete', user_id: userId, username: name, jobId });
+          // Deleting someone who does not exist is an error (the job itself completes, `found: false`).
+          if (!found) return reply.code(404).send({ message: notFoundMessage(name), code: 'USER_NOT_FOUND', username: name, jobId });
+          return reply.code(200).send({ message: 'User has been deleted successfully', user_id: userId, username: name, jobId });
         }
       }
       if (view?.state === 'failed' && view.error) {

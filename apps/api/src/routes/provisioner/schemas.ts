@@ -1,13 +1,18 @@
 import { z } from 'zod';
-import { emailProblem, fullNameProblem } from '@kup/core/contract';
+import { emailAddress, emailAddressToFind, fullNameProblem } from '@kup/core/contract';
 
-const email = z.email({ error: 'not a valid email address' }).max(254).describe('The trainee\'s email; the username comes from its local part.');
+// Internationalized addresses (RFC 6531) are taken: `Émilie.Durand@example.fr`.
+const email = emailAddress.describe('The trainee\'s email (UTF-8 and IDN welcome); the username comes from its local part.');
+/** Delete only looks a trainee up: an address the old service took but Keycloak now refuses still finds them. */
+const emailToFind = emailAddressToFind.describe('The trainee\'s email as it was given at creation; the username comes from its local part.');
 const fullName = z.string().trim().min(1).max(200).describe('Used for the username when there is no email.');
 const expiresAt = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z' });
 
 const atLeastOne = (body: { email?: string | undefined; full_name?: string | undefined }) =>
   body.email !== undefined || body.full_name !== undefined;
-const atLeastOneMessage = { message: 'give at least one of email and full_name' };
+/** The old service's 400, word for word; the error handler makes it the answer's message. */
+export const EMAIL_AND_NAME_MISSING = 'Email address and full name are missing';
+const atLeastOneMessage = { message: EMAIL_AND_NAME_MISSING };
 
 /** What Keycloak would refuse is refused here, with its reason, rather than failing the job later. */
 const keycloakAccepts = (problem: (value: string) => string | undefined) => (value: string, ctx: z.core.$RefinementCtx<string>) => {
@@ -18,7 +23,8 @@ const keycloakAccepts = (problem: (value: string) => string | undefined) => (val
 /** `POST /provisioner`; unknown fields are refused (400), like in every body. */
 export const createBody = z
   .strictObject({
-    email: email.superRefine(keycloakAccepts(emailProblem)).optional(),
+    // `email` already holds Keycloak's rules for an address (dot-atom, local part ≤ 64).
+    email: email.optional(),
     full_name: fullName.superRefine(keycloakAccepts(fullNameProblem)).optional(),
     expiresAt: expiresAt
       .refine((value) => Date.parse(value) > Date.now(), 'must be in the future')
@@ -30,7 +36,7 @@ export const createBody = z
 
 /** `DELETE /provisioner`: the same body; `expiresAt` is accepted and ignored. */
 export const deleteBody = z
-  .strictObject({ email: email.optional(), full_name: fullName.optional(), expiresAt: expiresAt.optional() })
+  .strictObject({ email: emailToFind.optional(), full_name: fullName.optional(), expiresAt: expiresAt.optional() })
   .refine(atLeastOne, atLeastOneMessage)
   .meta({ id: 'DeleteRequest' });
 
@@ -65,6 +71,9 @@ export const deleted = z
 export const jobFailed = z
   .object({ message: z.string(), code: z.string().optional(), jobId: z.string().optional() })
   .meta({ id: 'JobFailed' });
+
+/** `DELETE /provisioner` of someone who does not exist, under `Prefer: wait`: `{message, username}` as well. */
+export const notFound = jobFailed.extend({ username: z.string().optional() }).meta({ id: 'UserNotFound' });
 
 /** Other headers pass through untouched (a loose object). */
 export const preferHeaders = z.looseObject({
