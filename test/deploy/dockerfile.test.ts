@@ -39,8 +39,8 @@ const workspaces = packageJson.workspaces.flatMap((pattern) => {
 describe('Dockerfile', () => {
   it('is multi-stage, on the Node LTS major the rest of the project uses', () => {
     expect(all.length).toBeGreaterThanOrEqual(2);
-    // An exact release, optionally pinned by digest: node:24.21.0-bookworm-slim[@sha256:...]
-    const image = /^ARG NODE_IMAGE=node:((\d+)\.\d+\.\d+)-(?:bookworm-slim|alpine)(?:@sha256:[0-9a-f]{64})?$/m.exec(dockerfile);
+    // An exact release pinned by digest: node:24.21.0-bookworm-slim@sha256:...
+    const image = /^ARG NODE_IMAGE=node:((\d+)\.\d+\.\d+)-(?:bookworm-slim|alpine)@sha256:[0-9a-f]{64}$/m.exec(dockerfile);
     expect(image, 'ARG NODE_IMAGE=node:<x.y.z>-bookworm-slim').not.toBeNull();
     const major = image?.[2];
     expect(major).toBe('24');
