@@ -18,6 +18,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY packages/core/package.json packages/core/
+COPY packages/adapters/package.json packages/adapters/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY apps/cli/package.json apps/cli/
@@ -34,6 +35,7 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/core/package.json packages/core/
+COPY packages/adapters/package.json packages/adapters/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY apps/cli/package.json apps/cli/
@@ -54,6 +56,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps --chown=root:root /app ./
 COPY --from=build --chown=root:root /app/packages/core/dist packages/core/dist
+COPY --from=build --chown=root:root /app/packages/adapters/dist packages/adapters/dist
 COPY --from=build --chown=root:root /app/apps/api/dist apps/api/dist
 COPY --from=build --chown=root:root /app/apps/worker/dist apps/worker/dist
 COPY --from=build --chown=root:root /app/apps/cli/dist apps/cli/dist

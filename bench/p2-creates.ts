@@ -8,7 +8,8 @@
 // Keycloak has its own cores.
 // Everything created is deleted afterwards (trainees through the API, users directly).
 import { fetch } from 'undici';
-import { createAdapters, workerEnv } from '@kup/core';
+import { createAdapters } from '@kup/adapters';
+import { workerEnv } from '@kup/core';
 import { cpuSince, cpuSnapshot, dropPrefix, env, eventually, freePort, pool, round, stackAgent, stackPids, startChild } from './lib.js';
 
 export interface CreateFigures {

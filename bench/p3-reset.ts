@@ -11,7 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetch } from 'undici';
-import { applyPlayground, createAdapters, fleetSettings, MANAGED_BY, traineeOf, workerEnv, type Adapters, type FleetSettings } from '@kup/core';
+import { createAdapters, type Adapters } from '@kup/adapters';
+import { applyPlayground, fleetSettings, MANAGED_BY, traineeOf, workerEnv, type FleetSettings } from '@kup/core';
 import { KubeRaw, oldReset } from './old-reset.js';
 import { workerServiceAccountKubeconfig } from '../test/helpers/service-account-kubeconfig.js';
 import { dropPrefix, env, eventually, freePort, LOG_DIR, pool, round, stackAgent, startChild } from './lib.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KubernetesClusterGateway } from '@kup/core';
+import { KubernetesClusterGateway } from '@kup/adapters';
 import { env } from '../stack/helpers.js';
 
 interface Connected { connectParams: { port: string | number; protocol: string } }

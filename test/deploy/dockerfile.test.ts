@@ -73,7 +73,7 @@ describe('Dockerfile', () => {
   it('starts the api by default under tini, and ships api, worker and cli', () => {
     expect(final.lines).toContain('CMD ["node", "apps/api/dist/main.js"]');
     expect(final.lines.some((l) => /^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/.test(l))).toBe(true);
-    for (const dist of ['packages/core/dist', 'apps/api/dist', 'apps/worker/dist', 'apps/cli/dist']) {
+    for (const dist of ['packages/core/dist', 'packages/adapters/dist', 'apps/api/dist', 'apps/worker/dist', 'apps/cli/dist']) {
       expect(final.lines.some((l) => l.startsWith('COPY --from=build') && l.endsWith(` ${dist}`)), dist).toBe(true);
     }
     expect(final.lines.some((l) => l.includes('EXPOSE') && l.includes('3000') && l.includes('9464'))).toBe(true);

@@ -2,7 +2,8 @@
 // apiserver's authorizer (SelfSubjectAccessReviews with the ServiceAccount's own token).
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubernetesClusterGateway, PURGE_KEEPS } from '@kup/core';
+import { KubernetesClusterGateway } from '@kup/adapters';
+import { PURGE_KEEPS } from '@kup/core';
 import {
   kubectlOk, type Manifest, renderWithComponents, TRAINEE_CLUSTER_ROLE, type WorkerServiceAccount, workerServiceAccountKubeconfig,
 } from '../helpers/service-account-kubeconfig.js';

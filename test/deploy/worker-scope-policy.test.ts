@@ -6,7 +6,8 @@
 // worker's own rights, and it never looks at subjects).
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultPlaygroundSettings, KubernetesClusterGateway, namespacedManifests, namespaceManifest } from '@kup/core';
+import { KubernetesClusterGateway } from '@kup/adapters';
+import { defaultPlaygroundSettings, namespacedManifests, namespaceManifest } from '@kup/core';
 import { eventually } from '../helpers/poll.js';
 import {
   kubectl, kubectlOk, type Manifest, renderExampleIn, TRAINEE_CLUSTER_ROLE, type WorkerServiceAccount, workerServiceAccountKubeconfig,

@@ -3,8 +3,8 @@
 import { Writable } from 'node:stream';
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { createAdapters, type Adapters } from '@kup/adapters';
 import {
-  createAdapters,
   createLogger,
   defaultJobOptions,
   enqueueFleetRun,
@@ -18,7 +18,6 @@ import {
   Sealer,
   SecretStore,
   UserLock,
-  type Adapters,
   type CreateState,
   type DeleteState,
   type FleetKind,

@@ -1,11 +1,11 @@
 import { Worker } from 'bullmq';
+import { createAdapters } from '@kup/adapters';
 import {
   ProvisioningService,
   QUEUES,
   Sealer,
   SecretStore,
   UserLock,
-  createAdapters,
   createRedisClient,
   createLogger,
   describeError,

@@ -1,4 +1,5 @@
-// Everything: the API's contract entry plus the domain, ports and adapters (worker, CLI).
+// Everything: the API's contract entry plus the domain and ports (worker, CLI). The adapters
+// that implement the ports live in @kup/adapters.
 export * from './contract.js';
 export * from './domain/password.js';
 export * from './domain/trainee-plan.js';
@@ -6,5 +7,4 @@ export * from './ports/index.js';
 export * from './store/user-lock.js';
 export * from './provisioning/index.js';
 export * from './fleet/index.js';
-export * from './adapters/index.js';
 export * from './queue/job-state.js';

@@ -1,4 +1,5 @@
-import { ConfigError, createAdapters, loadWorkerConfig, type IdentityProvider, type IdentityUser } from '@kup/core';
+import { createAdapters } from '@kup/adapters';
+import { ConfigError, loadWorkerConfig, type IdentityProvider, type IdentityUser } from '@kup/core';
 import { EXIT, UsageError, type CliIo } from '../io.js';
 
 export interface AdoptOptions {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, createAdapters, loadWorkerConfig, type Adapters } from '@kup/core';
+import { createAdapters, type Adapters } from '@kup/adapters';
+import { ConfigError, loadWorkerConfig } from '@kup/core';
 import type { ApiClient, JobView } from '../api-client.js';
 import { progress } from '../progress.js';
 import { EXIT, type CliIo } from '../io.js';

@@ -1,4 +1,4 @@
-import { UpstreamError } from '../errors.js';
+import { UpstreamError } from '@kup/core';
 import { deadline } from './signals.js';
 
 export interface ClientCredentials {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UpstreamError } from '../errors.js';
+import { UpstreamError } from '@kup/core';
 import { GrafanaHttpGateway } from './grafana.adapter.js';
 import { KeycloakIdentityProvider } from './keycloak.adapter.js';
 import { KubernetesClusterGateway } from './kubernetes.adapter.js';

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { UpstreamError } from '../errors.js';
+import { UpstreamError } from '@kup/core';
 import { KeycloakIdentityProvider } from './keycloak.adapter.js';
 import { ClientCredentialsTokens } from './keycloak-token.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { GrafanaHttpGateway } from '../../src/adapters/grafana.adapter.js';
-import { UpstreamError } from '../../src/errors.js';
+import { GrafanaHttpGateway } from '../src/grafana.adapter.js';
+import { UpstreamError } from '@kup/core';
 import { stackAgent, stackEnv, uniqueName } from './stack.js';
 
 const env = stackEnv('GRAFANA_URL', 'GRAFANA_ADMIN_USER', 'GRAFANA_ADMIN_PASSWORD');

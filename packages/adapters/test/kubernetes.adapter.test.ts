@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { FIELD_MANAGER, KubernetesClusterGateway } from '../../src/adapters/kubernetes.adapter.js';
-import { TimeoutError, UpstreamError } from '../../src/errors.js';
-import { namespaceManifest, namespacedManifests, defaultPlaygroundSettings, PURGE_KEEPS } from '../../src/domain/trainee-plan.js';
-import type { Trainee } from '../../src/domain/trainee-plan.js';
-import type { KubeObject, ObjectRef } from '../../src/ports/cluster-gateway.js';
+import { FIELD_MANAGER, KubernetesClusterGateway } from '../src/kubernetes.adapter.js';
+import { TimeoutError, UpstreamError, namespaceManifest, namespacedManifests, defaultPlaygroundSettings, PURGE_KEEPS, type Trainee, type KubeObject, type ObjectRef } from '@kup/core';
 import { eventually, stackEnv, uniqueName } from './stack.js';
 
 const env = stackEnv('KUBECONFIG');

@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { KeycloakIdentityProvider } from '../../src/adapters/keycloak.adapter.js';
-import { UpstreamError } from '../../src/errors.js';
-import type { NewIdentityUser } from '../../src/ports/identity-provider.js';
+import { KeycloakIdentityProvider } from '../src/keycloak.adapter.js';
+import { UpstreamError, type NewIdentityUser } from '@kup/core';
 import { eventually, stackAgent, stackEnv, uniqueName } from './stack.js';
 
 const env = stackEnv('KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_CLIENT_ID', 'KEYCLOAK_CLIENT_SECRET', 'KEYCLOAK_LOGIN_CLIENT_ID');

@@ -1,7 +1,5 @@
 import type { Agent, Dispatcher } from 'undici';
-import { UpstreamError } from '../errors.js';
-import { timeUpstream } from '../metrics/upstream.js';
-import type { GrafanaGateway, GrafanaRole, GrafanaUser, NewGrafanaUser } from '../ports/grafana-gateway.js';
+import { UpstreamError, timeUpstream, type GrafanaGateway, type GrafanaRole, type GrafanaUser, type NewGrafanaUser } from '@kup/core';
 import { httpAgent } from './tls.js';
 
 export interface GrafanaAdapterOptions {

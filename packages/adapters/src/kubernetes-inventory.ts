@@ -1,6 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
-import { ANNOTATIONS } from '../domain/trainee-plan.js';
-import type { ClusterInventory, KeptObject, NamespaceInfo } from '../ports/cluster-gateway.js';
+import { ANNOTATIONS, type ClusterInventory, type KeptObject, type NamespaceInfo } from '@kup/core';
 import type { CollectionType } from './kubernetes-discovery.js';
 import { HttpMethod, type KubeHttp } from './kubernetes-http.js';
 

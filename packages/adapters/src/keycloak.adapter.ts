@@ -1,10 +1,7 @@
 import KeycloakAdminClient, { NetworkError } from '@keycloak/keycloak-admin-client';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
 import { Dispatcher1Wrapper, type Agent } from 'undici';
-import { UpstreamError } from '../errors.js';
-import { timeUpstream } from '../metrics/upstream.js';
-import { MANAGED_BY } from '../ports/identity-provider.js';
-import type { IdentityPage, IdentityProvider, IdentityUser, NewIdentityUser } from '../ports/identity-provider.js';
+import { UpstreamError, timeUpstream, MANAGED_BY, type IdentityPage, type IdentityProvider, type IdentityUser, type NewIdentityUser } from '@kup/core';
 import { ClientCredentialsTokens } from './keycloak-token.js';
 import { abortable } from './signals.js';
 import { httpAgent } from './tls.js';

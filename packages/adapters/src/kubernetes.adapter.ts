@@ -1,8 +1,6 @@
 import { delimiter } from 'node:path';
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
-import { TimeoutError, UpstreamError } from '../errors.js';
-import { timeUpstream } from '../metrics/upstream.js';
-import type { ClusterGateway, ClusterInventory, KubeObject, NamespaceInfo, ObjectRef } from '../ports/cluster-gateway.js';
+import { TimeoutError, UpstreamError, timeUpstream, type ClusterGateway, type ClusterInventory, type KubeObject, type NamespaceInfo, type ObjectRef } from '@kup/core';
 import { CollectionDiscovery } from './kubernetes-discovery.js';
 import { HttpMethod, KubeHttp } from './kubernetes-http.js';
 import { CLUSTER_MADE, mapLimit, parseTypeKey, takeInventory } from './kubernetes-inventory.js';

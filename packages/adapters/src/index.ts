@@ -1,7 +1,4 @@
-import type { WorkerEnv } from '../config/env.js';
-import type { ClusterGateway } from '../ports/cluster-gateway.js';
-import type { GrafanaGateway } from '../ports/grafana-gateway.js';
-import type { IdentityProvider } from '../ports/identity-provider.js';
+import type { WorkerEnv, ClusterGateway, GrafanaGateway, IdentityProvider } from '@kup/core';
 import { GrafanaHttpGateway } from './grafana.adapter.js';
 import { KeycloakIdentityProvider } from './keycloak.adapter.js';
 import { KubernetesClusterGateway } from './kubernetes.adapter.js';

@@ -1,4 +1,4 @@
-import { isRetryable } from '../errors.js';
+import { isRetryable } from '@kup/core';
 import { delay } from './signals.js';
 
 export interface RetryPolicy {

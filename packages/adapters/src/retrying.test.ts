@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { UpstreamError } from '../errors.js';
+import { UpstreamError } from '@kup/core';
 import { withCallRetries } from './retrying.js';
 
 class Port {
