@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
-import { createLogger, loadApiConfig } from '@kup/core/contract';
+import { createLogger, loadApiConfig } from '@kup/core';
 import { buildApp, createApiDeps } from '@kup/api';
 
 export const GENERATED = fileURLToPath(new URL('../apps/cli/src/generated/api.ts', import.meta.url));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Queue } from 'bullmq';
-import { DEFAULT_RESERVED_NAMESPACES, defaultJobOptions, FLEET_SCHEDULES_QUEUE, type ApiEnv } from '@kup/core/contract';
+import { DEFAULT_RESERVED_NAMESPACES, defaultJobOptions, FLEET_SCHEDULES_QUEUE, type ApiEnv } from '@kup/core';
 import type { ApiDeps } from './deps.js';
 import { JobReader } from './jobs/job-reader.js';
 import { JobSubmitter } from './jobs/job-submitter.js';

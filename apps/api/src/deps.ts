@@ -1,6 +1,6 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUES, Sealer, createRedisClient, SecretStore, type ApiEnv, type Logger, type QueueName } from '@kup/core/contract';
+import { QUEUES, Sealer, createRedisClient, SecretStore, type ApiEnv, type Logger, type QueueName } from '@kup/core';
 
 /** What the API needs from the outside world; built once by `createApiDeps`, closed by its owner. */
 export interface ApiDeps {

@@ -1,4 +1,4 @@
-import { ConfigError, configWarnings, createLogger, loadApiConfig, startTracing, type ApiEnv } from '@kup/core/contract';
+import { ConfigError, configWarnings, createLogger, loadApiConfig, startTracing, type ApiEnv } from '@kup/core';
 import { buildApp } from './app.js';
 import { createApiDeps } from './deps.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { emailAddressProblem } from '@kup/core/contract';
+import { emailAddressProblem } from '@kup/core';
 import { oldUsernames, type OldUsernameRow } from '../../../packages/core/test/fixtures/old-usernames.js';
 import { buildTestApp, redisReady, type TestApp } from './helpers.js';
 

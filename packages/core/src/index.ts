@@ -1,6 +1,23 @@
-// Everything: the API's contract entry plus the domain and ports (worker, CLI). The adapters
-// that implement the ports live in @kup/adapters.
-export * from './contract.js';
+// The core: config, errors, logging, metrics, tracing, the queue contracts, the domain, the
+// ports and the provisioning runner. It loads no Kubernetes, Keycloak or Grafana client (those
+// are in @kup/adapters), so the API imports it whole and keeps its memory low
+// (apps/api/src/imports.test.ts checks what loading it pulls in).
+export * from './errors.js';
+export * from './config/env.js';
+export * from './config/legacy-env.js';
+export * from './config/redis-connection.js';
+export * from './metrics/index.js';
+export * from './crypto/sealer.js';
+export * from './domain/username.js';
+export * from './domain/email.js';
+export * from './domain/identity.js';
+export * from './domain/reserved-names.js';
+export * from './logging/logger.js';
+export * from './queue/contract.js';
+export * from './queue/fleet-contract.js';
+export * from './store/secret-store.js';
+export * from './fleet/enqueue-fleet-run.js';
+export * from './tracing/index.js';
 export * from './domain/password.js';
 export * from './domain/trainee-plan.js';
 export * from './ports/index.js';

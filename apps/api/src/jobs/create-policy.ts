@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import { deleteJobId, sameTrainee, secretKeyOf, type CreateJobData } from '@kup/core/contract';
+import { deleteJobId, sameTrainee, secretKeyOf, type CreateJobData } from '@kup/core';
 import type { ExistingJobPolicy } from './job-submitter.js';
 
 /** A create the API refuses at once, with the body to answer (never another identity's job id). */

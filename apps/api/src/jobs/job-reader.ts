@@ -1,6 +1,6 @@
 import type { Job, Queue } from 'bullmq';
-import { createJobResult, JOBS, jobProgress, QUEUES, secretKeyOf, syncUserResult, type QueueName } from '@kup/core/contract';
-import type { Logger } from '@kup/core/contract';
+import { createJobResult, JOBS, jobProgress, QUEUES, secretKeyOf, syncUserResult, type QueueName } from '@kup/core';
+import type { Logger } from '@kup/core';
 import { parseFailedReason } from './failed-reason.js';
 import { JOB_STATES, type JobStateName, type JobView } from './job-view.js';
 import type { RedisGuard } from './redis-guard.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { SpanKind, inSpan, jobTraceFields, secretKeyOf, type QueueName } from '@kup/core/contract';
+import { SpanKind, inSpan, jobTraceFields, secretKeyOf, type QueueName } from '@kup/core';
 import { HttpError } from '../http/http-error.js';
 import type { RedisGuard } from './redis-guard.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createJobResult, deleteJobResult, jobProgress } from '@kup/core/contract';
+import { createJobResult, deleteJobResult, jobProgress } from '@kup/core';
 
 export const JOB_STATES = ['waiting', 'waiting-children', 'prioritized', 'delayed', 'active', 'completed', 'failed', 'unknown'] as const;
 export type JobStateName = (typeof JOB_STATES)[number];

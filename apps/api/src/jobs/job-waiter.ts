@@ -1,5 +1,5 @@
 import type { Job, QueueEvents } from 'bullmq';
-import type { QueueName } from '@kup/core/contract';
+import type { QueueName } from '@kup/core';
 
 export interface JobWaiterDeps {
   /** The QueueEvents of a queue (created on first use). */

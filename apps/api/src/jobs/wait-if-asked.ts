@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Job } from 'bullmq';
-import type { QueueName } from '@kup/core/contract';
+import type { QueueName } from '@kup/core';
 import type { JobReader } from './job-reader.js';
 import type { JobView } from './job-view.js';
 import type { JobWaiter } from './job-waiter.js';

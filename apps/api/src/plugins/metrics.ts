@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { enableProcessMetrics, httpDuration, httpRequests, scrapeMetrics } from '@kup/core/contract';
+import { enableProcessMetrics, httpDuration, httpRequests, scrapeMetrics } from '@kup/core';
 
 export interface MetricsOptions {
   /** Serve `/metrics` without a token (METRICS_PUBLIC). */

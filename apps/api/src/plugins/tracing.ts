@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SpanKind, SpanStatusCode, requestScope, runInSpan, startSpan, type Span } from '@kup/core/contract';
+import { SpanKind, SpanStatusCode, requestScope, runInSpan, startSpan, type Span } from '@kup/core';
 
 /**
  * One server span per request (when tracing is on), continuing a caller's `traceparent`,

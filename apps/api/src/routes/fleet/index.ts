@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { JobsOptions, Queue } from 'bullmq';
-import { enqueueFleetRun, QUEUES, type FleetKind, type FleetRequest } from '@kup/core/contract';
+import { enqueueFleetRun, QUEUES, type FleetKind, type FleetRequest } from '@kup/core';
 import { commonErrors } from '../../http/schemas.js';
 import type { JobReader } from '../../jobs/job-reader.js';
 import type { JobWaiter } from '../../jobs/job-waiter.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cleanupRequest, cleanupRunResult, resetRequest, resetRunResult, syncRequest, syncRunResult } from '@kup/core/contract';
+import { cleanupRequest, cleanupRunResult, resetRequest, resetRunResult, syncRequest, syncRunResult } from '@kup/core';
 
 /** Bodies are optional: the old CronJobs POST `Content-Type: application/json` with no body. */
 export const resetBody = resetRequest.nullish().meta({ id: 'ResetRequest' });

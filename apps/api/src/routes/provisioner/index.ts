@@ -10,7 +10,7 @@ import {
   QUEUES,
   reservedBy,
   usernameCandidates,
-} from '@kup/core/contract';
+} from '@kup/core';
 import { HttpError } from '../../http/http-error.js';
 import { bodyErrors } from '../../http/schemas.js';
 import { createResultView } from '../../jobs/job-view.js';

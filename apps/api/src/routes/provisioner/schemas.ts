@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { emailAddress, emailAddressToFind, fullNameProblem } from '@kup/core/contract';
+import { emailAddress, emailAddressToFind, fullNameProblem } from '@kup/core';
 
 // Internationalized addresses (RFC 6531) are taken: `Émilie.Durand@example.fr`.
 const email = emailAddress.describe('The trainee\'s email (UTF-8 and IDN welcome); the username comes from its local part.');
