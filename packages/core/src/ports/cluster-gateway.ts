@@ -1,4 +1,4 @@
-/** Kubernetes as the domain sees it. Implemented by `adapters/kubernetes.adapter.ts`. */
+/** Kubernetes as the domain sees it. Implemented by `packages/adapters/src/kubernetes.adapter.ts`. */
 
 /** A Kubernetes object as plain data (`apiVersion`, `kind`, `metadata`, …). */
 export interface KubeObject {

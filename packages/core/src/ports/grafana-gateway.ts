@@ -1,4 +1,4 @@
-/** Grafana as the domain sees it. Implemented by `adapters/grafana.adapter.ts`. */
+/** Grafana as the domain sees it. Implemented by `packages/adapters/src/grafana.adapter.ts`. */
 
 export type GrafanaRole = 'Viewer' | 'Editor' | 'Admin' | 'None';
 

@@ -1,4 +1,4 @@
-/** Keycloak as the domain sees it. Implemented by `adapters/keycloak.adapter.ts`. */
+/** Keycloak as the domain sees it. Implemented by `packages/adapters/src/keycloak.adapter.ts`. */
 
 export const MANAGED_BY = 'k8s-provisioner';
 
