@@ -111,7 +111,7 @@ describe('k8s/base: the worker ClusterRole', () => {
   });
 
   it('allows purge to empty every built-in type the apiserver lists (the adapter purges by discovery)', async () => {
-    // What packages/core's CollectionDiscovery picks: namespaced, list + deletecollection,
+    // What packages/adapters' CollectionDiscovery picks: namespaced, list + deletecollection,
     // not events; minus the kinds a purge keeps.
     const out = await kubectlOk(['api-resources', '--namespaced=true', '--verbs=list,deletecollection', '--no-headers', '-o', 'name'],
       { kubeconfig: process.env.KUBECONFIG ?? '' });
