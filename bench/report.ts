@@ -151,7 +151,7 @@ function p1CpuLines(p1: EnqueueFigures | undefined): string[] {
   return [
     `  CPU per request, measured: API ${api.serverUs} µs + Redis ${api.redisUs} µs + load generator ${api.loadUs} µs,`,
     `  against bare route ${bare.serverUs} µs + load generator ${bare.loadUs} µs. With all ${cores} cores doing nothing else, that`,
-    `  cost allows at most ${round(ceiling)} req/s, ${round(ceiling / p1.bare.rps, 2)}× the bare route\'s measured rate, because Redis and`,
+    `  cost allows at most ${round(ceiling)} req/s, ${round(ceiling / p1.bare.rps, 2)}× the bare route's measured rate, because Redis and`,
     '  the load generator take cores the API would otherwise have.',
     `  Cores of their own for them would not reach the target either: each server is one Node thread, so the`,
     `  ratio is then bounded by CPU per request, bare ${bare.serverUs} µs / API ${api.serverUs} µs = ${round(ownCoreRatio(api, bare), 2)}×. Reaching`,
@@ -198,8 +198,8 @@ function p2CpuLines(p2: CreateFigures | undefined): string[] {
   const jobsKeycloakMs = p2.keycloakJobCallsCpuMsPerUser?.keycloak;
   if (jobs !== undefined && jobsKeycloakMs !== undefined) {
     lines.push(
-      `  Where Keycloak has its cores to itself, as in production, a create job\'s own Keycloak calls (create with`,
-      `  password, then the \`provisioned\` mark: a read and a write; made through the worker\'s adapter with nothing`,
+      `  Where Keycloak has its cores to itself, as in production, a create job's own Keycloak calls (create with`,
+      `  password, then the \`provisioned\` mark: a read and a write; made through the worker's adapter with nothing`,
       `  else running) go at ${jobs}/s against ${p2.keycloakPerSecond}/s for bare creates: ${round(jobs / p2.keycloakPerSecond, 2)}× (Keycloak CPU ${round(jobsKeycloakMs)} ms against`,
       `  ${round(p2.keycloakOnlyCpuMsPerUser.keycloak ?? 0)} ms per user). That is the bound on P2 when Keycloak is the only limit.`,
     );

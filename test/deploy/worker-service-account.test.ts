@@ -49,7 +49,7 @@ describe('worker with only the shipped ServiceAccount', () => {
     expect(createJobResult.parse((await w.queue.getJob(job.id as string))?.returnvalue)).toMatchObject({ username: trainee });
 
     const ns = await getAsAdmin(['namespace', trainee]);
-    expect((ns?.metadata as { labels?: Record<string, string> }).labels).toMatchObject({ 'managed-by': 'k8s-provisioner' });
+    expect((ns?.metadata as { labels?: Record<string, string> } | undefined)?.labels).toMatchObject({ 'managed-by': 'k8s-provisioner' });
     const binding = await getAsAdmin(['rolebinding', trainee, '-n', trainee]);
     expect(binding?.roleRef).toMatchObject({ kind: 'ClusterRole', name: sa.traineeClusterRole });
     expect(await getAsAdmin(['resourcequota', 'resource-limits', '-n', trainee])).toBeDefined();

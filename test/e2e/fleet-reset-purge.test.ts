@@ -37,7 +37,7 @@ describe('fleet: purge reset with the cluster inventory', () => {
     { apiVersion: 'v1', kind: 'LimitRange', name: 'default-limits', namespace: ns },
   ];
   const quotaPods = async (ns: string) =>
-    ((await h.ports.cluster.get({ apiVersion: 'v1', kind: 'ResourceQuota', name: 'resource-limits', namespace: ns }))?.spec as { hard: { pods: string } }).hard.pods;
+    ((await h.ports.cluster.get({ apiVersion: 'v1', kind: 'ResourceQuota', name: 'resource-limits', namespace: ns }))?.spec as { hard: { pods: string } } | undefined)?.hard.pods;
   /** Which path each child took, from the worker's log lines of this run. */
   const paths = (from: number) => {
     const lines = h.logs.slice(from);

@@ -96,7 +96,8 @@ describe('worker: health port and metrics', () => {
     const job = await w.addCreate({ username: bob, email: emailOf(bob) });
     await eventually('create active', async () => ((await job.getState()) === 'active' ? true : undefined), 30_000, 50);
 
-    const closing = (closed = app.close(60_000));
+    const closing = app.close(60_000);
+    closed = closing;
     const readiness = await get('/readyz');
     expect(readiness.status).toBe(503);
     expect(await readiness.json()).toEqual({ status: 'closing' });

@@ -83,6 +83,7 @@ describe('alert rules and dashboard against real /metrics', () => {
       'kup_http_requests_total', 'kup_http_request_duration_seconds_bucket',
     ]) expect(metricNames(exprs), name).toContain(name);
     // Every query goes through the data source variable, so the JSON imports into any Grafana.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's dashboard variable syntax, literal
     for (const panel of allPanels(dashboard.panels).filter((p) => p.type !== 'row')) expect(panel.datasource?.uid, panel.title).toBe('${datasource}');
   });
 

@@ -43,7 +43,7 @@ export async function redisDump(redisUrl: string, prefix: string): Promise<Map<s
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
       cursor = next;
-      for (const key of keys) dump.set(key, await valueOf(redis, key));
+      for (const key of keys) dump.set(key, await readValue(redis, key));
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
@@ -51,7 +51,7 @@ export async function redisDump(redisUrl: string, prefix: string): Promise<Map<s
   return dump;
 }
 
-async function valueOf(redis: Redis, key: string): Promise<string> {
+async function readValue(redis: Redis, key: string): Promise<string> {
   switch (await redis.type(key)) {
     case 'string':
       return (await redis.get(key)) ?? '';

@@ -2,7 +2,7 @@ import { ConfigError, configWarnings, loadWorkerConfig, startTracing } from '@ku
 import { createWorkerApp } from './worker.js';
 
 /** Entry point: `npm run start:worker`. Config from the environment only. */
-let config;
+let config: ReturnType<typeof loadWorkerConfig>;
 try {
   config = loadWorkerConfig();
 } catch (error) {

@@ -39,7 +39,7 @@ export async function adoptCommand(io: CliIo, options: AdoptOptions, identityOve
     throw new UsageError('adopt changes Keycloak users: choose them with --email-domain or --username-prefix, or pass --all for every user of the realm');
   }
   let identity = identityOverride;
-  let close = async () => undefined as void;
+  let close = async (): Promise<void> => {};
   if (!identity) {
     try {
       const adapters = createAdapters(loadWorkerConfig(io.env), { caFile: io.env.STACK_CA_FILE });

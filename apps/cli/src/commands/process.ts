@@ -122,7 +122,7 @@ export async function processCommand(api: ApiClient, io: CliIo, options: { prefi
       await ports.grafana.deleteUser(grafanaUser.id);
       const view = await job('POST', 'sync', { username: u });
       type Fixed = { username: string; fixed_grafana: boolean; fixed_namespace: boolean; grafana_password_reset?: boolean; password_job_id?: string };
-      const fixed = (view.result?.results as { fixed_users: Fixed[] }).fixed_users.find((f) => f.username === u);
+      const fixed = (view.result?.results as { fixed_users: Fixed[] } | undefined)?.fixed_users.find((f) => f.username === u);
       assert(fixed?.fixed_grafana && fixed.fixed_namespace, 'sync did not report both fixes');
       const after = await state(u);
       assert(after.namespace && after.grafana, 'namespace or Grafana user not repaired');

@@ -69,7 +69,10 @@ describe('create processor', () => {
 
   it('reads back the state a crashed attempt left in the job data', async () => {
     let state: unknown;
-    const { processor } = build(async (_input, ctx) => ((state = ctx.state.get()), { passwordIssued: false }));
+    const { processor } = build(async (_input, ctx) => {
+      state = ctx.state.get();
+      return { passwordIssued: false };
+    });
     await processor(fakeJob('create', { username: 'jean', state: { initial: 'partial' } }), 't', undefined);
     expect(state).toEqual({ initial: 'partial' });
   });

@@ -14,7 +14,7 @@ function seenSink(onAdd: (names: string[]) => void = () => undefined): ChildSink
     seen,
     addNew: async (names) => {
       const fresh = names.filter((n) => !seen.has(n));
-      fresh.forEach((n) => seen.add(n));
+      for (const n of fresh) seen.add(n);
       onAdd(fresh);
       return fresh.length;
     },
@@ -44,7 +44,9 @@ describe('fanOut', () => {
   it('finds every user although children delete them while it pages (shifting offsets)', async () => {
     const identity = new FakeIdentity();
     for (let i = 0; i < 10; i++) identity.add({ username: `u-${i}` });
-    const sink = seenSink((fresh) => fresh.forEach((n) => identity.users.delete(identity.byName(n)!.id)));
+    const sink = seenSink((fresh) => {
+      for (const n of fresh) identity.users.delete(identity.byName(n)!.id);
+    });
     const end = await fanOut(identity, initialFanOut(), sink, { pageSize: 3, maxPasses: 10, select: () => true, save: async () => undefined });
     expect(sink.seen.size).toBe(10);
     expect(identity.users.size).toBe(0);

@@ -102,7 +102,7 @@ describe('purge reset with the run inventory', () => {
     const service = new ResetUserService(fakes, changed, new InventoryCache(() => fakes.cluster.takeInventory(PURGE_KEEPS)));
     await service.reset('ana', 'purge', ctx(), { runId: 'r', listed: listed.get('ana') });
     expect(fakes.cluster.count('purgeNamespace')).toBe(1);
-    expect((fakes.cluster.objects.get('ResourceQuota/ana/resource-limits')?.spec as { hard: { pods: string } }).hard.pods).toBe('5');
+    expect((fakes.cluster.objects.get('ResourceQuota/ana/resource-limits')?.spec as { hard: { pods: string } } | undefined)?.hard.pods).toBe('5');
   });
 
   it('a namespace made after the inventory takes the full path', async () => {
@@ -209,7 +209,10 @@ describe('InventoryCache', () => {
 
   it('keeps only a few runs', async () => {
     let taken = 0;
-    const cache = new InventoryCache(async () => (taken += 1, emptyInventory()));
+    const cache = new InventoryCache(async () => {
+      taken += 1;
+      return emptyInventory();
+    });
     for (const run of ['a', 'b', 'c', 'd', 'e']) await cache.get(run);
     await cache.get('a');
     expect(taken).toBe(6);

@@ -196,7 +196,9 @@ describe('ProvisioningService.create', () => {
       await create(user);
       throw new UpstreamError('keycloak', 'create user', undefined);
     };
-    return () => void (identity.createUser = create);
+    return () => {
+      identity.createUser = create;
+    };
   };
 
   it('a retry after the create\'s answer was lost finds its own user, finishes it, and owns it', async () => {

@@ -22,7 +22,10 @@ describe('tracing off (no OTLP endpoint)', () => {
 
   it('runs work without creating spans', async () => {
     let seen: unknown = 'unset';
-    expect(await inSpan('x', {}, async (span) => ((seen = span), 42))).toBe(42);
+    expect(await inSpan('x', {}, async (span) => {
+      seen = span;
+      return 42;
+    })).toBe(42);
     expect(seen).toBeUndefined();
     await expect(inSpan('x', {}, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(startSpan('x', { carrier: { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` } })).toBeUndefined();

@@ -66,7 +66,7 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
         throw new HttpError(409, `namespace "${username}" is reserved for the platform (RESERVED_NAMESPACES: ${reserved}); use another email or full name`, 'NAMESPACE_RESERVED');
       }
 
-      let submission;
+      let submission: Awaited<ReturnType<typeof submitter.submit>>;
       try {
         const policy = options.holders ? createJobPolicy(options.holders, data.data) : undefined;
         submission = await submitter.submit(QUEUES.provisioning, JOBS.create, createJobId(username), data.data, policy);
