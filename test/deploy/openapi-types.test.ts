@@ -11,4 +11,9 @@ describe('apps/cli/src/generated/api.ts', () => {
     expect(Object.keys(document.paths as object)).toEqual(expect.arrayContaining(['/provisioner', '/jobs/{id}', '/reset', '/cleanup', '/sync', '/schedules']));
     expect(await generatedTypes(document), 'stale: run `npm run openapi:types`').toBe(readFileSync(GENERATED, 'utf8'));
   });
+
+  it('describes the API as it is, not its history (no old service, issue or commit in the text)', async () => {
+    const text = JSON.stringify(await apiOpenApi());
+    expect(text.match(/.{0,40}(\bold (service|synchronous|deployment|code)|\bissue \d+|\bcommit [0-9a-f]{7}|\bFlask\b|\blegacy\b).{0,40}/gi) ?? []).toEqual([]);
+  });
 });

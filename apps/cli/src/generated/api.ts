@@ -8,7 +8,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness, as the old service answered it */
+        /** Liveness, as a plain-text sentence */
         get: {
             parameters: {
                 query?: never;
@@ -51,7 +51,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) in the old synchronous shape; 202 if time runs out. */
+                    /** @description RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) with its final answer (200, or the error the job ended with) instead of 202; 202 if time runs out. */
                     prefer?: string;
                 };
                 path?: never;
@@ -287,7 +287,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) in the old synchronous shape; 202 if time runs out. */
+                    /** @description RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) with its final answer (200, or the error the job ended with) instead of 202; 202 if time runs out. */
                     prefer?: string;
                 };
                 path?: never;
@@ -405,7 +405,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) in the old synchronous shape; 202 if time runs out. */
+                    /** @description RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) with its final answer (200, or the error the job ended with) instead of 202; 202 if time runs out. */
                     prefer?: string;
                 };
                 path?: never;
@@ -586,7 +586,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) in the old synchronous shape; 202 if time runs out. */
+                    /** @description RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) with its final answer (200, or the error the job ended with) instead of 202; 202 if time runs out. */
                     prefer?: string;
                 };
                 path?: never;
@@ -773,7 +773,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) in the old synchronous shape; 202 if time runs out. */
+                    /** @description RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) with its final answer (200, or the error the job ended with) instead of 202; 202 if time runs out. */
                     prefer?: string;
                 };
                 path?: never;

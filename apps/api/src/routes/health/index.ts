@@ -12,7 +12,7 @@ const status = z.object({ status: z.string() });
 export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (app, { redisReady }) => {
   app.get(
     '/',
-    { config: { public: true }, schema: { tags: ['health'], summary: 'Liveness, as the old service answered it', response: { 200: z.string() } } },
+    { config: { public: true }, schema: { tags: ['health'], summary: 'Liveness, as a plain-text sentence', response: { 200: z.string() } } },
     async (_request, reply) => reply.type('text/plain; charset=utf-8').send('k8s-user-provisioner is running'),
   );
 

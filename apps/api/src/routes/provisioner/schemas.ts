@@ -80,5 +80,5 @@ export const preferHeaders = z.looseObject({
   prefer: z
     .string()
     .optional()
-    .describe('RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) in the old synchronous shape; 202 if time runs out.'),
+    .describe('RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) with its final answer (200, or the error the job ended with) instead of 202; 202 if time runs out.'),
 });
