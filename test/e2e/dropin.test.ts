@@ -1,4 +1,4 @@
-// Issue 14, a true drop-in: the old service's callers, trainees and deployment keep working.
+// A true drop-in: the old service's callers, trainees and deployment keep working.
 // The whole service (API over HTTP + worker) against the stack's real servers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobId, QUEUES, secretKeyOf } from '@kup/core';

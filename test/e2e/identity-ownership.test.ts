@@ -175,7 +175,7 @@ describe('names and identities: API and worker against the stack', () => {
       expect(await findKeycloakUser(adminUser)).toBeUndefined();
       expect(await grafanaLoginStatus(adminUser, adminPassword)).toBe(200);
 
-      // The service still works afterwards (the old bug: every create failed with 502).
+      // The service, which calls Grafana as that admin, still creates trainees afterwards.
       const name = uniqueUsername('t-after');
       trainees.push(name);
       expect((await create({ email: emailOf(name) }, 90)).status).toBe(200);

@@ -149,7 +149,7 @@ describe('the old deployment\'s settings file, unchanged', () => {
     expect(await findGrafanaUser(username)).toBeUndefined();
   }, 120_000);
 
-  it('the worker checks at start-up that the trainee ClusterRole exists (k8s/base no longer ships it)', async () => {
+  it('the worker checks at start-up that the trainee ClusterRole exists (k8s/base does not ship it)', async () => {
     await eventually('the ClusterRole check', async () => (worker?.output.join('').includes('trainee ClusterRole found') ? true : undefined), 30_000);
   });
 

@@ -27,9 +27,9 @@ export type ApiConfig = Pick<
   'API_TOKENS' | 'BODY_LIMIT_BYTES' | 'MAX_WAIT_SECONDS' | 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'
 > &
   Partial<Pick<ApiEnv, 'METRICS_PUBLIC' | 'TRUST_PROXY' | 'BULL_BOARD_ADMIN_TOKENS' | 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS'>> &
-  // Names and identities (issue 13); the default list when absent.
+  // Names and identities; the default list when absent.
   Partial<Pick<ApiEnv, 'RESERVED_NAMESPACES'>> &
-  // Old callers with no Prefer header (issue 14); off when absent.
+  // Callers that send no Prefer header and expect the final answer; off when absent.
   Partial<Pick<ApiEnv, 'DEFAULT_PREFER_WAIT_SECONDS'>>;
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;

@@ -1,8 +1,8 @@
 import { describeError, type ClusterGateway, type Logger } from '@kup/core';
 
 /**
- * Says at start-up whether the trainee ClusterRole exists. k8s/base no longer ships it (a
- * cluster the old service ran in has its own; components/trainee-clusterrole adds ours), so
+ * Says at start-up whether the trainee ClusterRole exists. k8s/base does not ship it (a
+ * cluster may already have its own; components/trainee-clusterrole adds ours), so
  * a cluster with neither would get RoleBindings that grant trainees nothing, silently.
  * Never blocks or fails the start: the worker's RBAC allows `get` on that one role only.
  */

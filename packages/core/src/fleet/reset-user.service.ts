@@ -21,9 +21,9 @@ export interface ResetHint {
 /**
  * Resets one trainee's namespace to a clean state.
  * - `recreate`: delete the namespace, wait until it is gone, apply it again with its
- *   RBAC, quota, limits and policy (the old README's promise).
+ *   RBAC, quota, limits and policy: nothing the trainee made survives.
  * - `purge`: empty it in place (one delete-collection per namespaced type), keeping the
- *   quota, binding, limits and policy; the namespace keeps its UID (the old code).
+ *   quota, binding, limits and policy; the namespace keeps its UID.
  *   Fast path (a fleet run's child, with the run's cluster inventory): when the namespace
  *   existed, was managed, not terminating, and had current fittings when the inventory
  *   was taken, nothing is re-applied and only the types the inventory saw occupied are

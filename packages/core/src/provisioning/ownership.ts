@@ -70,7 +70,7 @@ export function isDeniedGrafanaUser(user: Pick<GrafanaUser, 'login' | 'isGrafana
  * - it holds `none` (a user made by this version, no account recorded): none is ours —
  *   a job that is itself creating the account decides from its own state instead;
  * - no attribute (a user made before ids were recorded): the migration rule, the login
- *   and the user's own email both match (what the earlier version made), and sync then
+ *   and the user's own email both match (as such accounts were made), and sync then
  *   records the id.
  * The deny list wins over every record.
  */

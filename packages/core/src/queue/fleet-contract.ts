@@ -22,7 +22,7 @@ const username = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'not a
 
 /**
  * Internal scope for tests and careful operators: only usernames starting with this are
- * touched by the run. Not part of the old contract.
+ * touched by the run.
  */
 const usernamePrefix = z.string().regex(/^[a-z0-9][-a-z0-9]{0,61}$/, 'a DNS-1123 label prefix').optional();
 
