@@ -1,4 +1,4 @@
-import { UnrecoverableError, WaitingChildrenError, type Job, type JobsOptions, type Queue } from 'bullmq';
+import { WaitingChildrenError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   aggregateCleanup,
@@ -18,6 +18,9 @@ import {
   jobTraceFields,
   matchesPrefix,
   UserNotFoundError,
+  formatIssues,
+  InvalidInputError,
+  ProvisionerError,
   type ChildSink,
   type CleanupRunData,
   type CleanupUserResult,
@@ -32,7 +35,7 @@ import {
   type ResetUserResult,
   type SyncUserResult,
 } from '@kup/core';
-import { jobFailure } from './run-job.js';
+import { jobFailure } from './job-failure.js';
 import type { JobProcessor } from './processor.js';
 
 export interface FleetRunProcessorDeps {
@@ -145,9 +148,9 @@ export function fleetRunProcessor(deps: FleetRunProcessorDeps): JobProcessor {
 
   return async (job, token, signal) => {
     const kind = job.name;
-    if (!isFleetKind(kind)) throw new UnrecoverableError(`UNKNOWN_JOB: "${kind}" is not a fleet run`);
+    if (!isFleetKind(kind)) throw jobFailure(new ProvisionerError('UNKNOWN_JOB', `"${kind}" is not a fleet run`));
     const parsed = fleetRunSchemas[kind].safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`INVALID_INPUT: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success) throw jobFailure(new InvalidInputError(formatIssues(parsed.error)));
     const data = parsed.data;
     const log = deps.log.child({ jobId: job.id, runId: data.runId, kind, ...jobLogFields(job) });
     let state: FanOutState = data.state ?? initialFanOut();
