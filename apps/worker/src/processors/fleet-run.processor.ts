@@ -41,7 +41,7 @@ import type { JobProcessor } from './processor.js';
 export interface FleetRunProcessorDeps {
   identity: Pick<IdentityProvider, 'findUser' | 'listManaged'>;
   /** The `fleet-user` queue: children are added there, one per trainee. */
-  children: Pick<Queue, 'addBulk'>;
+  children: Pick<Queue, 'addBulk' | 'getJob'>;
   /** For the per-run set of usernames already given a child. */
   redis: Pick<Redis, 'smismember' | 'multi'>;
   /** The queue prefix (QUEUE_PREFIX): the seen-sets live beside the queues. */
@@ -129,6 +129,14 @@ function childSink(job: Job, kind: FleetKind, data: FleetRunData, deps: FleetRun
   };
 }
 
+/** The failures of the children that gave up, each read from the data its worker stored. */
+async function childFailures(job: Job, children: Pick<Queue, 'getJob'>) {
+  const reasons = await job.getIgnoredChildrenFailures();
+  const data = new Map<string, unknown>();
+  for (const key of Object.keys(reasons)) data.set(key, (await children.getJob(key.slice(key.lastIndexOf(':') + 1)))?.data);
+  return failuresFromReasons(reasons, (key) => data.get(key));
+}
+
 /** A single-user run: the user must exist in the shape the kind works on, else 404-style failure. */
 async function checkSingleUser(kind: FleetKind, username: string, deps: FleetRunProcessorDeps, signal?: AbortSignal): Promise<void> {
   const user = await deps.identity.findUser(username, signal);
@@ -189,7 +197,7 @@ export function fleetRunProcessor(deps: FleetRunProcessorDeps): JobProcessor {
     }
 
     const values = Object.values(await job.getChildrenValues());
-    const failures = failuresFromReasons(await job.getIgnoredChildrenFailures());
+    const failures = await childFailures(job, deps.children);
     await job.updateProgress({ step: 'done', done: values.length + failures.length, total: values.length + failures.length });
     log.info({ succeeded: values.length, failed: failures.length }, 'fleet run finished');
     switch (kind) {

@@ -64,6 +64,27 @@ export function failedReasonOf(failure: Pick<JobFailureData, 'code' | 'message'>
   return `${failure.code}: ${failure.message}`;
 }
 
+/**
+ * The `{code, message}` of a failed job, for the API and for a fleet run reading its
+ * children. The worker stores it as data (`data.failure`, the worker's `reportFailures`);
+ * it is trusted while it describes the job's last failure, i.e. while `failedReason` is its
+ * `CODE: message`. Otherwise the job failed without the worker's processor saying why
+ * (BullMQ gave up on a stalled job), or before workers stored failures as data: only then is
+ * `failedReason` read as text.
+ */
+export function readJobFailure(job: { data?: unknown; failedReason?: string | undefined }): { code: string; message: string } {
+  const stored = jobFailureData.safeParse((job.data as { failure?: unknown } | null | undefined)?.failure);
+  if (stored.success && failedReasonOf(stored.data) === job.failedReason) return { code: stored.data.code, message: stored.data.message };
+  return parseFailedReason(job.failedReason);
+}
+
+/** The text fallback of `readJobFailure`: `CODE: message`, anything else is `INTERNAL`. */
+export function parseFailedReason(reason: string | undefined): { code: string; message: string } {
+  const text = reason?.trim() || 'the job failed without a reason';
+  const match = /^([A-Z][A-Z0-9_]{1,63}): ([\s\S]+)$/.exec(text);
+  return match?.[1] && match[2] ? { code: match[1], message: match[2] } : { code: 'INTERNAL', message: text };
+}
+
 /** Zod issues as one line, `path: message; …`, under an optional base path. */
 export function formatIssues(error: z.ZodError, base = ''): string {
   return error.issues.map((i) => `${[base, ...i.path.map(String)].filter(Boolean).join('.')}: ${i.message}`).join('; ');
