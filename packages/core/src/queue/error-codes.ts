@@ -55,7 +55,6 @@ export function statusOfFailure(code: string): FailureStatus {
 export const jobFailureData = z.object({
   code: z.string().min(1).max(64),
   message: z.string(),
-  details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 export type JobFailureData = z.infer<typeof jobFailureData>;
 
