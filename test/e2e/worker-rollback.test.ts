@@ -34,6 +34,8 @@ describe('worker: permanent failure mid-create', () => {
     const { state, job: done } = await waitForJob(w.queue, job.id as string, 150_000);
     expect(state).toBe('failed');
     expect(done.failedReason).toMatch(/^USERNAME_CONFLICT: /);
+    // The failure crosses the queue as data too, which the API reads without parsing the reason.
+    expect(done.data.failure).toEqual({ code: 'USERNAME_CONFLICT', message: done.failedReason.slice('USERNAME_CONFLICT: '.length) });
     expect(done.attemptsMade).toBe(1);
     // It got as far as Grafana, so it had made the Keycloak user and the namespace…
     expect(done.data.state).toMatchObject({ initial: 'absent', owned: { keycloak: true, namespace: true } });

@@ -1,3 +1,3 @@
 export { createWorkerApp, type WorkerApp, type WorkerAppDeps, type WorkerPorts } from './worker.js';
 export { checkRegistry, dispatch, type ProcessorTable } from './job-registry.js';
-export { jobFailure } from './processors/run-job.js';
+export { jobFailure, reportFailures } from './processors/job-failure.js';

@@ -18,6 +18,9 @@ describe('job registry', () => {
   it('dispatches by job name and fails unknown names for good', async () => {
     const run = dispatch(QUEUES.provisioning, { create: async () => 'created', delete: async () => 'deleted' });
     expect(await run(fakeJob('delete', {}), 't', undefined)).toBe('deleted');
-    await expect(run(fakeJob('explode', {}), 't', undefined)).rejects.toThrow(/^UNKNOWN_JOB: /);
+    const unknown = fakeJob('explode', { username: 'jean' });
+    await expect(run(unknown, 't', undefined)).rejects.toThrow(/^UNKNOWN_JOB: /);
+    // The failure crosses the queue as data, for the API; failedReason stays readable.
+    expect(unknown.data).toEqual({ username: 'jean', failure: { code: 'UNKNOWN_JOB', message: 'no processor for job "explode" on queue "provisioning"' } });
   });
 });

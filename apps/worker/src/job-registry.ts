@@ -1,5 +1,5 @@
-import { QUEUE_OF, SpanKind, inSpan, jobParentContext, requestScope, type JobName, type QueueName, type TracedJobData } from '@kup/core';
-import { UnrecoverableError } from 'bullmq';
+import { ProvisionerError, QUEUE_OF, SpanKind, inSpan, jobParentContext, requestScope, type JobName, type QueueName, type TracedJobData } from '@kup/core';
+import { reportFailures } from './processors/job-failure.js';
 import type { JobProcessor } from './processors/processor.js';
 
 /** The processors of one queue, by job name. */
@@ -30,7 +30,7 @@ export function checkRegistry(queue: QueueName, table: ProcessorTable): void {
  */
 export function dispatch(queue: QueueName, table: ProcessorTable): JobProcessor {
   checkRegistry(queue, table);
-  return async (job, token, signal) => {
+  return reportFailures(async (job, token, signal) => {
     const requestId = (job.data as TracedJobData | undefined)?.requestId;
     const attributes = {
       'messaging.system': 'bullmq', 'messaging.operation.type': 'process', 'messaging.destination.name': queue,
@@ -40,9 +40,9 @@ export function dispatch(queue: QueueName, table: ProcessorTable): JobProcessor 
     const run = () =>
       inSpan(`process ${queue}`, { kind: SpanKind.CONSUMER, parent: jobParentContext(job.data), attributes }, async () => {
         const processor = table[job.name as JobName];
-        if (!processor) throw new UnrecoverableError(`UNKNOWN_JOB: no processor for job "${job.name}" on queue "${queue}"`);
+        if (!processor) throw new ProvisionerError('UNKNOWN_JOB', `no processor for job "${job.name}" on queue "${queue}"`);
         return processor(job, token, signal);
       });
     return typeof requestId === 'string' ? requestScope.run({ requestId }, run) : run();
-  };
+  });
 }

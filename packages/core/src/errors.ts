@@ -1,18 +1,21 @@
+import { ERROR_CODES, type ErrorCode, type JobFailureData } from './queue/error-codes.js';
+
 /**
- * The project's errors. Each has a stable `code` that reaches API callers
- * (`GET /jobs/:id` → `error.code`) and a `retryable` verdict that the worker turns into
- * a BullMQ retry or an `UnrecoverableError`. Adapters translate vendor errors into these
- * and keep the original as `cause`; messages never contain secrets.
+ * The project's errors. Each has a stable `code` from the contract's table (`ERROR_CODES`)
+ * that reaches API callers (`GET /jobs/:id` → `error.code`) and a `retryable` verdict, the
+ * table's unless given, that the worker turns into a BullMQ retry or an
+ * `UnrecoverableError`. Adapters translate vendor errors into these and keep the original
+ * as `cause`; messages never contain secrets.
  */
 export class ProvisionerError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retryable: boolean;
 
-  constructor(code: string, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.retryable = options.retryable ?? false;
+    this.retryable = options.retryable ?? ERROR_CODES[code].retryable === true;
   }
 }
 
@@ -58,7 +61,8 @@ export class UpstreamError extends ProvisionerError {
   constructor(system: UpstreamSystem, operation: string, status: number | undefined, options: { cause?: unknown; detail?: string } = {}) {
     const what = status === undefined ? 'failed' : `answered ${status}`;
     const detail = options.detail ? `: ${options.detail}` : '';
-    super(`${system.toUpperCase()}_${status === undefined ? 'UNREACHABLE' : 'ERROR'}`, `${system} ${operation} ${what}${detail}`, {
+    const code = `${system.toUpperCase() as Uppercase<UpstreamSystem>}_${status === undefined ? 'UNREACHABLE' : 'ERROR'}` as const;
+    super(code, `${system} ${operation} ${what}${detail}`, {
       retryable: isRetryableStatus(status),
       cause: options.cause,
     });
@@ -85,7 +89,7 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /** The `{code, message}` shown to API callers for a failed job. */
-export function describeError(error: unknown): { code: string; message: string } {
+export function describeError(error: unknown): JobFailureData {
   if (error instanceof ProvisionerError) return { code: error.code, message: error.message };
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }

@@ -25,3 +25,4 @@ export * from './store/user-lock.js';
 export * from './provisioning/index.js';
 export * from './fleet/index.js';
 export * from './queue/job-state.js';
+export * from './queue/error-codes.js';

@@ -1,7 +1,6 @@
 import type { Job, Queue } from 'bullmq';
-import { createJobResult, JOBS, jobProgress, QUEUES, secretKeyOf, syncUserResult, type QueueName } from '@kup/core';
+import { createJobResult, JOBS, jobProgress, QUEUES, readJobFailure, secretKeyOf, syncUserResult, type QueueName } from '@kup/core';
 import type { Logger } from '@kup/core';
-import { parseFailedReason } from './failed-reason.js';
 import { JOB_STATES, type JobStateName, type JobView } from './job-view.js';
 import type { RedisGuard } from './redis-guard.js';
 
@@ -61,7 +60,7 @@ export class JobReader {
       finishedAt: iso(job.finishedOn),
     };
     if (state === 'completed' && job.returnvalue != null) view.result = await this.resultOf(job);
-    if (state === 'failed') view.error = parseFailedReason(job.failedReason);
+    if (state === 'failed') view.error = readJobFailure(job);
     return view;
   }
 

@@ -1,4 +1,4 @@
-import { UnrecoverableError, WaitingChildrenError, type Job, type JobsOptions, type Queue } from 'bullmq';
+import { WaitingChildrenError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   aggregateCleanup,
@@ -18,6 +18,9 @@ import {
   jobTraceFields,
   matchesPrefix,
   UserNotFoundError,
+  formatIssues,
+  InvalidInputError,
+  ProvisionerError,
   type ChildSink,
   type CleanupRunData,
   type CleanupUserResult,
@@ -32,13 +35,13 @@ import {
   type ResetUserResult,
   type SyncUserResult,
 } from '@kup/core';
-import { jobFailure } from './run-job.js';
+import { jobFailure } from './job-failure.js';
 import type { JobProcessor } from './processor.js';
 
 export interface FleetRunProcessorDeps {
   identity: Pick<IdentityProvider, 'findUser' | 'listManaged'>;
   /** The `fleet-user` queue: children are added there, one per trainee. */
-  children: Pick<Queue, 'addBulk'>;
+  children: Pick<Queue, 'addBulk' | 'getJob'>;
   /** For the per-run set of usernames already given a child. */
   redis: Pick<Redis, 'smismember' | 'multi'>;
   /** The queue prefix (QUEUE_PREFIX): the seen-sets live beside the queues. */
@@ -126,6 +129,14 @@ function childSink(job: Job, kind: FleetKind, data: FleetRunData, deps: FleetRun
   };
 }
 
+/** The failures of the children that gave up, each read from the data its worker stored. */
+async function childFailures(job: Job, children: Pick<Queue, 'getJob'>) {
+  const reasons = await job.getIgnoredChildrenFailures();
+  const data = new Map<string, unknown>();
+  for (const key of Object.keys(reasons)) data.set(key, (await children.getJob(key.slice(key.lastIndexOf(':') + 1)))?.data);
+  return failuresFromReasons(reasons, (key) => data.get(key));
+}
+
 /** A single-user run: the user must exist in the shape the kind works on, else 404-style failure. */
 async function checkSingleUser(kind: FleetKind, username: string, deps: FleetRunProcessorDeps, signal?: AbortSignal): Promise<void> {
   const user = await deps.identity.findUser(username, signal);
@@ -145,9 +156,9 @@ export function fleetRunProcessor(deps: FleetRunProcessorDeps): JobProcessor {
 
   return async (job, token, signal) => {
     const kind = job.name;
-    if (!isFleetKind(kind)) throw new UnrecoverableError(`UNKNOWN_JOB: "${kind}" is not a fleet run`);
+    if (!isFleetKind(kind)) throw jobFailure(new ProvisionerError('UNKNOWN_JOB', `"${kind}" is not a fleet run`));
     const parsed = fleetRunSchemas[kind].safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`INVALID_INPUT: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success) throw jobFailure(new InvalidInputError(formatIssues(parsed.error)));
     const data = parsed.data;
     const log = deps.log.child({ jobId: job.id, runId: data.runId, kind, ...jobLogFields(job) });
     let state: FanOutState = data.state ?? initialFanOut();
@@ -186,7 +197,7 @@ export function fleetRunProcessor(deps: FleetRunProcessorDeps): JobProcessor {
     }
 
     const values = Object.values(await job.getChildrenValues());
-    const failures = failuresFromReasons(await job.getIgnoredChildrenFailures());
+    const failures = await childFailures(job, deps.children);
     await job.updateProgress({ step: 'done', done: values.length + failures.length, total: values.length + failures.length });
     log.info({ succeeded: values.length, failed: failures.length }, 'fleet run finished');
     switch (kind) {

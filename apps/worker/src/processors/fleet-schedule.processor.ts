@@ -1,5 +1,6 @@
-import { UnrecoverableError, type JobsOptions, type Queue } from 'bullmq';
-import { enqueueFleetRun, fleetRequestSchemas, isFleetKind, type Logger } from '@kup/core';
+import type { JobsOptions, Queue } from 'bullmq';
+import { enqueueFleetRun, fleetRequestSchemas, formatIssues, InvalidInputError, isFleetKind, ProvisionerError, type Logger } from '@kup/core';
+import { jobFailure } from './job-failure.js';
 import type { JobProcessor } from './processor.js';
 
 export interface FleetScheduleProcessorDeps {
@@ -17,9 +18,9 @@ export interface FleetScheduleProcessorDeps {
 export function fleetScheduleProcessor(deps: FleetScheduleProcessorDeps): JobProcessor {
   return async (job) => {
     const kind = job.name;
-    if (!isFleetKind(kind)) throw new UnrecoverableError(`UNKNOWN_JOB: no fleet run named "${kind}"`);
+    if (!isFleetKind(kind)) throw jobFailure(new ProvisionerError('UNKNOWN_JOB', `no fleet run named "${kind}"`));
     const request = fleetRequestSchemas[kind].safeParse(job.data ?? {});
-    if (!request.success) throw new UnrecoverableError(`INVALID_INPUT: ${request.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!request.success) throw jobFailure(new InvalidInputError(formatIssues(request.error)));
     const { job: run, created } = await enqueueFleetRun(deps.fleet, kind, request.data, { origin: 'schedule', jobOptions: deps.jobOptions });
     deps.log.info({ kind, runJobId: run.id, created }, created ? 'scheduled run enqueued' : 'scheduled run skipped: one is still pending');
     return { runJobId: run.id, created };

@@ -1,6 +1,7 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
+import { jobFailure } from './job-failure.js';
 import type { z } from 'zod';
-import { generatePassword, parseJobData, secretKeyOf, type JobState, type Logger, type SecretStore, type StepContext } from '@kup/core';
+import { generatePassword, parseJobData, ProvisionerError, secretKeyOf, type JobState, type Logger, type SecretStore, type StepContext } from '@kup/core';
 
 /**
  * The job's input, checked against its schema, and its stored state (`data.state`, which
@@ -10,7 +11,7 @@ import { generatePassword, parseJobData, secretKeyOf, type JobState, type Logger
  */
 export function checkedData<I extends z.ZodType>(job: Job, input: I, state: z.ZodType): z.infer<I> {
   const parsed = parseJobData(input, state, job.data);
-  if (!parsed.ok) throw new UnrecoverableError(`${parsed.code}: ${parsed.message}`);
+  if (!parsed.ok) throw jobFailure(new ProvisionerError(parsed.code, parsed.message));
   return parsed.value;
 }
 

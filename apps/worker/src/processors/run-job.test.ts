@@ -1,7 +1,8 @@
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { describe, expect, it, vi } from 'vitest';
 import { LOCKED, ProvisionerError, UpstreamError, UsernameConflictError, createLogger } from '@kup/core';
-import { ROLLBACK_TRIES, StalledTooOftenError, jobFailure, runJob, willRetry, type UserLocks } from './run-job.js';
+import { jobFailure } from './job-failure.js';
+import { ROLLBACK_TRIES, StalledTooOftenError, runJob, willRetry, type UserLocks } from './run-job.js';
 import { fakeJob } from './test-job.js';
 
 const log = createLogger({ name: 'test', level: 'silent' });

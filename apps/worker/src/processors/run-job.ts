@@ -1,22 +1,11 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import { LOCKED, ProvisionerError, describeError, isRetryable, type Logger, type UserLock } from '@kup/core';
+import { jobFailure } from './job-failure.js';
 
 export type UserLocks = Pick<UserLock, 'withLock'>;
 
 /** How long a job waits before trying again when another job holds its user. */
 export const LOCK_RETRY_DELAY_MS = 2_000;
-
-/**
- * The error a failed attempt ends with. Its message starts with the stable error code,
- * `CODE: message`, which is what BullMQ stores as `failedReason` and what the API parses
- * (`GET /jobs/:id` → `error: {code, message}`). Permanent failures are BullMQ's
- * `UnrecoverableError`, so no retry is spent on them.
- */
-export function jobFailure(error: unknown): Error {
-  const { code, message } = describeError(error);
-  const text = `${code}: ${message}`;
-  return isRetryable(error) ? new Error(text, { cause: error }) : new UnrecoverableError(text);
-}
 
 /**
  * Tries of the final-failure clean-up, `ROLLBACK_BASE_DELAY_MS` apart and doubling. The
@@ -71,7 +60,7 @@ export interface RunJobOptions<T> {
 
 /**
  * Runs a job's work holding its users' locks. Busy users → the job is delayed (no attempt
- * spent); failures → rethrown as `CODE: message`, after the final-failure hook if no retry
+ * spent); failures → rethrown through `jobFailure`, after the final-failure hook if no retry
  * will follow.
  */
 export async function runJob<T>(options: RunJobOptions<T>): Promise<T> {

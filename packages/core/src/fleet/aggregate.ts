@@ -9,6 +9,7 @@ import type {
   SyncUserResult,
 } from '../queue/fleet-contract.js';
 import { parseFleetChildId } from '../queue/fleet-contract.js';
+import { readJobFailure } from '../queue/error-codes.js';
 
 /** What the children of a run ended with: their results, and the failures of those that gave up. */
 export interface ChildOutcomes<R> {
@@ -17,18 +18,12 @@ export interface ChildOutcomes<R> {
 }
 
 /**
- * Turns BullMQ's ignored-failure map (`job key → failedReason`) into failures. The worker
- * writes failed reasons as `CODE: message`; anything else becomes code `INTERNAL`.
+ * Turns BullMQ's ignored-failure map (`job key → failedReason`) into failures, reading each
+ * child's structured failure from its data (`dataOf`) where the worker stored one.
  */
-export function failuresFromReasons(reasons: Record<string, string>): FleetFailure[] {
+export function failuresFromReasons(reasons: Record<string, string>, dataOf: (key: string) => unknown = () => undefined): FleetFailure[] {
   return Object.entries(reasons)
-    .map(([key, reason]) => {
-      const username = parseFleetChildId(key)?.username ?? key;
-      const match = /^([A-Z][A-Z0-9_]*): ([\s\S]*)$/.exec(reason);
-      return match
-        ? { username, code: match[1] as string, message: match[2] as string }
-        : { username, code: 'INTERNAL', message: reason };
-    })
+    .map(([key, failedReason]) => ({ username: parseFleetChildId(key)?.username ?? key, ...readJobFailure({ data: dataOf(key), failedReason }) }))
     .sort((a, b) => a.username.localeCompare(b.username));
 }
 

@@ -114,6 +114,19 @@ describe('aggregation into the old statistics', () => {
     ]);
   });
 
+  it('prefers the failure a child stored in its data while it is the child\'s last one', () => {
+    const reason = 'TIMEOUT: namespace deletion did not happen within 120 s';
+    const stored = { code: 'TIMEOUT', message: 'namespace deletion did not happen within 120 s' };
+    const read = failuresFromReasons({ 'kup:fleet-user:sync-user-r1-dan': reason, 'kup:fleet-user:sync-user-r1-eve': 'job stalled more than allowable limit' }, (key) => ({
+      username: key.endsWith('dan') ? 'dan' : 'eve',
+      failure: stored,
+    }));
+    expect(read).toEqual([
+      { username: 'dan', ...stored },
+      { username: 'eve', code: 'INTERNAL', message: 'job stalled more than allowable limit' },
+    ]);
+  });
+
   it('reset', () => {
     const result = aggregateReset(
       {

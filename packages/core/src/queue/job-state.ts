@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatIssues } from './error-codes.js';
 import type { CleanupState } from '../fleet/cleanup-user.service.js';
 import type { ResetState } from '../fleet/reset-user.service.js';
 import type { SyncState } from '../fleet/sync-user.service.js';
@@ -54,14 +55,12 @@ export function parseJobData<I extends z.ZodType>(
   state: z.ZodType,
   data: unknown,
 ): { ok: true; value: z.infer<I> } | { ok: false; code: 'INVALID_INPUT' | 'INVALID_JOB_STATE'; message: string } {
-  const describe = (error: z.ZodError, base: string) =>
-    error.issues.map((i) => `${[base, ...i.path.map(String)].filter(Boolean).join('.')}: ${i.message}`).join('; ');
   const parsed = input.safeParse(data);
-  if (!parsed.success) return { ok: false, code: 'INVALID_INPUT', message: describe(parsed.error, '') };
+  if (!parsed.success) return { ok: false, code: 'INVALID_INPUT', message: formatIssues(parsed.error) };
   const stored = (data as { state?: unknown } | null)?.state;
   if (stored !== undefined) {
     const checked = state.safeParse(stored);
-    if (!checked.success) return { ok: false, code: 'INVALID_JOB_STATE', message: describe(checked.error, 'state') };
+    if (!checked.success) return { ok: false, code: 'INVALID_JOB_STATE', message: formatIssues(checked.error, 'state') };
   }
   return { ok: true, value: parsed.data };
 }

@@ -1,11 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { JobsOptions, Queue } from 'bullmq';
-import { enqueueFleetRun, QUEUES, type FleetKind, type FleetRequest } from '@kup/core';
+import { enqueueFleetRun, QUEUES, statusOfFailure, type FleetKind, type FleetRequest } from '@kup/core';
 import { commonErrors } from '../../http/schemas.js';
 import type { JobReader } from '../../jobs/job-reader.js';
 import type { JobWaiter } from '../../jobs/job-waiter.js';
-import { statusOfFailure } from '../../jobs/failed-reason.js';
 import { waitIfAsked } from '../../jobs/wait-if-asked.js';
 import type { RedisGuard } from '../../jobs/redis-guard.js';
 import { preferHeaders } from '../provisioner/schemas.js';

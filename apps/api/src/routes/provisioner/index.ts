@@ -9,12 +9,12 @@ import {
   JOBS,
   QUEUES,
   reservedBy,
+  statusOfFailure,
   usernameCandidates,
 } from '@kup/core';
 import { HttpError } from '../../http/http-error.js';
 import { bodyErrors } from '../../http/schemas.js';
 import { createResultView } from '../../jobs/job-view.js';
-import { statusOfFailure } from '../../jobs/failed-reason.js';
 import { waitIfAsked, type WaitIfAskedDeps } from '../../jobs/wait-if-asked.js';
 import type { JobSubmitter } from '../../jobs/job-submitter.js';
 import { createJobPolicy, SubmissionRefused, type CreatePolicyDeps } from '../../jobs/create-policy.js';
