@@ -101,7 +101,7 @@ export async function fleetHarness(overrides: Record<string, string> = {}): Prom
     async remove(username) {
       await service.delete({ usernames: [username] }, context<DeleteState>(`t-del-${username}`));
     },
-    enqueue: (kind, request) => enqueueFleetRun(fleet, kind, request, { origin: 'test', jobOptions }),
+    enqueue: (kind, request) => enqueueFleetRun(fleet, kind, request, { origin: 'test', jobOptions, redis }),
     async run(kind, request, timeoutMs = 150_000) {
       const { job } = await harness.enqueue(kind, request);
       return waitForJob(fleet, job.id as string, timeoutMs);

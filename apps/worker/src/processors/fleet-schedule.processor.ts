@@ -1,11 +1,13 @@
 import { UnrecoverableError, type JobsOptions, type Queue } from 'bullmq';
-import { enqueueFleetRun, fleetRequestSchemas, isFleetKind, type Logger } from '@kup/core';
+import { enqueueFleetRun, fleetRequestSchemas, isFleetKind, type Logger, type MutexRedis } from '@kup/core';
 import type { JobProcessor } from './processor.js';
 
 export interface FleetScheduleProcessorDeps {
   /** The `fleet` queue: the real runs go there. */
   fleet: Queue;
   jobOptions: JobsOptions;
+  /** For the replace lock (see enqueueUnique). */
+  redis: MutexRedis;
   log: Logger;
 }
 
@@ -20,7 +22,7 @@ export function fleetScheduleProcessor(deps: FleetScheduleProcessorDeps): JobPro
     if (!isFleetKind(kind)) throw new UnrecoverableError(`UNKNOWN_JOB: no fleet run named "${kind}"`);
     const request = fleetRequestSchemas[kind].safeParse(job.data ?? {});
     if (!request.success) throw new UnrecoverableError(`INVALID_INPUT: ${request.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const { job: run, created } = await enqueueFleetRun(deps.fleet, kind, request.data, { origin: 'schedule', jobOptions: deps.jobOptions });
+    const { job: run, created } = await enqueueFleetRun(deps.fleet, kind, request.data, { origin: 'schedule', jobOptions: deps.jobOptions, redis: deps.redis });
     deps.log.info({ kind, runJobId: run.id, created }, created ? 'scheduled run enqueued' : 'scheduled run skipped: one is still pending');
     return { runJobId: run.id, created };
   };
