@@ -1,7 +1,6 @@
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { EnqueueBusyError, RedisMutex, enqueueLockKey, enqueueUnique, secretKeyOf, type ExistingJobPolicy, type QueueName } from '@kup/core';
-import { HttpError } from '../http/http-error.js';
+import { RedisMutex, enqueueLockKey, enqueueUnique, secretKeyOf, type ExistingJobPolicy, type QueueName } from '@kup/core';
 import type { RedisGuard } from './redis-guard.js';
 
 export type { ExistingJobPolicy } from '@kup/core';
@@ -26,8 +25,8 @@ export interface Submission {
 
 /**
  * The API's create and delete: `enqueueUnique` behind the Redis guard, dropping the
- * sealed password of a finished job it replaces, and a 503 `BUSY` when another request
- * keeps the replace lock too long.
+ * sealed password of a finished job it replaces (EnqueueBusyError, when another request
+ * keeps the replace lock too long, is answered 503 `BUSY` by the error handler).
  */
 export class JobSubmitter {
   private readonly mutex: RedisMutex;
@@ -43,10 +42,7 @@ export class JobSubmitter {
       enqueueUnique(
         { queue: queues[queue], queueName: queue, name, jobId, data, jobOptions, policy, onRemoved: (removed) => secrets.remove(secretKeyOf(removed)) },
         lock,
-      ).catch((error: unknown) => {
-        if (error instanceof EnqueueBusyError) throw new HttpError(503, error.message, 'BUSY');
-        throw error;
-      }),
+      ),
     );
   }
 }
