@@ -27,7 +27,7 @@ describe('enqueueFleetRun', () => {
 
   /** A finished `reset` run, as a previous run leaves it (a worker runs it, then stops). */
   async function finishedRun(): Promise<void> {
-    await enqueueFleetRun(queue, 'reset', {}, { origin: 'test', jobOptions: {} });
+    await enqueueFleetRun(queue, 'reset', {}, { origin: 'test', jobOptions: {}, redis });
     const connection = redis.duplicate();
     const worker = new Worker('fleet', () => Promise.resolve('done'), { connection, prefix });
     try {
@@ -40,8 +40,8 @@ describe('enqueueFleetRun', () => {
 
   it('answers a pending run instead of starting a second', async () => {
     await finishedRun();
-    const first = await enqueueFleetRun(queue, 'reset', { mode: 'purge' }, { origin: 'test', jobOptions: {} });
-    const second = await enqueueFleetRun(queue, 'reset', {}, { origin: 'test', jobOptions: {} });
+    const first = await enqueueFleetRun(queue, 'reset', { mode: 'purge' }, { origin: 'test', jobOptions: {}, redis });
+    const second = await enqueueFleetRun(queue, 'reset', {}, { origin: 'test', jobOptions: {}, redis });
     expect(first.created).toBe(true);
     expect(second).toMatchObject({ created: false });
     expect(runIdOf(second.job)).toBe(runIdOf(first.job));
@@ -57,12 +57,12 @@ describe('enqueueFleetRun', () => {
       get(target, key, receiver) {
         if (key !== 'add') return Reflect.get(target, key, receiver) as unknown;
         return async (...args: Parameters<Queue['add']>) => {
-          rival ??= (await enqueueFleetRun(target, 'reset', { mode: 'purge' }, { origin: 'rival', jobOptions: {} })).job;
+          rival ??= (await enqueueFleetRun(target, 'reset', { mode: 'purge' }, { origin: 'rival', jobOptions: {}, redis })).job;
           return target.add(...args);
         };
       },
     });
-    const loser = await enqueueFleetRun(racing, 'reset', {}, { origin: 'test', jobOptions: {} });
+    const loser = await enqueueFleetRun(racing, 'reset', {}, { origin: 'test', jobOptions: {}, redis });
     expect(rival).toBeDefined();
     expect(loser.created).toBe(false);
     expect(runIdOf(loser.job)).toBe(runIdOf(rival as Job));

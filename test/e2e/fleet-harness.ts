@@ -1,6 +1,5 @@
 // The fleet workers of the worker app, in this process, against the stack, with a queue
 // prefix of the test's own; trainees are made and removed with the real ProvisioningService.
-import { Writable } from 'node:stream';
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createAdapters, type Adapters } from '@kup/adapters';
@@ -26,6 +25,7 @@ import {
   type WorkerEnv,
 } from '@kup/core';
 import { createFleetWorkers, type FleetWorkers } from '../../apps/worker/src/fleet-workers.js';
+import { LogCapture } from '../helpers/logs.js';
 import { emailOf, uniquePrefix } from '../helpers/names.js';
 import { ensureTraineeClusterRole, stackEnv, workerConfig } from '../helpers/stack.js';
 import { waitForJob, type FinishedJob } from '../helpers/worker.js';
@@ -65,8 +65,8 @@ export async function fleetHarness(overrides: Record<string, string> = {}): Prom
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   const ports = createAdapters(config, { caFile: stackEnv('STACK_CA_FILE') });
   const secrets = new SecretStore(redis, Sealer.fromEncodedKey(config.RESULT_ENCRYPTION_KEY), config.QUEUE_PREFIX, config.PASSWORD_TTL_SECONDS);
-  const logs: string[] = [];
-  const logger = createLogger({ name: 'fleet-test', level: 'debug' }, new Writable({ write: (c, _e, done) => void (logs.push(String(c)), done()) }));
+  const logs = new LogCapture();
+  const logger = createLogger({ name: 'fleet-test', level: 'debug' }, logs);
   const workers = createFleetWorkers(config, { redis, ports, secrets, locks: new UserLock(redis, config.QUEUE_PREFIX), logger });
   await workers.start();
   const fleet = new Queue(QUEUES.fleet, { connection: redis, prefix: config.QUEUE_PREFIX });
@@ -93,7 +93,7 @@ export async function fleetHarness(overrides: Record<string, string> = {}): Prom
     fleetUser,
     secrets,
     workers,
-    logs,
+    logs: logs.lines,
     async provision(username, expiresAt) {
       const result = await service.create({ username, email: emailOf(username), ...(expiresAt ? { expiresAt } : {}) }, context<CreateState>(`t-${username}`));
       return result.userId;
@@ -101,7 +101,7 @@ export async function fleetHarness(overrides: Record<string, string> = {}): Prom
     async remove(username) {
       await service.delete({ usernames: [username] }, context<DeleteState>(`t-del-${username}`));
     },
-    enqueue: (kind, request) => enqueueFleetRun(fleet, kind, request, { origin: 'test', jobOptions }),
+    enqueue: (kind, request) => enqueueFleetRun(fleet, kind, request, { origin: 'test', jobOptions, redis }),
     async run(kind, request, timeoutMs = 150_000) {
       const { job } = await harness.enqueue(kind, request);
       return waitForJob(fleet, job.id as string, timeoutMs);

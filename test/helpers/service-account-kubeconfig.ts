@@ -9,6 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
+import { eventually } from './poll.js';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
@@ -195,12 +196,9 @@ function tokenKubeconfig(adminKubeconfig: string, token: string, namespace: stri
   });
 }
 
+/** Polls `check` until it holds (test/helpers/poll.ts). */
 async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await eventually(what, async () => ((await check()) ? true : undefined), timeoutMs, 200);
 }
 
 export async function workerServiceAccountKubeconfig(

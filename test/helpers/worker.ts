@@ -1,6 +1,5 @@
 // A provisioning worker and a producer queue of the test's own (own BullMQ prefix),
 // in this process, with its logs captured so tests can check them for secrets.
-import { Writable } from 'node:stream';
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
@@ -9,7 +8,6 @@ import {
   Sealer,
   SecretStore,
   createJobId,
-  createLogger,
   defaultJobOptions,
   deleteJobId,
   secretKeyOf,
@@ -17,9 +15,11 @@ import {
   type DeleteJobData,
   type WorkerEnv,
 } from '@kup/core';
-import { createWorkerApp, type WorkerApp } from '@kup/worker';
+import type { WorkerApp } from '@kup/worker';
+import { LogCapture } from './logs.js';
 import { uniquePrefix } from './names.js';
-import { eventually, stackEnv, workerConfig } from './stack.js';
+import { startTestWorkerApp } from './service.js';
+import { eventually, workerConfig } from './stack.js';
 
 export interface TestWorker {
   config: WorkerEnv;
@@ -45,18 +45,13 @@ export async function testWorker(options: { overrides?: Record<string, string>; 
   const queue = new Queue(QUEUES.provisioning, { connection: redis, prefix: config.QUEUE_PREFIX });
   queue.on('error', () => undefined);
   const secrets = new SecretStore(redis, Sealer.fromEncodedKey(config.RESULT_ENCRYPTION_KEY), config.QUEUE_PREFIX, config.PASSWORD_TTL_SECONDS);
-  const logs: string[] = [];
-  const sink = new Writable({ write: (chunk, _encoding, done) => void (logs.push(String(chunk)), done()) });
-  let app: WorkerApp | undefined;
-  if (options.startWorker ?? true) {
-    app = createWorkerApp(config, { logger: createLogger({ name: 'worker', level: 'debug' }, sink), caFile: stackEnv('STACK_CA_FILE') });
-    await app.start();
-  }
+  const logs = new LogCapture();
+  const app = (options.startWorker ?? true) ? await startTestWorkerApp(config, logs) : undefined;
   return {
     config,
     queue,
     secrets,
-    logs,
+    logs: logs.lines,
     app,
     addCreate: (data) => queue.add(JOBS.create, data, { jobId: createJobId(data.username), ...defaultJobOptions(config) }),
     addDelete: (data) => queue.add(JOBS.delete, data, { jobId: deleteJobId(data.usernames[0] as string), ...defaultJobOptions(config) }),

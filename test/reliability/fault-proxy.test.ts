@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultProxy, type FaultKind } from './fault-proxy.js';
+import { eventually } from '../helpers/poll.js';
 
 let upstream: Server;
 let hits = 0;
@@ -56,8 +57,7 @@ describe('fault proxy', () => {
     const before = hits;
     try {
       await expect(get(p.port)).rejects.toThrow();
-      const deadline = Date.now() + 5_000;
-      while (hits === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await eventually('the upstream was hit', async () => (hits > before ? true : undefined), 5_000, 20);
       expect(hits).toBe(before + 1);
     } finally {
       await p.close();

@@ -109,7 +109,7 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   });
   await app.register(jobRoutes, { reader });
   const fleetOptions = { guard, reader, waiter, ...waitSettings, shutdown: shutdown.signal };
-  await app.register(fleetRoutes, { ...fleetOptions, fleet: deps.queues.fleet, jobOptions: defaultJobOptions(config) });
+  await app.register(fleetRoutes, { ...fleetOptions, fleet: deps.queues.fleet, redis: deps.redis, jobOptions: defaultJobOptions(config) });
   const schedules = new Queue(FLEET_SCHEDULES_QUEUE, { connection: deps.redis, prefix: config.QUEUE_PREFIX });
   schedules.on('error', (error) => deps.logger.warn({ err: error.message }, 'schedules queue error'));
   app.addHook('onClose', async () => schedules.close());

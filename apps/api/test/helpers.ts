@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Worker, type Job, type Processor } from 'bullmq';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createLogger, loadApiConfig, QUEUES, type ApiEnv } from '@kup/core';
+import { randomSuffix as hex, uniquePrefix } from '../../../test/helpers/names.js';
 import { eventually } from '../../../test/helpers/poll.js';
 import { buildApp, createApiDeps, type ApiDeps } from '../src/index.js';
 
-export const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+export { randomSuffix as hex } from '../../../test/helpers/names.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -32,7 +33,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
   const tokens: [string, string] = [`tok-${hex(16)}`, `tok-${hex(16)}`];
   const config = loadApiConfig({
     REDIS_URL: process.env.REDIS_URL,
-    QUEUE_PREFIX: `t-${hex(4)}`,
+    QUEUE_PREFIX: uniquePrefix(),
     API_TOKENS: tokens.join(','),
     RESULT_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'debug',

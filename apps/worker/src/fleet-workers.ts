@@ -115,7 +115,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
   };
   const runs = worker(QUEUES.fleet, dispatch(QUEUES.fleet, { reset: runProcessor, cleanup: runProcessor, sync: runProcessor }), 3);
   const users = worker(QUEUES.fleetUser, dispatch(QUEUES.fleetUser, userProcessors), config.FLEET_CONCURRENCY);
-  const schedules = worker(FLEET_SCHEDULES_QUEUE, reportFailures(fleetScheduleProcessor({ fleet: queues.fleet, jobOptions, log: logger })), 1);
+  const schedules = worker(FLEET_SCHEDULES_QUEUE, reportFailures(fleetScheduleProcessor({ fleet: queues.fleet, jobOptions, redis, log: logger })), 1);
   const progress = (job: Job | undefined) => void (job && reportParentProgress(job, queues.fleet, logger));
   users.on('completed', progress);
   users.on('failed', progress);

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type FleetKind, type Logger, type WorkerEnv } from '@kup/core';
+import { RedisMutex, newLockToken, type FleetKind, type Logger, type WorkerEnv } from '@kup/core';
 
 export type ScheduleConfig = Pick<
   WorkerEnv,
@@ -56,8 +55,6 @@ export interface ScheduleCheck {
   ok: boolean;
 }
 
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
-
 /**
  * Makes the schedulers match the configuration, from one process at a time: every worker
  * calls this at start, but only the one that takes the Redis lock (SET NX PX) upserts
@@ -69,11 +66,12 @@ export async function ensureSchedules(config: ScheduleConfig, deps: EnsureSchedu
   const desired = desiredSchedules(config);
   const lockTtlMs = deps.lockTtlMs ?? 30_000;
   const key = `${deps.prefix}:lock:schedules`;
-  const holder = randomUUID();
+  const holder = newLockToken();
+  const mutex = new RedisMutex(deps.redis);
 
   for (let round = 0; round < 2; round++) {
-    if ((await deps.redis.set(key, holder, 'PX', lockTtlMs, 'NX')) === 'OK') {
-      try {
+    if (await mutex.acquire(key, holder, lockTtlMs)) {
+      await mutex.hold(key, holder, lockTtlMs, async () => {
         for (const schedule of desired) {
           if (schedule.enabled) {
             await deps.queue.upsertJobScheduler(
@@ -86,9 +84,7 @@ export async function ensureSchedules(config: ScheduleConfig, deps: EnsureSchedu
           }
         }
         deps.log.info({ schedules: desired.map(({ id, enabled, pattern, tz }) => ({ id, enabled, pattern, tz })) }, 'schedules upserted');
-      } finally {
-        await deps.redis.eval(RELEASE, 1, key, holder);
-      }
+      });
     } else {
       const giveUpAt = Date.now() + lockTtlMs;
       while ((await deps.redis.exists(key)) === 1 && Date.now() < giveUpAt) await sleep(100);

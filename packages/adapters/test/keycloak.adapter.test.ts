@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { KeycloakIdentityProvider } from '../src/keycloak.adapter.js';
 import { UpstreamError, type NewIdentityUser } from '@kup/core';
-import { eventually, stackAgent, stackEnv, uniqueName } from './stack.js';
+import { eventually } from '../../../test/helpers/poll.js';
+import { stackAgent, stackEnv, uniqueName } from './stack.js';
 
 const env = stackEnv('KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_CLIENT_ID', 'KEYCLOAK_CLIENT_SECRET', 'KEYCLOAK_LOGIN_CLIENT_ID');
 const options = {
@@ -163,7 +164,7 @@ describe('KeycloakIdentityProvider (real Keycloak)', () => {
     const prefix = uniqueName('kc-page');
     const ids = await Promise.all([1, 2, 3].map((n) => create(newUser(`${prefix}-${n}`))));
     // Other tests create and delete managed users meanwhile: walk the pages until ours show.
-    await eventually(async () => {
+    await eventually('all three users listed', async () => {
       const seen = new Set<string>();
       let first: number | undefined = 0;
       while (first !== undefined) {
@@ -175,8 +176,8 @@ describe('KeycloakIdentityProvider (real Keycloak)', () => {
         for (const user of page.users) seen.add(user.id);
         first = page.next;
       }
-      return ids.every((id) => seen.has(id));
-    }, 30_000, 'all three users listed');
+      return ids.every((id) => seen.has(id)) ? true : undefined;
+    }, 30_000);
   });
 
   it('reports a wrong client secret as a permanent authentication failure', async () => {

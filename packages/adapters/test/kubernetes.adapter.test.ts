@@ -3,7 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FIELD_MANAGER, KubernetesClusterGateway } from '../src/kubernetes.adapter.js';
 import { TimeoutError, UpstreamError, namespaceManifest, namespacedManifests, defaultPlaygroundSettings, PURGE_KEEPS, type Trainee, type KubeObject, type ObjectRef } from '@kup/core';
-import { eventually, stackEnv, uniqueName } from './stack.js';
+import { eventually } from '../../../test/helpers/poll.js';
+import { stackEnv, uniqueName } from './stack.js';
 
 const env = stackEnv('KUBECONFIG');
 const cluster = new KubernetesClusterGateway({ kubeconfig: env.KUBECONFIG, timeoutMs: 15_000 });
@@ -134,7 +135,7 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
 
     const gone = async (kind: string, name: string) =>
       (await cluster.get({ apiVersion: 'v1', kind, name, namespace: who.username })) === undefined;
-    await eventually(async () => (await gone('ConfigMap', 'notes')) && (await gone('Secret', 'token')) && (await gone('ServiceAccount', 'bot')), 20_000, 'purge');
+    await eventually('purge', async () => ((await gone('ConfigMap', 'notes')) && (await gone('Secret', 'token')) && (await gone('ServiceAccount', 'bot')) ? true : undefined), 20_000);
 
     for (const object of namespacedManifests(settings, who)) expect(await cluster.get(refOf(object)), object.kind).toBeDefined();
     expect((await cluster.getNamespace(who.username))?.uid).toBe(uid);
@@ -169,7 +170,7 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
     }
 
     expect(await cluster.purgeTypes(who.username, inventory.occupied.get(who.username) ?? [])).toBe(2);
-    await eventually(async () => (await cluster.get(refOf(configMap(who.username, 'notes')))) === undefined, 20_000, 'purge');
+    await eventually('purge', async () => ((await cluster.get(refOf(configMap(who.username, 'notes')))) === undefined ? true : undefined), 20_000);
     expect(await cluster.get({ apiVersion: 'v1', kind: 'Secret', name: 'token', namespace: who.username })).toBeUndefined();
     expect(await cluster.get(refOf(configMap(who.username, 'kube-root-ca.crt')))).toBeDefined();
     for (const object of namespacedManifests(settings, who)) expect(await cluster.get(refOf(object)), object.kind).toBeDefined();

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
@@ -13,21 +12,10 @@ export function stackEnv(...names: string[]): Record<string, string> {
 }
 
 /** A name no other test (or earlier run) uses: DNS-1123 safe. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${randomBytes(4).toString('hex')}`;
-}
+export { uniqueUsername as uniqueName } from '../../../test/helpers/names.js';
 
 /** An undici agent that trusts the stack's CA, for the tests' own HTTP calls. */
 export function stackAgent(caFile: string | undefined): Agent {
   return new Agent(caFile ? { connect: { ca: [...rootCertificates, readFileSync(caFile, 'utf8')] } } : {});
 }
 
-/** Polls `check` until it returns true; fails after `timeoutMs`. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}

@@ -1,5 +1,5 @@
 import type { JobsOptions, Queue } from 'bullmq';
-import { enqueueFleetRun, fleetRequestSchemas, formatIssues, InvalidInputError, isFleetKind, ProvisionerError, type Logger } from '@kup/core';
+import { enqueueFleetRun, fleetRequestSchemas, formatIssues, InvalidInputError, isFleetKind, ProvisionerError, type Logger, type MutexRedis } from '@kup/core';
 import { jobFailure } from './job-failure.js';
 import type { JobProcessor } from './processor.js';
 
@@ -7,6 +7,8 @@ export interface FleetScheduleProcessorDeps {
   /** The `fleet` queue: the real runs go there. */
   fleet: Queue;
   jobOptions: JobsOptions;
+  /** For the replace lock (see enqueueUnique). */
+  redis: MutexRedis;
   log: Logger;
 }
 
@@ -21,7 +23,7 @@ export function fleetScheduleProcessor(deps: FleetScheduleProcessorDeps): JobPro
     if (!isFleetKind(kind)) throw jobFailure(new ProvisionerError('UNKNOWN_JOB', `no fleet run named "${kind}"`));
     const request = fleetRequestSchemas[kind].safeParse(job.data ?? {});
     if (!request.success) throw jobFailure(new InvalidInputError(formatIssues(request.error)));
-    const { job: run, created } = await enqueueFleetRun(deps.fleet, kind, request.data, { origin: 'schedule', jobOptions: deps.jobOptions });
+    const { job: run, created } = await enqueueFleetRun(deps.fleet, kind, request.data, { origin: 'schedule', jobOptions: deps.jobOptions, redis: deps.redis });
     deps.log.info({ kind, runJobId: run.id, created }, created ? 'scheduled run enqueued' : 'scheduled run skipped: one is still pending');
     return { runJobId: run.id, created };
   };

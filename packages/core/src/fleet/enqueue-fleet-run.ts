@@ -1,5 +1,6 @@
 import type { Job, JobsOptions, Queue } from 'bullmq';
-import { jobTraceFields } from '../tracing/trace.js';
+import { enqueueLockKey, enqueueUnique } from '../queue/enqueue-unique.js';
+import { RedisMutex, type MutexRedis } from '../store/redis-mutex.js';
 import {
   fleetRunJobId,
   newRunId,
@@ -19,6 +20,8 @@ export interface EnqueueFleetOptions {
   /** Who asks: `api`, `schedule`, `cli`. */
   origin: string;
   jobOptions: JobsOptions;
+  /** The Redis the queue uses: the replace lock lives there, under the queue's prefix. */
+  redis: MutexRedis;
   now?: number;
 }
 
@@ -48,36 +51,16 @@ export function fleetRunData(kind: FleetKind, request: FleetRequest, origin: str
   }
 }
 
-const FINISHED = new Set(['completed', 'failed']);
-
 /**
  * Enqueues a fleet run under its fixed id, the one function the API, the CLI and the
  * schedulers use. While a run of that kind (or for that user) is pending, that run is
  * returned and nothing new starts (the old CronJobs' `concurrencyPolicy: Forbid`); a
- * finished one is replaced, as create does.
+ * finished one is replaced (through `enqueueUnique`, as create does). Its children stay
+ * (until their own retention): a sync child keeps its sealed password readable.
  */
-export async function enqueueFleetRun(queue: Queue, kind: FleetKind, request: FleetRequest, options: EnqueueFleetOptions): Promise<EnqueuedRun> {
+export function enqueueFleetRun(queue: Queue, kind: FleetKind, request: FleetRequest, options: EnqueueFleetOptions): Promise<EnqueuedRun> {
   const jobId = fleetRunJobId(kind, 'username' in request ? request.username : undefined);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const existing = await queue.getJob(jobId);
-    if (existing) {
-      const state = await existing.getState();
-      if (!FINISHED.has(state)) return { job: existing, created: false };
-      // The children stay (until their own retention): a sync child keeps its sealed
-      // password readable. Another producer may replace the run at the same moment: then
-      // its new job is answered below.
-      await existing.remove({ removeChildren: false }).catch(() => undefined);
-    }
-    const data = fleetRunData(kind, request, options.origin, options.now ?? Date.now());
-    // The request id and trace context of who asked ride along (tracing/trace.ts).
-    await queue.add(kind, { ...data, ...jobTraceFields() }, { ...options.jobOptions, jobId });
-    // An add under a taken id changes nothing, yet BullMQ still answers a Job holding the
-    // data it was given: only the stored job says whose run won.
-    const stored = await queue.getJob(jobId);
-    if (!stored) continue; // already removed again (retention): start over
-    if ((stored.data as FleetRunData).runId === data.runId) return { job: stored, created: true };
-    const state = await stored.getState();
-    if (!FINISHED.has(state)) return { job: stored, created: false };
-  }
-  throw new Error(`could not enqueue ${kind}: its job id stays taken by finished runs`);
+  const data = fleetRunData(kind, request, options.origin, options.now ?? Date.now());
+  const lock = { mutex: new RedisMutex(options.redis), key: enqueueLockKey(queue.opts.prefix ?? 'bull', queue.name, jobId) };
+  return enqueueUnique({ queue, queueName: queue.name, name: kind, jobId, data, jobOptions: options.jobOptions, removeChildren: false }, lock);
 }

@@ -1,7 +1,4 @@
-import type { Redis } from 'ioredis';
-
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
-const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+import { RedisMutex, type MutexRedis } from './redis-mutex.js';
 
 /**
  * One operation per trainee at a time: a create and a delete (or a reset) of the same
@@ -9,11 +6,15 @@ const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call(
  * run again (stalled-job recovery) gets its own lock back instead of waiting for it.
  */
 export class UserLock {
+  private readonly mutex: RedisMutex;
+
   constructor(
-    private readonly redis: Redis,
+    redis: MutexRedis,
     private readonly prefix: string,
     private readonly ttlMs = 60_000,
-  ) {}
+  ) {
+    this.mutex = new RedisMutex(redis);
+  }
 
   private key(username: string): string {
     return `${this.prefix}:lock:user:${username}`;
@@ -22,28 +23,21 @@ export class UserLock {
   /** True when `holder` now holds the lock (newly or again). */
   async acquire(username: string, holder: string): Promise<boolean> {
     const key = this.key(username);
-    if ((await this.redis.set(key, holder, 'PX', this.ttlMs, 'NX')) === 'OK') return true;
-    return (await this.redis.eval(EXTEND, 1, key, holder, String(this.ttlMs))) === 1;
+    return (await this.mutex.acquire(key, holder, this.ttlMs)) || this.mutex.renew(key, holder, this.ttlMs);
   }
 
-  async extend(username: string, holder: string): Promise<boolean> {
-    return (await this.redis.eval(EXTEND, 1, this.key(username), holder, String(this.ttlMs))) === 1;
+  extend(username: string, holder: string): Promise<boolean> {
+    return this.mutex.renew(this.key(username), holder, this.ttlMs);
   }
 
   async release(username: string, holder: string): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.key(username), holder);
+    await this.mutex.release(this.key(username), holder);
   }
 
   /** Runs `work` holding the lock, renewing it every third of its TTL. */
   async withLock<T>(username: string, holder: string, work: () => Promise<T>): Promise<T | typeof LOCKED> {
     if (!(await this.acquire(username, holder))) return LOCKED;
-    const timer = setInterval(() => void this.extend(username, holder).catch(() => undefined), this.ttlMs / 3);
-    try {
-      return await work();
-    } finally {
-      clearInterval(timer);
-      await this.release(username, holder);
-    }
+    return this.mutex.hold(this.key(username), holder, this.ttlMs, work, { renew: true });
   }
 }
 

@@ -1,5 +1,4 @@
 // Real Redis for the store tests: REDIS_URL comes from the integration globalSetup.
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 export function connectRedis(): Redis {
@@ -9,7 +8,7 @@ export function connectRedis(): Redis {
 }
 
 /** A key prefix of this test's own, so parallel tests never share keys. */
-export const uniquePrefix = (what: string): string => `kup-test-${what}-${randomBytes(4).toString('hex')}`;
+export { uniquePrefix } from '../../../../test/helpers/names.js';
 
 export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   const keys: string[] = [];

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCKED, UserLock } from '../../src/store/user-lock.js';
+import { eventually } from '../../../../test/helpers/poll.js';
 import { connectRedis, deleteKeys, uniquePrefix } from './helpers.js';
 
 const redis = connectRedis();
@@ -59,11 +60,7 @@ describe('UserLock (real Redis)', () => {
     const pttl = await redis.pttl(rawKey('jean'));
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(300);
-    const deadline = Date.now() + 5_000;
-    while (!(await shortLock.acquire('jean', 'delete-jean'))) {
-      if (Date.now() > deadline) throw new Error('the lock never expired');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually('the lock expired', async () => ((await shortLock.acquire('jean', 'delete-jean')) ? true : undefined), 5_000, 50);
     expect(await redis.get(rawKey('jean'))).toBe('delete-jean');
   });
 });

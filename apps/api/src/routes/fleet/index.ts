@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { JobsOptions, Queue } from 'bullmq';
-import { enqueueFleetRun, QUEUES, statusOfFailure, type FleetKind, type FleetRequest } from '@kup/core';
+import { enqueueFleetRun, QUEUES, statusOfFailure, type FleetKind, type FleetRequest, type MutexRedis } from '@kup/core';
 import { commonErrors } from '../../http/schemas.js';
 import type { JobReader } from '../../jobs/job-reader.js';
 import type { JobWaiter } from '../../jobs/job-waiter.js';
@@ -14,6 +14,8 @@ import { cleanupBody, cleanupDone, fleetAccepted, fleetFailed, resetBody, resetD
 export interface FleetRoutesOptions {
   /** The `fleet` queue (parents of runs). */
   fleet: Queue;
+  /** For the replace lock (see enqueueUnique). */
+  redis: MutexRedis;
   guard: Pick<RedisGuard, 'run'>;
   reader: Pick<JobReader, 'view'>;
   waiter: Pick<JobWaiter, 'waitForEnd'>;
@@ -31,10 +33,10 @@ export interface FleetRoutesOptions {
  * the worker (the API never calls Keycloak): with `Prefer: wait` that is a 404.
  */
 export const fleetRoutes: FastifyPluginAsyncZod<FleetRoutesOptions> = async (app, options) => {
-  const { fleet, guard, jobOptions } = options;
+  const { fleet, guard, jobOptions, redis } = options;
 
   async function handle(kind: FleetKind, body: FleetRequest | null | undefined, request: FastifyRequest, reply: FastifyReply) {
-    const { job, created } = await guard.run(() => enqueueFleetRun(fleet, kind, body ?? {}, { origin: 'api', jobOptions }));
+    const { job, created } = await guard.run(() => enqueueFleetRun(fleet, kind, body ?? {}, { origin: 'api', jobOptions, redis }));
     const jobId = job.id ?? kind;
     request.log.info({ jobId, kind, created }, created ? 'fleet run enqueued' : 'fleet run already pending');
     const view = await waitIfAsked(options, request, reply, QUEUES.fleet, job);

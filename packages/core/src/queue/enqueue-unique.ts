@@ -1,0 +1,137 @@
+import type { Job, JobsOptions, Queue } from 'bullmq';
+import { RedisMutex, newLockToken } from '../store/redis-mutex.js';
+import { SpanKind, inSpan, jobTraceFields } from '../tracing/index.js';
+
+const FINISHED = new Set(['completed', 'failed']);
+const isFinished = (state: string) => FINISHED.has(state) || state === 'unknown';
+
+/**
+ * What to do with a job found under the id: answer it (`answer`), or, when it has
+ * finished, replace it (`replace`); throw to refuse the request (e.g. a 409). It is asked
+ * about every job found, including one that another producer added at the same moment.
+ * Without a policy, an unfinished job is answered and a finished one replaced.
+ */
+export type ExistingJobPolicy = (existing: Job, state: string) => Promise<'answer' | 'replace'>;
+
+export interface EnqueueUniqueRequest {
+  queue: Pick<Queue, 'add' | 'getJob'>;
+  /** The queue's name, for the producer span. */
+  queueName: string;
+  name: string;
+  jobId: string;
+  /** The caller's fields; the request id and trace context are added to them. */
+  data: object;
+  jobOptions: JobsOptions;
+  policy?: ExistingJobPolicy;
+  /** Whether removing a finished job removes its children too (BullMQ's default: yes). */
+  removeChildren?: boolean;
+  /** Called after a finished job was removed to make room (e.g. to drop its sealed password). */
+  onRemoved?: (removed: Job) => Promise<void>;
+}
+
+export interface EnqueueLock {
+  mutex: RedisMutex;
+  /** `enqueueLockKey(prefix, queue, jobId)`. */
+  key: string;
+  ttlMs?: number;
+  waitMs?: number;
+}
+
+export interface Enqueued {
+  job: Job;
+  /** False when a job under the id was answered instead (pending, or added by a rival). */
+  created: boolean;
+}
+
+/**
+ * Refused because another producer kept the replace lock for too long: retry later. Not a
+ * job failure code (it never fails a job: inside a job it is an internal error, retried); the
+ * API answers it with 503 `BUSY`.
+ */
+export class EnqueueBusyError extends Error {
+  readonly code = 'BUSY';
+
+  constructor() {
+    super('Another request for the same job is being handled; retry');
+    this.name = 'EnqueueBusyError';
+  }
+}
+
+/** Where the replace lock of a job id lives: beside the queues, under their prefix. */
+export const enqueueLockKey = (prefix: string, queueName: string, jobId: string): string => `${prefix}:lock:enqueue:${queueName}:${jobId}`;
+
+/**
+ * Whether the job stored under the id is the one this add made: same creation time and
+ * the same values for every field we sent (the worker only adds fields of its own).
+ * Needed because BullMQ's add of a taken id changes nothing yet answers with our data.
+ */
+function isOurs(stored: Job, added: Job, data: object): boolean {
+  const held = (stored.data ?? {}) as Record<string, unknown>;
+  return stored.timestamp === added.timestamp && Object.entries(data).every(([key, value]) => JSON.stringify(held[key]) === JSON.stringify(value));
+}
+
+/**
+ * The one enqueue-and-replace of the project (the API's create and delete, and every
+ * fleet run: API, schedules, CLI). Adds a job under a fixed id, deduplicated: an
+ * unfinished job with the id is answered as is; a finished one is removed and replaced.
+ * The common cases take no lock (BullMQ's add is atomic on the id); replacing
+ * (check-remove-add) runs under a short Redis mutex per job id so two producers cannot
+ * both replace the job. Every add is read back, so a producer that lost a race is
+ * answered with the winner's job (judged by the policy) and `created: false`.
+ */
+export async function enqueueUnique(request: EnqueueUniqueRequest, lock: EnqueueLock): Promise<Enqueued> {
+  const policy = request.policy ?? (async (_existing: Job, state: string) => (isFinished(state) ? 'replace' : 'answer'));
+  return (await addOrFindPending(request, policy)) ?? (await underLock(lock, () => replaceUnlessPending(request, policy)));
+}
+
+/** The policy's verdict; a job still unfinished is never replaced. */
+async function decide(policy: ExistingJobPolicy, existing: Job): Promise<'answer' | 'replace'> {
+  const state = await existing.getState();
+  const verdict = await policy(existing, state);
+  return verdict === 'replace' && isFinished(state) ? 'replace' : 'answer';
+}
+
+/** Adds the job with the request id and trace context in its data, in a producer span. */
+function add(request: EnqueueUniqueRequest): Promise<Job> {
+  const { queue, queueName, name, jobId, data, jobOptions } = request;
+  const attributes = { 'messaging.system': 'bullmq', 'messaging.operation.type': 'send', 'messaging.destination.name': queueName, 'messaging.message.id': jobId, 'kup.job.name': name };
+  return inSpan(`send ${queueName}`, { kind: SpanKind.PRODUCER, attributes }, () => queue.add(name, { ...data, ...jobTraceFields() }, { ...jobOptions, jobId }));
+}
+
+/**
+ * Without the lock: no job under the id (add it, then read back who won), or one to
+ * answer. Undefined when a finished job must be replaced, which needs the lock.
+ */
+async function addOrFindPending(request: EnqueueUniqueRequest, policy: ExistingJobPolicy): Promise<Enqueued | undefined> {
+  const existing = await request.queue.getJob(request.jobId);
+  if (existing) return (await decide(policy, existing)) === 'answer' ? { job: existing, created: false } : undefined;
+  const job = await add(request);
+  const stored = await request.queue.getJob(request.jobId);
+  if (!stored || isOurs(stored, job, request.data)) return { job: stored ?? job, created: true };
+  return (await decide(policy, stored)) === 'answer' ? { job: stored, created: false } : undefined;
+}
+
+async function replaceUnlessPending(request: EnqueueUniqueRequest, policy: ExistingJobPolicy): Promise<Enqueued> {
+  const existing = await request.queue.getJob(request.jobId);
+  if (existing) {
+    if ((await decide(policy, existing)) === 'answer') return { job: existing, created: false };
+    // Another producer's lockless path never removes, but retention may have: that is fine.
+    await existing.remove({ removeChildren: request.removeChildren ?? true }).catch(() => undefined);
+    await request.onRemoved?.(existing);
+  }
+  const job = await add(request);
+  // A lockless add may have slipped in between the remove and this add: judge that one.
+  const stored = await request.queue.getJob(request.jobId);
+  if (stored && !isOurs(stored, job, request.data)) {
+    await decide(policy, stored);
+    return { job: stored, created: false };
+  }
+  return { job: stored ?? job, created: true };
+}
+
+async function underLock<T>(lock: EnqueueLock, work: () => Promise<T>): Promise<T> {
+  const ttlMs = lock.ttlMs ?? 5_000;
+  const token = newLockToken();
+  if (!(await lock.mutex.acquireWithin(lock.key, token, ttlMs, lock.waitMs ?? 3_000))) throw new EnqueueBusyError();
+  return lock.mutex.hold(lock.key, token, ttlMs, work);
+}
