@@ -33,7 +33,7 @@ const timeZone = z.string().refine((tz) => {
   }
 }, 'not a known IANA time zone (e.g. UTC, Europe/Paris)');
 
-// ---- admin surfaces (issue 13): shipped example secrets are refused at boot ----
+// Shipped example secrets are refused at boot.
 
 /**
  * A value copied from the shipped examples (k8s/overlays/example's `replace-me…`, or a
@@ -90,7 +90,7 @@ export const commonEnv = z.object({
     }, 'must be 32 bytes, base64 (44 characters) or hex (64 characters)')
     .refine(notExample, EXAMPLE_SECRET),
 
-  // --- Names and identities (issue 13): read by the API (refused before enqueueing) and the worker.
+  // Names and identities: read by the API (refused before enqueueing) and the worker.
   /**
    * Namespaces no trainee may take, comma-separated; `*` matches any run of characters.
    * Replaces the default list (see domain/reserved-names.ts) when set.
@@ -100,8 +100,7 @@ export const commonEnv = z.object({
     .default(DEFAULT_RESERVED_NAMESPACES.join(','))
     .transform(parseNamePatterns)
     .pipe(z.array(z.string().regex(/^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$/, 'each entry must be a namespace name, `*` allowed'))),
-  // --- end of names and identities.
-  // ---- issue 13, manifests: plain-HTTP upstreams ----
+  // Plain-HTTP upstreams.
   /**
    * Accept `http://` in the upstream URLs (every `*_URL` setting: KEYCLOAK_URL, GRAFANA_URL,
    * OIDC_ISSUER_URL, …). Off by default: the worker sends client secrets, admin passwords
@@ -109,18 +108,16 @@ export const commonEnv = z.object({
    * Only for a local stack or a network where that cannot happen.
    */
   ALLOW_INSECURE_UPSTREAMS: bool(false),
-  // ---- end issue 13, manifests ----
 
-  // --- Tracing (issue 17): the OpenTelemetry SDK reads these itself (and its other OTEL_*
+  // Tracing: the OpenTelemetry SDK reads these itself (and its other OTEL_*
   // variables); they are checked here so that a bad URL stops the boot. Tracing is off,
   // the SDK not even loaded, unless one is set.
   /** OTLP/HTTP base URL of a collector (`http://otel-collector:4318`; `/v1/traces` is added). */
   OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
   /** The full URL for traces only, instead of the base URL. */
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.optional(),
-  // --- end of tracing.
 
-  // --- The old deployment's settings (issue 14) ---
+  // The old deployment's settings.
   /** A dotenv file read before everything else (the old pod's Vault file); see legacy-env.ts. */
   ENV_FILE: z.string().min(1).optional(),
 });
@@ -148,7 +145,7 @@ export const apiEnv = commonEnv.extend({
   /** Serve GET /metrics without a token (when only the cluster network reaches the API's port). */
   METRICS_PUBLIC: bool(false),
 
-  // --- The old service's callers (issue 14) ---
+  // The old service's callers.
   /**
    * Treat a request without `Prefer` as `Prefer: wait=N` on POST/DELETE /provisioner, /reset,
    * /cleanup and /sync, so old synchronous callers work unchanged. 0 (default): off. Capped at
@@ -156,7 +153,7 @@ export const apiEnv = commonEnv.extend({
    */
   DEFAULT_PREFER_WAIT_SECONDS: int(0, 0, 300),
 
-  // ---- admin surfaces (issue 13) ----
+  // Admin surfaces.
   /**
    * Comma-separated tokens (≥ 16 characters) that may change things through Bull Board
    * (add, retry, clean, obliterate, pause, edit data, schedulers…). API tokens only read
@@ -174,10 +171,9 @@ export const workerEnv = commonEnv.extend({
   KEYCLOAK_REALM: z.string().min(1),
   KEYCLOAK_CLIENT_ID: z.string().min(1),
   KEYCLOAK_CLIENT_SECRET: z.string().min(1).refine(notExample, EXAMPLE_SECRET),
-  // --- Identities (issue 13).
+  // Identities.
   /** Create users with `emailVerified: true`: only when callers verify trainees' emails themselves. */
   KEYCLOAK_EMAIL_VERIFIED: bool(false),
-  // --- end of identities.
   /** Defaults to `${KEYCLOAK_URL}/realms/${KEYCLOAK_REALM}`. */
   OIDC_ISSUER_URL: url.optional(),
   /**
@@ -197,7 +193,7 @@ export const workerEnv = commonEnv.extend({
   LIMIT_DEFAULT_REQUEST_MEMORY: quantity.default('64Mi'),
   LIMIT_DEFAULT_CPU: quantity.default('100m'),
   LIMIT_DEFAULT_MEMORY: quantity.default('256Mi'),
-  // --- Trainee namespace hardening (issue 13: Pod Security, quota, network, admission) ---
+  // Trainee namespace hardening: Pod Security, quota, network, admission.
   /** Pod Security level enforced on every playground namespace (warn and audit are always `restricted`). */
   POD_SECURITY_LEVEL: z.enum(['baseline', 'restricted']).default('baseline'),
   /** Quota on what reaches outside the cluster (0: none) and on storage. */
@@ -234,7 +230,6 @@ export const workerEnv = commonEnv.extend({
     .string()
     .regex(/^(?=.{1,200}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/, 'must be a lower-case DNS domain such as apps.example.com')
     .optional(),
-  // --- end of trainee namespace hardening ---
   /** Days a playground lasts when a create gives no `expiresAt`. */
   DEFAULT_EXPIRY_DAYS: int(365, 1),
   NAMESPACE_DELETE_TIMEOUT_SECONDS: int(120, 5),
@@ -271,7 +266,7 @@ export const workerEnv = commonEnv.extend({
   /** The worker's own /healthz, /readyz and /metrics. */
   WORKER_HEALTH_PORT: int(9464, 0, 65_535),
 
-  // --- The old deployment's settings (issue 14; aliases and ENV_FILE in legacy-env.ts) ---
+  // The old deployment's settings (aliases and ENV_FILE in legacy-env.ts).
   /** Old: the kubeconfig itself, as JSON, in the variable. Used only when KUBECONFIG is unset. */
   KUBE_CONFIG: z
     .string()
@@ -285,14 +280,13 @@ export const workerEnv = commonEnv.extend({
     }, 'must be a kubeconfig as JSON (the old service\'s format)')
     .optional(),
 
-  // ---- issue 13, manifests: the worker's metrics ----
+  // The worker's metrics.
   /**
    * When set, `/metrics` on WORKER_HEALTH_PORT wants `Authorization: Bearer <token>`
    * (comma-separated: several, for rotation). `/healthz` and `/readyz` stay open for the kubelet.
    */
   WORKER_METRICS_TOKEN: tokenList(1).optional(),
-  // ---- end issue 13, manifests ----
-  // ---- admin surfaces (issue 13) ----
+  // Admin surfaces.
   /** How often each worker checks the schedulers in Redis against the configuration and puts changed ones back. */
   SCHEDULE_CHECK_INTERVAL_SECONDS: int(60, 1, 86_400),
   /**
