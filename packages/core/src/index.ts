@@ -24,6 +24,7 @@ export * from './ports/index.js';
 export * from './store/redis-mutex.js';
 export * from './store/user-lock.js';
 export * from './queue/enqueue-unique.js';
+export * from './saga/index.js';
 export * from './provisioning/index.js';
 export * from './fleet/index.js';
 export * from './queue/job-state.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeIdentity } from '../provisioning/fake-ports.js';
+import { FakeIdentity } from '../test-support/fake-ports.js';
 import { ConfirmationRequiredError, cleanupNeedsGuard, guardCleanupShare } from './cleanup-guard.js';
 import { fleetRunData } from './enqueue-fleet-run.js';
 import type { CleanupRunData } from '../queue/fleet-contract.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeIdentity } from '../provisioning/fake-ports.js';
+import { FakeIdentity } from '../test-support/fake-ports.js';
 import { fleetChildJobId, fleetRunJobId, parseFleetChildId, type FanOutState } from '../queue/fleet-contract.js';
 import { aggregateCleanup, aggregateReset, aggregateSync, failuresFromReasons } from './aggregate.js';
 import { fleetRunData } from './enqueue-fleet-run.js';

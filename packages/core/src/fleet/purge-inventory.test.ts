@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS, PURGE_KEEPS, defaultPlaygroundSettings } from '../domain/trainee-plan.js';
 import type { ClusterInventory } from '../ports/cluster-gateway.js';
-import { FakeCluster, FakeGrafana, FakeIdentity } from '../provisioning/fake-ports.js';
+import { FakeCluster, FakeGrafana, FakeIdentity } from '../test-support/fake-ports.js';
 import { memoryJobState, type StepContext } from '../provisioning/step-context.js';
 import type { ListedUser } from '../queue/fleet-contract.js';
 import { traineeOf, type FleetSettings } from './fleet-context.js';

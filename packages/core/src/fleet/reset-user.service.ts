@@ -5,6 +5,7 @@ import type { IdentityUser } from '../ports/identity-provider.js';
 import type { ListedUser, ResetMode, ResetUserResult } from '../queue/fleet-contract.js';
 import { traineeOf, type FleetPorts, type FleetSettings } from './fleet-context.js';
 import { applyPlayground } from './playground-writer.js';
+import { restorePurgedFittings } from '../saga/fittings.js';
 import { fittingsCurrent, typesToPurge, type InventoryCache } from './purge-inventory.js';
 
 /** Kept between attempts: a recreate that already deleted the namespace does not delete it again. */
@@ -74,6 +75,7 @@ export class ResetUserService {
       // Apply first: a missing namespace is made, and the kept fittings are put right.
       await applyPlayground(cluster, this.settings, trainee, signal);
       const types = await cluster.purgeNamespace(username, PURGE_KEEPS, signal);
+      await restorePurgedFittings(cluster, this.settings.playground, trainee, PURGE_KEEPS, signal);
       ctx.log.info({ username, types }, 'namespace purged');
     }
     return { username, reset: true, mode };

@@ -4,16 +4,8 @@ import type { SyncUserResult } from '../queue/fleet-contract.js';
 import { traineeOf, type FleetPorts, type FleetSettings } from './fleet-context.js';
 import { UsernameConflictError } from '../errors.js';
 import type { GrafanaUser } from '../ports/grafana-gateway.js';
-import {
-  NamespaceConflictError,
-  assertNamespaceFree,
-  defaultGuards,
-  grafanaEmail,
-  isDeniedGrafanaUser,
-  isManagedNamespace,
-  ownsGrafanaAccount,
-} from '../provisioning/ownership.js';
-import { sameEmail } from '../domain/identity.js';
+import { NamespaceConflictError, assertNamespaceFree, defaultGuards, grafanaEmail, isManagedNamespace } from '../provisioning/ownership.js';
+import { createGrafanaAccount, isOurGrafanaAccount } from '../provisioning/steps/grafana-account.js';
 import type { StepContext } from '../provisioning/step-context.js';
 import { applyPlayground } from './playground-writer.js';
 
@@ -108,10 +100,9 @@ export class SyncUserService {
     const { grafanaMissing } = ctx.state.get();
     if (!grafanaUser) {
       const password = await this.grafanaPassword(user, ctx, request);
-      const id = await grafana.createUser(
-        { login: username, email: grafanaEmail(username, user.email), name: username, password, orgId: this.settings.grafanaOrgId },
-        signal,
-      );
+      const account = { login: username, email: user.email, name: username, password, orgId: this.settings.grafanaOrgId };
+      // grafanaMissing, recorded above, is the ownership mark: the account is this sync's own.
+      const id = await createGrafanaAccount(grafana, account, async () => undefined, signal);
       await ctx.state.patch({ grafanaUserId: id });
       grafanaUser = { id, login: username, email: grafanaEmail(username, user.email) };
     }
@@ -164,10 +155,7 @@ export class SyncUserService {
    * and email this sync gave it (it marked `grafanaMissing` after finding the login free).
    */
   #ours(found: GrafanaUser, user: IdentityUser, state: SyncState): boolean {
-    if (isDeniedGrafanaUser(found, this.#guards)) return false;
-    if (state.grafanaUserId !== undefined) return found.id === state.grafanaUserId;
-    if (state.grafanaMissing && found.login === user.username && sameEmail(found.email, grafanaEmail(user.username, user.email))) return true;
-    return ownsGrafanaAccount(found, user, this.#guards);
+    return isOurGrafanaAccount(found, user, { madeId: state.grafanaUserId, making: state.grafanaMissing }, this.#guards);
   }
 
   /** Removes what exists of a half-made user: namespace (ours only), Grafana account (ours only), Keycloak user. */

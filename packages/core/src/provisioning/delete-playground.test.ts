@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeCluster, FakeGrafana, FakeIdentity } from './fake-ports.js';
+import { FakeCluster, FakeGrafana, FakeIdentity } from '../test-support/fake-ports.js';
 import { DELETE_STEPS, deletePlayground } from './delete-playground.js';
 import { memoryJobState, type DeleteState, type StepContext } from './step-context.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProvisionerError, UpstreamError } from '../errors.js';
 import { defaultPlaygroundSettings } from '../domain/trainee-plan.js';
 import type { CreateJobData } from '../queue/contract.js';
-import { FakeCluster, FakeGrafana, FakeIdentity } from './fake-ports.js';
+import { FakeCluster, FakeGrafana, FakeIdentity } from '../test-support/fake-ports.js';
 import { CREATE_STEPS, ProvisioningService } from './provisioning.service.js';
 import { memoryJobState, type CreateState, type StepContext } from './step-context.js';
 

@@ -1,0 +1,47 @@
+import type { CreateJobData, CreateJobResult } from '../../queue/contract.js';
+import { runSteps, undoSteps, type Step } from '../../saga/runner.js';
+import { defaultGuards } from '../ownership.js';
+import type { CreateState, StepContext } from '../step-context.js';
+import { need, type CreateRun, type ProvisioningDeps } from './create-run.js';
+import { inspectStep, keycloakUserStep } from './identity-steps.js';
+import { finishStep, fittingSteps, grafanaUserStep, namespaceStep } from './playground-steps.js';
+
+/** A create, step by step; progress reports use these names. */
+export const CREATE_PLAYGROUND: readonly Step<CreateRun>[] = [inspectStep, keycloakUserStep, namespaceStep, ...fittingSteps, grafanaUserStep, finishStep];
+
+function createRun(deps: ProvisioningDeps, input: CreateJobData, ctx: StepContext<CreateState>): CreateRun {
+  return { deps: { ...deps, guards: deps.guards ?? defaultGuards(), now: deps.now ?? (() => new Date()) }, input, ctx };
+}
+
+/**
+ * Creates a trainee's playground. Every step is safe to run again after a crash at any
+ * point: what existed before the job and what the job made itself are recorded in the
+ * job's state, the password comes from the job's sealed store, and `provisioned=true` is
+ * written last.
+ */
+export async function createPlayground(deps: ProvisioningDeps, input: CreateJobData, ctx: StepContext<CreateState>): Promise<CreateJobResult> {
+  const run = createRun(deps, input, ctx);
+  await runSteps(CREATE_PLAYGROUND, run, ctx.progress);
+  return need(run.result, 'result');
+}
+
+/**
+ * Undoes a create that finally failed: each step removes only what the job's state says
+ * this job made, "not found" counting as done. A user that was fully provisioned before the
+ * job, or a half-made one this job did not make, is left for sync to handle. Throws the
+ * first error after trying every part.
+ */
+export async function rollbackCreate(
+  deps: ProvisioningDeps,
+  input: CreateJobData,
+  ctx: StepContext<CreateState>,
+): Promise<{ keycloak: boolean; namespace: boolean; grafana: boolean }> {
+  if (ctx.state.get().initial === 'provisioned') return { keycloak: false, namespace: false, grafana: false };
+  let undone: Record<string, boolean> = {};
+  try {
+    undone = await undoSteps(CREATE_PLAYGROUND, createRun(deps, input, ctx));
+  } finally {
+    ctx.log.info({ undone }, 'create rolled back');
+  }
+  return { keycloak: undone['keycloak-user'] === true, namespace: undone.namespace === true, grafana: undone['grafana-user'] === true };
+}

@@ -1,0 +1,47 @@
+import type { PlaygroundSettings, Trainee } from '../../domain/trainee-plan.js';
+import type { ClusterGateway } from '../../ports/cluster-gateway.js';
+import type { GrafanaGateway, GrafanaRole } from '../../ports/grafana-gateway.js';
+import type { IdentityProvider, IdentityUser } from '../../ports/identity-provider.js';
+import type { CreateJobData, CreateJobResult } from '../../queue/contract.js';
+import type { Fitting } from '../../saga/fittings.js';
+import type { RunFlags } from '../../saga/runner.js';
+import type { IdentityGuards } from '../ownership.js';
+import type { CreateState, StepContext } from '../step-context.js';
+
+export interface ProvisioningDeps {
+  identity: IdentityProvider;
+  cluster: ClusterGateway;
+  grafana: GrafanaGateway;
+  settings: PlaygroundSettings;
+  grafanaOrgId: number;
+  grafanaRole: GrafanaRole;
+  defaultExpiryDays: number;
+  namespaceDeleteTimeoutMs: number;
+  /** Reserved namespaces and Grafana's denied logins (default: `defaultGuards()`). */
+  guards?: IdentityGuards;
+  now?: () => Date;
+}
+
+/**
+ * One attempt of a create, as its steps share it. Only `ctx.state` outlives the attempt
+ * (persisted in the job); the rest is found again by the next attempt's steps.
+ */
+export interface CreateRun extends RunFlags {
+  deps: ProvisioningDeps & { guards: IdentityGuards; now: () => Date };
+  input: CreateJobData;
+  ctx: StepContext<CreateState>;
+  /** No state from an earlier attempt: Keycloak is asked to create the user before any lookup. */
+  firstAttempt?: boolean;
+  user?: IdentityUser;
+  password?: string;
+  trainee?: Trainee;
+  fittings?: Fitting[];
+  grafanaUserId?: number;
+  result?: CreateJobResult;
+}
+
+/** What a step needs that an earlier step of this attempt found. */
+export function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`create step run out of order: no ${what} yet`);
+  return value;
+}

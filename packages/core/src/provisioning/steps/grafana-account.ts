@@ -1,0 +1,57 @@
+import { sameEmail } from '../../domain/identity.js';
+import type { GrafanaGateway, GrafanaUser } from '../../ports/grafana-gateway.js';
+import type { IdentityUser } from '../../ports/identity-provider.js';
+import { EmailConflictError, grafanaEmail, isDeniedGrafanaUser, ownsGrafanaAccount, type IdentityGuards } from '../ownership.js';
+
+/** What a run knows of the Grafana account it may have made itself. */
+export interface GrafanaRecord {
+  /** The id of the account this run made (recorded right after it was made). */
+  madeId?: number | undefined;
+  /** This run found the login free and went on to make the account (its answer may have been lost). */
+  making?: boolean | undefined;
+}
+
+/**
+ * Whether the Grafana account found under a trainee's login is ours: the one this run made
+ * (its recorded id; or, the answer lost, our login with our email), else what the Keycloak
+ * user records (ownership.ts). The deny list wins over every record.
+ */
+export function isOurGrafanaAccount(
+  found: GrafanaUser,
+  user: Pick<IdentityUser, 'username' | 'email' | 'grafanaUserId'>,
+  record: GrafanaRecord,
+  guards: IdentityGuards,
+): boolean {
+  if (isDeniedGrafanaUser(found, guards)) return false;
+  if (record.madeId !== undefined) return found.id === record.madeId;
+  if (record.making) return found.login === user.username && sameEmail(found.email, grafanaEmail(user.username, user.email));
+  return ownsGrafanaAccount(found, user, guards);
+}
+
+export interface NewGrafanaAccount {
+  login: string;
+  /** The trainee's email (the login stands in when there is none). */
+  email: string | undefined;
+  name: string;
+  password: string;
+  orgId: number;
+}
+
+/**
+ * Makes the trainee's Grafana account: the one place that does. Another account already
+ * using the email is an EMAIL_CONFLICT (Grafana needs unique emails), checked before
+ * anything is made. `beforeMaking` records that the run is making it (ownership), so a crash
+ * between the create and its answer never orphans the account.
+ */
+export async function createGrafanaAccount(
+  grafana: GrafanaGateway,
+  account: NewGrafanaAccount,
+  beforeMaking: () => Promise<void>,
+  signal?: AbortSignal,
+): Promise<number> {
+  const email = grafanaEmail(account.login, account.email);
+  const byEmail = email === account.login ? undefined : await grafana.findUser(email, signal);
+  if (byEmail) throw new EmailConflictError('grafana', account.login);
+  await beforeMaking();
+  return grafana.createUser({ login: account.login, email, name: account.name, password: account.password, orgId: account.orgId }, signal);
+}

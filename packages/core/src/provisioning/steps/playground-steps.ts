@@ -1,0 +1,112 @@
+import { UsernameConflictError } from '../../errors.js';
+import { namespaceManifest } from '../../domain/trainee-plan.js';
+import { ensureFitting, FITTING_GROUPS, fittingsOf, type FittingGroup } from '../../saga/fittings.js';
+import { markOwned, owns, type Step } from '../../saga/runner.js';
+import { isManagedNamespace, NamespaceConflictError } from '../ownership.js';
+import { need, type CreateRun } from './create-run.js';
+import { createGrafanaAccount, isOurGrafanaAccount } from './grafana-account.js';
+
+/**
+ * The namespace, waiting for a terminating one (left by a reset or a delete) to go first.
+ * Undo: deletes it, if this run made it and it still carries the provisioner's mark.
+ */
+export const namespaceStep: Step<CreateRun> = {
+  name: 'namespace',
+  async ensure({ deps, ctx, trainee }) {
+    const manifest = namespaceManifest(deps.settings, need(trainee, 'trainee'));
+    const name = manifest.metadata.name;
+    let namespace = await deps.cluster.getNamespace(name, ctx.signal);
+    if (namespace && !isManagedNamespace(namespace)) throw new NamespaceConflictError(name);
+    if (namespace?.phase === 'Terminating') {
+      ctx.log.info({ namespace: name }, 'namespace is terminating: waiting for it to go');
+      await deps.cluster.waitForNamespaceGone(name, deps.namespaceDeleteTimeoutMs, ctx.signal);
+      namespace = undefined;
+    }
+    if (!namespace) await markOwned(ctx.state, 'namespace');
+    await deps.cluster.apply(manifest, ctx.signal);
+  },
+  async undo({ deps, input, ctx }) {
+    if (!owns(ctx.state.get(), 'namespace')) return false;
+    const { username } = input;
+    const namespace = await deps.cluster.getNamespace(username, ctx.signal);
+    if (!namespace || !isManagedNamespace(namespace)) return false;
+    const deleted = await deps.cluster.deleteNamespace(username, ctx.signal);
+    await deps.cluster.waitForNamespaceGone(username, deps.namespaceDeleteTimeoutMs, ctx.signal);
+    return deleted;
+  },
+};
+
+/** One group of the plan's fittings (saga/fittings.ts); they go with the namespace, so no undo of their own. */
+export function fittingStep(group: FittingGroup): Step<CreateRun> {
+  return {
+    name: group,
+    async ensure(run) {
+      run.fittings ??= fittingsOf(run.deps.settings, need(run.trainee, 'trainee'));
+      const fitting = run.fittings.find((f) => f.group === group);
+      if (fitting) await ensureFitting(run.deps.cluster, fitting, run.ctx.signal);
+    },
+  };
+}
+
+export const fittingSteps: Step<CreateRun>[] = FITTING_GROUPS.map(({ name }) => fittingStep(name));
+
+/**
+ * The trainee's Grafana account, with the job's password, and its role. An account found
+ * under the login is ours only by record (grafana-account.ts): anything else is someone
+ * else's, a USERNAME_CONFLICT, and its password and role stay as they are.
+ * Undo: deletes only the account this job made (its recorded id, or our login with our email).
+ */
+export const grafanaUserStep: Step<CreateRun> = {
+  name: 'grafana-user',
+  async ensure(run) {
+    const { deps, input, ctx } = run;
+    const { username } = input;
+    const user = need(run.user, 'user');
+    const password = need(run.password, 'password');
+    const state = ctx.state.get();
+    const existing = await deps.grafana.findUser(username, ctx.signal);
+    let id: number;
+    if (existing) {
+      // The user as this job sees it: its email is the job's, whatever Keycloak holds.
+      const ours = isOurGrafanaAccount(existing, { ...user, username, email: input.email }, { madeId: state.grafanaUserId, making: state.owned?.grafana }, deps.guards);
+      if (!ours) {
+        ctx.log.warn({ grafanaUserId: existing.id }, 'grafana login belongs to someone else');
+        throw new UsernameConflictError(username);
+      }
+      await deps.grafana.setPassword(existing.id, password, ctx.signal);
+      id = existing.id;
+    } else {
+      const account = { login: username, email: input.email, name: input.fullName ?? username, password, orgId: deps.grafanaOrgId };
+      id = await createGrafanaAccount(deps.grafana, account, () => markOwned(ctx.state, 'grafana'), ctx.signal);
+      ctx.log.info({ grafanaUserId: id }, 'grafana user created');
+    }
+    await ctx.state.patch({ grafanaUserId: id });
+    run.grafanaUserId = id;
+    await deps.grafana.setOrgRole(deps.grafanaOrgId, id, deps.grafanaRole, ctx.signal);
+  },
+  async undo({ deps, input, ctx }) {
+    const state = ctx.state.get();
+    if (!owns(state, 'grafana')) return false;
+    const { username } = input;
+    const found = await deps.grafana.findUser(username, ctx.signal);
+    const ours = found && isOurGrafanaAccount(found, { username, email: input.email, grafanaUserId: null }, { madeId: state.grafanaUserId, making: true }, deps.guards);
+    return ours ? deps.grafana.deleteUser(found.id, ctx.signal) : false;
+  },
+};
+
+/**
+ * `provisioned=true`, written last, with the Grafana id in the same write: it is what later
+ * deletes, syncs and creates go by (ownership.ts).
+ */
+export const finishStep: Step<CreateRun> = {
+  name: 'finish',
+  async ensure(run) {
+    const { deps, input, ctx } = run;
+    const user = need(run.user, 'user');
+    const grafanaUserId = need(run.grafanaUserId, 'Grafana account');
+    await deps.identity.setProvisioned(user.id, true, ctx.signal, grafanaUserId);
+    ctx.log.info({ userId: user.id, grafanaUserId, initial: ctx.state.get().initial }, 'playground provisioned');
+    const { username, email } = input;
+    run.result = { username, userId: user.id, email, alreadyProvisioned: false, passwordIssued: true, namespace: username, grafanaUserId };
+  },
+};
