@@ -6,7 +6,8 @@ import { UsernameConflictError } from '../errors.js';
 import type { GrafanaUser } from '../ports/grafana-gateway.js';
 import { NamespaceConflictError, assertNamespaceFree, defaultGuards, grafanaEmail, isManagedNamespace } from '../provisioning/ownership.js';
 import { createGrafanaAccount, isOurGrafanaAccount } from '../provisioning/steps/grafana-account.js';
-import type { StepContext } from '../provisioning/step-context.js';
+import { memoryJobState, type DeleteState, type StepContext } from '../provisioning/step-context.js';
+import { deletePlayground } from '../provisioning/delete-playground.js';
 import { applyPlayground } from './playground-writer.js';
 
 /**
@@ -70,7 +71,7 @@ export class SyncUserService {
       if (isRetryable(error)) throw error;
       const { code, message } = describeError(error);
       ctx.log.warn({ username, code }, 'half-made user cannot be finished: rolling it back');
-      await this.rollback(user, ctx.state.get(), ctx.signal);
+      await this.rollback(user, ctx);
       return { ...none, rolledBack: true, error: `${code}: ${message}` };
     }
   }
@@ -158,16 +159,17 @@ export class SyncUserService {
     return isOurGrafanaAccount(found, user, { madeId: state.grafanaUserId, making: state.grafanaMissing }, this.#guards);
   }
 
-  /** Removes what exists of a half-made user: namespace (ours only), Grafana account (ours only), Keycloak user. */
-  private async rollback(user: IdentityUser, state: SyncState, signal: AbortSignal | undefined): Promise<void> {
-    const { identity, cluster, grafana } = this.ports;
-    const namespace = await cluster.getNamespace(user.username, signal);
-    if (namespace && isManagedNamespace(namespace)) {
-      await cluster.deleteNamespace(user.username, signal);
-      await cluster.waitForNamespaceGone(user.username, this.settings.namespaceDeleteTimeoutMs, signal);
-    }
-    const grafanaUser = await grafana.findUser(user.username, signal);
-    if (grafanaUser && this.#ours(grafanaUser, user, state)) await grafana.deleteUser(grafanaUser.id, signal);
-    await identity.deleteUser(user.id, signal);
+  /**
+   * Removes what exists of a half-made user through the one delete (delete-playground.ts):
+   * its namespace and Grafana account when ours (the account this sync made counts), its
+   * Keycloak user. A namespace the provisioner does not manage is left alone.
+   */
+  private async rollback(user: IdentityUser, ctx: StepContext<SyncState>): Promise<void> {
+    const state = ctx.state.get();
+    const deps = { ...this.ports, namespaceDeleteTimeoutMs: this.settings.namespaceDeleteTimeoutMs, guards: this.#guards };
+    // Its own record: the sync's state keeps what it repaired, not what a delete removed.
+    const deleteCtx = { ...ctx, state: memoryJobState<DeleteState>(), progress: async () => undefined };
+    const madeByCaller = { madeId: state.grafanaUserId, making: state.grafanaMissing };
+    await deletePlayground(deps, { usernames: [user.username] }, deleteCtx, { madeByCaller, foreignNamespace: 'leave' });
   }
 }

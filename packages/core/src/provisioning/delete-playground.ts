@@ -2,11 +2,10 @@ import type { ClusterGateway, NamespaceInfo } from '../ports/cluster-gateway.js'
 import type { GrafanaGateway, GrafanaUser } from '../ports/grafana-gateway.js';
 import type { IdentityProvider, IdentityUser } from '../ports/identity-provider.js';
 import type { DeleteJobData, DeleteJobResult } from '../queue/contract.js';
-import { NamespaceConflictError, UnmanagedUserError, defaultGuards, isManagedNamespace, ownsGrafanaAccount, type IdentityGuards } from './ownership.js';
+import { runSteps, type RunFlags, type Step } from '../saga/runner.js';
+import { NamespaceConflictError, UnmanagedUserError, defaultGuards, isManagedNamespace, type IdentityGuards } from './ownership.js';
 import type { DeleteState, StepContext } from './step-context.js';
-
-export const DELETE_STEPS = ['inspect', 'namespace', 'keycloak-user', 'grafana-user'] as const;
-export type DeleteStep = (typeof DELETE_STEPS)[number];
+import { isOurGrafanaAccount, type GrafanaRecord } from './steps/grafana-account.js';
 
 export interface DeleteDeps {
   identity: IdentityProvider;
@@ -17,84 +16,126 @@ export interface DeleteDeps {
   guards?: IdentityGuards;
 }
 
-interface Found {
-  username: string;
-  user: IdentityUser | undefined;
-  namespace: NamespaceInfo | undefined;
-  grafanaUser: GrafanaUser | undefined;
+export interface DeleteOptions {
+  /** A Grafana account the calling run made itself (sync rolling back its own half-made user): ours too. */
+  madeByCaller?: GrafanaRecord;
+  /** A namespace of that name the provisioner does not manage: refused (a delete), or left alone (a rollback). */
+  foreignNamespace?: 'refuse' | 'leave';
+}
+
+interface DeleteRun extends RunFlags {
+  deps: DeleteDeps & { guards: IdentityGuards };
+  input: DeleteJobData;
+  options: DeleteOptions;
+  ctx: StepContext<DeleteState>;
+  username?: string;
+  user?: IdentityUser | undefined;
+  namespace?: NamespaceInfo | undefined;
+  grafanaUser?: GrafanaUser | undefined;
+  removed: { namespace: boolean; keycloak: boolean; grafana: boolean };
+  result?: DeleteJobResult;
+}
+
+async function mark(run: DeleteRun, part: keyof DeleteRun['removed'], done: boolean): Promise<void> {
+  if (!done || run.removed[part]) return;
+  run.removed[part] = true;
+  await run.ctx.state.patch({ removed: { ...run.removed } });
 }
 
 /**
- * Removes a trainee's playground: namespace (waiting until it is gone), Keycloak user,
- * Grafana user. The target is the first candidate username with a Keycloak user or a
- * namespace; it is recorded in the job's state, with the Grafana account that is ours,
- * so that a retry finishes the same target (even once the Keycloak user is gone). Nothing
- * without the provisioner's mark is deleted, a Grafana account only when the Keycloak user
- * records it as ours (ownership.ts: never on a login match alone, never a denied login),
- * and "not found" counts as done everywhere.
+ * Chooses the target: the first candidate username with a Keycloak user or a namespace,
+ * recorded in the job's state with the Grafana account that is ours, so that a retry
+ * finishes the same target (even once the Keycloak user is gone). Refuses, before touching
+ * anything, a human account or a namespace the provisioner never made.
  */
-export async function deletePlayground(deps: DeleteDeps, input: DeleteJobData, ctx: StepContext<DeleteState>): Promise<DeleteJobResult> {
-  const { identity, cluster, grafana } = deps;
-  const { signal, log } = ctx;
-  const step = (name: DeleteStep) => ctx.progress(name, DELETE_STEPS.indexOf(name), DELETE_STEPS.length);
-
-  await step('inspect');
-  const chosen = ctx.state.get().target;
-  const candidates = chosen ? [chosen.username] : input.usernames;
-  let found: Found | undefined;
-  for (const username of candidates) {
-    const [user, namespace, grafanaUser] = await Promise.all([
-      identity.findUser(username, signal),
-      cluster.getNamespace(username, signal),
-      grafana.findUser(username, signal).then((g) => (g?.login === username ? g : undefined)),
-    ]);
-    // A Grafana login alone is no target: without a Keycloak user nothing says it is ours.
-    if (user || namespace || (chosen && grafanaUser)) {
-      found = { username, user, namespace, grafanaUser };
-      break;
+const inspectTarget: Step<DeleteRun> = {
+  name: 'inspect',
+  async ensure(run) {
+    const { deps, input, ctx } = run;
+    const chosen = ctx.state.get().target;
+    const candidates = chosen ? [chosen.username] : input.usernames;
+    for (const username of candidates) {
+      const [user, namespace, grafanaUser] = await Promise.all([
+        deps.identity.findUser(username, ctx.signal),
+        deps.cluster.getNamespace(username, ctx.signal),
+        deps.grafana.findUser(username, ctx.signal).then((g) => (g?.login === username ? g : undefined)),
+      ]);
+      // A Grafana login alone is no target: without a Keycloak user nothing says it is ours.
+      if (user || namespace || (chosen && grafanaUser)) {
+        Object.assign(run, { username, user, namespace, grafanaUser });
+        break;
+      }
     }
-  }
-  const previous = ctx.state.get();
-  if (!found) {
-    const target = previous.target;
-    const removed = { namespace: false, keycloak: false, grafana: false, ...previous.removed };
-    log.info({ candidates }, target ? 'nothing left to delete' : 'no such user: nothing to delete');
-    return { username: target?.username ?? (input.usernames[0] as string), userId: target?.userId ?? null, found: target !== undefined, removed };
-  }
+    const previous = ctx.state.get();
+    if (run.username === undefined) {
+      const target = previous.target;
+      ctx.log.info({ candidates }, target ? 'nothing left to delete' : 'no such user: nothing to delete');
+      run.result = { username: target?.username ?? (input.usernames[0] as string), userId: target?.userId ?? null, found: target !== undefined, removed: run.removed };
+      run.stopped = true;
+      return;
+    }
+    const { username, user, grafanaUser } = run;
+    if (user && !user.managed) throw new UnmanagedUserError(username);
+    if (run.namespace && !isManagedNamespace(run.namespace)) {
+      if (run.options.foreignNamespace !== 'leave') throw new NamespaceConflictError(username);
+      run.namespace = undefined;
+    }
+    if (!previous.target) {
+      const ours = grafanaUser && user && isOurGrafanaAccount(grafanaUser, user, run.options.madeByCaller ?? {}, deps.guards) ? grafanaUser.id : null;
+      if (grafanaUser && ours === null) ctx.log.warn({ grafanaUserId: grafanaUser.id }, 'grafana login is not recorded as ours: left alone');
+      await ctx.state.patch({ target: { username, userId: user?.id ?? null, grafanaUserId: ours } });
+    }
+  },
+};
 
-  const { username, user, namespace, grafanaUser } = found;
-  // Refuse before touching anything: a human account or a system namespace is never ours.
-  if (user && !user.managed) throw new UnmanagedUserError(username);
-  if (namespace && !isManagedNamespace(namespace)) throw new NamespaceConflictError(username);
-  const userId = user?.id ?? previous.target?.userId ?? null;
-  const guards = deps.guards ?? defaultGuards();
-  if (!previous.target) {
-    const ours = grafanaUser && user && ownsGrafanaAccount(grafanaUser, user, guards) ? grafanaUser.id : null;
-    if (grafanaUser && ours === null) log.warn({ grafanaUserId: grafanaUser.id }, 'grafana login is not recorded as ours: left alone');
-    await ctx.state.patch({ target: { username, userId, grafanaUserId: ours } });
-  }
-  const ourGrafanaId = ctx.state.get().target?.grafanaUserId ?? null;
-  const removed = { namespace: false, keycloak: false, grafana: false, ...previous.removed };
-  const mark = async (part: keyof typeof removed, done: boolean) => {
-    if (!done || removed[part]) return;
-    removed[part] = true;
-    await ctx.state.patch({ removed: { ...removed } });
-  };
+/** The namespace, waiting until it is gone. */
+const removeNamespace: Step<DeleteRun> = {
+  name: 'namespace',
+  async ensure(run) {
+    const { deps, ctx, username } = run;
+    if (!run.namespace || username === undefined) return;
+    await mark(run, 'namespace', await deps.cluster.deleteNamespace(username, ctx.signal));
+    await deps.cluster.waitForNamespaceGone(username, deps.namespaceDeleteTimeoutMs, ctx.signal);
+  },
+};
 
-  await step('namespace');
-  if (namespace) {
-    await mark('namespace', await cluster.deleteNamespace(username, signal));
-    await cluster.waitForNamespaceGone(username, deps.namespaceDeleteTimeoutMs, signal);
-  }
+const removeKeycloakUser: Step<DeleteRun> = {
+  name: 'keycloak-user',
+  async ensure(run) {
+    if (run.user) await mark(run, 'keycloak', await run.deps.identity.deleteUser(run.user.id, run.ctx.signal));
+  },
+};
 
-  await step('keycloak-user');
-  if (user) await mark('keycloak', await identity.deleteUser(user.id, signal));
+/** Only the account recorded at inspect, and only while the login still leads to it. */
+const removeGrafanaUser: Step<DeleteRun> = {
+  name: 'grafana-user',
+  async ensure(run) {
+    const { grafanaUser } = run;
+    const ours = run.ctx.state.get().target?.grafanaUserId ?? null;
+    if (grafanaUser && ours !== null && grafanaUser.id === ours && !grafanaUser.isGrafanaAdmin) {
+      await mark(run, 'grafana', await run.deps.grafana.deleteUser(grafanaUser.id, run.ctx.signal));
+    }
+  },
+};
 
-  await step('grafana-user');
-  // Only the account recorded at inspect, and only while the login still leads to it.
-  if (grafanaUser && ourGrafanaId !== null && grafanaUser.id === ourGrafanaId && !grafanaUser.isGrafanaAdmin) {
-    await mark('grafana', await grafana.deleteUser(grafanaUser.id, signal));
-  }
-  log.info({ removed, userId }, 'playground deleted');
-  return { username, userId, found: true, removed };
+/** A delete, step by step; progress reports use these names. */
+export const DELETE_PLAYGROUND: readonly Step<DeleteRun>[] = [inspectTarget, removeNamespace, removeKeycloakUser, removeGrafanaUser];
+export const DELETE_STEPS = ['inspect', 'namespace', 'keycloak-user', 'grafana-user'] as const;
+export type DeleteStep = (typeof DELETE_STEPS)[number];
+
+/**
+ * Removes a trainee's playground: namespace (waiting until it is gone), Keycloak user,
+ * Grafana user. Nothing without the provisioner's mark is deleted, a Grafana account only
+ * when the Keycloak user records it as ours (ownership.ts: never on a login match alone,
+ * never a denied login), and "not found" counts as done everywhere. Used by DELETE, by
+ * cleanup, and by sync to roll back a half-made user.
+ */
+export async function deletePlayground(deps: DeleteDeps, input: DeleteJobData, ctx: StepContext<DeleteState>, options: DeleteOptions = {}): Promise<DeleteJobResult> {
+  const removed = { namespace: false, keycloak: false, grafana: false, ...ctx.state.get().removed };
+  const run: DeleteRun = { deps: { ...deps, guards: deps.guards ?? defaultGuards() }, input, options, ctx, removed };
+  if ((await runSteps(DELETE_PLAYGROUND, run, ctx.progress)) === 'stopped') return run.result as DeleteJobResult;
+  const username = run.username as string;
+  const userId = run.user?.id ?? ctx.state.get().target?.userId ?? null;
+  ctx.log.info({ removed: run.removed, userId }, 'playground deleted');
+  return { username, userId, found: true, removed: run.removed };
 }
