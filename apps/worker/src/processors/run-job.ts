@@ -1,6 +1,8 @@
 import { DelayedError, type Job } from 'bullmq';
-import { LOCKED, ProvisionerError, describeError, isRetryable, type Logger, type UserLock } from '@kup/core';
+import { LOCKED, retryFollows, runAttempt, type Logger, type UserLock } from '@kup/core';
 import { jobFailure } from './job-failure.js';
+
+export { ROLLBACK_BASE_DELAY_MS, ROLLBACK_TRIES, StalledTooOftenError } from '@kup/core';
 
 export type UserLocks = Pick<UserLock, 'withLock'>;
 
@@ -8,31 +10,16 @@ export type UserLocks = Pick<UserLock, 'withLock'>;
 export const LOCK_RETRY_DELAY_MS = 2_000;
 
 /**
- * Tries of the final-failure clean-up, `ROLLBACK_BASE_DELAY_MS` apart and doubling. The
- * clean-up crosses the same network that just failed the job, and a user it leaves behind
- * stays half-made until a sync run finishes or removes it.
- */
-export const ROLLBACK_TRIES = 5;
-export const ROLLBACK_BASE_DELAY_MS = 1_000;
-
-/**
  * BullMQ's own stall limit is set this far above the worker's (`WORKER_MAX_STALLED_COUNT`):
  * BullMQ fails a job over its limit without running the processor, so without a margin the
- * final-failure clean-up would never run. `runJob` enforces the worker's limit itself, and
- * the margin leaves the clean-up run a couple of interruptions of its own.
+ * final-failure clean-up would never run. The runner (`runAttempt`) enforces the worker's
+ * limit itself, and the margin leaves the clean-up run a couple of interruptions of its own.
  */
 export const BULLMQ_STALL_MARGIN = 2;
 
-/** A job interrupted too often (e.g. it kills its worker every time): it fails, cleaned up. */
-export class StalledTooOftenError extends ProvisionerError {
-  constructor(times: number) {
-    super('STALLED', `the job was interrupted ${times} times (its worker stopped or was killed mid-job); it will not run again`);
-  }
-}
-
 /** Whether BullMQ will give this job another attempt after this failure. */
 export function willRetry(job: Job, error: unknown): boolean {
-  return isRetryable(error) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+  return retryFollows({ made: job.attemptsMade, allowed: job.opts.attempts ?? 1 }, error);
 }
 
 export interface RunJobOptions<T> {
@@ -43,10 +30,7 @@ export interface RunJobOptions<T> {
   locks: UserLocks;
   log: Logger;
   work: () => Promise<T>;
-  /**
-   * Runs under the locks when the job fails for good; must be idempotent: it is tried up
-   * to `ROLLBACK_TRIES` times, then its error is logged and the job fails with its own.
-   */
+  /** The operation's undo when the job fails for good (see `runAttempt`). */
   onFinalFailure?: (error: unknown) => Promise<void>;
   /** Delay before the second clean-up try (tests shorten it). */
   rollbackBaseDelayMs?: number;
@@ -59,9 +43,9 @@ export interface RunJobOptions<T> {
 }
 
 /**
- * Runs a job's work holding its users' locks. Busy users → the job is delayed (no attempt
- * spent); failures → rethrown through `jobFailure`, after the final-failure hook if no retry
- * will follow.
+ * The queue's side of a job's attempt: holds its users' locks (busy users → the job is
+ * delayed, no attempt spent), runs the attempt through the core runner (stall limit, retry
+ * or undo), and turns a failure into what BullMQ records (`jobFailure`).
  */
 export async function runJob<T>(options: RunJobOptions<T>): Promise<T> {
   const { job, token, locks, log } = options;
@@ -76,13 +60,15 @@ export async function runJob<T>(options: RunJobOptions<T>): Promise<T> {
 
   const attempt = async (): Promise<T> => {
     try {
-      if (options.stallLimit !== undefined && job.stalledCounter >= options.stallLimit) throw new StalledTooOftenError(job.stalledCounter);
-      return await options.work();
+      return await runAttempt({
+        count: { made: job.attemptsMade, allowed: job.opts.attempts ?? 1, stalled: job.stalledCounter },
+        log,
+        work: options.work,
+        onFinalFailure: options.onFinalFailure,
+        rollbackBaseDelayMs: options.rollbackBaseDelayMs,
+        stallLimit: options.stallLimit,
+      });
     } catch (error) {
-      const retry = willRetry(job, error);
-      const { code, message } = describeError(error);
-      log[retry ? 'warn' : 'error']({ code, errorMessage: message, attemptsMade: job.attemptsMade, retry }, 'attempt failed');
-      if (!retry && options.onFinalFailure) await cleanUp(options, error);
       throw jobFailure(error);
     }
   };
@@ -94,19 +80,4 @@ export async function runJob<T>(options: RunJobOptions<T>): Promise<T> {
     throw new DelayedError();
   }
   return result;
-}
-
-async function cleanUp<T>(options: RunJobOptions<T>, error: unknown): Promise<void> {
-  const base = options.rollbackBaseDelayMs ?? ROLLBACK_BASE_DELAY_MS;
-  for (let tries = 1; ; tries++) {
-    try {
-      await options.onFinalFailure?.(error);
-      return;
-    } catch (rollbackError) {
-      const last = tries >= ROLLBACK_TRIES;
-      options.log[last ? 'error' : 'warn']({ rollback: describeError(rollbackError), tries }, last ? 'clean-up after the failure failed: left for sync' : 'clean-up after the failure failed: trying again');
-      if (last) return;
-      await new Promise((resolve) => setTimeout(resolve, base * 2 ** (tries - 1)));
-    }
-  }
 }

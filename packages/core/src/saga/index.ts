@@ -1,2 +1,3 @@
 export * from './runner.js';
 export * from './fittings.js';
+export * from './attempt.js';
