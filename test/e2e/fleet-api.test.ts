@@ -4,7 +4,7 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLEET_SCHEDULES_QUEUE, QUEUES } from '@kup/core';
-import { buildTestApp, redisReady, type TestApp } from '../../apps/api/test/helpers.js';
+import { buildTestApp, redisReady, type TestApp } from '../helpers/api-app.js';
 
 describe('API: fleet routes', () => {
   let t: TestApp;

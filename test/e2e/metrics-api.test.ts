@@ -1,6 +1,6 @@
 // The API's /metrics: a token unless METRICS_PUBLIC, HTTP requests by route pattern and status.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../apps/api/test/helpers.js';
+import { buildTestApp, type TestApp } from '../helpers/api-app.js';
 import { randomSuffix } from '../helpers/names.js';
 import { sampleValue } from '../helpers/prometheus.js';
 

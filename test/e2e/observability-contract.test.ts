@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { countJobs, scrapeMetrics } from '@kup/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildTestApp, type TestApp } from '../../apps/api/test/helpers.js';
+import { buildTestApp, type TestApp } from '../helpers/api-app.js';
 import { uniquePrefix } from '../helpers/names.js';
 import { sampleValue } from '../helpers/prometheus.js';
 import { repoRoot } from '../helpers/service-account-kubeconfig.js';

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { Worker, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregateCleanup, aggregateReset, aggregateSync, QUEUES, type FleetRunData } from '@kup/core';
-import { buildTestApp, redisReady, type TestApp } from '../../apps/api/test/helpers.js';
+import { buildTestApp, redisReady, type TestApp } from '../helpers/api-app.js';
 
 /** `curl -X POST <url> -H 'Authorization: <token>' -H 'Content-Type: application/json'`, as the CronJobs ran it. */
 function oldCronJobCall(url: string, token: string): Promise<{ status: number; body: string }> {

@@ -6,7 +6,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import { SpanKind } from '@opentelemetry/api';
 import { createJobId, startTracing, type TracingSdk } from '@kup/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../apps/api/test/helpers.js';
+import { buildTestApp, type TestApp } from '../helpers/api-app.js';
 import { emailOf, randomSuffix, uniquePrefix, uniqueUsername } from '../helpers/names.js';
 import { ensureTraineeClusterRole } from '../helpers/stack.js';
 import { testWorker, waitForJob, type TestWorker } from '../helpers/worker.js';

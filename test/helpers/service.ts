@@ -19,18 +19,31 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+export interface StartApiOptions {
+  /** The environment the settings start from (default: this process's, the stack's). */
+  env?: NodeJS.ProcessEnv;
+  /** Wait for the producer connection (default); off for a test of Redis being down. */
+  waitForRedis?: boolean;
+}
+
+/** Waits until an API's producer connection is up (it refuses commands until then). */
+export async function redisReady(deps: Pick<ApiDeps, 'redis'>): Promise<void> {
+  await eventually('api redis connection ready', async () => (deps.redis.status === 'ready' ? true : undefined), 15_000, 50);
+}
+
 /**
  * The real API (buildApp + createApiDeps) on `prefix`, logging at debug level unless
  * `overrides` says otherwise, and ready: its producer connection fails fast (503) until
  * Redis is connected, so this waits for that, as a readiness probe would.
  */
-export async function startTestApi(prefix: string, overrides: Record<string, string> = {}, logs = new LogCapture()): Promise<TestApi> {
+export async function startTestApi(prefix: string, overrides: Record<string, string> = {}, logs = new LogCapture(), options: StartApiOptions = {}): Promise<TestApi> {
   const token = `tok-${randomSuffix(24)}`;
-  const config = loadApiConfig({ ...process.env, QUEUE_PREFIX: prefix, API_TOKENS: `${token},${stackEnv('API_TOKENS')}`, LOG_LEVEL: 'debug', ...overrides });
+  const base = options.env ?? process.env;
+  const config = loadApiConfig({ ...base, QUEUE_PREFIX: prefix, API_TOKENS: `${token},${stackEnv('API_TOKENS')}`, LOG_LEVEL: 'debug', ...overrides });
   const deps = createApiDeps(config, createLogger({ name: 'api', level: config.LOG_LEVEL }, logs));
   const app = await buildApp(config, deps);
   await app.ready();
-  await eventually('api redis connection ready', async () => (deps.redis.status === 'ready' ? true : undefined), 15_000, 50);
+  if (options.waitForRedis !== false) await redisReady(deps);
   return {
     app,
     deps,

@@ -1,7 +1,7 @@
 // One access line per request (not Fastify's two), with what an operator greps for;
 // successful probes and scrapes only at debug level.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, hex, redisReady, type TestApp } from './helpers.js';
+import { buildTestApp, hex, redisReady, type TestApp } from '../../../test/helpers/api-app.js';
 
 interface Line {
   level: number;

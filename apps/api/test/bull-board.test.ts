@@ -3,7 +3,7 @@
 // 403 and nothing changes in Redis; the same calls work with a Bull Board admin token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUES } from '@kup/core';
-import { buildTestApp, hex, redisReady, type TestApp } from './helpers.js';
+import { buildTestApp, hex, redisReady, type TestApp } from '../../../test/helpers/api-app.js';
 
 const BOARD = '/admin/queues/api/queues';
 const READ_ONLY = { message: expect.stringContaining('read-only'), code: 'BULL_BOARD_READ_ONLY' };

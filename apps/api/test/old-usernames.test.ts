@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { emailAddressProblem } from '@kup/core';
 import { oldUsernames, type OldUsernameRow } from '../../../packages/core/test/fixtures/old-usernames.js';
-import { buildTestApp, redisReady, type TestApp } from './helpers.js';
+import { buildTestApp, redisReady, type TestApp } from '../../../test/helpers/api-app.js';
 
 // No worker consumes these queues: the username the API derives is in its 202 answer and
 // in the queued job, which is all this looks at.

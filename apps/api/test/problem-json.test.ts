@@ -2,7 +2,7 @@
 // {message, code} body for everyone else. Every sender: validation, auth, 404, routes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_TYPE_PREFIX } from '../src/plugins/problem-json.js';
-import { buildTestApp, hex, type TestApp } from './helpers.js';
+import { buildTestApp, hex, type TestApp } from '../../../test/helpers/api-app.js';
 
 const PROBLEM = 'application/problem+json';
 

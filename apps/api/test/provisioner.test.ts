@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobId, deleteJobId, QUEUES } from '@kup/core';
-import { buildTestApp, hex, redisReady, type TestApp } from './helpers.js';
+import { buildTestApp, hex, redisReady, type TestApp } from '../../../test/helpers/api-app.js';
 
 // No worker consumes these queues: jobs stay pending, which is what these tests look at.
 let t: TestApp;

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from './helpers.js';
+import { buildTestApp, type TestApp } from '../../../test/helpers/api-app.js';
 
 /** A port nothing listens on: bound once by us, then closed. */
 async function closedPort(): Promise<number> {

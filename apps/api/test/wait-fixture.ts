@@ -1,7 +1,7 @@
 // The API with a fake worker standing in for apps/worker, shared by the `Prefer: wait` tests.
 import { UnrecoverableError, type Job } from 'bullmq';
 import { createJobResult, deleteJobResult, JOBS, secretKeyOf, type CreateJobResult, type DeleteJobResult } from '@kup/core';
-import { buildTestApp, hex, redisReady, type TestApp } from './helpers.js';
+import { buildTestApp, hex, redisReady, type TestApp } from '../../../test/helpers/api-app.js';
 
 /**
  * A fake worker stands in for apps/worker: per username it completes the job with a

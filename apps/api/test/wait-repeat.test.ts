@@ -3,7 +3,7 @@ import { type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUES, secretKeyOf } from '@kup/core';
 import { eventually } from '../../../test/helpers/poll.js';
-import { buildTestApp, hex, redisReady } from './helpers.js';
+import { buildTestApp, hex, redisReady } from '../../../test/helpers/api-app.js';
 import { newUser, password, post, processed, startWaitApp, t } from './wait-fixture.js';
 
 beforeAll(startWaitApp);

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUES, secretKeyOf } from '@kup/core';
 import { eventually } from '../../../test/helpers/poll.js';
-import { buildTestApp, redisReady, type TestApp } from './helpers.js';
+import { buildTestApp, redisReady, type TestApp } from '../../../test/helpers/api-app.js';
 import { fakeWorker, newUser, outcomes, password, post, startWaitApp, t } from './wait-fixture.js';
 
 beforeAll(startWaitApp);
