@@ -4,9 +4,9 @@ import { ensureFittings } from '../saga/fittings.js';
 import type { FleetSettings } from './fleet-context.js';
 
 /**
- * Writes a trainee's namespace and every fitting of the plan, group by group, as a create's
- * steps do (server-side apply: idempotent), and removes what the settings no longer want.
- * Shared by reset and sync.
+ * Writes a trainee's namespace and every fitting of the plan, group by group (server-side
+ * apply: idempotent), and removes what the settings no longer want: a playground laid down
+ * in one call, for tests and benchmarks. The operations run the steps (PLAYGROUND_STEPS).
  */
 export async function applyPlayground(cluster: ClusterGateway, settings: FleetSettings, trainee: Trainee, signal?: AbortSignal): Promise<void> {
   await cluster.apply(namespaceManifest(settings.playground, trainee), signal);

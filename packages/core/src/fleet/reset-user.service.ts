@@ -4,9 +4,13 @@ import type { StepContext } from '../provisioning/step-context.js';
 import type { IdentityUser } from '../ports/identity-provider.js';
 import type { ListedUser, ResetMode, ResetUserResult } from '../queue/fleet-contract.js';
 import { traineeOf, type FleetPorts, type FleetSettings } from './fleet-context.js';
-import { applyPlayground } from './playground-writer.js';
+import { PLAYGROUND_STEPS, type PlaygroundRun } from '../provisioning/steps/playground-run.js';
+import { runSteps } from '../saga/runner.js';
 import { restorePurgedFittings } from '../saga/fittings.js';
 import { fittingsCurrent, typesToPurge, type InventoryCache } from './purge-inventory.js';
+
+/** A fleet child reports no step progress. */
+const NO_PROGRESS = async () => undefined;
 
 /** Kept between attempts: a recreate that already deleted the namespace does not delete it again. */
 export interface ResetState {
@@ -58,8 +62,18 @@ export class ResetUserService {
     if (namespace && !isManagedNamespace(namespace)) throw new NamespaceConflictError(username);
     const trainee = traineeOf(user, namespace, this.settings.defaultExpiryDays);
     // A reset that would make the namespace (recreate, or a missing one) needs a name still free.
-    if (mode === 'recreate' || !namespace) assertNamespaceFree(username, this.settings.guards ?? defaultGuards());
+    const guards = this.settings.guards ?? defaultGuards();
+    if (mode === 'recreate' || !namespace) assertNamespaceFree(username, guards);
 
+    // The same namespace and fitting steps a create runs, for the trainee as found before the reset.
+    const playground: PlaygroundRun = {
+      deps: { cluster, settings: this.settings.playground, namespaceDeleteTimeoutMs: this.settings.namespaceDeleteTimeoutMs, guards },
+      ctx,
+      username,
+      trainee,
+      traineeFor: () => trainee,
+      makingNamespace: async () => undefined,
+    };
     if (mode === 'recreate') {
       if (!ctx.state.get().namespaceGone) {
         const deleted = await cluster.deleteNamespace(username, signal);
@@ -67,13 +81,10 @@ export class ResetUserService {
         await ctx.state.patch({ namespaceGone: true });
         ctx.log.info({ username, existed: deleted }, 'namespace deleted for reset');
       }
-      await applyPlayground(cluster, this.settings, trainee, signal);
+      await runSteps(PLAYGROUND_STEPS, playground, NO_PROGRESS);
     } else {
-      if (namespace?.phase === 'Terminating') {
-        await cluster.waitForNamespaceGone(username, this.settings.namespaceDeleteTimeoutMs, signal);
-      }
-      // Apply first: a missing namespace is made, and the kept fittings are put right.
-      await applyPlayground(cluster, this.settings, trainee, signal);
+      // Apply first (a terminating namespace is waited for, a missing one made, the kept fittings put right), then empty it.
+      await runSteps(PLAYGROUND_STEPS, playground, NO_PROGRESS);
       const types = await cluster.purgeNamespace(username, PURGE_KEEPS, signal);
       await restorePurgedFittings(cluster, this.settings.playground, trainee, PURGE_KEEPS, signal);
       ctx.log.info({ username, types }, 'namespace purged');

@@ -4,11 +4,12 @@ import type { SyncUserResult } from '../queue/fleet-contract.js';
 import { traineeOf, type FleetPorts, type FleetSettings } from './fleet-context.js';
 import { UsernameConflictError } from '../errors.js';
 import type { GrafanaUser } from '../ports/grafana-gateway.js';
-import { NamespaceConflictError, assertNamespaceFree, defaultGuards, grafanaEmail, isManagedNamespace } from '../provisioning/ownership.js';
+import { defaultGuards, grafanaEmail } from '../provisioning/ownership.js';
 import { createGrafanaAccount, isOurGrafanaAccount } from '../provisioning/steps/grafana-account.js';
 import { memoryJobState, type DeleteState, type StepContext } from '../provisioning/step-context.js';
 import { deletePlayground } from '../provisioning/delete-playground.js';
-import { applyPlayground } from './playground-writer.js';
+import { PLAYGROUND_STEPS, type PlaygroundRun } from '../provisioning/steps/playground-run.js';
+import { runSteps } from '../saga/runner.js';
 
 /**
  * Kept between attempts, written BEFORE each repair, so a retry after a crash still
@@ -44,8 +45,8 @@ export interface SyncRequestOptions {
  * policy: applied again, idempotently), a missing Grafana user, and a user left without
  * `provisioned` (finished; rolled back when that fails for good).
  *
- * It never changes the trainee's cluster (Keycloak) password on its own, as the old
- * service did not: their cluster login must keep working. A missing Grafana user is made
+ * It never changes the trainee's cluster (Keycloak) password on its own: their cluster
+ * login must keep working. A missing Grafana user is made
  * again with the current password while the service still holds it sealed, else with a
  * new password for Grafana alone (kept sealed under the job's key, reported as
  * `grafanaPasswordReset`). Keycloak gets the new password too only with `resetPasswords`.
@@ -81,16 +82,15 @@ export class SyncUserService {
     const { signal } = ctx;
     const username = user.username;
 
-    let namespace = await cluster.getNamespace(username, signal);
-    if (namespace && !isManagedNamespace(namespace)) throw new NamespaceConflictError(username);
-    // A missing playground is made again only under a name that is still free.
-    if (!namespace) assertNamespaceFree(username, this.#guards);
-    if (namespace?.phase === 'Terminating') {
-      await cluster.waitForNamespaceGone(username, this.settings.namespaceDeleteTimeoutMs, signal);
-      namespace = undefined;
-    }
-    if (!namespace) await ctx.state.patch({ namespaceMissing: true });
-    await applyPlayground(cluster, this.settings, traineeOf(user, namespace, this.settings.defaultExpiryDays), signal);
+    // The same namespace and fitting steps a create runs; a namespace made again is recorded first.
+    const playground: PlaygroundRun = {
+      deps: { cluster, settings: this.settings.playground, namespaceDeleteTimeoutMs: this.settings.namespaceDeleteTimeoutMs, guards: this.#guards },
+      ctx,
+      username,
+      traineeFor: (namespace) => traineeOf(user, namespace, this.settings.defaultExpiryDays),
+      makingNamespace: () => ctx.state.patch({ namespaceMissing: true }),
+    };
+    await runSteps(PLAYGROUND_STEPS, playground, async () => undefined);
 
     let grafanaUser = await grafana.findUser(username, signal);
     if (grafanaUser && !this.#ours(grafanaUser, user, ctx.state.get())) {

@@ -1,16 +1,33 @@
 import type { CreateJobData, CreateJobResult } from '../../queue/contract.js';
-import { runSteps, undoSteps, type Step } from '../../saga/runner.js';
+import { markOwned, runSteps, undoSteps, type Step } from '../../saga/runner.js';
 import { defaultGuards } from '../ownership.js';
 import type { CreateState, StepContext } from '../step-context.js';
 import { need, type CreateRun, type ProvisioningDeps } from './create-run.js';
 import { inspectStep, keycloakUserStep } from './identity-steps.js';
-import { finishStep, fittingSteps, grafanaUserStep, namespaceStep } from './playground-steps.js';
+import { createNamespaceStep, finishStep, grafanaUserStep } from './playground-steps.js';
+import { fittingSteps } from './playground-run.js';
 
 /** A create, step by step; progress reports use these names. */
-export const CREATE_PLAYGROUND: readonly Step<CreateRun>[] = [inspectStep, keycloakUserStep, namespaceStep, ...fittingSteps, grafanaUserStep, finishStep];
+export const CREATE_PLAYGROUND: readonly Step<CreateRun>[] = [
+  inspectStep,
+  keycloakUserStep,
+  createNamespaceStep,
+  ...fittingSteps,
+  grafanaUserStep,
+  finishStep,
+];
 
 function createRun(deps: ProvisioningDeps, input: CreateJobData, ctx: StepContext<CreateState>): CreateRun {
-  return { deps: { ...deps, guards: deps.guards ?? defaultGuards(), now: deps.now ?? (() => new Date()) }, input, ctx };
+  const run: CreateRun = {
+    deps: { ...deps, guards: deps.guards ?? defaultGuards(), now: deps.now ?? (() => new Date()) },
+    input,
+    ctx,
+    username: input.username,
+    // Set by keycloak-user, from the job's own dates: the namespace found does not change it.
+    traineeFor: () => need(run.trainee, 'trainee'),
+    makingNamespace: () => markOwned(ctx.state, 'namespace'),
+  };
+  return run;
 }
 
 /**

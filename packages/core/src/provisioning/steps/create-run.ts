@@ -1,10 +1,9 @@
-import type { PlaygroundSettings, Trainee } from '../../domain/trainee-plan.js';
+import type { PlaygroundSettings } from '../../domain/trainee-plan.js';
 import type { ClusterGateway } from '../../ports/cluster-gateway.js';
 import type { GrafanaGateway, GrafanaRole } from '../../ports/grafana-gateway.js';
 import type { IdentityProvider, IdentityUser } from '../../ports/identity-provider.js';
 import type { CreateJobData, CreateJobResult } from '../../queue/contract.js';
-import type { Fitting } from '../../saga/fittings.js';
-import type { RunFlags } from '../../saga/runner.js';
+import type { PlaygroundRun } from './playground-run.js';
 import type { IdentityGuards } from '../ownership.js';
 import type { CreateState, StepContext } from '../step-context.js';
 
@@ -26,7 +25,7 @@ export interface ProvisioningDeps {
  * One attempt of a create, as its steps share it. Only `ctx.state` outlives the attempt
  * (persisted in the job); the rest is found again by the next attempt's steps.
  */
-export interface CreateRun extends RunFlags {
+export interface CreateRun extends PlaygroundRun {
   deps: ProvisioningDeps & { guards: IdentityGuards; now: () => Date };
   input: CreateJobData;
   ctx: StepContext<CreateState>;
@@ -34,8 +33,6 @@ export interface CreateRun extends RunFlags {
   firstAttempt?: boolean;
   user?: IdentityUser;
   password?: string;
-  trainee?: Trainee;
-  fittings?: Fitting[];
   grafanaUserId?: number;
   result?: CreateJobResult;
 }

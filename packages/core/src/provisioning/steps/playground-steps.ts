@@ -1,30 +1,13 @@
 import { UsernameConflictError } from '../../errors.js';
-import { namespaceManifest } from '../../domain/trainee-plan.js';
-import { ensureFitting, FITTING_GROUPS, fittingsOf, type FittingGroup } from '../../saga/fittings.js';
 import { markOwned, owns, type Step } from '../../saga/runner.js';
-import { isManagedNamespace, NamespaceConflictError } from '../ownership.js';
+import { isManagedNamespace } from '../ownership.js';
 import { need, type CreateRun } from './create-run.js';
 import { createGrafanaAccount, isOurGrafanaAccount } from './grafana-account.js';
+import { namespaceStep } from './playground-run.js';
 
-/**
- * The namespace, waiting for a terminating one (left by a reset or a delete) to go first.
- * Undo: deletes it, if this run made it and it still carries the provisioner's mark.
- */
-export const namespaceStep: Step<CreateRun> = {
-  name: 'namespace',
-  async ensure({ deps, ctx, trainee }) {
-    const manifest = namespaceManifest(deps.settings, need(trainee, 'trainee'));
-    const name = manifest.metadata.name;
-    let namespace = await deps.cluster.getNamespace(name, ctx.signal);
-    if (namespace && !isManagedNamespace(namespace)) throw new NamespaceConflictError(name);
-    if (namespace?.phase === 'Terminating') {
-      ctx.log.info({ namespace: name }, 'namespace is terminating: waiting for it to go');
-      await deps.cluster.waitForNamespaceGone(name, deps.namespaceDeleteTimeoutMs, ctx.signal);
-      namespace = undefined;
-    }
-    if (!namespace) await markOwned(ctx.state, 'namespace');
-    await deps.cluster.apply(manifest, ctx.signal);
-  },
+/** The namespace (playground-run.ts); undo deletes it, if this run made it and it still carries the provisioner's mark. */
+export const createNamespaceStep: Step<CreateRun> = {
+  ...namespaceStep,
   async undo({ deps, input, ctx }) {
     if (!owns(ctx.state.get(), 'namespace')) return false;
     const { username } = input;
@@ -35,20 +18,6 @@ export const namespaceStep: Step<CreateRun> = {
     return deleted;
   },
 };
-
-/** One group of the plan's fittings (saga/fittings.ts); they go with the namespace, so no undo of their own. */
-export function fittingStep(group: FittingGroup): Step<CreateRun> {
-  return {
-    name: group,
-    async ensure(run) {
-      run.fittings ??= fittingsOf(run.deps.settings, need(run.trainee, 'trainee'));
-      const fitting = run.fittings.find((f) => f.group === group);
-      if (fitting) await ensureFitting(run.deps.cluster, fitting, run.ctx.signal);
-    },
-  };
-}
-
-export const fittingSteps: Step<CreateRun>[] = FITTING_GROUPS.map(({ name }) => fittingStep(name));
 
 /**
  * The trainee's Grafana account, with the job's password, and its role. An account found
