@@ -2,8 +2,9 @@
 // token, the kubelet's probes do not.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@kup/core';
-import { createWorkerApp, type WorkerApp } from '@kup/worker';
+import type { WorkerApp } from '@kup/worker';
+import { LogCapture } from '../helpers/logs.js';
+import { startTestWorkerApp } from '../helpers/service.js';
 import { uniquePrefix } from '../helpers/names.js';
 import { dropPrefix } from '../helpers/redis.js';
 import { eventually, stackEnv, workerConfig } from '../helpers/stack.js';
@@ -18,8 +19,7 @@ describe('worker: /metrics behind WORKER_METRICS_TOKEN', () => {
 
   beforeAll(async () => {
     const config = workerConfig({ QUEUE_PREFIX: prefix, WORKER_METRICS_TOKEN: token });
-    app = createWorkerApp(config, { logger: createLogger({ name: 'worker', level: 'warn' }), caFile: stackEnv('STACK_CA_FILE') });
-    await app.start();
+    app = await startTestWorkerApp(config, new LogCapture(), 'warn');
     base = `http://127.0.0.1:${app.health.server.port}`;
   });
 

@@ -1,11 +1,12 @@
 // The worker's health port against the stack: liveness, readiness (503 once shutdown
 // began, while a job still finishes), and /metrics after a real create and delete.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@kup/core';
-import { createWorkerApp, type WorkerApp } from '@kup/worker';
+import type { WorkerApp } from '@kup/worker';
+import { LogCapture } from '../helpers/logs.js';
+import { startTestWorkerApp } from '../helpers/service.js';
 import { emailOf, uniqueUsername } from '../helpers/names.js';
 import { sampleValue } from '../helpers/prometheus.js';
-import { ensureTraineeClusterRole, eventually, stackEnv } from '../helpers/stack.js';
+import { ensureTraineeClusterRole, eventually, } from '../helpers/stack.js';
 import { testWorker, waitForJob, type TestWorker } from '../helpers/worker.js';
 
 describe('worker: health port and metrics', () => {
@@ -28,8 +29,7 @@ describe('worker: health port and metrics', () => {
   beforeAll(async () => {
     await ensureTraineeClusterRole();
     w = await testWorker({ startWorker: false });
-    app = createWorkerApp(w.config, { logger: createLogger({ name: 'worker', level: 'warn' }), caFile: stackEnv('STACK_CA_FILE') });
-    await app.start();
+    app = await startTestWorkerApp(w.config, new LogCapture(), 'warn');
     const port = app.health.server.port;
     expect(port).toBeGreaterThan(0);
     base = `http://127.0.0.1:${port}`;
