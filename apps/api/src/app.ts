@@ -30,7 +30,9 @@ export type ApiConfig = Pick<
   // Names and identities; the default list when absent.
   Partial<Pick<ApiEnv, 'RESERVED_NAMESPACES'>> &
   // Callers that send no Prefer header and expect the final answer; off when absent.
-  Partial<Pick<ApiEnv, 'DEFAULT_PREFER_WAIT_SECONDS'>>;
+  Partial<Pick<ApiEnv, 'DEFAULT_PREFER_WAIT_SECONDS'>> &
+  // Reads the worker answers (default 10 s), and the key the trainee list's cursors are signed with.
+  Partial<Pick<ApiEnv, 'QUERY_TIMEOUT_SECONDS' | 'RESULT_ENCRYPTION_KEY'>>;
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const READY_PING_TIMEOUT_MS = 1_000;
