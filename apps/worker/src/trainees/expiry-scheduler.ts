@@ -16,15 +16,20 @@ export class BullExpiryScheduler implements ExpiryScheduler {
   ) {}
 
   async schedule(username: string, expiresAt: string): Promise<void> {
-    const delay = Math.max(0, Date.parse(expiresAt) - this.now());
+    const now = this.now();
+    const dueMs = Math.max(now, Date.parse(expiresAt));
+    const delay = dueMs - now;
     const existing = await this.queue.getJob(expireJobId(username));
     if (existing) {
       const state = await existing.getState();
-      if (state === 'delayed') return existing.changeDelay(delay);
+      if (state === 'delayed') {
+        await existing.updateData({ ...existing.data, dueAt: dueAtOf(dueMs) });
+        return existing.changeDelay(delay);
+      }
       if (PENDING.has(state)) return;
       await existing.remove().catch(() => undefined);
     }
-    await this.add(username, delay);
+    await this.add(username, dueMs, delay);
   }
 
   /**
@@ -37,11 +42,13 @@ export class BullExpiryScheduler implements ExpiryScheduler {
       if (PENDING.has(await existing.getState())) return false;
       await existing.remove().catch(() => undefined);
     }
-    await this.add(username, 0);
+    await this.add(username, this.now(), 0);
     return true;
   }
 
-  private async add(username: string, delay: number): Promise<void> {
-    await this.queue.add(JOBS.expire, { username }, { ...this.jobOptions, jobId: expireJobId(username), delay });
+  private async add(username: string, dueMs: number, delay: number): Promise<void> {
+    await this.queue.add(JOBS.expire, { username, dueAt: dueAtOf(dueMs) }, { ...this.jobOptions, jobId: expireJobId(username), delay });
   }
 }
+
+const dueAtOf = (ms: number): string => new Date(ms).toISOString();

@@ -56,6 +56,7 @@ export function expireProcessor(deps: ExpiryProcessorDeps): JobProcessor {
     });
     if (WAIT in outcome) {
       log.info({ dueAt: new Date(outcome[WAIT]).toISOString() }, 'expiry is ahead: waiting until then');
+      await job.updateData({ ...job.data, dueAt: new Date(outcome[WAIT]).toISOString() });
       await job.moveToDelayed(outcome[WAIT], token);
       throw new DelayedError();
     }

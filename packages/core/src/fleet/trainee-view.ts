@@ -1,4 +1,4 @@
-import { namespaceManifest, namespacedManifests, staleObjects } from '../domain/trainee-plan.js';
+import { ANNOTATIONS, namespaceManifest, namespacedManifests, staleObjects } from '../domain/trainee-plan.js';
 import type { ClusterGateway, KubeObject } from '../ports/cluster-gateway.js';
 import type { GrafanaGateway } from '../ports/grafana-gateway.js';
 import { MANAGED_BY, type IdentityProvider, type IdentityUser } from '../ports/identity-provider.js';
@@ -88,7 +88,7 @@ export function driftOf(wanted: unknown, actual: unknown, path = ''): string[] {
 }
 
 /** What the plan sets on an object: everything but its name and namespace. */
-function planned(object: KubeObject): Record<string, unknown> {
+function plannedFields(object: KubeObject): Record<string, unknown> {
   const { name: _name, namespace: _namespace, ...metadata } = object.metadata;
   return { ...object, metadata };
 }
@@ -108,7 +108,9 @@ export async function describeTrainee(ports: TraineeViewPorts, settings: FleetSe
 
   let namespaceView: TraineeDetail['namespace'] = null;
   if (namespace?.labels['managed-by'] === MANAGED_BY) {
-    const trainee = traineeOf(user, namespace, settings.defaultExpiryDays);
+    const planned = traineeOf(user, namespace, settings.defaultExpiryDays);
+    // The namespace keeps the creation date the create wrote (a little before Keycloak's own).
+    const trainee = { ...planned, createdAt: namespace.annotations[ANNOTATIONS.createdAt] ?? planned.createdAt };
     const wantedNamespace = namespaceManifest(settings.playground, trainee).metadata;
     const drift = [
       ...driftOf(wantedNamespace.labels, namespace.labels, 'labels'),
@@ -122,7 +124,7 @@ export async function describeTrainee(ports: TraineeViewPorts, settings: FleetSe
         fittings.push({ kind: object.kind, name: ref.name, state: 'missing' });
         continue;
       }
-      const paths = driftOf(planned(object), actual);
+      const paths = driftOf(plannedFields(object), actual);
       fittings.push({ kind: object.kind, name: ref.name, state: paths.length ? 'drifted' : 'current', ...(paths.length ? { drift: paths } : {}) });
     }
     for (const ref of staleObjects(settings.playground, username)) {

@@ -129,7 +129,11 @@ export const setExpiryJobResult = z.object({
 });
 export type SetExpiryJobResult = z.infer<typeof setExpiryJobResult>;
 
-export const expireJobData = z.object({ username });
+export const expireJobData = z.object({
+  username,
+  /** When the job is due (kept up to date as it is moved): for people reading the queue, never trusted to delete. */
+  dueAt: z.string().optional(),
+});
 export type ExpireJobData = z.infer<typeof expireJobData>;
 
 export const expireJobResult = z.object({
