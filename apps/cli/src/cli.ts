@@ -1,6 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiClient, ApiError, type JobView } from './api-client.js';
 import { adoptCommand } from './commands/adopt.js';
+import { credentialCommand } from './commands/credential.js';
+import { kubeconfigCommand } from './commands/kubeconfig.js';
 import { processCommand } from './commands/process.js';
 import { USAGE, commandHelp, version } from './help.js';
 import { EXIT, UsageError, paint, type CliIo } from './io.js';
@@ -28,6 +30,9 @@ const OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
   all: { type: 'boolean' },
   'confirm-mass-delete': { type: 'boolean' },
+  issuer: { type: 'string' },
+  'client-id': { type: 'string' },
+  output: { type: 'string', short: 'o' },
 } satisfies ParseArgsConfig['options'];
 
 export type CliValues = ReturnType<typeof parse>['values'];
@@ -47,6 +52,8 @@ const ALLOWED: Record<string, { args: number; options: (keyof typeof OPTIONS)[] 
   schedules: { args: 0, options: [] },
   process: { args: 0, options: ['prefix'] },
   adopt: { args: 0, options: ['email-domain', 'username-prefix', 'dry-run', 'yes', 'all'] },
+  kubeconfig: { args: 1, options: ['output'] },
+  credential: { args: 0, options: ['issuer', 'client-id', 'username'] },
 };
 const GLOBAL = new Set(['url', 'token', 'wait', 'json', 'timeout', 'help', 'version']);
 
@@ -165,6 +172,10 @@ async function dispatch(command: string, positionals: string[], values: CliValue
         all: values.all ?? false,
         json: values.json ?? false,
       });
+    case 'kubeconfig':
+      return kubeconfigCommand(apiFrom(values, io.env), io, positionals[0] as string, values.output);
+    case 'credential':
+      return credentialCommand(io, { issuer: values.issuer, clientId: values['client-id'], username: values.username });
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

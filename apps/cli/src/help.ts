@@ -41,6 +41,16 @@ export const COMMANDS: Record<string, CommandHelp> = {
     summary: 'mark existing Keycloak users as managed (uses the worker\'s env)',
     details: 'Marks the matching Keycloak users as managed by the provisioner. Asks first on a\nterminal; elsewhere needs --yes. A filter, or --all for every user of the realm, is required.\n  --dry-run         list them, change nothing',
   },
+  kubeconfig: {
+    usage: 'kubeconfig <username> [-o file]',
+    summary: "a trainee's kubeconfig (YAML)",
+    details: '  -o, --output F    write it to F (mode 0600) instead of stdout\nThe trainee logs in through it with their own password: docs/kubeconfig.md.',
+  },
+  credential: {
+    usage: 'credential --issuer URL --client-id ID [--username U]',
+    summary: 'kubectl exec credential plugin (the kubeconfig runs it)',
+    details: 'Prints an ExecCredential with an OIDC ID token: cached (~/.cache/provisioner, or\n$XDG_CACHE_HOME), refreshed, or from a login: the password grant when PROVISIONER_PASSWORD\nis set, else a link and a code to type in a browser (device authorization grant).',
+  },
 };
 
 const EXITS = 'Exit codes: 0 done, 1 failed, 2 usage, 3 --wait timed out (the job still runs).';

@@ -30,3 +30,5 @@ export * from './queue/job-state.js';
 export * from './queue/error-codes.js';
 export * from './queue/query-contract.js';
 export * from './queue/trainee-contract.js';
+export * from './config/cluster-access.js';
+export * from './trainees/index.js';

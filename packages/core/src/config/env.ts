@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MIN_API_TOKEN_LENGTH, rememberConfigWarnings, resolveLegacyEnv, type ConfigRole } from './legacy-env.js';
 import { DEFAULT_RESERVED_NAMESPACES, parseNamePatterns } from '../domain/reserved-names.js';
 import { queryApiEnv, queryWorkerEnv } from './queries-env.js';
+import { clusterAccessEnvShape, clusterAccessIssues } from './cluster-access.js';
 
 /**
  * Configuration comes from the environment only, parsed once at boot against these
@@ -118,6 +119,9 @@ export const commonEnv = z.object({
   /** The full URL for traces only, instead of the base URL. */
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.optional(),
 
+  // Trainees' way in: the kubeconfig's cluster and OIDC login, public URLs (cluster-access.ts).
+  ...clusterAccessEnvShape,
+
   // The old deployment's settings.
   /** A dotenv file read before everything else (the old pod's Vault file); see legacy-env.ts. */
   ENV_FILE: z.string().min(1).optional(),
@@ -176,8 +180,6 @@ export const workerEnv = commonEnv.extend({
   // Identities.
   /** Create users with `emailVerified: true`: only when callers verify trainees' emails themselves. */
   KEYCLOAK_EMAIL_VERIFIED: bool(false),
-  /** Defaults to `${KEYCLOAK_URL}/realms/${KEYCLOAK_REALM}`. */
-  OIDC_ISSUER_URL: url.optional(),
   /**
    * How the apiserver names OIDC users, and so the RoleBinding subject:
    * `issuer-sub` → `<issuer>#<keycloak user id>` (the old service's subject),
@@ -354,7 +356,7 @@ export function insecureUpstreamIssues(config: CommonEnv): string[] {
 }
 
 function checked<T extends CommonEnv>(config: T): T {
-  const issues = [...redisTopologyIssues(config), ...insecureUpstreamIssues(config)];
+  const issues = [...redisTopologyIssues(config), ...insecureUpstreamIssues(config), ...clusterAccessIssues(config)];
   if (issues.length > 0) throw new ConfigError(issues);
   return config;
 }
