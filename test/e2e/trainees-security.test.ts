@@ -1,6 +1,7 @@
 // No trainee route leaks or touches a user the provisioner does not manage, against the
 // stack: a Keycloak account made directly (someone else's), one marked as another tool's,
-// and a name nobody has, all get the same 404, and PATCH writes nothing on them.
+// and a name nobody has, all get the same 404 (state, kubeconfig, welcome, PATCH), and
+// PATCH writes nothing on them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailOf, uniqueUsername } from '../helpers/names.js';
 import { createKeycloakUser, deleteKeycloakUser, findKeycloakUser } from '../helpers/stack.js';
@@ -28,8 +29,8 @@ describe('trainee routes never reach an unmanaged user', () => {
     await s?.close();
   });
 
-  it('GET /trainees/:username is the same 404 for an unmanaged user and for nobody', async () => {
-    const answers = await Promise.all([human, foreign, nobody].map((name) => call('GET', `/trainees/${name}`)));
+  it.each(['', '/kubeconfig', '/welcome', '/welcome?format=text'])('GET /trainees/:username%s is the same 404 for an unmanaged user and for nobody', async (suffix) => {
+    const answers = await Promise.all([human, foreign, nobody].map((name) => call('GET', `/trainees/${name}${suffix}`)));
     for (const answer of answers) expect(answer.statusCode, answer.body).toBe(404);
     const [a, b, c] = answers.map((answer, i) => shape(answer.body, [human, foreign, nobody][i] as string));
     expect(a).toBe(c);

@@ -1181,6 +1181,211 @@ export interface paths {
         };
         trace?: never;
     };
+    "/trainees/{username}/kubeconfig": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The trainee's kubeconfig (application/yaml): logs them in to the cluster through OIDC with an exec credential plugin */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The trainee's username (also their namespace). */
+                    username: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A kubeconfig (application/yaml): the cluster, the trainee's namespace as the default, an OIDC exec credential plugin. No secret in it. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example apiVersion: v1
+                         *     kind: Config
+                         *     clusters:
+                         *       - name: k8s-example-org
+                         *         cluster:
+                         *           server: https://k8s.example.org:6443
+                         *     …
+                         */
+                        "application/yaml": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/yaml": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/yaml": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/yaml": components["schemas"]["TraineeNotFound"];
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/yaml": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/yaml": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/yaml": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/trainees/{username}/welcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a trainer hands a trainee: username, namespace, Grafana, how to install the kubeconfig, the expiry (text/plain or JSON by Accept or `format`); never the password */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Overrides Accept: `text` (text/plain) or `json`. */
+                    format?: "text" | "json";
+                };
+                header?: never;
+                path: {
+                    /** @description The trainee's username (also their namespace). */
+                    username: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Welcome"] | string;
+                        "text/plain": components["schemas"]["Welcome"] | string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/plain": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/plain": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TraineeNotFound"];
+                        "text/plain": components["schemas"]["TraineeNotFound"];
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/plain": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/plain": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/plain": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1275,6 +1480,8 @@ export interface components {
             expiresAt?: string;
             /** @description Used for the username when there is no email. */
             full_name?: string;
+            /** @description `true`: the job's result (GET /jobs/:id) carries `welcome`, what to hand the trainee (as GET /trainees/:username/welcome). */
+            welcome?: boolean;
         };
         CreateRequestInput: {
             /** @description The trainee's email (UTF-8 and IDN welcome); the username comes from its local part. */
@@ -1286,6 +1493,8 @@ export interface components {
             expiresAt?: string;
             /** @description Used for the username when there is no email. */
             full_name?: string;
+            /** @description `true`: the job's result (GET /jobs/:id) carries `welcome`, what to hand the trainee (as GET /trainees/:username/welcome). */
+            welcome?: boolean;
         };
         CreateResult: {
             alreadyProvisioned: boolean;
@@ -1297,6 +1506,8 @@ export interface components {
             passwordIssued: boolean;
             userId: string;
             username: string;
+            /** @description When the create asked for it (`welcome: true`). */
+            welcome?: components["schemas"]["Welcome"];
         };
         CreateResultInput: {
             alreadyProvisioned: boolean;
@@ -1308,6 +1519,8 @@ export interface components {
             passwordIssued: boolean;
             userId: string;
             username: string;
+            /** @description When the create asked for it (`welcome: true`). */
+            welcome?: components["schemas"]["WelcomeInput"];
         };
         Deleted: {
             jobId: string;
@@ -1988,6 +2201,82 @@ export interface components {
             jobId?: string;
             message: string;
             username?: string;
+        };
+        /**
+         * @example {
+         *       "username": "jean-dupont",
+         *       "email": "jean.dupont@example.org",
+         *       "namespace": "jean-dupont",
+         *       "expiresAt": "2027-03-31T18:00:00.000Z",
+         *       "grafanaUrl": "https://grafana.example.org",
+         *       "cluster": {
+         *         "serverUrl": "https://k8s.example.org:6443",
+         *         "issuerUrl": "https://sso.example.org/realms/playground",
+         *         "clientId": "kubernetes",
+         *         "plugin": "provisioner",
+         *         "kubeconfig": "apiVersion: v1\nkind: Config\n…",
+         *         "kubeconfigUrl": "https://provisioner.example.org/trainees/jean-dupont/kubeconfig"
+         *       },
+         *       "steps": [
+         *         "Install kubectl …",
+         *         "Save the kubeconfig below as ~/.kube/config …"
+         *       ]
+         *     }
+         */
+        Welcome: {
+            cluster: {
+                clientId: string;
+                issuerUrl: string;
+                kubeconfig: string;
+                kubeconfigUrl: string | null;
+                /** @enum {string} */
+                plugin: "provisioner" | "kubelogin";
+                serverUrl: string;
+            } | null;
+            email: string | null;
+            expiresAt: string | null;
+            grafanaUrl: string | null;
+            namespace: string;
+            steps: string[];
+            username: string;
+        };
+        /**
+         * @example {
+         *       "username": "jean-dupont",
+         *       "email": "jean.dupont@example.org",
+         *       "namespace": "jean-dupont",
+         *       "expiresAt": "2027-03-31T18:00:00.000Z",
+         *       "grafanaUrl": "https://grafana.example.org",
+         *       "cluster": {
+         *         "serverUrl": "https://k8s.example.org:6443",
+         *         "issuerUrl": "https://sso.example.org/realms/playground",
+         *         "clientId": "kubernetes",
+         *         "plugin": "provisioner",
+         *         "kubeconfig": "apiVersion: v1\nkind: Config\n…",
+         *         "kubeconfigUrl": "https://provisioner.example.org/trainees/jean-dupont/kubeconfig"
+         *       },
+         *       "steps": [
+         *         "Install kubectl …",
+         *         "Save the kubeconfig below as ~/.kube/config …"
+         *       ]
+         *     }
+         */
+        WelcomeInput: {
+            cluster: {
+                clientId: string;
+                issuerUrl: string;
+                kubeconfig: string;
+                kubeconfigUrl: string | null;
+                /** @enum {string} */
+                plugin: "provisioner" | "kubelogin";
+                serverUrl: string;
+            } | null;
+            email: string | null;
+            expiresAt: string | null;
+            grafanaUrl: string | null;
+            namespace: string;
+            steps: string[];
+            username: string;
         };
     };
     responses: never;

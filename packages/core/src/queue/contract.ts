@@ -70,6 +70,8 @@ export const createJobData = z.object({
   fullName: z.string().min(1).max(200).superRefine(accepted(fullNameProblem)).optional(),
   /** ISO 8601; when the playground should be removed by cleanup. */
   expiresAt: z.iso.datetime({ offset: true }).optional(),
+  /** The caller wants the welcome with the result (`GET /jobs/:id`); the worker ignores it. */
+  welcome: z.boolean().optional(),
 });
 export type CreateJobData = z.infer<typeof createJobData>;
 

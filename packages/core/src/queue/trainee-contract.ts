@@ -115,6 +115,14 @@ export const traineeShowQuery = defineQuery(
   z.discriminatedUnion('managed', [z.object({ managed: z.literal(false) }), z.object({ managed: z.literal(true), trainee: traineeDetail })]),
 );
 
+// ---- trainees.find: Keycloak alone, for routes that only need to know the trainee is ours ----
+
+export const traineeFindQuery = defineQuery(
+  'trainees.find',
+  z.strictObject({ username }),
+  z.discriminatedUnion('managed', [z.object({ managed: z.literal(false) }), z.object({ managed: z.literal(true), trainee: traineeSummary })]),
+);
+
 // ---- set-expiry and expire jobs ----
 
 export const setExpiryJobData = z.object({ username, expiresAt: isoDateTime });
