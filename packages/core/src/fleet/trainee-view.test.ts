@@ -90,8 +90,8 @@ describe('describeTrainee', () => {
     expect(fresh?.namespace?.fittings.every((f) => f.state === 'current')).toBe(true);
     expect(fresh?.grafana).toEqual({ recordedId: grafanaId, state: 'ok', account: { id: grafanaId, login: 'ada', email: 'ada@x.io' } });
 
-    const quota = [...cluster.objects.entries()].find(([key]) => key.startsWith('ResourceQuota/'));
-    (quota?.[1] as unknown as { spec: { hard: Record<string, string> } }).spec.hard.pods = '99';
+    const quota = [...cluster.objects.entries()].find(([key]) => key.startsWith('ResourceQuota/'))?.[1] as unknown as { spec: { hard: Record<string, string> } };
+    quota.spec.hard.pods = '99';
     cluster.objects.delete([...cluster.objects.keys()].find((key) => key.startsWith('LimitRange/')) as string);
     const ns = cluster.namespaces.get('ada');
     if (ns) ns.annotations['k8s-user-provisioner/expires-at'] = '2020-01-01T00:00:00Z';
