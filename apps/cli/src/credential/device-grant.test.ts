@@ -1,6 +1,7 @@
 // The device authorization grant's polling against a stand-in token endpoint: it waits the
 // interval between polls, slows down by 5 s on `slow_down`, and stops with a clear message
 // on `expired_token` or `access_denied`. Fake timers: the waits are measured, not slept.
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeIssuer, type FakeIssuer } from './fake-issuer.js';
 import { LoginError, OidcClient, type DevicePrompt } from './oidc-client.js';
@@ -42,6 +43,11 @@ describe('device authorization grant', () => {
     expect(fake.requests.map((r) => [r.grantType, r.params.get('device_code')])).toEqual(
       Array(4).fill(['urn:ietf:params:oauth:grant-type:device_code', 'device-code-1']),
     );
+    // PKCE: the polls prove the verifier whose S256 challenge started the login.
+    const started0 = fake.deviceRequests[0];
+    expect(started0?.get('code_challenge_method')).toBe('S256');
+    const verifier = fake.requests[0]?.params.get('code_verifier') ?? '';
+    expect(createHash('sha256').update(verifier).digest('base64url')).toBe(started0?.get('code_challenge'));
     // Seconds between the start and each poll: 1, then +1, then +6 (slow_down), +6.
     const times = [started, ...fake.requests.map((r) => r.at)];
     const gaps = times.slice(1).map((t, i) => Math.round((t - (times[i] as number)) / 1000));

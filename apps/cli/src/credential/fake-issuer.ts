@@ -20,6 +20,8 @@ export interface FakeIssuer {
   issuer: string;
   clientId: string;
   requests: TokenRequest[];
+  /** The bodies of device authorization requests. */
+  deviceRequests: URLSearchParams[];
   /** Answers for the next token requests, in order; when empty, `fallback`. */
   answers: TokenAnswer[];
   fallback: TokenAnswer;
@@ -48,6 +50,7 @@ export async function startFakeIssuer(clientId = 'kubernetes'): Promise<FakeIssu
     issuer: '',
     clientId,
     requests: [],
+    deviceRequests: [],
     answers: [],
     fallback: { error: 'invalid_grant' },
     interval: 1,
@@ -89,7 +92,7 @@ async function handle(fake: FakeIssuer, jwk: unknown, req: IncomingMessage, res:
   }
   if (path === '/jwks') return json(res, 200, { keys: [jwk] });
   if (path === '/device' && req.method === 'POST') {
-    await body(req);
+    fake.deviceRequests.push(await body(req));
     return json(res, 200, {
       device_code: 'device-code-1', user_code: 'ABCD-EFGH', verification_uri: `${fake.issuer}/device-login`,
       verification_uri_complete: `${fake.issuer}/device-login?user_code=ABCD-EFGH`, expires_in: 600, interval: fake.interval,

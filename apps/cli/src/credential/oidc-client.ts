@@ -95,14 +95,18 @@ export class OidcClient {
   /** Starts a device login, tells the person where to type the code, and polls until they did. */
   async device(prompt: (p: DevicePrompt) => void, signal?: AbortSignal): Promise<CachedTokens> {
     try {
-      const started = await oidc.initiateDeviceAuthorization(this.config, { scope: SCOPE });
+      // PKCE on the device grant too: Keycloak asks for it from a client that requires PKCE
+      // (ours does, for kubelogin's browser flow); a server that does not know it ignores it.
+      const verifier = oidc.randomPKCECodeVerifier();
+      const challenge = await oidc.calculatePKCECodeChallenge(verifier);
+      const started = await oidc.initiateDeviceAuthorization(this.config, { scope: SCOPE, code_challenge: challenge, code_challenge_method: 'S256' });
       prompt({
         verificationUri: started.verification_uri,
         ...(started.verification_uri_complete ? { verificationUriComplete: started.verification_uri_complete } : {}),
         userCode: started.user_code,
         expiresIn: started.expires_in,
       });
-      return OidcClient.tokens(await oidc.pollDeviceAuthorizationGrant(this.config, started, undefined, signal ? { signal } : undefined));
+      return OidcClient.tokens(await oidc.pollDeviceAuthorizationGrant(this.config, started, { code_verifier: verifier }, signal ? { signal } : undefined));
     } catch (error) {
       if (error instanceof LoginError) throw error;
       throw loginError(error, 'device');

@@ -21,6 +21,10 @@ describe('buildWelcome', () => {
     expect((parse(json.cluster?.kubeconfig ?? '') as { contexts: { context: { namespace: string } }[] }).contexts[0]?.context.namespace).toBe('jean-dupont');
     for (const part of ['jean-dupont', env.GRAFANA_PUBLIC_URL, env.CLUSTER_SERVER_URL, trainee.expiresAt, 'provisioner', 'current-context:']) expect(text).toContain(part);
     expect(json.steps.join('\n')).toMatch(/link and a code/);
+    // Install, save the kubeconfig, then the first kubectl logs in.
+    expect(json.steps.findIndex((step) => step.startsWith('Save the kubeconfig'))).toBeLessThan(json.steps.findIndex((step) => /link and a code/.test(step)));
+    // It never has the password: it says where it comes from.
+    expect(text).toContain('Password:  given to you separately');
   });
 
   it('tells kubelogin users about the browser login', () => {

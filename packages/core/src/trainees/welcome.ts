@@ -71,9 +71,11 @@ function pluginSteps(plugin: CredentialPlugin): string[] {
 function steps(t: WelcomeTrainee, grafanaUrl: string | null, plugin: CredentialPlugin | undefined): string[] {
   const out: string[] = [];
   if (plugin) {
-    out.push(...pluginSteps(plugin));
+    const [install, login] = pluginSteps(plugin);
     out.push(
-      `Save the kubeconfig below as ~/.kube/config (or elsewhere, with export KUBECONFIG=<file>).`,
+      install as string,
+      'Save the kubeconfig below as ~/.kube/config (or elsewhere, with export KUBECONFIG=<file>).',
+      login as string,
       `Try it: \`kubectl get pods\` works in your namespace ${t.namespace}, which is your default.`,
     );
   }
