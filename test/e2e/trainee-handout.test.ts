@@ -1,8 +1,12 @@
 // What a trainer hands out, against the stack: the kubeconfig (YAML, the trainee's namespace
 // as default, an exec plugin, no secret), the welcome as JSON or text, and the welcome in a
 // create's result when asked (`welcome: true`).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { kubectlAs, provisionerShimDir } from '../helpers/kubeconfig-plugin.js';
 import { emailOf, uniqueUsername } from '../helpers/names.js';
 import { adminKubeConfig } from '../helpers/stack.js';
 import { startService, type Service } from './service-harness.js';
@@ -51,6 +55,14 @@ describe('kubeconfig and welcome', () => {
     expect(config.users[0].user.exec.args).toEqual(expect.arrayContaining(['credential', '--username', username]));
     expect(response.body).not.toContain(password);
     expect(response.body).not.toMatch(/client-secret|token:/);
+
+    // As the trainee uses it: kubectl, our plugin logging in with their password, their namespace by default.
+    const dir = mkdtempSync(join(tmpdir(), 'kup-handout-'));
+    writeFileSync(join(dir, 'config'), response.body);
+    const env = { XDG_CACHE_HOME: join(dir, 'cache'), PROVISIONER_PASSWORD: password };
+    const created = await kubectlAs(['create', 'configmap', 'handed-out', '--from-literal=a=b'], { kubeconfig: join(dir, 'config'), binDir: provisionerShimDir(), env });
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain('configmap/handed-out created');
   });
 
   it('gives the welcome as JSON by default, as text by Accept or format', async () => {
