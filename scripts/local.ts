@@ -71,6 +71,8 @@ const env = {
   BULL_BOARD_ADMIN_TOKENS: adminTokens,
   PORT: port,
   HOST: '127.0.0.1',
+  // Welcome messages name the kubeconfig route under it.
+  API_PUBLIC_URL: process.env.API_PUBLIC_URL || `http://127.0.0.1:${port}`,
   WORKER_HEALTH_PORT: process.env.WORKER_HEALTH_PORT ?? '0',
 };
 children.push(run('api', 'apps/api/src/main.ts', env), run('worker', 'apps/worker/src/main.ts', env));

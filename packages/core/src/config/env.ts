@@ -8,6 +8,8 @@ import { scheduleEnvShape } from './schedule-env.js';
 import { EXAMPLE_SECRET, bool, int, notExample, tokenList, url } from './schema-helpers.js';
 import { upstreamsEnvShape } from './upstreams-env.js';
 import { workerRuntimeEnvShape } from './worker-runtime-env.js';
+import { queryApiEnv, queryWorkerEnv } from './queries-env.js';
+import { clusterAccessEnvShape, clusterAccessIssues } from './cluster-access.js';
 
 export { isExampleSecret } from './schema-helpers.js';
 export { redisTopologyIssues } from './redis-env.js';
@@ -61,17 +63,21 @@ export const commonEnv = z.object({
   /** The full URL for traces only, instead of the base URL. */
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.optional(),
 
+  // Trainees' way in: the kubeconfig's cluster and OIDC login, public URLs (cluster-access.ts).
+  ...clusterAccessEnvShape,
+
   /** A dotenv file read before everything else (a Vault-rendered file); see legacy-env.ts. */
   ENV_FILE: z.string().min(1).optional(),
 });
 
-export const apiEnv = commonEnv.extend(apiEnvShape);
+export const apiEnv = commonEnv.extend({ ...apiEnvShape, ...queryApiEnv });
 
 export const workerEnv = commonEnv.extend({
   ...upstreamsEnvShape,
   ...playgroundEnvShape,
   ...workerRuntimeEnvShape,
   ...scheduleEnvShape,
+  ...queryWorkerEnv,
 });
 
 export type CommonEnv = z.infer<typeof commonEnv>;
@@ -110,7 +116,7 @@ export function insecureUpstreamIssues(config: CommonEnv): string[] {
 }
 
 function checked<T extends CommonEnv>(config: T): T {
-  const issues = [...redisTopologyIssues(config), ...insecureUpstreamIssues(config)];
+  const issues = [...redisTopologyIssues(config), ...insecureUpstreamIssues(config), ...clusterAccessIssues(config)];
   if (issues.length > 0) throw new ConfigError(issues);
   return config;
 }

@@ -22,8 +22,6 @@ export const upstreamsEnvShape = {
   KEYCLOAK_CLIENT_SECRET: z.string().min(1).refine(notExample, EXAMPLE_SECRET),
   /** Create users with `emailVerified: true`: only when callers verify trainees' emails themselves. */
   KEYCLOAK_EMAIL_VERIFIED: bool(false),
-  /** Defaults to `${KEYCLOAK_URL}/realms/${KEYCLOAK_REALM}`. */
-  OIDC_ISSUER_URL: url.optional(),
   GRAFANA_URL: url,
   GRAFANA_ADMIN_USER: z.string().min(1),
   GRAFANA_ADMIN_PASSWORD: z.string().min(1).refine(notExample, EXAMPLE_SECRET),

@@ -72,6 +72,10 @@ export class FakeIdentity extends Fake implements IdentityProvider {
     this.call('setGrafanaUserId');
     this.#get(userId).grafanaUserId = grafanaUserId;
   }
+  async setExpiresAt(userId: string, expiresAt: string | undefined) {
+    this.call('setExpiresAt');
+    this.#get(userId).expiresAt = expiresAt;
+  }
   async adopt(userId: string) {
     this.call('adopt');
     this.#get(userId).managed = true;

@@ -55,10 +55,10 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
       },
     },
     async (request, reply) => {
-      const { email, full_name: fullName, expiresAt } = request.body;
+      const { email, full_name: fullName, expiresAt, welcome } = request.body;
       const username = deriveUsername({ email, fullName });
       if (!username) throw new HttpError(400, NO_USERNAME, 'INVALID_USERNAME');
-      const data = createJobData.safeParse({ username, email, fullName, expiresAt });
+      const data = createJobData.safeParse({ username, email, fullName, expiresAt, ...(welcome ? { welcome } : {}) });
       if (!data.success) throw new HttpError(400, `cannot provision "${username}": ${data.error.issues[0]?.message}`, 'INVALID_INPUT');
       // The namespace is the username: a platform name is refused before anything is queued.
       const reserved = reservedBy(username, options.reservedNamespaces ?? []);

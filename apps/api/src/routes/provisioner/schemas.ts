@@ -30,6 +30,7 @@ export const createBody = z
       .refine((value) => Date.parse(value) > Date.now(), 'must be in the future')
       .optional()
       .describe('When cleanup removes the playground (default: DEFAULT_EXPIRY_DAYS after creation).'),
+    welcome: z.boolean().optional().describe('`true`: the job\'s result (GET /jobs/:id) carries `welcome`, what to hand the trainee (as GET /trainees/:username/welcome).'),
   })
   .refine(atLeastOne, atLeastOneMessage)
   .meta({ id: 'CreateRequest' });
