@@ -30,6 +30,7 @@ import { fleetScheduleProcessor } from './processors/fleet-schedule.processor.js
 import { fleetUserProcessors, reportParentProgress } from './processors/fleet-user.processor.js';
 import type { JobProcessor } from './processors/processor.js';
 import { ensureSchedules, recheckSchedules, type ScheduleCheck } from './schedules.js';
+import type { WebhookWorkers } from './webhooks.js';
 
 export interface FleetWorkersDeps {
   redis: Redis;
@@ -37,6 +38,8 @@ export interface FleetWorkersDeps {
   secrets: SecretStore;
   locks: UserLock;
   logger: Logger;
+  /** `fleet.completed` and `job.failed` of runs. */
+  webhooks?: Pick<WebhookWorkers, 'afterFleetRun' | 'watchFailures'>;
 }
 
 export interface FleetWorkers {
@@ -88,7 +91,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     locks: deps.locks,
     log: logger,
   });
-  const runProcessor = fleetRunProcessor({
+  const runProcessor = (deps.webhooks?.afterFleetRun ?? ((p: JobProcessor) => p))(fleetRunProcessor({
     identity: deps.ports.identity,
     children: queues.fleetUser,
     // The default options carry the retention (age and count cap), as for every other job.
@@ -97,7 +100,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     prefix: config.QUEUE_PREFIX,
     log: logger,
     cleanupMaxShare: config.CLEANUP_MAX_SHARE_WITHOUT_CONFIRM,
-  });
+  }));
 
   const options = (concurrency: number): WorkerOptions => ({
     ...connection,
@@ -114,6 +117,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     return w;
   };
   const runs = worker(QUEUES.fleet, dispatch(QUEUES.fleet, { reset: runProcessor, cleanup: runProcessor, sync: runProcessor }), 3);
+  deps.webhooks?.watchFailures(runs);
   const users = worker(QUEUES.fleetUser, dispatch(QUEUES.fleetUser, userProcessors), config.FLEET_CONCURRENCY);
   const schedules = worker(FLEET_SCHEDULES_QUEUE, reportFailures(fleetScheduleProcessor({ fleet: queues.fleet, jobOptions, redis, log: logger })), 1);
   const progress = (job: Job | undefined) => void (job && reportParentProgress(job, queues.fleet, logger));

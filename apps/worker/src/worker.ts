@@ -26,6 +26,7 @@ import { createProcessor } from './processors/create.processor.js';
 import { BULLMQ_STALL_MARGIN } from './processors/run-job.js';
 import { deleteProcessor } from './processors/delete.processor.js';
 import { checkTraineeClusterRole } from './trainee-role-check.js';
+import { createWebhookWorkers, type WebhookWorkers } from './webhooks.js';
 
 export interface WorkerPorts {
   identity: IdentityProvider;
@@ -47,6 +48,8 @@ export interface WorkerApp {
   readonly worker: Worker;
   /** Reset, cleanup and sync runs, their per-trainee children and the schedulers. */
   readonly fleet: FleetWorkers;
+  /** Webhook deliveries, the expiring scan, and the emitter the event points use. */
+  readonly webhooks: WebhookWorkers;
   /** `/healthz`, `/readyz` and `/metrics` on WORKER_HEALTH_PORT. */
   readonly health: WorkerHealth;
   readonly logger: Logger;
@@ -77,11 +80,12 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   const secrets = new SecretStore(redis, Sealer.fromEncodedKey(config.RESULT_ENCRYPTION_KEY), config.QUEUE_PREFIX, config.PASSWORD_TTL_SECONDS);
   const locks = new UserLock(redis, config.QUEUE_PREFIX);
   const processorDeps = { service, secrets, locks, log: logger, stallLimit: config.WORKER_MAX_STALLED_COUNT };
-  const fleet = createFleetWorkers(config, { redis, ports, secrets, locks, logger });
+  const webhooks = createWebhookWorkers(config, { redis, identity: ports.identity, logger, caFile: deps.caFile });
+  const fleet = createFleetWorkers(config, { redis, ports, secrets, locks, logger, webhooks });
 
   const worker = new Worker(
     QUEUES.provisioning,
-    dispatch(QUEUES.provisioning, { create: createProcessor(processorDeps), delete: deleteProcessor(processorDeps) }),
+    dispatch(QUEUES.provisioning, { create: webhooks.afterCreate(createProcessor(processorDeps)), delete: webhooks.afterDelete(deleteProcessor(processorDeps)) }),
     {
       connection: redis,
       prefix: config.QUEUE_PREFIX,
@@ -99,13 +103,15 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   worker.on('completed', (job) => logger.info({ jobId: job.id, job: job.name, ...jobLogFields(job) }, 'job completed'));
   worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, job: job?.name, ...(job ? jobLogFields(job) : {}), reason: error.message }, 'job attempt failed'));
   worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: it will run again'));
+  webhooks.watchFailures(worker);
 
-  const health = createWorkerHealth(config, { redis, workers: [worker, ...fleet.workers], logger });
+  const health = createWorkerHealth(config, { redis, workers: [worker, ...fleet.workers, ...(webhooks.worker ? [webhooks.worker] : [])], logger });
 
   let running: Promise<void> | undefined;
   return {
     worker,
     fleet,
+    webhooks,
     health,
     logger,
     async start() {
@@ -113,6 +119,7 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
       running = worker.run().catch((error: unknown) => logger.error({ err: describeError(error) }, 'worker stopped'));
       await worker.waitUntilReady();
       await fleet.start();
+      await webhooks.start();
       logger.info({ queue: QUEUES.provisioning, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
       void checkTraineeClusterRole(ports.cluster, config.TRAINEE_CLUSTER_ROLE, logger); // logs only, never blocks the start
     },
@@ -120,11 +127,11 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
       health.markClosing();
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-      const outcome = await Promise.race([Promise.all([worker.close(), fleet.close()]).then(() => 'closed' as const), deadline]);
+      const outcome = await Promise.race([Promise.all([worker.close(), fleet.close(), webhooks.close()]).then(() => 'closed' as const), deadline]);
       clearTimeout(timer);
       if (outcome === 'timeout') {
         logger.warn({ timeoutMs }, 'active jobs did not finish in time: stopping anyway (they will run again)');
-        await Promise.all([worker.close(true), fleet.close(true)]);
+        await Promise.all([worker.close(true), fleet.close(true), webhooks.close(true)]);
       }
       await running;
       await health.close();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MIN_API_TOKEN_LENGTH, rememberConfigWarnings, resolveLegacyEnv, type ConfigRole } from './legacy-env.js';
 import { DEFAULT_RESERVED_NAMESPACES, parseNamePatterns } from '../domain/reserved-names.js';
+import { webhookEnv, webhookIssues } from './webhooks.js';
 
 /**
  * Configuration comes from the environment only, parsed once at boot against these
@@ -295,6 +296,9 @@ export const workerEnv = commonEnv.extend({
    * `confirmMassDelete: true`. The configured schedule (maxAgeDays 365) is not held.
    */
   CLEANUP_MAX_SHARE_WITHOUT_CONFIRM: z.coerce.number().min(0).max(1).default(0.2),
+
+  // Webhooks (config/webhooks.ts).
+  ...webhookEnv,
 });
 
 export type CommonEnv = z.infer<typeof commonEnv>;
@@ -357,17 +361,20 @@ function checked<T extends CommonEnv>(config: T): T {
 }
 
 /** Resolves the old deployment's names and ENV_FILE first; configWarnings(config) says what was used. */
-function load<T extends CommonEnv>(schemaFor: (shortLegacyToken: boolean) => z.ZodType<T>, env: NodeJS.ProcessEnv, role: ConfigRole): T {
+function load<T extends CommonEnv>(schemaFor: (shortLegacyToken: boolean) => z.ZodType<T>, env: NodeJS.ProcessEnv, role: ConfigRole, more: (config: T) => string[] = () => []): T {
   const legacy = resolveLegacyEnv(env, role);
   if (legacy.issues.length > 0) throw new ConfigError(legacy.issues);
-  return rememberConfigWarnings(checked(parse(schemaFor(legacy.shortLegacyToken), legacy.env)), legacy.warnings);
+  const config = checked(parse(schemaFor(legacy.shortLegacyToken), legacy.env));
+  const issues = more(config);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return rememberConfigWarnings(config, legacy.warnings);
 }
 
 // A token shorter than the minimum is accepted only through the old name (VERIFICATION_TOKEN).
 const apiEnvFor = (shortLegacyToken: boolean) => (shortLegacyToken ? apiEnv.extend({ API_TOKENS: tokenList(1, 1) }) : apiEnv);
 
 export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env): ApiEnv => load(apiEnvFor, env, 'api');
-export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env): WorkerEnv => load(() => workerEnv, env, 'worker');
+export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env): WorkerEnv => load(() => workerEnv, env, 'worker', webhookIssues);
 
 export function oidcIssuer(config: Pick<WorkerEnv, 'OIDC_ISSUER_URL' | 'KEYCLOAK_URL' | 'KEYCLOAK_REALM'>): string {
   return config.OIDC_ISSUER_URL ?? `${config.KEYCLOAK_URL.replace(/\/+$/, '')}/realms/${config.KEYCLOAK_REALM}`;

@@ -1,0 +1,171 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { UndiciWebhookTransport } from '@kup/adapters';
+import {
+  createJobResult,
+  deleteJobResult,
+  describeError,
+  isFleetKind,
+  newLockToken,
+  RedisMutex,
+  WEBHOOK_JOBS,
+  WEBHOOKS_QUEUE,
+  WebhookEmitter,
+  webhookJobOptions,
+  webhookSubscriptions,
+  type IdentityProvider,
+  type Logger,
+  type WebhookTransport,
+  type WorkerEnv,
+} from '@kup/core';
+import type { JobProcessor } from './processors/processor.js';
+import { webhookProcessor } from './processors/webhook.processor.js';
+
+export interface WebhookWorkersDeps {
+  redis: Redis;
+  identity: Pick<IdentityProvider, 'listManaged'>;
+  logger: Logger;
+  /** Default: undici (UndiciWebhookTransport). */
+  transport?: WebhookTransport;
+  caFile?: string | undefined;
+}
+
+/**
+ * The worker's webhooks: the emitter the event points call, the `webhooks` queue's worker
+ * (only when subscriptions exist), the expiring scan's scheduler, and the wrappers that put
+ * the event points around existing processors without changing them.
+ */
+export interface WebhookWorkers {
+  readonly emitter: WebhookEmitter;
+  /** The delivery worker; undefined without subscriptions. */
+  readonly worker: Worker | undefined;
+  /** `trainee.created` after a create that made a new trainee. */
+  afterCreate(processor: JobProcessor): JobProcessor;
+  /** `trainee.deleted` after a delete that found the trainee. */
+  afterDelete(processor: JobProcessor): JobProcessor;
+  /** `fleet.completed` when a fleet run returns its result. */
+  afterFleetRun(processor: JobProcessor): JobProcessor;
+  /** `job.failed` when a job of this worker fails for good (not on a try that will be retried). */
+  watchFailures(worker: Worker): void;
+  start(): Promise<void>;
+  close(force?: boolean): Promise<void>;
+}
+
+const SCHEDULER_ID = WEBHOOK_JOBS.expiringScan;
+
+export function createWebhookWorkers(config: WorkerEnv, deps: WebhookWorkersDeps): WebhookWorkers {
+  const { redis, logger } = deps;
+  const subscriptions = webhookSubscriptions(config);
+  const connection = { connection: redis, prefix: config.QUEUE_PREFIX };
+  const queue = new Queue(WEBHOOKS_QUEUE, connection);
+  queue.on('error', (error) => logger.warn({ err: error.message, queue: WEBHOOKS_QUEUE }, 'queue error'));
+  const emitter = new WebhookEmitter(queue, subscriptions, webhookJobOptions(config));
+  const transport = deps.transport ?? (subscriptions.length > 0 ? new UndiciWebhookTransport({ timeoutMs: config.WEBHOOK_TIMEOUT_MS, caFile: deps.caFile }) : undefined);
+
+  const worker = transport
+    ? new Worker(
+        WEBHOOKS_QUEUE,
+        webhookProcessor({
+          subscriptions,
+          transport,
+          timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+          scan: { identity: deps.identity, redis, emitter, prefix: config.QUEUE_PREFIX, aheadSeconds: config.WEBHOOK_EXPIRING_AHEAD },
+          log: logger,
+        }),
+        { ...connection, concurrency: config.WEBHOOK_CONCURRENCY, autorun: false, lockDuration: config.WORKER_LOCK_DURATION_MS, stalledInterval: config.WORKER_STALLED_INTERVAL_MS },
+      )
+    : undefined;
+  worker?.on('error', (error) => logger.error({ err: describeError(error), queue: WEBHOOKS_QUEUE }, 'worker error'));
+
+  // An event that cannot be queued is logged, not turned into a failure of the job that did
+  // the work: with Redis down the job cannot complete either, runs again and emits again.
+  const emitting = async (what: string, send: () => Promise<unknown>) => {
+    try {
+      await send();
+    } catch (error) {
+      logger.error({ err: describeError(error), event: what }, 'webhook event not queued');
+    }
+  };
+  const after = (what: string, onResult: (job: Job, result: unknown) => Promise<unknown> | undefined): ((p: JobProcessor) => JobProcessor) =>
+    (processor) => async (job, token, signal) => {
+      const result = await processor(job, token, signal);
+      await emitting(what, async () => onResult(job, result));
+      return result;
+    };
+
+  let running: Promise<void> | undefined;
+  return {
+    emitter,
+    worker,
+    afterCreate: after('trainee.created', (job, result) => {
+      const parsed = createJobResult.safeParse(result);
+      if (!parsed.success || parsed.data.alreadyProvisioned) return undefined;
+      const expiresAt = (job.data as { state?: { expiresAt?: string } }).state?.expiresAt;
+      const { username, namespace, email } = parsed.data;
+      return emitter.traineeCreated({ id: job.id as string, timestamp: job.timestamp }, { username, namespace, email, expiresAt });
+    }),
+    afterDelete: after('trainee.deleted', (job, result) => {
+      const parsed = deleteJobResult.safeParse(result);
+      if (!parsed.success || !parsed.data.found) return undefined;
+      return emitter.traineeDeleted({ id: job.id as string, timestamp: job.timestamp }, { username: parsed.data.username });
+    }),
+    afterFleetRun: after('fleet.completed', (job, result) => {
+      if (!isFleetKind(job.name)) return undefined;
+      const runId = (job.data as { runId?: unknown }).runId;
+      return emitter.fleetCompleted({ id: job.id as string, timestamp: job.timestamp, kind: job.name, runId: typeof runId === 'string' ? runId : undefined }, result);
+    }),
+    watchFailures(w) {
+      if (!emitter.wants('job.failed')) return;
+      w.on('failed', (job) => {
+        // finishedOn is set only when BullMQ gives up on the job (no retry follows).
+        if (!job || typeof job.finishedOn !== 'number') return;
+        const data = job.data as { username?: unknown; usernames?: unknown };
+        const username = typeof data.username === 'string' ? data.username : Array.isArray(data.usernames) && typeof data.usernames[0] === 'string' ? data.usernames[0] : undefined;
+        void emitting('job.failed', () =>
+          emitter.jobFailed({ id: job.id as string, timestamp: job.timestamp, queue: w.name, name: job.name, attemptsMade: job.attemptsMade, reason: job.failedReason, username }),
+        );
+      });
+    },
+    async start() {
+      if (worker) {
+        running = worker.run().catch((error: unknown) => logger.error({ err: describeError(error), queue: WEBHOOKS_QUEUE }, 'worker stopped'));
+        await worker.waitUntilReady();
+      }
+      await ensureExpiringScan(config, queue, redis, emitter.wants('trainee.expiring'), logger);
+      logger.info({ subscriptions: subscriptions.map((s) => ({ id: s.id, events: s.events })) }, 'webhooks ready');
+    },
+    async close(force = false) {
+      await worker?.close(force);
+      await running;
+      await queue.close().catch(() => undefined);
+      await transport?.close?.();
+    },
+  };
+}
+
+/**
+ * The expiring scan's scheduler, when a subscription wants `trainee.expiring` (removed
+ * otherwise). One process at a time upserts (BullMQ's concurrent upserts of one scheduler
+ * misbehave); the others, with the same configuration, have nothing to add.
+ */
+async function ensureExpiringScan(config: WorkerEnv, queue: Queue, redis: Redis, wanted: boolean, logger: Logger): Promise<void> {
+  const mutex = new RedisMutex(redis);
+  const key = `${config.QUEUE_PREFIX}:lock:webhook-schedules`;
+  const holder = newLockToken();
+  if (!(await mutex.acquire(key, holder, 30_000))) return;
+  try {
+    if (wanted) {
+      await queue.upsertJobScheduler(
+        SCHEDULER_ID,
+        { pattern: config.WEBHOOK_EXPIRING_SCAN_SCHEDULE, tz: config.SCHEDULE_TZ },
+        { name: WEBHOOK_JOBS.expiringScan, data: {}, opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } } },
+      );
+    } else {
+      await queue.removeJobScheduler(SCHEDULER_ID);
+    }
+  } catch (error) {
+    logger.warn({ err: describeError(error) }, 'webhook scan schedule not updated');
+  } finally {
+    await mutex.release(key, holder);
+  }
+}
