@@ -15,6 +15,7 @@ import {
   webhookSubscriptions,
   type IdentityProvider,
   type Logger,
+  type TraineeFacts,
   type WebhookTransport,
   type WorkerEnv,
 } from '@kup/core';
@@ -98,11 +99,8 @@ export function createWebhookWorkers(config: WorkerEnv, deps: WebhookWorkersDeps
     emitter,
     worker,
     afterCreate: after('trainee.created', (job, result) => {
-      const parsed = createJobResult.safeParse(result);
-      if (!parsed.success || parsed.data.alreadyProvisioned) return undefined;
-      const expiresAt = (job.data as { state?: { expiresAt?: string } }).state?.expiresAt;
-      const { username, namespace, email } = parsed.data;
-      return emitter.traineeCreated({ id: job.id as string, timestamp: job.timestamp }, { username, namespace, email, expiresAt });
+      const trainee = createdTrainee(job, result);
+      return trainee && emitter.traineeCreated({ id: job.id as string, timestamp: job.timestamp }, trainee);
     }),
     afterDelete: after('trainee.deleted', (job, result) => {
       const parsed = deleteJobResult.safeParse(result);
@@ -117,13 +115,8 @@ export function createWebhookWorkers(config: WorkerEnv, deps: WebhookWorkersDeps
     watchFailures(w) {
       if (!emitter.wants('job.failed')) return;
       w.on('failed', (job) => {
-        // finishedOn is set only when BullMQ gives up on the job (no retry follows).
-        if (!job || typeof job.finishedOn !== 'number') return;
-        const data = job.data as { username?: unknown; usernames?: unknown };
-        const username = typeof data.username === 'string' ? data.username : Array.isArray(data.usernames) && typeof data.usernames[0] === 'string' ? data.usernames[0] : undefined;
-        void emitting('job.failed', () =>
-          emitter.jobFailed({ id: job.id as string, timestamp: job.timestamp, queue: w.name, name: job.name, attemptsMade: job.attemptsMade, reason: job.failedReason, username }),
-        );
+        const failure = job && finalFailure(job, w.name);
+        if (failure) void emitting('job.failed', () => emitter.jobFailed(failure));
       });
     },
     async start() {
@@ -141,6 +134,25 @@ export function createWebhookWorkers(config: WorkerEnv, deps: WebhookWorkersDeps
       await transport?.close?.();
     },
   };
+}
+
+/** What `trainee.created` says of a create's result; undefined when the create made nobody new. */
+export function createdTrainee(job: Pick<Job, 'data'>, result: unknown): TraineeFacts | undefined {
+  const parsed = createJobResult.safeParse(result);
+  if (!parsed.success || parsed.data.alreadyProvisioned) return undefined;
+  // The expiry the create settled on (the request's, or the default it computed) is in its state.
+  const expiresAt = (job.data as { state?: { expiresAt?: string } }).state?.expiresAt;
+  const { username, namespace, email } = parsed.data;
+  return { username, namespace, email, expiresAt };
+}
+
+/** What `job.failed` says of a failed try; undefined when BullMQ will try the job again. */
+export function finalFailure(job: Pick<Job, 'id' | 'timestamp' | 'name' | 'attemptsMade' | 'failedReason' | 'finishedOn' | 'data'>, queue: string) {
+  // finishedOn is set only when BullMQ gives up on the job (no retry follows).
+  if (typeof job.finishedOn !== 'number') return undefined;
+  const data = (job.data ?? {}) as { username?: unknown; usernames?: unknown };
+  const username = typeof data.username === 'string' ? data.username : Array.isArray(data.usernames) && typeof data.usernames[0] === 'string' ? data.usernames[0] : undefined;
+  return { id: job.id as string, timestamp: job.timestamp, queue, name: job.name, attemptsMade: job.attemptsMade, reason: job.failedReason, username };
 }
 
 /**
