@@ -40,6 +40,8 @@ export interface FleetWorkersDeps {
   logger: Logger;
   /** `fleet.completed` and `job.failed` of runs. */
   webhooks?: Pick<WebhookWorkers, 'afterFleetRun' | 'watchFailures'>;
+  /** Re-creates a trainee's missing expire job when sync meets the trainee. */
+  expiry?: { ensure(username: string): Promise<boolean> };
 }
 
 export interface FleetWorkers {
@@ -90,6 +92,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     secrets: deps.secrets,
     locks: deps.locks,
     log: logger,
+    ...(deps.expiry ? { expiry: deps.expiry } : {}),
   });
   const runProcessor = (deps.webhooks?.afterFleetRun ?? ((p: JobProcessor) => p))(fleetRunProcessor({
     identity: deps.ports.identity,

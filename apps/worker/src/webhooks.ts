@@ -5,6 +5,8 @@ import {
   createJobResult,
   deleteJobResult,
   describeError,
+  emitTraineeExpired,
+  expireJobResult,
   isFleetKind,
   newLockToken,
   RedisMutex,
@@ -44,6 +46,8 @@ export interface WebhookWorkers {
   afterCreate(processor: JobProcessor): JobProcessor;
   /** `trainee.deleted` after a delete that found the trainee. */
   afterDelete(processor: JobProcessor): JobProcessor;
+  /** `trainee.expired` after an expire job removed its trainee. */
+  afterExpire(processor: JobProcessor): JobProcessor;
   /** `fleet.completed` when a fleet run returns its result. */
   afterFleetRun(processor: JobProcessor): JobProcessor;
   /** `job.failed` when a job of this worker fails for good (not on a try that will be retried). */
@@ -106,6 +110,11 @@ export function createWebhookWorkers(config: WorkerEnv, deps: WebhookWorkersDeps
       const parsed = deleteJobResult.safeParse(result);
       if (!parsed.success || !parsed.data.found) return undefined;
       return emitter.traineeDeleted({ id: job.id as string, timestamp: job.timestamp }, { username: parsed.data.username });
+    }),
+    afterExpire: after('trainee.expired', (job, result) => {
+      const parsed = expireJobResult.safeParse(result);
+      if (!parsed.success || !parsed.data.deleted || !parsed.data.expiresAt) return undefined;
+      return emitTraineeExpired(emitter, { username: parsed.data.username, expiresAt: parsed.data.expiresAt, jobId: job.id });
     }),
     afterFleetRun: after('fleet.completed', (job, result) => {
       if (!isFleetKind(job.name)) return undefined;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MIN_API_TOKEN_LENGTH, rememberConfigWarnings, resolveLegacyEnv, type ConfigRole } from './legacy-env.js';
 import { DEFAULT_RESERVED_NAMESPACES, parseNamePatterns } from '../domain/reserved-names.js';
 import { webhookEnv, webhookIssues } from './webhooks.js';
+import { queryApiEnv, queryWorkerEnv } from './queries-env.js';
 
 /**
  * Configuration comes from the environment only, parsed once at boot against these
@@ -164,6 +165,7 @@ export const apiEnv = commonEnv.extend({
   /** Failed authentications a client (IPv4 address, IPv6 /64) may have per window; more get 429. */
   AUTH_FAILURE_LIMIT: int(20, 1),
   AUTH_FAILURE_WINDOW_SECONDS: int(60, 1),
+  ...queryApiEnv,
 });
 
 export const workerEnv = commonEnv.extend({
@@ -296,6 +298,7 @@ export const workerEnv = commonEnv.extend({
    * `confirmMassDelete: true`. The configured schedule (maxAgeDays 365) is not held.
    */
   CLEANUP_MAX_SHARE_WITHOUT_CONFIRM: z.coerce.number().min(0).max(1).default(0.2),
+  ...queryWorkerEnv,
 
   // Webhooks (config/webhooks.ts).
   ...webhookEnv,
