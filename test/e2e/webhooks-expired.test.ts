@@ -2,7 +2,8 @@
 // job, and subscribers hear of it once, signed, without the password.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expireJobId } from '@kup/core';
+import { Queue } from 'bullmq';
+import { expireJobId, WEBHOOKS_QUEUE } from '@kup/core';
 import { emailOf, uniqueUsername } from '../helpers/names.js';
 import { eventually } from '../helpers/poll.js';
 import { ensureTraineeClusterRole, findKeycloakUser } from '../helpers/stack.js';
@@ -57,5 +58,12 @@ describe('webhooks: trainee.expired', () => {
     expect(receiver.deliveries.some((d) => d.body.includes(password as string))).toBe(false);
     // Created and deleted are not subscribed here: only the expiry reached the receiver.
     expect(new Set(receiver.deliveries.map((d) => d.event?.type))).toEqual(new Set(['trainee.expired']));
+    // Nobody wants trainee.expiring: no scan is scheduled.
+    const webhooks = new Queue(WEBHOOKS_QUEUE, { connection: w.queue.opts.connection, prefix: w.config.QUEUE_PREFIX });
+    try {
+      expect((await webhooks.getJobSchedulers(0, -1, true)).map((s) => s.id ?? s.key)).toEqual([]);
+    } finally {
+      await webhooks.close();
+    }
   });
 });

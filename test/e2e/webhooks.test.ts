@@ -60,6 +60,7 @@ describe('webhooks: signed deliveries to a receiver, retried, never with a passw
         RESET_SCHEDULE_ENABLED: 'false',
         CLEANUP_SCHEDULE_ENABLED: 'false',
         JOB_ATTEMPTS: '2',
+        SCHEDULE_CHECK_INTERVAL_SECONDS: '1',
       },
     });
     redis = new Redis(w.config.REDIS_URL, { maxRetriesPerRequest: null });
@@ -134,6 +135,15 @@ describe('webhooks: signed deliveries to a receiver, retried, never with a passw
     await scan();
     expect(await webhooks.getJob(deliveryId)).toBeUndefined();
     expect(receiver.events('trainee.expiring').filter((d) => d.event?.data.username === ana)).toHaveLength(1);
+  });
+
+  it('schedules the expiring scan, and puts an edited scheduler back', async () => {
+    const scheduler = async () => (await webhooks.getJobSchedulers(0, -1, true)).find((s) => (s.id ?? s.key) === WEBHOOK_JOBS.expiringScan);
+    expect(await scheduler()).toMatchObject({ pattern: w.config.WEBHOOK_EXPIRING_SCAN_SCHEDULE, tz: 'UTC' });
+    // As someone with a Bull Board admin token could: every minute.
+    await webhooks.upsertJobScheduler(WEBHOOK_JOBS.expiringScan, { pattern: '* * * * *' }, { name: WEBHOOK_JOBS.expiringScan });
+    expect((await scheduler())?.pattern).toBe('* * * * *');
+    await eventually('scheduler put back', async () => ((await scheduler())?.pattern === w.config.WEBHOOK_EXPIRING_SCAN_SCHEDULE ? true : undefined), 15_000);
   });
 
   it('a fleet run sends fleet.completed; a job that fails for good sends job.failed', async () => {

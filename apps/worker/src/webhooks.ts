@@ -99,6 +99,7 @@ export function createWebhookWorkers(config: WorkerEnv, deps: WebhookWorkersDeps
     };
 
   let running: Promise<void> | undefined;
+  let recheck: NodeJS.Timeout | undefined;
   return {
     emitter,
     worker,
@@ -133,10 +134,15 @@ export function createWebhookWorkers(config: WorkerEnv, deps: WebhookWorkersDeps
         running = worker.run().catch((error: unknown) => logger.error({ err: describeError(error), queue: WEBHOOKS_QUEUE }, 'worker stopped'));
         await worker.waitUntilReady();
       }
-      await ensureExpiringScan(config, queue, redis, emitter.wants('trainee.expiring'), logger);
+      const wanted = emitter.wants('trainee.expiring');
+      await ensureExpiringScan(config, queue, redis, wanted, logger);
+      // A scheduler changed in Redis (Bull Board, by hand) is put back, as the fleet's are.
+      recheck = setInterval(() => void ensureExpiringScan(config, queue, redis, wanted, logger), config.SCHEDULE_CHECK_INTERVAL_SECONDS * 1000);
+      recheck.unref();
       logger.info({ subscriptions: subscriptions.map((s) => ({ id: s.id, events: s.events })) }, 'webhooks ready');
     },
     async close(force = false) {
+      clearInterval(recheck);
       await worker?.close(force);
       await running;
       await queue.close().catch(() => undefined);
@@ -166,27 +172,35 @@ export function finalFailure(job: Pick<Job, 'id' | 'timestamp' | 'name' | 'attem
 
 /**
  * The expiring scan's scheduler, when a subscription wants `trainee.expiring` (removed
- * otherwise). One process at a time upserts (BullMQ's concurrent upserts of one scheduler
- * misbehave); the others, with the same configuration, have nothing to add.
+ * otherwise); run at start and every SCHEDULE_CHECK_INTERVAL_SECONDS. Only a scheduler that
+ * differs from the configuration is written, by one process at a time (BullMQ's concurrent
+ * upserts of one scheduler misbehave); the others, with the same configuration, have
+ * nothing to change.
  */
-async function ensureExpiringScan(config: WorkerEnv, queue: Queue, redis: Redis, wanted: boolean, logger: Logger): Promise<void> {
-  const mutex = new RedisMutex(redis);
-  const key = `${config.QUEUE_PREFIX}:lock:webhook-schedules`;
-  const holder = newLockToken();
-  if (!(await mutex.acquire(key, holder, 30_000))) return;
+export async function ensureExpiringScan(config: Pick<WorkerEnv, 'QUEUE_PREFIX' | 'WEBHOOK_EXPIRING_SCAN_SCHEDULE' | 'SCHEDULE_TZ'>, queue: Queue, redis: Redis, wanted: boolean, logger: Logger): Promise<void> {
   try {
-    if (wanted) {
-      await queue.upsertJobScheduler(
-        SCHEDULER_ID,
-        { pattern: config.WEBHOOK_EXPIRING_SCAN_SCHEDULE, tz: config.SCHEDULE_TZ },
-        { name: WEBHOOK_JOBS.expiringScan, data: {}, opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } } },
-      );
-    } else {
-      await queue.removeJobScheduler(SCHEDULER_ID);
+    const found = (await queue.getJobSchedulers(0, -1, true)).filter((s) => (s.id ?? s.key) === SCHEDULER_ID);
+    const current = found.length === 1 && found[0]?.pattern === config.WEBHOOK_EXPIRING_SCAN_SCHEDULE && (found[0]?.tz ?? 'UTC') === config.SCHEDULE_TZ && found[0]?.every === undefined;
+    if (wanted ? current : found.length === 0) return;
+    const mutex = new RedisMutex(redis);
+    const key = `${config.QUEUE_PREFIX}:lock:webhook-schedules`;
+    const holder = newLockToken();
+    if (!(await mutex.acquire(key, holder, 30_000))) return;
+    try {
+      if (wanted) {
+        await queue.upsertJobScheduler(
+          SCHEDULER_ID,
+          { pattern: config.WEBHOOK_EXPIRING_SCAN_SCHEDULE, tz: config.SCHEDULE_TZ },
+          { name: WEBHOOK_JOBS.expiringScan, data: {}, opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } } },
+        );
+        logger.info({ pattern: config.WEBHOOK_EXPIRING_SCAN_SCHEDULE, tz: config.SCHEDULE_TZ }, 'webhook expiring scan scheduled');
+      } else {
+        await queue.removeJobScheduler(SCHEDULER_ID);
+      }
+    } finally {
+      await mutex.release(key, holder);
     }
   } catch (error) {
-    logger.warn({ err: describeError(error) }, 'webhook scan schedule not updated');
-  } finally {
-    await mutex.release(key, holder);
+    logger.warn({ err: describeError(error) }, 'webhook scan schedule not checked');
   }
 }
