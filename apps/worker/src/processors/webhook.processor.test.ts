@@ -69,6 +69,8 @@ describe('webhook delivery processor', () => {
     await run({ subscription: 'lms', event, url: 'http://169.254.169.254/latest' });
     expect(sent.map((s) => s.url)).toEqual([URL_WITH_TOKEN]);
     await expect(run({ subscription: 'lms', event: { ...event, type: 'not.an.event' } })).rejects.toThrow(/^INVALID_INPUT: /);
+    // An event the subscription no longer wants (settings changed since it was queued).
+    await expect(run({ subscription: 'lms', event: { ...event, type: 'job.failed' } })).resolves.toEqual({ skipped: 'not subscribed to job.failed any more' });
     expect(sent).toHaveLength(1);
   });
 });

@@ -49,6 +49,8 @@ export function webhookProcessor(deps: WebhookProcessorDeps): JobProcessor {
       throw retryable ? new Error(message) : new UnrecoverableError(message);
     };
     if (!subscription) return fail('no longer configured', false);
+    // The subscription was narrowed since the event was queued: it no longer wants this.
+    if (!subscription.events.includes(event.type)) return { skipped: `not subscribed to ${event.type} any more` };
 
     const body = webhookBody(event);
     const headers = { ...signedWebhookHeaders(subscription.secret, event.id, Math.floor(now() / 1000), body), 'user-agent': 'k8s-user-provisioner-webhooks' };
