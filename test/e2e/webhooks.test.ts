@@ -61,6 +61,8 @@ describe('webhooks: signed deliveries to a receiver, retried, never with a passw
         CLEANUP_SCHEDULE_ENABLED: 'false',
         JOB_ATTEMPTS: '2',
         SCHEDULE_CHECK_INTERVAL_SECONDS: '1',
+        // Scans run when the test says: a scheduled one would announce other tests' trainees mid-test.
+        WEBHOOK_EXPIRING_SCAN_SCHEDULE: '0 0 1 1 *',
       },
     });
     redis = new Redis(w.config.REDIS_URL, { maxRetriesPerRequest: null });
