@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUES } from '@kup/core';
+import { QUEUES, WEBHOOKS_QUEUE } from '@kup/core';
 import { emailOf, uniqueUsername } from '../helpers/names.js';
 import { eventually, findKeycloakUser } from '../helpers/stack.js';
 import { startService, type Service } from './service-harness.js';
@@ -44,7 +44,7 @@ describe('Bull Board in Chromium', () => {
     expect(response?.status()).toBe(200);
     expect(response?.headers()['content-security-policy']).toBe("frame-ancestors 'none'");
     expect(response?.headers()['x-frame-options']).toBe('DENY');
-    for (const queue of [...Object.values(QUEUES), 'fleet-schedules']) {
+    for (const queue of [...Object.values(QUEUES), 'fleet-schedules', WEBHOOKS_QUEUE]) {
       await page.getByText(queue, { exact: true }).first().waitFor({ timeout: 30_000 });
     }
     await page.goto(`${s.url}/admin/queues/queue/${QUEUES.fleet}?status=completed`);

@@ -65,7 +65,7 @@ describe('worker: health port and metrics', () => {
     expect(sampleValue(text, 'kup_jobs', { queue: 'provisioning', state: 'active' })).toBe(0);
     expect(sampleValue(text, 'kup_jobs', { queue: 'fleet', state: 'waiting' })).toBe(0);
     // Nothing waits for a worker any more: the oldest waiting job's age is 0, for every queue.
-    for (const queue of ['provisioning', 'fleet', 'fleet-user', 'fleet-schedules']) {
+    for (const queue of ['provisioning', 'fleet', 'fleet-user', 'fleet-schedules', 'webhooks']) {
       expect(sampleValue(text, 'kup_queue_oldest_waiting_job_age_seconds', { queue }), queue).toBe(0);
     }
     expect(sampleValue(text, 'kup_jobs_completed_total', { queue: 'provisioning', name: 'create' })).toBeGreaterThanOrEqual(1);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Queue } from 'bullmq';
-import { DEFAULT_RESERVED_NAMESPACES, defaultJobOptions, FLEET_SCHEDULES_QUEUE, buildWelcome, welcomeSettingsFrom, type ApiEnv, type ClusterAccessEnv, type CreateJobResult } from '@kup/core';
+import { DEFAULT_RESERVED_NAMESPACES, defaultJobOptions, FLEET_SCHEDULES_QUEUE, WEBHOOKS_QUEUE, buildWelcome, welcomeSettingsFrom, type ApiEnv, type ClusterAccessEnv, type CreateJobResult } from '@kup/core';
 import type { ApiDeps } from './deps.js';
 import { JobReader } from './jobs/job-reader.js';
 import { JobSubmitter } from './jobs/job-submitter.js';
@@ -131,6 +131,10 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   schedules.on('error', (error) => deps.logger.warn({ err: error.message }, 'schedules queue error'));
   app.addHook('onClose', async () => schedules.close());
   await app.register(scheduleRoutes, { schedules, guard });
-  await registerBullBoard(app, [...Object.values(deps.queues), schedules], { writable: adminTokens.length > 0, redisReady: () => guard.ready });
+  // Webhook deliveries (and the ones that gave up) are looked at here, not through /jobs.
+  const webhooks = new Queue(WEBHOOKS_QUEUE, { connection: deps.redis, prefix: config.QUEUE_PREFIX });
+  webhooks.on('error', (error) => deps.logger.warn({ err: error.message }, 'webhooks queue error'));
+  app.addHook('onClose', async () => webhooks.close());
+  await registerBullBoard(app, [...Object.values(deps.queues), schedules, webhooks], { writable: adminTokens.length > 0, redisReady: () => guard.ready });
   return app;
 }

@@ -30,6 +30,7 @@ import { fleetScheduleProcessor } from './processors/fleet-schedule.processor.js
 import { fleetUserProcessors, reportParentProgress } from './processors/fleet-user.processor.js';
 import type { JobProcessor } from './processors/processor.js';
 import { ensureSchedules, recheckSchedules, type ScheduleCheck } from './schedules.js';
+import type { WebhookWorkers } from './webhooks.js';
 
 export interface FleetWorkersDeps {
   redis: Redis;
@@ -37,6 +38,8 @@ export interface FleetWorkersDeps {
   secrets: SecretStore;
   locks: UserLock;
   logger: Logger;
+  /** `fleet.completed` and `job.failed` of runs. */
+  webhooks?: Pick<WebhookWorkers, 'afterFleetRun' | 'watchFailures'>;
   /** Re-creates a trainee's missing expire job when sync meets the trainee. */
   expiry?: { ensure(username: string): Promise<boolean> };
 }
@@ -91,7 +94,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     log: logger,
     ...(deps.expiry ? { expiry: deps.expiry } : {}),
   });
-  const runProcessor = fleetRunProcessor({
+  const runProcessor = (deps.webhooks?.afterFleetRun ?? ((p: JobProcessor) => p))(fleetRunProcessor({
     identity: deps.ports.identity,
     children: queues.fleetUser,
     // The default options carry the retention (age and count cap), as for every other job.
@@ -100,7 +103,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     prefix: config.QUEUE_PREFIX,
     log: logger,
     cleanupMaxShare: config.CLEANUP_MAX_SHARE_WITHOUT_CONFIRM,
-  });
+  }));
 
   const options = (concurrency: number): WorkerOptions => ({
     ...connection,
@@ -117,6 +120,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     return w;
   };
   const runs = worker(QUEUES.fleet, dispatch(QUEUES.fleet, { reset: runProcessor, cleanup: runProcessor, sync: runProcessor }), 3);
+  deps.webhooks?.watchFailures(runs);
   const users = worker(QUEUES.fleetUser, dispatch(QUEUES.fleetUser, userProcessors), config.FLEET_CONCURRENCY);
   const schedules = worker(FLEET_SCHEDULES_QUEUE, reportFailures(fleetScheduleProcessor({ fleet: queues.fleet, jobOptions, redis, log: logger })), 1);
   const progress = (job: Job | undefined) => void (job && reportParentProgress(job, queues.fleet, logger));

@@ -1,6 +1,6 @@
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { FLEET_SCHEDULES_QUEUE, QUEUES, countJobs, enableProcessMetrics, observeWorkers, type Logger } from '@kup/core';
+import { FLEET_SCHEDULES_QUEUE, QUEUES, WEBHOOKS_QUEUE, countJobs, enableProcessMetrics, observeWorkers, type Logger } from '@kup/core';
 import { HealthServer } from './health-server.js';
 
 export interface WorkerHealthDeps {
@@ -30,7 +30,7 @@ export function createWorkerHealth(
   const { redis, workers, logger } = deps;
   enableProcessMetrics();
   observeWorkers(workers);
-  const queues = [...Object.values(QUEUES), FLEET_SCHEDULES_QUEUE].map((name) => {
+  const queues = [...Object.values(QUEUES), FLEET_SCHEDULES_QUEUE, WEBHOOKS_QUEUE].map((name) => {
     const queue = new Queue(name, { connection: redis, prefix: config.QUEUE_PREFIX });
     queue.on('error', (error) => logger.warn({ err: error.message, queue: name }, 'queue error'));
     return queue;

@@ -26,6 +26,7 @@ import { createProcessor } from './processors/create.processor.js';
 import { BULLMQ_STALL_MARGIN } from './processors/run-job.js';
 import { deleteProcessor } from './processors/delete.processor.js';
 import { checkTraineeClusterRole } from './trainee-role-check.js';
+import { createWebhookWorkers, type WebhookWorkers } from './webhooks.js';
 import { createQueryWorker } from './queries/query-worker.js';
 import { createTraineeParts } from './trainees/index.js';
 
@@ -49,6 +50,8 @@ export interface WorkerApp {
   readonly worker: Worker;
   /** Reset, cleanup and sync runs, their per-trainee children and the schedulers. */
   readonly fleet: FleetWorkers;
+  /** Webhook deliveries, the expiring scan, and the emitter the event points use. */
+  readonly webhooks: WebhookWorkers;
   /** `/healthz`, `/readyz` and `/metrics` on WORKER_HEALTH_PORT. */
   readonly health: WorkerHealth;
   readonly logger: Logger;
@@ -81,11 +84,17 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   const trainees = createTraineeParts(config, { redis, ports, service, secrets, locks, logger });
   const queries = createQueryWorker(config, { redis, logger, answerers: trainees.answerers });
   const processorDeps = { service, secrets, locks, log: logger, stallLimit: config.WORKER_MAX_STALLED_COUNT, expiry: trainees.scheduler };
-  const fleet = createFleetWorkers(config, { redis, ports, secrets, locks, logger, expiry: trainees.scheduler });
+  const webhooks = createWebhookWorkers(config, { redis, identity: ports.identity, logger, caFile: deps.caFile });
+  const fleet = createFleetWorkers(config, { redis, ports, secrets, locks, logger, expiry: trainees.scheduler, webhooks });
 
   const worker = new Worker(
     QUEUES.provisioning,
-    dispatch(QUEUES.provisioning, { create: createProcessor(processorDeps), delete: deleteProcessor(processorDeps), ...trainees.processors }),
+    dispatch(QUEUES.provisioning, {
+      create: webhooks.afterCreate(createProcessor(processorDeps)),
+      delete: webhooks.afterDelete(deleteProcessor(processorDeps)),
+      ...trainees.processors,
+      expire: webhooks.afterExpire(trainees.processors.expire),
+    }),
     {
       connection: redis,
       prefix: config.QUEUE_PREFIX,
@@ -103,13 +112,15 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   worker.on('completed', (job) => logger.info({ jobId: job.id, job: job.name, ...jobLogFields(job) }, 'job completed'));
   worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, job: job?.name, ...(job ? jobLogFields(job) : {}), reason: error.message }, 'job attempt failed'));
   worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: it will run again'));
+  webhooks.watchFailures(worker);
 
-  const health = createWorkerHealth(config, { redis, workers: [worker, ...fleet.workers, queries.worker], logger });
+  const health = createWorkerHealth(config, { redis, workers: [worker, ...fleet.workers, queries.worker, ...(webhooks.worker ? [webhooks.worker] : [])], logger });
 
   let running: Promise<void> | undefined;
   return {
     worker,
     fleet,
+    webhooks,
     health,
     logger,
     async start() {
@@ -118,6 +129,7 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
       await worker.waitUntilReady();
       await fleet.start();
       await queries.start();
+      await webhooks.start();
       logger.info({ queue: QUEUES.provisioning, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
       void checkTraineeClusterRole(ports.cluster, config.TRAINEE_CLUSTER_ROLE, logger); // logs only, never blocks the start
     },
@@ -125,11 +137,11 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
       health.markClosing();
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-      const outcome = await Promise.race([Promise.all([worker.close(), fleet.close(), queries.close()]).then(() => 'closed' as const), deadline]);
+      const outcome = await Promise.race([Promise.all([worker.close(), fleet.close(), queries.close(), webhooks.close()]).then(() => 'closed' as const), deadline]);
       clearTimeout(timer);
       if (outcome === 'timeout') {
         logger.warn({ timeoutMs }, 'active jobs did not finish in time: stopping anyway (they will run again)');
-        await Promise.all([worker.close(true), fleet.close(true), queries.close(true)]);
+        await Promise.all([worker.close(true), fleet.close(true), queries.close(true), webhooks.close(true)]);
       }
       await running;
       await trainees.close();

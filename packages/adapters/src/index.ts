@@ -11,6 +11,7 @@ export type { KeycloakAdapterOptions } from './keycloak.adapter.js';
 export { KubernetesClusterGateway, FIELD_MANAGER } from './kubernetes.adapter.js';
 export type { KubernetesAdapterOptions } from './kubernetes.adapter.js';
 export { withCallRetries, DEFAULT_CALL_RETRY, type RetryPolicy } from './retrying.js';
+export { UndiciWebhookTransport, WebhookTransportError, type WebhookTransportOptions } from './webhook.adapter.js';
 
 export interface Adapters {
   identity: IdentityProvider;

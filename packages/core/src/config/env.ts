@@ -10,6 +10,7 @@ import { upstreamsEnvShape } from './upstreams-env.js';
 import { workerRuntimeEnvShape } from './worker-runtime-env.js';
 import { queryApiEnv, queryWorkerEnv } from './queries-env.js';
 import { clusterAccessEnvShape, clusterAccessIssues } from './cluster-access.js';
+import { webhookEnv, webhookIssues } from './webhooks.js';
 
 export { isExampleSecret } from './schema-helpers.js';
 export { redisTopologyIssues } from './redis-env.js';
@@ -78,6 +79,8 @@ export const workerEnv = commonEnv.extend({
   ...workerRuntimeEnvShape,
   ...scheduleEnvShape,
   ...queryWorkerEnv,
+  // Webhooks (config/webhooks.ts).
+  ...webhookEnv,
 });
 
 export type CommonEnv = z.infer<typeof commonEnv>;
@@ -122,17 +125,20 @@ function checked<T extends CommonEnv>(config: T): T {
 }
 
 /** Resolves the older deployments' names and ENV_FILE first; configWarnings(config) says what was used. */
-function load<T extends CommonEnv>(schemaFor: (shortLegacyToken: boolean) => z.ZodType<T>, env: NodeJS.ProcessEnv, role: ConfigRole): T {
+function load<T extends CommonEnv>(schemaFor: (shortLegacyToken: boolean) => z.ZodType<T>, env: NodeJS.ProcessEnv, role: ConfigRole, more: (config: T) => string[] = () => []): T {
   const legacy = resolveLegacyEnv(env, role);
   if (legacy.issues.length > 0) throw new ConfigError(legacy.issues);
-  return rememberConfigWarnings(checked(parse(schemaFor(legacy.shortLegacyToken), legacy.env)), legacy.warnings);
+  const config = checked(parse(schemaFor(legacy.shortLegacyToken), legacy.env));
+  const issues = more(config);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return rememberConfigWarnings(config, legacy.warnings);
 }
 
 // A token shorter than the minimum is accepted only through the legacy name (VERIFICATION_TOKEN).
 const apiEnvFor = (shortLegacyToken: boolean) => (shortLegacyToken ? apiEnv.extend({ API_TOKENS: tokenList(1, 1) }) : apiEnv);
 
 export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env): ApiEnv => load(apiEnvFor, env, 'api');
-export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env): WorkerEnv => load(() => workerEnv, env, 'worker');
+export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env): WorkerEnv => load(() => workerEnv, env, 'worker', webhookIssues);
 
 export function oidcIssuer(config: Pick<WorkerEnv, 'OIDC_ISSUER_URL' | 'KEYCLOAK_URL' | 'KEYCLOAK_REALM'>): string {
   return config.OIDC_ISSUER_URL ?? `${config.KEYCLOAK_URL.replace(/\/+$/, '')}/realms/${config.KEYCLOAK_REALM}`;

@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   GRAFANA_UNREACHABLE: { status: 502, retryable: true },
   REDIS_ERROR: { status: 502, retryable: 'by-status' },
   REDIS_UNREACHABLE: { status: 502, retryable: true },
+  /** A webhook receiver did not take a delivery (webhooks queue only). */
+  DELIVERY_FAILED: { status: 502, retryable: true },
   /** Not a ProvisionerError (a bug, a crash, a job BullMQ gave up on): retried. */
   INTERNAL: { status: 502, retryable: true },
 } as const satisfies Record<string, { status: 400 | 404 | 409 | 502; retryable: boolean | 'by-status' }>;
