@@ -88,15 +88,15 @@ export async function deleteKeycloakUsers(ids: readonly string[]): Promise<void>
   });
 }
 
-/** Grafana users whose login starts with `prefix` (the stack's Grafana, admin basic auth). */
+/** Grafana users whose login starts with `prefix` (the stack's Grafana: its one org's users, admin basic auth). */
 async function deleteGrafanaUsers(prefix: string): Promise<void> {
   const base = env('GRAFANA_URL');
   const authorization = `Basic ${Buffer.from(`${env('GRAFANA_ADMIN_USER')}:${env('GRAFANA_ADMIN_PASSWORD')}`).toString('base64')}`;
-  const res = await fetch(`${base}/api/users/search?perpage=1000&page=1&query=${encodeURIComponent(prefix)}`, { headers: { authorization } });
-  if (!res.ok) return;
-  const { users = [] } = (await res.json()) as { users?: { id: number; login: string }[] };
+  const res = await fetch(`${base}/api/orgs/1/users`, { headers: { authorization } });
+  if (!res.ok) throw new Error(`grafana org users: ${res.status}`);
+  const users = (await res.json()) as { userId: number; login: string }[];
   await pool(users.filter((user) => user.login.startsWith(prefix)), 4, async (user) => {
-    const gone = await fetch(`${base}/api/admin/users/${user.id}`, { method: 'DELETE', headers: { authorization } });
+    const gone = await fetch(`${base}/api/admin/users/${user.userId}`, { method: 'DELETE', headers: { authorization } });
     await gone.body?.cancel();
   });
 }
