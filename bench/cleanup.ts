@@ -119,5 +119,6 @@ export async function sweepTag(tag: string): Promise<void> {
   await deleteKeycloakUsers(await keycloakUserIds(prefix));
   await deleteNamespaces(prefix);
   await deleteGrafanaUsers(prefix);
-  for (const part of ['p1', 'p1-q', 'p2', 'p3', 'p4', 'p5']) await dropPrefix(`bench-${part}-${tag}`);
+  for (const prefix of ['p1', 'p2', 'p3', 'p4', 'p5'].map((part) => `bench-${part}-${tag}`)) await dropPrefix(prefix);
+  await dropPrefix(`bench-p1-${tag}-q`);
 }

@@ -80,8 +80,8 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4, p5 }: Report
     ...p1CpuLines(p1),
     '- P2: a trainee costs Keycloak the same user-with-password write as a bare create plus the final',
     '  `provisioned` mark; the apiserver five server-side applies; Grafana four calls. The worker sends the',
-    '  applies with undici\'s `request` on one kept-alive agent (client-node\'s `fetch` wrapper made a request',
-    '  context and a new agent per call and was the largest part of its CPU).',
+    '  applies with undici\'s `request` on one kept-alive agent: client-node\'s own `fetch` wrapper, which makes a',
+    '  request context and a new agent per call, costs nearly twice the worker CPU per request.',
     ...p2CpuLines(p2),
     '- P3: the old loop sends every namespace one delete-collection per type, 29 here, nearly all empty. Ours',
     '  takes one inventory per run (one cluster-wide, metadata-only list per type, about 30 lists), then sends each',
@@ -130,9 +130,9 @@ function p1CpuLines(p1: EnqueueFigures | undefined): string[] {
     `  Each server is one Node thread, so with Redis and the load generator on cores of their own the ratio is`,
     `  bounded by one-add / API CPU per request: ${one.serverUs} / ${api.serverUs} = ${round(one.serverUs / api.serverUs, 2)}×. Over the add itself`,
     `  (${round(one.serverUs - bare.serverUs)} µs above the bare route), the token check, validation, username and access log cost`,
-    `  ${round(api.serverUs - one.serverUs)} µs; 0.9× allows ${round(one.serverUs / 0.9 - one.serverUs)} µs, 1.0× needs them paid for by a cheaper add.`,
+    `  ${round(api.serverUs - one.serverUs)} µs; 0.9× leaves them ${round(one.serverUs / 0.9 - one.serverUs)} µs, and 1.0× needs them paid for by a cheaper add.`,
   ];
-  if (p1.cores) lines.push(`  On ${p1.cores} shared cores the three processes' CPU caps the API at ${round(ceilingRps(api, p1.cores))} req/s (one-add route: ${round(ceilingRps(one, p1.cores))}).`);
+  if (p1.cores) lines.push(`  On ${p1.cores} shared cores the three processes' CPU caps the API at ${Math.round(ceilingRps(api, p1.cores))} req/s (one-add route: ${Math.round(ceilingRps(one, p1.cores))}).`);
   return lines;
 }
 
