@@ -49,6 +49,9 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+/** The servers the bench started and has not stopped yet: an interrupted run stops them first. */
+export const liveChildren = new Set<Child>();
+
 /**
  * Runs a built JavaScript entry with plain `node`, as deployed (`npm run bench` builds
  * first with `tsc -b`); output goes to a log file.
@@ -70,9 +73,10 @@ export async function startChild(entry: string, childEnv: Record<string, string>
     child.stdout?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${logName} exited (${code}); see ${LOG_DIR}/${logName}.log`)));
   });
-  return {
+  const handle: Child = {
     process: child,
     async stop() {
+      liveChildren.delete(handle);
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -81,6 +85,8 @@ export async function startChild(entry: string, childEnv: Record<string, string>
       clearTimeout(timer);
     },
   };
+  liveChildren.add(handle);
+  return handle;
 }
 
 /** Resident set size of a process in MB (Linux /proc). */

@@ -138,7 +138,9 @@ export async function benchCreates(tag: string, count: number, concurrency: numb
   const apiPort = await freePort();
   const base = `http://127.0.0.1:${apiPort}`;
   const api = await startChild('apps/api/dist/main.js', { PORT: String(apiPort), HOST: '127.0.0.1', QUEUE_PREFIX: prefix }, /listening/i, 'p2-api');
-  const worker = await startChild('apps/worker/dist/main.js', { QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(concurrency), WORKER_HEALTH_PORT: '0' }, /worker started/, 'p2-worker');
+  // BENCH_WORKER_CPU_PROF=<dir>: the worker writes a V8 CPU profile there when it stops (`node --cpu-prof`).
+  const profile: Record<string, string> = process.env.BENCH_WORKER_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}` } : {};
+  const worker = await startChild('apps/worker/dist/main.js', { QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(concurrency), WORKER_HEALTH_PORT: '0', ...profile }, /worker started/, 'p2-worker');
   const warmup = Array.from({ length: concurrency }, (_, i) => `${tag}-e2w-${i}`);
   const timed = Array.from({ length: count }, (_, i) => `${tag}-e2e-${i}`);
   const call = async (method: string, path: string, body?: unknown) => {

@@ -1,5 +1,5 @@
-// `npm run bench [-- --namespaces N --creates N --queued N --seconds S --only p1,p2,p3,p4 --merge --no-write]`
-// Measures P1–P4 on the local stack, each against a baseline measured in the same run,
+// `npm run bench [-- --namespaces N --creates N --queued N --seconds S --p5-small N --p5-large N --only p1,p2,p3,p4,p5 --p5-drop --merge --no-write]`
+// Measures P1–P5 (issue 19) on the local stack, each against a baseline measured in the same run,
 // prints every figure with its ratio, and writes docs/benchmarks.md.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,10 +7,13 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadStackEnv, LOG_DIR, ROOT, round } from './lib.js';
-import { benchEnqueue, ownCoreRatio } from './p1-enqueue.js';
+import { benchEnqueue } from './p1-enqueue.js';
 import { benchCreates } from './p2-creates.js';
-import { benchReset } from './p3-reset.js';
+import { benchReset, workerRbacsOf } from './p3-reset.js';
 import { benchWorkerMemory } from './p4-worker-memory.js';
+import { benchScale } from './p5-scale.js';
+import { dropP5Users } from './p5-users.js';
+import { cleanUpOnSignals, sweepTag } from './cleanup.js';
 import { renderReport, rowsOf, type Figures } from './report.js';
 
 const { values: args } = parseArgs({
@@ -20,7 +23,11 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     queued: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '10' },
-    only: { type: 'string', default: 'p1,p2,p3,p4' },
+    only: { type: 'string', default: 'p1,p2,p3,p4,p5' },
+    'p5-small': { type: 'string', default: '2000' },
+    'p5-large': { type: 'string', default: '20000' },
+    /** Removes the cached P5 users from the realm at the end. */
+    'p5-drop': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     /** Keep the figures of the previous run for the parts not measured now. */
     merge: { type: 'boolean', default: false },
@@ -40,48 +47,54 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 const LAST = join(LOG_DIR, 'last.json');
 
 loadStackEnv();
+cleanUpOnSignals(log, () => sweepTag(tag));
 const started = new Date();
 log(`bench ${tag} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${round(totalmem() / 2 ** 30)} GiB`);
 
 const previous: Figures = args.merge && existsSync(LAST) ? (JSON.parse(readFileSync(LAST, 'utf8')) as Figures) : {};
 const figures: Figures = { ...previous };
 
-if (only.has('p1')) {
-  const seconds = positive('seconds', args.seconds);
-  log(`P1 enqueue: autocannon, 50 connections, ${seconds} s each…`);
-  figures.p1 = await benchEnqueue(seconds, tag);
-  const { api, bare } = figures.p1;
-  if (api.cpu && bare.cpu) {
-    log(`P1   CPU µs per request: API ${api.cpu.serverUs} + Redis ${api.cpu.redisUs} + load ${api.cpu.loadUs}; bare ${bare.cpu.serverUs} + load ${bare.cpu.loadUs}`);
-    log(`P1   bound with Redis and the load generator on cores of their own: bare/API CPU per request → ${round(ownCoreRatio(api.cpu, bare.cpu), 2)}×`);
+try {
+  if (only.has('p1')) {
+    const seconds = positive('seconds', args.seconds);
+    log(`P1 enqueue: autocannon, 50 connections, ${seconds} s each…`);
+    figures.p1 = await benchEnqueue(seconds, tag);
+    const { api, enqueueOnly: queue } = figures.p1;
+    if (api.cpu && queue?.cpu) {
+      log(`P1   CPU µs per request: API ${api.cpu.serverUs} + Redis ${api.cpu.redisUs}; one-add route ${queue.cpu.serverUs} + Redis ${queue.cpu.redisUs}`);
+    }
   }
-  const queue = figures.p1.enqueueOnly;
-  if (queue?.cpu && api.cpu) {
-    log(`P1   vs a bare route doing one BullMQ add: ${api.rps} vs ${queue.rps} req/s → ${round(api.rps / queue.rps, 2)}×; CPU µs per request ${api.cpu.serverUs} vs ${queue.cpu.serverUs} (+ Redis ${queue.cpu.redisUs})`);
+  if (only.has('p2')) {
+    const creates = positive('creates', args.creates);
+    const concurrency = positive('concurrency', args.concurrency);
+    log(`P2 end-to-end creates: ${creates} trainees, worker concurrency ${concurrency}…`);
+    figures.p2 = await benchCreates(tag, creates, concurrency);
+    const { cpuMsPerTrainee, keycloakOnlyCpuMsPerUser } = figures.p2;
+    if (cpuMsPerTrainee) log(`P2   CPU ms per trainee: ${JSON.stringify(cpuMsPerTrainee)}; Keycloak alone per bare create: ${JSON.stringify(keycloakOnlyCpuMsPerUser)}`);
   }
-}
-if (only.has('p2')) {
-  const creates = positive('creates', args.creates);
-  const concurrency = positive('concurrency', args.concurrency);
-  log(`P2 end-to-end creates: ${creates} trainees, worker concurrency ${concurrency}…`);
-  figures.p2 = await benchCreates(tag, creates, concurrency);
-  const { keycloakPerSecond, keycloakJobCallsPerSecond } = figures.p2;
-  if (keycloakJobCallsPerSecond !== undefined) {
-    log(`P2   Keycloak alone: a create job's calls ${keycloakJobCallsPerSecond}/s vs bare creates ${keycloakPerSecond}/s → ${round(keycloakJobCallsPerSecond / keycloakPerSecond, 2)}× (the bound where Keycloak has its own cores)`);
+  if (only.has('p3')) {
+    const namespaces = positive('namespaces', args.namespaces);
+    log(`P3 reset of ${namespaces} namespaces…`);
+    figures.p3 = await benchReset(tag, namespaces, workerRbacsOf(process.env.P3_WORKER_RBAC), log);
   }
-}
-if (only.has('p3')) {
-  const namespaces = positive('namespaces', args.namespaces);
-  log(`P3 reset of ${namespaces} namespaces…`);
-  figures.p3 = await benchReset(tag, namespaces, log);
-}
-if (only.has('p4')) {
-  const queued = positive('queued', args.queued);
-  log(`P4 memory: worker with ${queued} queued jobs…`);
-  figures.p4 = await benchWorkerMemory(tag, queued, 20);
+  if (only.has('p4')) {
+    const queued = positive('queued', args.queued);
+    log(`P4 memory: worker with ${queued} queued jobs…`);
+    figures.p4 = await benchWorkerMemory(tag, queued, 20);
+  }
+  if (only.has('p5')) {
+    const small = positive('p5-small', args['p5-small']);
+    const large = positive('p5-large', args['p5-large']);
+    log(`P5 scale: ${small} vs ${large} managed users…`);
+    figures.p5 = await benchScale(tag, small, large, log);
+  }
+  if (args['p5-drop']) log(`P5 users dropped: ${await dropP5Users()}`);
+} finally {
+  // Whatever a part made and failed to remove (it threw half-way) goes by its name.
+  await sweepTag(tag);
 }
 const rows = rowsOf(figures);
-for (const row of rows) log(`${row.id.padEnd(4)} ${row.what}: ${row.value} vs ${row.baseline} → ${row.ratio} (target ${row.target}) ${row.met ? 'MET' : 'NOT MET'}`);
+for (const row of rows) log(`${row.id.padEnd(4)} ${row.what}: ${row.value} vs ${row.baseline} → ${row.ratio} (target ${row.target})${row.met === undefined ? '' : row.met ? ' MET' : ' NOT MET'}`);
 
 // A `--no-write` run touches neither the page nor the figures a later `--merge` starts from.
 if (!args['no-write']) {

@@ -26,6 +26,9 @@ function throttledErrorLog(logger: Logger, what: string, intervalMs = 30_000) {
 
 export function createApiDeps(config: ApiEnv, logger: Logger): ApiDeps {
   const redis = createRedisClient(config, {
+    // Commands issued in the same tick by concurrent requests leave in one write: under
+    // load, many requests' adds and reads share a round trip (docs/benchmarks.md, P1).
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     connectTimeout: 2_000,
     maxRetriesPerRequest: 1,

@@ -1,6 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
-const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+/** One-shot hashing: a fraction of `createHash`'s cost, paid on every request. */
+const sha256 = (value: string): Buffer => hash('sha256', value, 'buffer');
 
 /**
  * Checks API tokens in constant time. Both sides are hashed first, so the comparison

@@ -62,14 +62,22 @@ export function parseNamePatterns(raw: string): string[] {
     .filter((part) => part.length > 0);
 }
 
+/** Compiled patterns, by pattern: a setting's few dozen entries, compiled once, not per request. */
+const compiled = new Map<string, RegExp>();
+
 /** `*` matches any run of characters (none included); everything else is literal. */
-function matches(pattern: string, name: string): boolean {
-  const parts = pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${parts.join('.*')}$`).test(name);
+function patternRegExp(pattern: string): RegExp {
+  let regExp = compiled.get(pattern);
+  if (!regExp) {
+    const parts = pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    regExp = new RegExp(`^${parts.join('.*')}$`);
+    compiled.set(pattern, regExp);
+  }
+  return regExp;
 }
 
 /** The first pattern that reserves `name`, or undefined when the name is free. */
 export function reservedBy(name: string, patterns: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
-  return patterns.find((pattern) => matches(pattern, lower));
+  return patterns.find((pattern) => patternRegExp(pattern).test(lower));
 }

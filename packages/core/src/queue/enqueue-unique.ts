@@ -74,9 +74,9 @@ function isOurs(stored: Job, added: Job, data: object): boolean {
  * The one enqueue-and-replace of the project (the API's create and delete, and every
  * fleet run: API, schedules, CLI). Adds a job under a fixed id, deduplicated: an
  * unfinished job with the id is answered as is; a finished one is removed and replaced.
- * The common cases take no lock (BullMQ's add is atomic on the id); replacing
- * (check-remove-add) runs under a short Redis mutex per job id so two producers cannot
- * both replace the job. Every add is read back, so a producer that lost a race is
+ * The common cases take no lock (BullMQ's add is atomic on the id, and a no-op when the
+ * id is taken); replacing (check-remove-add) runs under a short Redis mutex per job id so
+ * two producers cannot both replace the job. Every add is read back, so a producer that lost a race is
  * answered with the winner's job (judged by the policy) and `created: false`.
  */
 export async function enqueueUnique(request: EnqueueUniqueRequest, lock: EnqueueLock): Promise<Enqueued> {
@@ -99,12 +99,12 @@ function add(request: EnqueueUniqueRequest): Promise<Job> {
 }
 
 /**
- * Without the lock: no job under the id (add it, then read back who won), or one to
- * answer. Undefined when a finished job must be replaced, which needs the lock.
+ * Without the lock: add under the id, then read back who holds it. BullMQ's add of a taken
+ * id changes nothing, so no read is needed before it: the read-back tells a new job (ours)
+ * from one that was there (answer it, or replace it under the lock). Undefined when a
+ * finished job must be replaced, which needs the lock.
  */
 async function addOrFindPending(request: EnqueueUniqueRequest, policy: ExistingJobPolicy): Promise<Enqueued | undefined> {
-  const existing = await request.queue.getJob(request.jobId);
-  if (existing) return (await decide(policy, existing)) === 'answer' ? { job: existing, created: false } : undefined;
   const job = await add(request);
   const stored = await request.queue.getJob(request.jobId);
   if (!stored || isOurs(stored, job, request.data)) return { job: stored ?? job, created: true };

@@ -1,0 +1,145 @@
+// P5 scale in users: with `small` and then `large` managed users in the realm (the cached
+// P5 users, marked managed for the measurement only), the time per user of a cleanup dry
+// run and a sync dry run over all of them through the API (scoped with `usernamePrefix`),
+// and of paging through them with `GET /trainees`; and the worker's peak RSS at each size.
+// Same API and worker processes for both sizes. A route or flag the API under test does not
+// have (its OpenAPI says) is reported as not measured, with the reason.
+import { fetch } from 'undici';
+import { withCleanup } from './cleanup.js';
+import { dropPrefix, env, eventually, freePort, round, sampleRss, startChild, type Child } from './lib.js';
+import { markIdle, markManaged, P5_PREFIX, topUp } from './p5-users.js';
+
+type Measure = 'syncMs' | 'cleanupMs' | 'traineesMs';
+
+export interface ScaleRun {
+  users: number;
+  syncMs?: number;
+  cleanupMs?: number;
+  traineesMs?: number;
+  /** Why a figure is absent. */
+  missing: Partial<Record<Measure, string>>;
+  /** The worker's peak RSS while it ran this size's fleet runs. */
+  workerRssPeakMb: number;
+}
+
+export interface ScaleFigures {
+  small: ScaleRun;
+  large: ScaleRun;
+  /** Users made this run (the rest were cached in the realm). */
+  seeded: number;
+  seedSeconds: number;
+}
+
+interface Api {
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+}
+
+/** What the API under test offers: `GET /trainees` and its page limit, a dry-run flag on `POST /sync`. */
+async function capabilities(api: Api): Promise<{ trainees?: number; syncDryRun: boolean }> {
+  const { body } = await api.call('GET', '/docs/json');
+  const doc = body as { paths?: Record<string, { get?: { parameters?: { name: string; schema?: { maximum?: number } }[] } }>; components?: { schemas?: Record<string, { properties?: Record<string, unknown> }> } };
+  const list = doc.paths?.['/trainees']?.get;
+  const limit = list?.parameters?.find((p) => p.name === 'limit')?.schema?.maximum;
+  const syncRequest = doc.components?.schemas?.SyncRequest;
+  return { ...(list ? { trainees: limit ?? 50 } : {}), syncDryRun: Boolean(syncRequest?.properties?.dryRun) };
+}
+
+/** Starts a fleet run and waits for its parent job; returns its duration in ms. */
+async function fleetRun(api: Api, path: '/cleanup' | '/sync', body: unknown): Promise<number> {
+  const started = performance.now();
+  const { status, body: accepted } = await api.call('POST', path, body);
+  if (status !== 202) throw new Error(`POST ${path}: ${status} ${JSON.stringify(accepted)}`);
+  const view = await eventually(`${path} finished`, async () => {
+    const { body: job } = await api.call('GET', `/jobs/${String(accepted.jobId)}`);
+    return job.state === 'completed' || job.state === 'failed' ? job : undefined;
+  }, 3_600_000, 200);
+  if (view.state !== 'completed') throw new Error(`${path} ${String(view.state)}: ${JSON.stringify(view.error)}`);
+  return performance.now() - started;
+}
+
+/** Pages through `GET /trainees?prefix=…` and checks it saw every user; returns the time in ms. */
+async function listAll(api: Api, limit: number, users: number): Promise<number> {
+  const started = performance.now();
+  let seen = 0;
+  let cursor: string | null = null;
+  do {
+    const query: Record<string, string> = { prefix: P5_PREFIX, limit: String(limit), ...(cursor ? { cursor } : {}) };
+    const { status, body } = await api.call('GET', `/trainees?${new URLSearchParams(query).toString()}`);
+    if (status !== 200) throw new Error(`GET /trainees: ${status} ${JSON.stringify(body)}`);
+    seen += (body.items as unknown[]).length;
+    cursor = body.nextCursor as string | null;
+  } while (cursor);
+  if (seen !== users) throw new Error(`GET /trainees listed ${seen} of ${users} trainees`);
+  return performance.now() - started;
+}
+
+async function measureSize(api: Api, worker: Child, users: number, can: { trainees?: number; syncDryRun: boolean }, log: (line: string) => void): Promise<ScaleRun> {
+  const rss = sampleRss(worker.process.pid as number);
+  const run: ScaleRun = { users, missing: {}, workerRssPeakMb: 0 };
+  try {
+    log(`  ${users} users: cleanup dry run…`);
+    run.cleanupMs = round(await fleetRun(api, '/cleanup', { dryRun: true, usernamePrefix: P5_PREFIX }));
+    if (can.syncDryRun) {
+      log(`  ${users} users: sync dry run…`);
+      run.syncMs = round(await fleetRun(api, '/sync', { dryRun: true, usernamePrefix: P5_PREFIX }));
+    } else {
+      run.missing.syncMs = 'POST /sync has no dry-run flag (a real sync would make every namespace)';
+    }
+    if (can.trainees !== undefined) {
+      log(`  ${users} users: GET /trainees, every page…`);
+      run.traineesMs = round(await listAll(api, can.trainees, users));
+    } else {
+      run.missing.traineesMs = 'route missing (GET /trainees)';
+    }
+  } finally {
+    run.workerRssPeakMb = round(rss.stop().peakMb);
+  }
+  return run;
+}
+
+export async function benchScale(tag: string, small: number, large: number, log: (line: string) => void): Promise<ScaleFigures> {
+  if (small >= large) throw new Error('--p5-small must be below --p5-large');
+  const started = performance.now();
+  log(`  topping up the cached P5 users (${P5_PREFIX}…) to ${large}…`);
+  const seeded = await topUp(large);
+  const seedSeconds = round((performance.now() - started) / 1000);
+  log(`  made ${seeded} users in ${seedSeconds} s`);
+  const prefix = `bench-p5-${tag}`;
+  const token = env('API_TOKENS').split(',')[0] as string;
+  let managed = 0;
+  let apiChild: Child | undefined;
+  let worker: Child | undefined;
+  const cleanup = async () => {
+    await worker?.stop();
+    await apiChild?.stop();
+    if (managed > 0) {
+      log(`  marking the ${managed} P5 users idle again…`);
+      await markIdle(managed);
+    }
+    await dropPrefix(prefix);
+  };
+  return withCleanup(cleanup, async () => {
+    const port = await freePort();
+    apiChild = await startChild('apps/api/dist/main.js', { PORT: String(port), HOST: '127.0.0.1', QUEUE_PREFIX: prefix }, /listening/i, 'p5-api');
+    const schedules = { RESET_SCHEDULE_ENABLED: 'false', CLEANUP_SCHEDULE_ENABLED: 'false', SYNC_SCHEDULE_ENABLED: 'false' };
+    worker = await startChild('apps/worker/dist/main.js', { QUEUE_PREFIX: prefix, WORKER_HEALTH_PORT: '0', ...schedules }, /worker started/, 'p5-worker');
+    const api: Api = {
+      async call(method, path, body) {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      },
+    };
+    const can = await capabilities(api);
+    const runs: ScaleRun[] = [];
+    for (const users of [small, large]) {
+      const marking = performance.now();
+      await markManaged(managed, users);
+      log(`  marked users ${managed}…${users - 1} managed in ${round((performance.now() - marking) / 1000)} s`);
+      managed = users;
+      // An untimed run first, so that the small size does not pay for the worker's first fleet run.
+      if (runs.length === 0) await fleetRun(api, '/cleanup', { dryRun: true, usernamePrefix: P5_PREFIX });
+      runs.push(await measureSize(api, worker, users, can, log));
+    }
+    return { small: runs[0] as ScaleRun, large: runs[1] as ScaleRun, seeded, seedSeconds };
+  });
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { rowsOf } from '../../bench/report-rows.js';
+import type { EnqueueFigures } from '../../bench/p1-enqueue.js';
+import type { CreateFigures } from '../../bench/p2-creates.js';
+import type { ScaleFigures } from '../../bench/p5-scale.js';
+
+const server = (rps: number, p99Ms: number) => ({ rps, p99Ms, non2xx: 0, errors: 0 });
+const p1 = (api: [number, number], queue: [number, number]): EnqueueFigures => ({
+  api: { ...server(...api), rssPeakMb: 100 },
+  bare: server(10_000, 5),
+  enqueueOnly: server(...queue),
+});
+const row = (rows: ReturnType<typeof rowsOf>, id: string) => rows.find((r) => r.id === id);
+
+describe('bench report: issue 19\'s lines', () => {
+  it('P1 is met only with the rate at 0.9× the one-add route AND the p99 within 1.5× of its p99; P1+ needs 1.0×', () => {
+    expect(row(rowsOf({ p1: p1([950, 14], [1000, 10]) }), 'P1')?.met).toBe(true);
+    expect(row(rowsOf({ p1: p1([950, 14], [1000, 10]) }), 'P1+')?.met).toBe(false);
+    expect(row(rowsOf({ p1: p1([950, 16], [1000, 10]) }), 'P1')?.met).toBe(false);
+    expect(row(rowsOf({ p1: p1([850, 10], [1000, 10]) }), 'P1')?.met).toBe(false);
+    expect(row(rowsOf({ p1: p1([1010, 10], [1000, 10]) }), 'P1+')?.met).toBe(true);
+    // The bare route is information, not a target.
+    expect(row(rowsOf({ p1: p1([950, 14], [1000, 10]) }), 'P1i')?.met).toBeUndefined();
+  });
+
+  it('P2 has two targets: the job\'s Keycloak calls at 0.9× bare creates, and worker CPU at most 0.25× Keycloak\'s per bare create', () => {
+    const p2 = (jobs: number, workerMs: number): CreateFigures => ({
+      creates: 10, concurrency: 4, e2ePerSecond: 5, keycloakPerSecond: 20, failed: 0,
+      keycloakJobCallsPerSecond: jobs, cpuMsPerTrainee: { worker: workerMs, keycloak: 60 }, keycloakOnlyCpuMsPerUser: { keycloak: 40 },
+    });
+    const met = rowsOf({ p2: p2(18, 10) });
+    expect([row(met, 'P2a')?.met, row(met, 'P2b')?.met]).toEqual([true, true]);
+    const missed = rowsOf({ p2: p2(17, 10.5) });
+    expect([row(missed, 'P2a')?.met, row(missed, 'P2b')?.met]).toEqual([false, false]);
+  });
+
+  it('P3 shows the shipped RBAC\'s run beside the admin one, against the same baseline', () => {
+    const rows = rowsOf({ p3: { namespaces: 50, oldSeconds: 100, oldRequests: 1450, newSeconds: 5, newResult: {}, fastPath: 50, workerRbac: 'admin', also: [{ newSeconds: 20, newResult: {}, fastPath: 0, workerRbac: 'shipped' }] } });
+    expect(rows.map((r) => [r.id, r.met])).toEqual([['P3', true], ['P3s', false]]);
+  });
+
+  it('P5 compares time per user and worker RSS, and a figure the API cannot give counts as not met', () => {
+    const p5: ScaleFigures = {
+      seeded: 0, seedSeconds: 0,
+      small: { users: 2000, cleanupMs: 2000, traineesMs: 400, missing: { syncMs: 'no dry-run flag' }, workerRssPeakMb: 150 },
+      large: { users: 20000, cleanupMs: 25000, traineesMs: 4000, missing: { syncMs: 'no dry-run flag' }, workerRssPeakMb: 210 },
+    };
+    const rows = rowsOf({ p5 });
+    expect(row(rows, 'P5a')).toMatchObject({ met: false, value: 'not measured: no dry-run flag' });
+    expect(row(rows, 'P5b')?.met).toBe(false); // 1.25 ms vs 1 ms per user
+    expect(row(rows, 'P5c')?.met).toBe(true);
+    expect(row(rows, 'P5d')).toMatchObject({ met: false, ratio: '+60 MB' });
+  });
+});
