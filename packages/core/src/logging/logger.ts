@@ -27,15 +27,26 @@ export const REDACT_PATHS = [
   'GRAFANA_ADMIN_PASSWORD',
 ];
 
+export interface LoggerSettings extends LoggerOptions {
+  name: string;
+  /**
+   * Lines gathered before one write to stdout (0: a write per line). Each write is a
+   * system call; under load, batching them is most of what a log line costs. What is
+   * buffered is flushed on exit, and lost only if the process is killed outright.
+   */
+  bufferBytes?: number;
+}
+
 /**
  * JSON lines on stdout (or on `destination`), always. Never pretty by TTY detection: pino-pretty
  * is a dev dependency, absent from the image, and `docker run -it` / `kubectl run -it` give the
  * process a terminal. Human-readable output is the dev script's job (`npm run local` formats
  * these lines with pino-pretty; elsewhere pipe through `npx pino-pretty`).
  */
-export function createLogger(options: LoggerOptions & { name: string }, destination?: pino.DestinationStream): Logger {
+export function createLogger({ bufferBytes = 0, ...options }: LoggerSettings, destination?: pino.DestinationStream): Logger {
   const settings: LoggerOptions = { level: 'info', ...options, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
-  return destination === undefined ? pino(settings) : pino(settings, destination);
+  if (destination !== undefined) return pino(settings, destination);
+  return bufferBytes > 0 ? pino(settings, pino.destination({ dest: 1, minLength: bufferBytes, sync: false })) : pino(settings);
 }
 
 export type { Logger };
