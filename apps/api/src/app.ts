@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Queue } from 'bullmq';
-import { DEFAULT_RESERVED_NAMESPACES, defaultJobOptions, FLEET_SCHEDULES_QUEUE, type ApiEnv } from '@kup/core';
+import { DEFAULT_RESERVED_NAMESPACES, defaultJobOptions, quotaProfileNames, FLEET_SCHEDULES_QUEUE, type ApiEnv } from '@kup/core';
 import type { ApiDeps } from './deps.js';
 import { JobReader } from './jobs/job-reader.js';
 import { JobSubmitter } from './jobs/job-submitter.js';
@@ -30,7 +30,9 @@ export type ApiConfig = Pick<
   // Names and identities; the default list when absent.
   Partial<Pick<ApiEnv, 'RESERVED_NAMESPACES'>> &
   // Callers that send no Prefer header and expect the final answer; off when absent.
-  Partial<Pick<ApiEnv, 'DEFAULT_PREFER_WAIT_SECONDS'>>;
+  Partial<Pick<ApiEnv, 'DEFAULT_PREFER_WAIT_SECONDS'>> &
+  // Quota profiles a create may name; the built-in ones when absent.
+  Partial<Pick<ApiEnv, 'QUOTA_PROFILES_FILE' | 'DEFAULT_QUOTA_PROFILE'>>;
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const READY_PING_TIMEOUT_MS = 1_000;
@@ -106,6 +108,7 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   await app.register(provisionerRoutes, {
     submitter, reader, waiter, ...waitSettings, shutdown: shutdown.signal,
     holders, reservedNamespaces: config.RESERVED_NAMESPACES ?? DEFAULT_RESERVED_NAMESPACES,
+    quotaProfiles: quotaProfileNames({ DEFAULT_QUOTA_PROFILE: 'medium', ...config }),
   });
   await app.register(jobRoutes, { reader });
   const fleetOptions = { guard, reader, waiter, ...waitSettings, shutdown: shutdown.signal };

@@ -968,6 +968,11 @@ export interface components {
             expiresAt?: string;
             /** @description Used for the username when there is no email. */
             full_name?: string;
+            /**
+             * @description The quota profile (ResourceQuota and LimitRange): `small`, `medium`, `large` or one of QUOTA_PROFILES_FILE; default DEFAULT_QUOTA_PROFILE. An unknown name is a 400 listing the valid ones.
+             * @example small
+             */
+            profile?: string;
         };
         CreateRequestInput: {
             /** @description The trainee's email (UTF-8 and IDN welcome); the username comes from its local part. */
@@ -979,6 +984,11 @@ export interface components {
             expiresAt?: string;
             /** @description Used for the username when there is no email. */
             full_name?: string;
+            /**
+             * @description The quota profile (ResourceQuota and LimitRange): `small`, `medium`, `large` or one of QUOTA_PROFILES_FILE; default DEFAULT_QUOTA_PROFILE. An unknown name is a 400 listing the valid ones.
+             * @example small
+             */
+            profile?: string;
         };
         CreateResult: {
             alreadyProvisioned: boolean;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MIN_API_TOKEN_LENGTH, rememberConfigWarnings, resolveLegacyEnv, type ConfigRole } from './legacy-env.js';
 import { DEFAULT_RESERVED_NAMESPACES, parseNamePatterns } from '../domain/reserved-names.js';
+import { playgroundTemplateEnv, quotaProfileEnv, quotaProfileIssues } from './playground-env.js';
 
 /**
  * Configuration comes from the environment only, parsed once at boot against these
@@ -120,6 +121,9 @@ export const commonEnv = z.object({
   // The old deployment's settings.
   /** A dotenv file read before everything else (the old pod's Vault file); see legacy-env.ts. */
   ENV_FILE: z.string().min(1).optional(),
+
+  // Quota profiles (playground-env.ts).
+  ...quotaProfileEnv,
 });
 
 export const apiEnv = commonEnv.extend({
@@ -295,6 +299,9 @@ export const workerEnv = commonEnv.extend({
    * `confirmMassDelete: true`. The configured schedule (maxAgeDays 365) is not held.
    */
   CLEANUP_MAX_SHARE_WITHOUT_CONFIRM: z.coerce.number().min(0).max(1).default(0.2),
+
+  // Namespace templates (playground-env.ts).
+  ...playgroundTemplateEnv,
 });
 
 export type CommonEnv = z.infer<typeof commonEnv>;
@@ -351,7 +358,7 @@ export function insecureUpstreamIssues(config: CommonEnv): string[] {
 }
 
 function checked<T extends CommonEnv>(config: T): T {
-  const issues = [...redisTopologyIssues(config), ...insecureUpstreamIssues(config)];
+  const issues = [...redisTopologyIssues(config), ...insecureUpstreamIssues(config), ...quotaProfileIssues(config)];
   if (issues.length > 0) throw new ConfigError(issues);
   return config;
 }

@@ -12,7 +12,8 @@ export async function applyPlayground(
   trainee: Trainee,
   signal?: AbortSignal,
 ): Promise<void> {
+  // Removals first: applying the namespace replaces its record of template objects (see staleObjects).
+  for (const ref of staleObjects(settings.playground, trainee.username, trainee)) await cluster.delete(ref, signal);
   await cluster.apply(namespaceManifest(settings.playground, trainee), signal);
   for (const object of namespacedManifests(settings.playground, trainee)) await cluster.apply(object, signal);
-  for (const ref of staleObjects(settings.playground, trainee.username)) await cluster.delete(ref, signal);
 }

@@ -5,6 +5,7 @@ import type { IdentityProvider, IdentityUser } from '../ports/identity-provider.
 import type { CreateJobData, CreateJobResult, DeleteJobData, DeleteJobResult } from '../queue/contract.js';
 import {
   ANNOTATIONS,
+  assertKnownProfile,
   namespaceManifest,
   namespacedManifests,
   staleObjects,
@@ -90,6 +91,7 @@ export class ProvisioningService {
     const step = (name: CreateStep) => ctx.progress(name, CREATE_STEPS.indexOf(name), CREATE_STEPS.length);
 
     await step('inspect');
+    assertKnownProfile(settings, input.profile);
     // Before Keycloak hears of it: a refused create never leaves a working password behind.
     await this.#checkNames(input, ctx);
     if (ctx.state.get().createdAt === undefined) {
@@ -119,7 +121,7 @@ export class ProvisioningService {
     const password = await ctx.password();
     user = made ?? (await this.#ensureIdentity(input, user, password, expiresAt, ctx));
 
-    const trainee: Trainee = { username, userId: user.id, email: input.email, createdAt, expiresAt };
+    const trainee: Trainee = { username, userId: user.id, email: input.email, createdAt, expiresAt, profile: input.profile };
     await step('namespace');
     await this.#ensureNamespace(namespaceManifest(settings, trainee), ctx);
     const manifests = namespacedManifests(settings, trainee);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { emailAddress } from '../domain/email.js';
 import { fullNameProblem } from '../domain/identity.js';
+import { PROFILE_NAME } from '../domain/quota-profiles.js';
 
 /**
  * The queue contract between apps/api (producer) and apps/worker (consumer): queue and
@@ -59,6 +60,8 @@ export const createJobData = z.object({
   fullName: z.string().min(1).max(200).superRefine(accepted(fullNameProblem)).optional(),
   /** ISO 8601; when the playground should be removed by cleanup. */
   expiresAt: z.iso.datetime({ offset: true }).optional(),
+  /** The quota profile (QUOTA_PROFILES_FILE, built-ins); DEFAULT_QUOTA_PROFILE when unset. */
+  profile: z.string().regex(PROFILE_NAME, 'a profile name is a DNS-1123 label').optional(),
 });
 export type CreateJobData = z.infer<typeof createJobData>;
 
