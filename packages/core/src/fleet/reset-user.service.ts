@@ -1,4 +1,4 @@
-import { PURGE_KEEPS } from '../domain/trainee-plan.js';
+import { PURGE_KEEPS, templateObjects } from '../domain/trainee-plan.js';
 import { NamespaceConflictError, assertNamespaceFree, defaultGuards, isManagedNamespace } from '../provisioning/ownership.js';
 import type { StepContext } from '../provisioning/step-context.js';
 import type { IdentityUser } from '../ports/identity-provider.js';
@@ -74,6 +74,8 @@ export class ResetUserService {
       // Apply first: a missing namespace is made, and the kept fittings are put right.
       await applyPlayground(cluster, this.settings, trainee, signal);
       const types = await cluster.purgeNamespace(username, PURGE_KEEPS, signal);
+      // The purge emptied the template objects with the rest: they are part of a clean playground.
+      for (const object of templateObjects(this.settings.playground, trainee)) await cluster.apply(object, signal);
       ctx.log.info({ username, types }, 'namespace purged');
     }
     return { username, reset: true, mode };
