@@ -1,5 +1,5 @@
-// Namespace templates against the stack (PLAYGROUND_TEMPLATES): sync applies them to a
-// trainee's namespace, rendered for the trainee; a changed template is re-applied and a
+// Namespace templates against the stack (PLAYGROUND_TEMPLATES): create applies them to a
+// trainee's namespace, rendered for the trainee, and sync puts them back; a changed template is re-applied and a
 // dropped one deleted by the next sync (the trainee's own objects untouched); a purge reset
 // leaves them in a clean playground; invalid templates stop the worker with file:line.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -50,7 +50,10 @@ describe('namespace templates', () => {
     await h?.close();
   });
 
-  it('sync applies the templates, rendered for the trainee, and records them on the namespace', async () => {
+  it('create applies the templates, rendered for the trainee, and records them on the namespace; sync puts back one deleted', async () => {
+    expect(await dataOf(lab)).toEqual({ email: emailOf(u), version: '1' });
+    await h!.ports.cluster.delete(lab);
+    expect(await h!.ports.cluster.get(lab)).toBeUndefined();
     const { state, job } = await h!.run('sync', { username: u });
     expect(state, job.failedReason).toBe('completed');
     const configMap = (await h!.ports.cluster.get(lab)) as { metadata: { labels: Record<string, string> }; data: Record<string, string> };

@@ -127,7 +127,8 @@ export class ProvisioningService {
     const manifests = namespacedManifests(settings, trainee);
     for (const name of ['rbac', 'quota', 'limits', 'network-policy'] as const) {
       await step(name);
-      for (const object of manifests.filter((o) => STEP_OF_KIND[o.kind] === name)) await cluster.apply(object, signal);
+      // Kinds without a step of their own (template objects) go with the last fittings step.
+      for (const object of manifests.filter((o) => (STEP_OF_KIND[o.kind] ?? 'network-policy') === name)) await cluster.apply(object, signal);
       if (name === 'network-policy') for (const ref of staleObjects(settings, username)) await cluster.delete(ref, signal);
     }
 
