@@ -2,11 +2,15 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Queue } from 'bullmq';
-import { DEFAULT_RESERVED_NAMESPACES, defaultJobOptions, quotaProfileNames, FLEET_SCHEDULES_QUEUE, type ApiEnv } from '@kup/core';
+import { DEFAULT_RESERVED_NAMESPACES, defaultJobOptions, quotaProfileNames, FLEET_SCHEDULES_QUEUE, buildWelcome, welcomeSettingsFrom, type ApiEnv, type ClusterAccessEnv, type CreateJobResult } from '@kup/core';
 import type { ApiDeps } from './deps.js';
 import { JobReader } from './jobs/job-reader.js';
 import { JobSubmitter } from './jobs/job-submitter.js';
 import { JobWaiter } from './jobs/job-waiter.js';
+import { WorkerQueries } from './queries/worker-queries.js';
+import { CursorCodec } from './routes/trainees/cursor.js';
+import { traineeRoutes } from './routes/trainees/index.js';
+import { handoutRoutes } from './routes/trainees/handout.js';
 import { RedisGuard } from './jobs/redis-guard.js';
 import { registerAuth } from './plugins/auth.js';
 import { FailedAuthLimiter } from './plugins/auth-rate-limit.js';
@@ -32,7 +36,11 @@ export type ApiConfig = Pick<
   // Callers that send no Prefer header and expect the final answer; off when absent.
   Partial<Pick<ApiEnv, 'DEFAULT_PREFER_WAIT_SECONDS'>> &
   // Quota profiles a create may name; the built-in ones when absent.
-  Partial<Pick<ApiEnv, 'QUOTA_PROFILES_FILE' | 'DEFAULT_QUOTA_PROFILE'>>;
+  Partial<Pick<ApiEnv, 'QUOTA_PROFILES_FILE' | 'DEFAULT_QUOTA_PROFILE'>> &
+  // Reads the worker answers (default 10 s), and the key the trainee list's cursors are signed with.
+  Partial<Pick<ApiEnv, 'QUERY_TIMEOUT_SECONDS' | 'RESULT_ENCRYPTION_KEY'>> &
+  // What kubeconfigs and welcomes say (cluster-access.ts); none: no kubeconfig is handed out.
+  Partial<ClusterAccessEnv>;
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const READY_PING_TIMEOUT_MS = 1_000;
@@ -83,7 +91,10 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   await registerDocs(app);
 
   const guard = new RedisGuard(deps.redis);
-  const reader = new JobReader({ queues: deps.queues, secrets: deps.secrets, guard, logger: deps.logger });
+  const access = { ...config, KUBECONFIG_CREDENTIAL_PLUGIN: config.KUBECONFIG_CREDENTIAL_PLUGIN ?? 'provisioner', KEYCLOAK_LOGIN_CLIENT_ID: config.KEYCLOAK_LOGIN_CLIENT_ID ?? 'kubernetes' } as const;
+  const welcome = (result: CreateJobResult, data: { email?: string; expiresAt?: string }) =>
+    buildWelcome(welcomeSettingsFrom(access), { username: result.username, namespace: result.namespace, expiresAt: data.expiresAt ?? null, email: result.email ?? data.email ?? null }).json;
+  const reader = new JobReader({ queues: deps.queues, secrets: deps.secrets, guard, logger: deps.logger, welcome });
   const submitter = new JobSubmitter({
     queues: deps.queues,
     redis: deps.redis,
@@ -111,6 +122,12 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
     quotaProfiles: quotaProfileNames({ DEFAULT_QUOTA_PROFILE: 'medium', ...config }),
   });
   await app.register(jobRoutes, { reader });
+  const queries = new WorkerQueries({ queue: deps.queues.queries, waiter, guard, timeoutSeconds: config.QUERY_TIMEOUT_SECONDS ?? 10 });
+  await app.register(traineeRoutes, {
+    queries, submitter, reader, waiter, ...waitSettings, shutdown: shutdown.signal,
+    provisioning: deps.queues.provisioning, guard, cursors: new CursorCodec(config.RESULT_ENCRYPTION_KEY),
+  });
+  await app.register(handoutRoutes, { queries, access, shutdown: shutdown.signal });
   const fleetOptions = { guard, reader, waiter, ...waitSettings, shutdown: shutdown.signal };
   await app.register(fleetRoutes, { ...fleetOptions, fleet: deps.queues.fleet, redis: deps.redis, jobOptions: defaultJobOptions(config) });
   const schedules = new Queue(FLEET_SCHEDULES_QUEUE, { connection: deps.redis, prefix: config.QUEUE_PREFIX });

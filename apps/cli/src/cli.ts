@@ -1,7 +1,10 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiClient, ApiError, type JobView } from './api-client.js';
 import { adoptCommand } from './commands/adopt.js';
+import { credentialCommand } from './commands/credential.js';
+import { kubeconfigCommand } from './commands/kubeconfig.js';
 import { processCommand } from './commands/process.js';
+import { traineesCommand } from './commands/trainees.js';
 import { USAGE, commandHelp, version } from './help.js';
 import { EXIT, UsageError, paint, type CliIo } from './io.js';
 import { progress } from './progress.js';
@@ -28,6 +31,14 @@ const OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
   all: { type: 'boolean' },
   'confirm-mass-delete': { type: 'boolean' },
+  issuer: { type: 'string' },
+  'client-id': { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  state: { type: 'string' },
+  'expires-before': { type: 'string' },
+  'created-before': { type: 'string' },
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 export type CliValues = ReturnType<typeof parse>['values'];
@@ -37,7 +48,7 @@ function parse(argv: string[]) {
 }
 
 /** Which options each command accepts besides the global ones. */
-const ALLOWED: Record<string, { args: number; options: (keyof typeof OPTIONS)[] }> = {
+const ALLOWED: Record<string, { args: number | 'some'; options: (keyof typeof OPTIONS)[] }> = {
   create: { args: 2, options: [] },
   delete: { args: 2, options: [] },
   reset: { args: 0, options: ['username', 'mode', 'username-prefix'] },
@@ -47,6 +58,10 @@ const ALLOWED: Record<string, { args: number; options: (keyof typeof OPTIONS)[] 
   schedules: { args: 0, options: [] },
   process: { args: 0, options: ['prefix'] },
   adopt: { args: 0, options: ['email-domain', 'username-prefix', 'dry-run', 'yes', 'all'] },
+  kubeconfig: { args: 1, options: ['output'] },
+  credential: { args: 0, options: ['issuer', 'client-id', 'username'] },
+  // A subcommand and its arguments, checked by the command.
+  trainees: { args: 'some', options: ['prefix', 'state', 'expires-before', 'created-before', 'limit', 'cursor', 'all'] },
 };
 const GLOBAL = new Set(['url', 'token', 'wait', 'json', 'timeout', 'help', 'version']);
 
@@ -165,6 +180,22 @@ async function dispatch(command: string, positionals: string[], values: CliValue
         all: values.all ?? false,
         json: values.json ?? false,
       });
+    case 'kubeconfig':
+      return kubeconfigCommand(apiFrom(values, io.env), io, positionals[0] as string, values.output);
+    case 'trainees':
+      return traineesCommand(apiFrom(values, io.env), io, positionals, {
+        json: values.json ?? false,
+        prefix: values.prefix,
+        state: values.state,
+        expiresBefore: values['expires-before'],
+        createdBefore: values['created-before'],
+        limit: integer(values.limit, 'limit', 1),
+        cursor: values.cursor,
+        all: values.all ?? false,
+        wait: values.wait ?? false,
+      });
+    case 'credential':
+      return credentialCommand(io, { issuer: values.issuer, clientId: values['client-id'], username: values.username });
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -199,7 +230,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     const spec = ALLOWED[command];
     if (!spec) throw new UsageError(`unknown command "${command}"`);
-    if (rest.length !== spec.args) throw new UsageError(`${command} takes ${spec.args} argument(s), got ${rest.length}`);
+    if (spec.args !== 'some' && rest.length !== spec.args) throw new UsageError(`${command} takes ${spec.args} argument(s), got ${rest.length}`);
     const stray = Object.keys(values).filter((name) => !GLOBAL.has(name) && !spec.options.includes(name as keyof typeof OPTIONS));
     if (stray.length) throw new UsageError(`${command} does not take ${stray.map((s) => `--${s}`).join(', ')}`);
     return await dispatch(command, rest, values, io);

@@ -41,6 +41,26 @@ export const COMMANDS: Record<string, CommandHelp> = {
     summary: 'mark existing Keycloak users as managed (uses the worker\'s env)',
     details: 'Marks the matching Keycloak users as managed by the provisioner. Asks first on a\nterminal; elsewhere needs --yes. A filter, or --all for every user of the realm, is required.\n  --dry-run         list them, change nothing',
   },
+  kubeconfig: {
+    usage: 'kubeconfig <username> [-o file]',
+    summary: "a trainee's kubeconfig (YAML)",
+    details: '  -o, --output F    write it to F (mode 0600) instead of stdout\nThe trainee logs in through it with their own password: docs/kubeconfig.md.',
+  },
+  trainees: {
+    usage: 'trainees list|show <username>|extend <username> <expiresAt> [--json]',
+    summary: 'the trainees: list them, show one, move an expiry',
+    details:
+      '  list [--prefix P] [--state provisioned|incomplete] [--expires-before ISO] [--created-before ISO]\n' +
+      '       [--limit N] [--cursor C] [--all]   a page of trainees (--all: every page)\n' +
+      '  show <username>                 live state in Keycloak, Kubernetes and Grafana, drift, last jobs\n' +
+      '  extend <username> <expiresAt>   a new expiry (ISO 8601, earlier or later); --wait for the result\n' +
+      'A table on a terminal, tab-separated lines otherwise.\n  --json            the API\'s answer as JSON on stdout',
+  },
+  credential: {
+    usage: 'credential --issuer URL --client-id ID [--username U]',
+    summary: 'kubectl exec credential plugin (the kubeconfig runs it)',
+    details: 'Prints an ExecCredential with an OIDC ID token: cached (~/.cache/provisioner, or\n$XDG_CACHE_HOME), refreshed, or from a login: the password grant when PROVISIONER_PASSWORD\nis set, else a link and a code to type in a browser (device authorization grant).',
+  },
 };
 
 const EXITS = 'Exit codes: 0 done, 1 failed, 2 usage, 3 --wait timed out (the job still runs).';

@@ -3,6 +3,8 @@ export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** Whether stdout is a terminal: tables then, tab-separated lines otherwise. */
+  outIsTerminal?: boolean;
   /** Whether stdin is a terminal (confirmation prompts only then). */
   interactive: boolean;
   /** Asks a yes/no question on the terminal. */

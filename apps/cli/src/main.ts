@@ -9,6 +9,7 @@ const code = await run(process.argv.slice(2), {
   err: (text) => process.stderr.write(`${text}\n`),
   env: process.env,
   interactive: process.stdin.isTTY === true,
+  outIsTerminal: process.stdout.isTTY === true,
   // A progress bar redrawn in place only where stderr is a terminal; plain lines elsewhere.
   ...(process.stderr.isTTY ? { terminal: { write: (text: string) => void process.stderr.write(text), columns: process.stderr.columns || 80 } } : {}),
   async confirm(question) {

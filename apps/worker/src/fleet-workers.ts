@@ -37,6 +37,8 @@ export interface FleetWorkersDeps {
   secrets: SecretStore;
   locks: UserLock;
   logger: Logger;
+  /** Re-creates a trainee's missing expire job when sync meets the trainee. */
+  expiry?: { ensure(username: string): Promise<boolean> };
 }
 
 export interface FleetWorkers {
@@ -87,6 +89,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     secrets: deps.secrets,
     locks: deps.locks,
     log: logger,
+    ...(deps.expiry ? { expiry: deps.expiry } : {}),
   });
   const runProcessor = fleetRunProcessor({
     identity: deps.ports.identity,

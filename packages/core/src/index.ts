@@ -33,3 +33,7 @@ export * from './provisioning/index.js';
 export * from './fleet/index.js';
 export * from './queue/job-state.js';
 export * from './queue/error-codes.js';
+export * from './queue/query-contract.js';
+export * from './queue/trainee-contract.js';
+export * from './config/cluster-access.js';
+export * from './trainees/index.js';

@@ -8,15 +8,9 @@ import { pki } from './pki.js';
 import { delay, log, run } from './process.js';
 import { bytesIn, reportProgress } from './progress.js';
 import type { Server, StackContext } from './server.js';
+import { declaredAttributes, ensureLoginClient, keycloakNames, realmRepresentation, userProfile } from './keycloak-realm.js';
 
-export const keycloakNames = {
-  realm: 'playground',
-  clientId: 'k8s-provisioner',
-  loginClientId: 'kubernetes',
-} as const;
-
-/** Attributes the provisioner writes; Keycloak 24+ drops attributes its user profile does not declare. */
-export const declaredAttributes = ['managed-by', 'provisioned', 'expires-at', 'grafana-user-id'];
+export { declaredAttributes, keycloakNames, realmRepresentation } from './keycloak-realm.js';
 
 export const keycloakUrl = (ctx: StackContext): string => `https://127.0.0.1:${ctx.ports.keycloak}`;
 export const issuerUrl = (ctx: StackContext): string => `${keycloakUrl(ctx)}/realms/${keycloakNames.realm}`;
@@ -59,112 +53,6 @@ export async function ensureKeycloakDist(): Promise<void> {
 }
 
 const ca = (): Buffer => readFileSync(pki.caCert());
-
-const userProfile = {
-  attributes: [
-    {
-      name: 'username', displayName: '${username}',
-      validations: { length: { min: 3, max: 255 }, 'username-prohibited-characters': {}, 'up-username-not-idn-homograph': {} },
-      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
-    },
-    {
-      name: 'email', displayName: '${email}',
-      validations: { email: {}, length: { max: 255 } },
-      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
-    },
-    {
-      name: 'firstName', displayName: '${firstName}',
-      validations: { length: { max: 255 }, 'person-name-prohibited-characters': {} },
-      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
-    },
-    {
-      name: 'lastName', displayName: '${lastName}',
-      validations: { length: { max: 255 }, 'person-name-prohibited-characters': {} },
-      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
-    },
-    ...declaredAttributes.map((name) => ({
-      name, displayName: name, group: 'provisioner',
-      permissions: { view: ['admin'], edit: ['admin'] }, multivalued: false,
-    })),
-  ],
-  groups: [
-    { name: 'user-metadata', displayHeader: 'User metadata', displayDescription: 'Attributes, which refer to user metadata' },
-    { name: 'provisioner', displayHeader: 'Provisioner', displayDescription: 'Written by k8s-user-provisioner' },
-  ],
-};
-
-export function realmRepresentation(ctx: StackContext): Record<string, unknown> {
-  return {
-    realm: keycloakNames.realm,
-    enabled: true,
-    sslRequired: 'external',
-    registrationAllowed: false,
-    clients: [
-      {
-        clientId: keycloakNames.clientId,
-        name: 'k8s-user-provisioner',
-        enabled: true,
-        protocol: 'openid-connect',
-        publicClient: false,
-        clientAuthenticatorType: 'client-secret',
-        secret: ctx.secrets.keycloakClientSecret,
-        serviceAccountsEnabled: true,
-        standardFlowEnabled: false,
-        implicitFlowEnabled: false,
-        directAccessGrantsEnabled: false,
-      },
-      {
-        clientId: keycloakNames.loginClientId,
-        name: 'Kubernetes login',
-        enabled: true,
-        protocol: 'openid-connect',
-        publicClient: true,
-        standardFlowEnabled: false,
-        implicitFlowEnabled: false,
-        directAccessGrantsEnabled: true,
-        protocolMappers: [
-          {
-            name: 'groups',
-            protocol: 'openid-connect',
-            protocolMapper: 'oidc-group-membership-mapper',
-            consentRequired: false,
-            config: {
-              'claim.name': 'groups', 'full.path': 'false',
-              'id.token.claim': 'true', 'access.token.claim': 'true', 'userinfo.token.claim': 'true',
-            },
-          },
-          {
-            name: 'kubernetes audience',
-            protocol: 'openid-connect',
-            protocolMapper: 'oidc-audience-mapper',
-            consentRequired: false,
-            config: {
-              'included.client.audience': keycloakNames.loginClientId,
-              'id.token.claim': 'true', 'access.token.claim': 'true',
-            },
-          },
-        ],
-      },
-    ],
-    users: [
-      {
-        username: `service-account-${keycloakNames.clientId}`,
-        enabled: true,
-        serviceAccountClientId: keycloakNames.clientId,
-        clientRoles: { 'realm-management': ['manage-users', 'view-users', 'query-users'] },
-      },
-    ],
-    components: {
-      'org.keycloak.userprofile.UserProfileProvider': [
-        {
-          providerId: 'declarative-user-profile',
-          subComponents: {},
-          config: { 'kc.user.profile.config': [JSON.stringify(userProfile)] },
-        },
-      ],
-    },
-  };
-}
 
 export const realmFile = (): string => stackPath('keycloak', 'import', `${keycloakNames.realm}-realm.json`);
 
@@ -227,6 +115,7 @@ async function ensureRealmOnce(ctx: StackContext): Promise<void> {
     const put = await admin(ctx, token, 'PUT', `${realm}/users/profile`, userProfile);
     if (put.status !== 200) throw new Error(`keycloak: PUT user profile: ${put.status} ${put.body}`);
   }
+  await ensureLoginClient((method, path, body) => admin(ctx, token, method, path, body), log);
 }
 
 export const keycloak: Server = {

@@ -47,7 +47,11 @@ export function stackEnv(ctx: StackContext): Record<string, string> {
     KEYCLOAK_CLIENT_SECRET: ctx.secrets.keycloakClientSecret,
     KEYCLOAK_LOGIN_CLIENT_ID: keycloakNames.loginClientId,
     OIDC_ISSUER_URL: issuerUrl(ctx),
+    // Trainees' kubeconfigs: the apiserver as they reach it, and its CA.
+    CLUSTER_SERVER_URL: `https://127.0.0.1:${ctx.ports.apiserver}`,
+    CLUSTER_CA_FILE: ca,
     GRAFANA_URL: `http://127.0.0.1:${ctx.ports.grafana}`,
+    GRAFANA_PUBLIC_URL: `http://127.0.0.1:${ctx.ports.grafana}`,
     // The Grafana contract server speaks plain HTTP on loopback; production refuses http://.
     ALLOW_INSECURE_UPSTREAMS: 'true',
     GRAFANA_ADMIN_USER: ctx.secrets.grafanaAdminUser,

@@ -1,5 +1,5 @@
 import type { Job, Queue } from 'bullmq';
-import { createJobResult, JOBS, jobProgress, QUEUES, readJobFailure, secretKeyOf, syncUserResult, type QueueName } from '@kup/core';
+import { createJobResult, type CreateJobResult, JOBS, jobProgress, QUEUES, readJobFailure, secretKeyOf, syncUserResult, type QueueName } from '@kup/core';
 import type { Logger } from '@kup/core';
 import { JOB_STATES, type JobStateName, type JobView } from './job-view.js';
 import type { RedisGuard } from './redis-guard.js';
@@ -9,6 +9,8 @@ export interface JobReaderDeps {
   secrets: { get(jobKey: string): Promise<string | undefined> };
   guard: RedisGuard;
   logger: Pick<Logger, 'warn'>;
+  /** The welcome a create asked for (`welcome: true`), from its result and data; never a secret. */
+  welcome?: (result: CreateJobResult, data: { email?: string; expiresAt?: string }) => object;
 }
 
 const iso = (ms: number | undefined): string | null => (ms ? new Date(ms).toISOString() : null);
@@ -64,20 +66,28 @@ export class JobReader {
     return view;
   }
 
+  private welcomeOf(job: Job, result: CreateJobResult): { welcome?: object } {
+    const data = (job.data ?? {}) as { welcome?: unknown; email?: string; expiresAt?: string; state?: { expiresAt?: string } };
+    if (data.welcome !== true || !this.deps.welcome) return {};
+    // The expiry the create wrote (its default included), kept in the job's state.
+    return { welcome: this.deps.welcome(result, { ...(data.email ? { email: data.email } : {}), ...(data.state?.expiresAt ?? data.expiresAt ? { expiresAt: data.state?.expiresAt ?? data.expiresAt } : {}) }) };
+  }
+
   private async resultOf(job: Job): Promise<JobView['result']> {
     const result: unknown = job.returnvalue;
     if (typeof result !== 'object' || result === null || Array.isArray(result)) return { value: result };
     // Creates, and syncs that had to set a new password, hold one sealed under the job's key.
     if (job.name !== JOBS.create && job.name !== JOBS.syncUser) return result as JobView['result'];
     const parsed = (job.name === JOBS.create ? createJobResult : syncUserResult).safeParse(result);
-    if (!parsed.success || !parsed.data.passwordIssued) return result as JobView['result'];
+    const extra = parsed.success && job.name === JOBS.create ? this.welcomeOf(job, parsed.data as CreateJobResult) : {};
+    if (!parsed.success || !parsed.data.passwordIssued) return { ...(result as object), ...extra } as JobView['result'];
     try {
       const password = await this.deps.secrets.get(secretKeyOf(job));
-      return password === undefined ? parsed.data : { ...parsed.data, password };
+      return { ...parsed.data, ...extra, ...(password === undefined ? {} : { password }) } as JobView['result'];
     } catch (error) {
       // Sealed with another key (rotated) or altered: say so in the log, never the value.
       this.deps.logger.warn({ jobId: job.id, err: error instanceof Error ? error.message : String(error) }, 'sealed password could not be opened');
-      return parsed.data;
+      return { ...parsed.data, ...extra } as JobView['result'];
     }
   }
 }

@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { createJobResult, deleteJobResult, jobProgress } from '@kup/core';
+import { welcomeJson } from './welcome-view.js';
 
 export const JOB_STATES = ['waiting', 'waiting-children', 'prioritized', 'delayed', 'active', 'completed', 'failed', 'unknown'] as const;
 export type JobStateName = (typeof JOB_STATES)[number];
 
 export const createResultView = createJobResult
-  .extend({ password: z.string().optional().describe('Decrypted for this answer; absent once purged (PASSWORD_TTL_SECONDS).') })
+  .extend({
+    password: z.string().optional().describe('Decrypted for this answer; absent once purged (PASSWORD_TTL_SECONDS).'),
+    welcome: welcomeJson.optional().describe('When the create asked for it (`welcome: true`).'),
+  })
   .meta({ id: 'CreateResult' });
 export const deleteResultView = deleteJobResult.meta({ id: 'DeleteResult' });
 

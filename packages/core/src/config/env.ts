@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { MIN_API_TOKEN_LENGTH, rememberConfigWarnings, resolveLegacyEnv, type ConfigRole } from './legacy-env.js';
 import { DEFAULT_RESERVED_NAMESPACES, parseNamePatterns } from '../domain/reserved-names.js';
 import { playgroundTemplateEnv, quotaProfileEnv, quotaProfileIssues } from './playground-env.js';
+import { queryApiEnv, queryWorkerEnv } from './queries-env.js';
+import { clusterAccessEnvShape, clusterAccessIssues } from './cluster-access.js';
 
 /**
  * Configuration comes from the environment only, parsed once at boot against these
@@ -118,6 +120,9 @@ export const commonEnv = z.object({
   /** The full URL for traces only, instead of the base URL. */
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.optional(),
 
+  // Trainees' way in: the kubeconfig's cluster and OIDC login, public URLs (cluster-access.ts).
+  ...clusterAccessEnvShape,
+
   // The old deployment's settings.
   /** A dotenv file read before everything else (the old pod's Vault file); see legacy-env.ts. */
   ENV_FILE: z.string().min(1).optional(),
@@ -167,6 +172,7 @@ export const apiEnv = commonEnv.extend({
   /** Failed authentications a client (IPv4 address, IPv6 /64) may have per window; more get 429. */
   AUTH_FAILURE_LIMIT: int(20, 1),
   AUTH_FAILURE_WINDOW_SECONDS: int(60, 1),
+  ...queryApiEnv,
 });
 
 export const workerEnv = commonEnv.extend({
@@ -178,8 +184,6 @@ export const workerEnv = commonEnv.extend({
   // Identities.
   /** Create users with `emailVerified: true`: only when callers verify trainees' emails themselves. */
   KEYCLOAK_EMAIL_VERIFIED: bool(false),
-  /** Defaults to `${KEYCLOAK_URL}/realms/${KEYCLOAK_REALM}`. */
-  OIDC_ISSUER_URL: url.optional(),
   /**
    * How the apiserver names OIDC users, and so the RoleBinding subject:
    * `issuer-sub` → `<issuer>#<keycloak user id>` (the old service's subject),
@@ -299,6 +303,7 @@ export const workerEnv = commonEnv.extend({
    * `confirmMassDelete: true`. The configured schedule (maxAgeDays 365) is not held.
    */
   CLEANUP_MAX_SHARE_WITHOUT_CONFIRM: z.coerce.number().min(0).max(1).default(0.2),
+  ...queryWorkerEnv,
 
   // Namespace templates (playground-env.ts).
   ...playgroundTemplateEnv,
@@ -358,7 +363,7 @@ export function insecureUpstreamIssues(config: CommonEnv): string[] {
 }
 
 function checked<T extends CommonEnv>(config: T): T {
-  const issues = [...redisTopologyIssues(config), ...insecureUpstreamIssues(config), ...quotaProfileIssues(config)];
+  const issues = [...redisTopologyIssues(config), ...insecureUpstreamIssues(config), ...clusterAccessIssues(config), ...quotaProfileIssues(config)];
   if (issues.length > 0) throw new ConfigError(issues);
   return config;
 }

@@ -16,6 +16,8 @@ export const QUEUES = {
   fleet: 'fleet',
   /** The per-trainee children of fleet runs. */
   fleetUser: 'fleet-user',
+  /** Reads the API asks the worker for (query-contract.ts): short-lived, never retried. */
+  queries: 'queries',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -28,6 +30,12 @@ export const JOBS = {
   resetUser: 'reset-user',
   cleanupUser: 'cleanup-user',
   syncUser: 'sync-user',
+  /** A trainee's expiry, delayed until its `expiresAt` (expiry-contract.ts). */
+  expire: 'expire',
+  /** Moves a trainee's expiry (`PATCH /trainees/:username`). */
+  setExpiry: 'set-expiry',
+  /** One read answered by the worker (query-contract.ts). */
+  query: 'query',
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 
@@ -41,6 +49,9 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
   'reset-user': QUEUES.fleetUser,
   'cleanup-user': QUEUES.fleetUser,
   'sync-user': QUEUES.fleetUser,
+  expire: QUEUES.provisioning,
+  'set-expiry': QUEUES.provisioning,
+  query: QUEUES.queries,
 };
 
 const username = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'not a DNS-1123 label');
@@ -62,6 +73,8 @@ export const createJobData = z.object({
   expiresAt: z.iso.datetime({ offset: true }).optional(),
   /** The quota profile (QUOTA_PROFILES_FILE, built-ins); DEFAULT_QUOTA_PROFILE when unset. */
   profile: z.string().regex(PROFILE_NAME, 'a profile name is a DNS-1123 label').optional(),
+  /** The caller wants the welcome with the result (`GET /jobs/:id`); the worker ignores it. */
+  welcome: z.boolean().optional(),
 });
 export type CreateJobData = z.infer<typeof createJobData>;
 

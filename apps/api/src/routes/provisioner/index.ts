@@ -59,12 +59,12 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
       },
     },
     async (request, reply) => {
-      const { email, full_name: fullName, expiresAt, profile } = request.body;
+      const { email, full_name: fullName, expiresAt, profile, welcome } = request.body;
       const username = deriveUsername({ email, fullName });
       if (!username) throw new HttpError(400, NO_USERNAME, 'INVALID_USERNAME');
       const profiles = options.quotaProfiles ?? BUILT_IN_PROFILE_NAMES;
       if (profile !== undefined && !profiles.includes(profile)) throw new HttpError(400, unknownProfileMessage(profile, profiles), 'UNKNOWN_PROFILE');
-      const data = createJobData.safeParse({ username, email, fullName, expiresAt, profile });
+      const data = createJobData.safeParse({ username, email, fullName, expiresAt, profile, ...(welcome ? { welcome } : {}) });
       if (!data.success) throw new HttpError(400, `cannot provision "${username}": ${data.error.issues[0]?.message}`, 'INVALID_INPUT');
       // The namespace is the username: a platform name is refused before anything is queued.
       const reserved = reservedBy(username, options.reservedNamespaces ?? []);

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { caDataFrom } from './cluster-access.js';
+import { ConfigError, loadApiConfig, loadWorkerConfig } from './env.js';
+
+const PEM = '-----BEGIN CERTIFICATE-----\nMIIBdummy\n-----END CERTIFICATE-----';
+const api = { RESULT_ENCRYPTION_KEY: randomBytes(32).toString('base64'), API_TOKENS: 'tok-0123456789abcdef' };
+const worker = {
+  RESULT_ENCRYPTION_KEY: api.RESULT_ENCRYPTION_KEY,
+  KEYCLOAK_URL: 'https://keycloak.example:8443',
+  KEYCLOAK_REALM: 'playground',
+  KEYCLOAK_CLIENT_ID: 'k8s-provisioner',
+  KEYCLOAK_CLIENT_SECRET: 'kc-client-secret-value',
+  GRAFANA_URL: 'https://grafana.example:3000',
+  GRAFANA_ADMIN_USER: 'admin',
+  GRAFANA_ADMIN_PASSWORD: 'grafana-admin-password',
+};
+const server = { CLUSTER_SERVER_URL: 'https://k8s.example.com:6443' };
+
+function issues(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  return [];
+}
+
+describe('cluster access settings', () => {
+  it('default to no cluster, the provisioner plugin and the `kubernetes` client', () => {
+    expect(loadApiConfig(api)).toMatchObject({ KUBECONFIG_CREDENTIAL_PLUGIN: 'provisioner', KEYCLOAK_LOGIN_CLIENT_ID: 'kubernetes' });
+    expect(loadApiConfig(api).CLUSTER_SERVER_URL).toBeUndefined();
+  });
+
+  it('refuse an unknown plugin and a CA that is no PEM', () => {
+    expect(issues(() => loadApiConfig({ ...api, KUBECONFIG_CREDENTIAL_PLUGIN: 'oidc' })).join()).toMatch(/^KUBECONFIG_CREDENTIAL_PLUGIN: /);
+    expect(issues(() => loadApiConfig({ ...api, CLUSTER_CA_DATA: 'bm90IGEgY2VydA==' }))).toEqual(['CLUSTER_CA_DATA: must be a PEM certificate, plain or base64-encoded']);
+  });
+
+  it('refuse two CA sources, and a CA file that cannot be read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kup-ca-'));
+    writeFileSync(join(dir, 'ca.crt'), PEM);
+    writeFileSync(join(dir, 'empty.crt'), 'nothing here');
+    expect(issues(() => loadWorkerConfig({ ...worker, CLUSTER_CA_FILE: join(dir, 'ca.crt'), CLUSTER_CA_DATA: PEM }))).toEqual(['CLUSTER_CA_FILE: set either CLUSTER_CA_FILE or CLUSTER_CA_DATA, not both']);
+    expect(issues(() => loadWorkerConfig({ ...worker, CLUSTER_CA_FILE: join(dir, 'missing.crt') }))).toEqual(['CLUSTER_CA_FILE: cannot be read as a PEM certificate (ENOENT)']);
+    expect(issues(() => loadWorkerConfig({ ...worker, CLUSTER_CA_FILE: join(dir, 'empty.crt') }))).toEqual(['CLUSTER_CA_FILE: cannot be read as a PEM certificate (holds no PEM certificate)']);
+    expect(loadWorkerConfig({ ...worker, CLUSTER_CA_FILE: join(dir, 'ca.crt') }).CLUSTER_CA_FILE).toBe(join(dir, 'ca.crt'));
+  });
+
+  it('want OIDC_ISSUER_URL in the API once a server is set (the worker derives it from Keycloak)', () => {
+    expect(issues(() => loadApiConfig({ ...api, ...server }))[0]).toMatch(/^OIDC_ISSUER_URL: required with CLUSTER_SERVER_URL/);
+    expect(issues(() => loadApiConfig({ ...api, ...server, OIDC_ISSUER_URL: 'https://kc.example/realms/playground' }))).toEqual([]);
+    expect(issues(() => loadWorkerConfig({ ...worker, ...server }))).toEqual([]);
+  });
+
+  it('count the public URLs as upstream URLs: http:// needs ALLOW_INSECURE_UPSTREAMS', () => {
+    expect(issues(() => loadApiConfig({ ...api, GRAFANA_PUBLIC_URL: 'http://grafana.example' }))[0]).toMatch(/^GRAFANA_PUBLIC_URL: http:\/\//);
+  });
+});
+
+describe('caDataFrom', () => {
+  it('takes PEM or its base64 and gives the base64', () => {
+    const b64 = Buffer.from(`${PEM}\n`).toString('base64');
+    expect(caDataFrom(PEM)).toBe(b64);
+    expect(caDataFrom(`${b64.slice(0, 20)}\n${b64.slice(20)}`)).toBe(b64);
+    expect(caDataFrom('-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----')).toBeUndefined();
+  });
+});

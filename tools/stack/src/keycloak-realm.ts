@@ -1,0 +1,169 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: '${...}' here are Keycloak message keys, literal text
+// The stack's realm (deploy/keycloak/playground-realm.json is the same, checked by
+// test/deploy/compose.test.ts), and what `stack:up` puts right in an existing one.
+import type { StackContext } from './server.js';
+
+export const keycloakNames = {
+  realm: 'playground',
+  clientId: 'k8s-provisioner',
+  loginClientId: 'kubernetes',
+} as const;
+
+/** Attributes the provisioner writes; Keycloak 24+ drops attributes its user profile does not declare. */
+export const declaredAttributes = ['managed-by', 'provisioned', 'expires-at', 'grafana-user-id'];
+
+/** kubelogin's local callback: port 8000, or 18000 when 8000 is taken. */
+export const KUBELOGIN_REDIRECT_URIS = ['http://localhost:8000', 'http://localhost:18000'];
+
+/**
+ * What the public client trainees log in with needs for both kubeconfig plugins: the device
+ * authorization grant (`provisioner credential` on a terminal), direct access grants (its
+ * password grant, for scripts and tests), the standard flow with PKCE for kubelogin's browser
+ * login. No client secret: it is public, the apiserver only checks the token's audience.
+ */
+export const loginClientSettings = {
+  publicClient: true,
+  standardFlowEnabled: true,
+  implicitFlowEnabled: false,
+  directAccessGrantsEnabled: true,
+  redirectUris: KUBELOGIN_REDIRECT_URIS,
+  attributes: {
+    'oauth2.device.authorization.grant.enabled': 'true',
+    'pkce.code.challenge.method': 'S256',
+  },
+};
+
+export const userProfile = {
+  attributes: [
+    {
+      name: 'username', displayName: '${username}',
+      validations: { length: { min: 3, max: 255 }, 'username-prohibited-characters': {}, 'up-username-not-idn-homograph': {} },
+      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
+    },
+    {
+      name: 'email', displayName: '${email}',
+      validations: { email: {}, length: { max: 255 } },
+      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
+    },
+    {
+      name: 'firstName', displayName: '${firstName}',
+      validations: { length: { max: 255 }, 'person-name-prohibited-characters': {} },
+      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
+    },
+    {
+      name: 'lastName', displayName: '${lastName}',
+      validations: { length: { max: 255 }, 'person-name-prohibited-characters': {} },
+      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
+    },
+    ...declaredAttributes.map((name) => ({
+      name, displayName: name, group: 'provisioner',
+      permissions: { view: ['admin'], edit: ['admin'] }, multivalued: false,
+    })),
+  ],
+  groups: [
+    { name: 'user-metadata', displayHeader: 'User metadata', displayDescription: 'Attributes, which refer to user metadata' },
+    { name: 'provisioner', displayHeader: 'Provisioner', displayDescription: 'Written by k8s-user-provisioner' },
+  ],
+};
+
+export function realmRepresentation(ctx: StackContext): Record<string, unknown> {
+  return {
+    realm: keycloakNames.realm,
+    enabled: true,
+    sslRequired: 'external',
+    registrationAllowed: false,
+    clients: [
+      {
+        clientId: keycloakNames.clientId,
+        name: 'k8s-user-provisioner',
+        enabled: true,
+        protocol: 'openid-connect',
+        publicClient: false,
+        clientAuthenticatorType: 'client-secret',
+        secret: ctx.secrets.keycloakClientSecret,
+        serviceAccountsEnabled: true,
+        standardFlowEnabled: false,
+        implicitFlowEnabled: false,
+        directAccessGrantsEnabled: false,
+      },
+      {
+        clientId: keycloakNames.loginClientId,
+        name: 'Kubernetes login',
+        enabled: true,
+        protocol: 'openid-connect',
+        ...loginClientSettings,
+        protocolMappers: [
+          {
+            name: 'groups',
+            protocol: 'openid-connect',
+            protocolMapper: 'oidc-group-membership-mapper',
+            consentRequired: false,
+            config: {
+              'claim.name': 'groups', 'full.path': 'false',
+              'id.token.claim': 'true', 'access.token.claim': 'true', 'userinfo.token.claim': 'true',
+            },
+          },
+          {
+            name: 'kubernetes audience',
+            protocol: 'openid-connect',
+            protocolMapper: 'oidc-audience-mapper',
+            consentRequired: false,
+            config: {
+              'included.client.audience': keycloakNames.loginClientId,
+              'id.token.claim': 'true', 'access.token.claim': 'true',
+            },
+          },
+        ],
+      },
+    ],
+    users: [
+      {
+        username: `service-account-${keycloakNames.clientId}`,
+        enabled: true,
+        serviceAccountClientId: keycloakNames.clientId,
+        clientRoles: { 'realm-management': ['manage-users', 'view-users', 'query-users'] },
+      },
+    ],
+    components: {
+      'org.keycloak.userprofile.UserProfileProvider': [
+        {
+          providerId: 'declarative-user-profile',
+          subComponents: {},
+          config: { 'kc.user.profile.config': [JSON.stringify(userProfile)] },
+        },
+      ],
+    },
+  };
+}
+
+
+type AdminCall = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: string }>;
+interface ClientRepresentation { id: string; attributes?: Record<string, string>; [key: string]: unknown }
+
+/** The login client's settings missing from `client` (by name), none when it is up to date. */
+export function loginClientDrift(client: ClientRepresentation): string[] {
+  const { attributes, ...fields } = loginClientSettings;
+  // Keycloak keeps redirect URIs as a set: compare them in any order.
+  const same = (a: unknown, b: unknown) => (Array.isArray(a) && Array.isArray(b) ? JSON.stringify([...a].sort()) === JSON.stringify([...b].sort()) : a === b);
+  const drift = Object.entries(fields).filter(([key, value]) => !same(client[key], value)).map(([key]) => key);
+  for (const [key, value] of Object.entries(attributes)) if (client.attributes?.[key] !== value) drift.push(key);
+  return drift;
+}
+
+/**
+ * Puts the login client's grant settings right in a realm imported before they existed, so
+ * `stack:up` updates a running stack without a wipe. Idempotent: no change, no write.
+ */
+export async function ensureLoginClient(admin: AdminCall, log: (line: string) => void): Promise<void> {
+  const path = `/${keycloakNames.realm}/clients`;
+  const found = await admin('GET', `${path}?clientId=${encodeURIComponent(keycloakNames.loginClientId)}`);
+  if (found.status !== 200) throw new Error(`keycloak: GET login client: ${found.status} ${found.body}`);
+  const client = (JSON.parse(found.body) as ClientRepresentation[])[0];
+  if (!client) throw new Error(`keycloak: realm ${keycloakNames.realm} has no client ${keycloakNames.loginClientId}`);
+  const drift = loginClientDrift(client);
+  if (drift.length === 0) return;
+  log(`keycloak: updating client ${keycloakNames.loginClientId} (${drift.join(', ')})`);
+  const body = { ...client, ...loginClientSettings, attributes: { ...client.attributes, ...loginClientSettings.attributes } };
+  const put = await admin('PUT', `${path}/${client.id}`, body);
+  if (put.status !== 204) throw new Error(`keycloak: PUT login client: ${put.status} ${put.body}`);
+}
