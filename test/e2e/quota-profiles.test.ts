@@ -71,6 +71,29 @@ describe('quota profiles', () => {
     expect(await hardOf(small)).toMatchObject({ pods: '10', 'limits.cpu': '250m' });
   });
 
+  it('PATCH /trainees/:username moves a trainee to another profile; an unknown one is a 400 and queues nothing', async () => {
+    const patch = (username: string, body: Record<string, unknown>) =>
+      api.app.inject({ method: 'PATCH', url: `/trainees/${username}`, headers: { authorization: `Bearer ${api.token}`, prefer: 'wait=60' }, payload: body });
+    const refused = await patch(small, { profile: 'huge' });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ code: 'UNKNOWN_PROFILE', message: 'unknown profile "huge": one of gpu-lab, large, medium, small' });
+    expect(await worker.queue.getJob(`set-profile-${small}`)).toBeUndefined();
+    expect((await patch(small, { profile: 'large', expiresAt: '2030-01-01T00:00:00Z' })).statusCode).toBe(400);
+
+    const moved = await patch(small, { profile: 'large' });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect(moved.json()).toEqual({ username: small, profile: 'large', previous: 'small', jobId: `set-profile-${small}` });
+    expect(await hardOf(small)).toMatchObject({ pods: '40', 'limits.cpu': '1' });
+    expect(JSON.parse(await kubectlOk(['get', 'namespace', small, '-o', 'jsonpath={.metadata.labels}']))[LABELS.profile]).toBe('large');
+    // A sync keeps the new profile.
+    const { state } = await fleet!.run('sync', { username: small });
+    expect(state).toBe('completed');
+    expect(await hardOf(small)).toMatchObject({ pods: '40' });
+
+    const nobody = await patch(uniqueUsername('t-qpn'), { profile: 'small' });
+    expect(nobody.statusCode).toBe(404);
+  });
+
   it('the worker refuses a profile it does not know, before Keycloak hears of the trainee', async () => {
     const stray = uniqueUsername('t-qpu');
     const job = await worker.addCreate({ username: stray, email: emailOf(stray), profile: 'not-here' });

@@ -116,16 +116,18 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   app.addHook('preClose', async () => shutdown.abort());
   const waitSettings = { maxWaitSeconds: config.MAX_WAIT_SECONDS, defaultWaitSeconds: config.DEFAULT_PREFER_WAIT_SECONDS };
   const holders = { getJob: async (id: string) => deps.queues.provisioning.getJob(id), passwordReadable: (key: string) => deps.secrets.exists(key) };
+  const quotaProfiles = quotaProfileNames({ QUOTA_PROFILES_FILE: config.QUOTA_PROFILES_FILE });
   await app.register(provisionerRoutes, {
     submitter, reader, waiter, ...waitSettings, shutdown: shutdown.signal,
     holders, reservedNamespaces: config.RESERVED_NAMESPACES ?? DEFAULT_RESERVED_NAMESPACES,
-    quotaProfiles: quotaProfileNames({ DEFAULT_QUOTA_PROFILE: 'medium', ...config }),
+    quotaProfiles,
   });
   await app.register(jobRoutes, { reader });
   const queries = new WorkerQueries({ queue: deps.queues.queries, waiter, guard, timeoutSeconds: config.QUERY_TIMEOUT_SECONDS ?? 10 });
   await app.register(traineeRoutes, {
     queries, submitter, reader, waiter, ...waitSettings, shutdown: shutdown.signal,
     provisioning: deps.queues.provisioning, guard, cursors: new CursorCodec(config.RESULT_ENCRYPTION_KEY),
+    quotaProfiles,
   });
   await app.register(handoutRoutes, { queries, access, shutdown: shutdown.signal });
   const fleetOptions = { guard, reader, waiter, ...waitSettings, shutdown: shutdown.signal };

@@ -35,5 +35,6 @@ export * from './queue/job-state.js';
 export * from './queue/error-codes.js';
 export * from './queue/query-contract.js';
 export * from './queue/trainee-contract.js';
+export * from './queue/profile-contract.js';
 export * from './config/cluster-access.js';
 export * from './trainees/index.js';

@@ -48,7 +48,7 @@ export const playgroundTemplateEnv = {
 type ProfileConfig = { QUOTA_PROFILES_FILE?: { profiles: Record<string, unknown> } | undefined; DEFAULT_QUOTA_PROFILE: string };
 
 /** Every profile name the configuration gives (built-in and the file's), sorted. */
-export function quotaProfileNames(config: ProfileConfig): string[] {
+export function quotaProfileNames(config: Pick<ProfileConfig, 'QUOTA_PROFILES_FILE'>): string[] {
   return Object.keys(profileOverrides(config.QUOTA_PROFILES_FILE?.profiles as never)).sort();
 }
 

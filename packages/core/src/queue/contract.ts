@@ -34,6 +34,8 @@ export const JOBS = {
   expire: 'expire',
   /** Moves a trainee's expiry (`PATCH /trainees/:username`). */
   setExpiry: 'set-expiry',
+  /** Moves a trainee to another quota profile (`PATCH /trainees/:username`, profile-contract.ts). */
+  setProfile: 'set-profile',
   /** One read answered by the worker (query-contract.ts). */
   query: 'query',
 } as const;
@@ -51,6 +53,7 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
   'sync-user': QUEUES.fleetUser,
   expire: QUEUES.provisioning,
   'set-expiry': QUEUES.provisioning,
+  'set-profile': QUEUES.provisioning,
   query: QUEUES.queries,
 };
 
