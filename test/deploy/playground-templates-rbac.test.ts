@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesClusterGateway } from '@kup/adapters';
-import { InvalidTemplatesError, UpstreamError } from '@kup/core';
+import { InvalidTemplatesError, UpstreamError, describeTrainee, fleetSettings } from '@kup/core';
 import { fleetHarness, type FleetHarness } from '../e2e/fleet-harness.js';
 import { uniquePrefix, uniqueUsername } from '../helpers/names.js';
 import { startTestWorkerApp } from '../helpers/service.js';
@@ -48,6 +48,9 @@ describe('templates and the worker\'s ServiceAccount', () => {
     expect(state, job.failedReason).toBe('completed');
     const res = await kubectl(['get', 'configmap', 'lab', '-n', trainee, '-o', 'jsonpath={.data.who}'], { kubeconfig: admin() });
     expect(res.stdout).toBe(trainee);
+    // The trainee view (GET /trainees/:username) still works with a worker that may not read ConfigMaps.
+    const view = await describeTrainee(fleet.ports, fleetSettings(fleet.config), trainee);
+    expect(view?.namespace?.fittings.map((f) => `${f.kind}:${f.state}`)).toContain('ResourceQuota:current');
   });
 
   it('the added rights stop at writing in managed namespaces: no reading ConfigMaps, no writing elsewhere', async () => {
