@@ -61,6 +61,9 @@ describe('quota profiles', () => {
     const labels = async (u: string) => JSON.parse(await kubectlOk(['get', 'namespace', u, '-o', 'jsonpath={.metadata.labels}'])) as Record<string, string>;
     expect((await labels(small))[LABELS.profile]).toBe('small');
     expect((await labels(plain))[LABELS.profile]).toBe('medium');
+    // Kept in Keycloak too, for a namespace made again.
+    expect((await findKeycloakUser(small))?.attributes).toMatchObject({ 'quota-profile': ['small'] });
+    expect((await findKeycloakUser(plain))?.attributes).not.toHaveProperty('quota-profile');
   });
 
   it('sync puts a hand-edited quota back to the trainee\'s profile', async () => {
@@ -69,6 +72,14 @@ describe('quota profiles', () => {
     const { state, job } = await fleet!.run('sync', { username: small });
     expect(state, job.failedReason).toBe('completed');
     expect(await hardOf(small)).toMatchObject({ pods: '10', 'limits.cpu': '250m' });
+  });
+
+  it('a namespace deleted by hand is made again by sync with the trainee\'s profile, read back from Keycloak', async () => {
+    await fleet!.ports.cluster.deleteNamespace(small);
+    await fleet!.ports.cluster.waitForNamespaceGone(small, 90_000);
+    const { state, job } = await fleet!.run('sync', { username: small });
+    expect(state, job.failedReason).toBe('completed');
+    expect(await hardOf(small)).toMatchObject({ pods: '10', 'requests.cpu': '50m' });
   });
 
   it('PATCH /trainees/:username moves a trainee to another profile; an unknown one is a 400 and queues nothing', async () => {
@@ -85,6 +96,7 @@ describe('quota profiles', () => {
     expect(moved.json()).toEqual({ username: small, profile: 'large', previous: 'small', jobId: `set-profile-${small}` });
     expect(await hardOf(small)).toMatchObject({ pods: '40', 'limits.cpu': '1' });
     expect(JSON.parse(await kubectlOk(['get', 'namespace', small, '-o', 'jsonpath={.metadata.labels}']))[LABELS.profile]).toBe('large');
+    expect((await findKeycloakUser(small))?.attributes).toMatchObject({ 'quota-profile': ['large'] });
     // A sync keeps the new profile.
     const { state } = await fleet!.run('sync', { username: small });
     expect(state).toBe('completed');

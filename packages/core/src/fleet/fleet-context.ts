@@ -41,8 +41,8 @@ const DAY_MS = 86_400_000;
 /**
  * The trainee as the manifests want it, rebuilt from what survives a lost namespace:
  * Keycloak's id, email, `expires-at` and `createdTimestamp`. The namespace's own
- * annotations are used only when Keycloak has no expiry. Its quota profile, cohort and
- * template record come from the namespace (a lost namespace gets the default profile).
+ * annotations are used only when Keycloak has no expiry. Its quota profile comes from the
+ * namespace, else Keycloak's `quota-profile`; cohort and template record from the namespace.
  */
 export function traineeOf(user: IdentityUser, namespace: NamespaceInfo | undefined, defaultExpiryDays: number): Trainee {
   const createdAt = new Date(user.createdAt).toISOString();
@@ -56,7 +56,7 @@ export function traineeOf(user: IdentityUser, namespace: NamespaceInfo | undefin
     email: user.email,
     createdAt,
     expiresAt,
-    profile: namespace?.labels[LABELS.profile],
+    profile: namespace?.labels[LABELS.profile] ?? user.profile,
     cohort: namespace?.labels[LABELS.cohort],
     recordedTemplates: namespace?.annotations[ANNOTATIONS.templates],
   };

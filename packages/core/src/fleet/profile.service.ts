@@ -16,7 +16,7 @@ const PROFILE_KINDS = new Set(['ResourceQuota', 'LimitRange']);
  */
 export class ProfileService {
   constructor(
-    private readonly ports: { identity: Pick<IdentityProvider, 'findUser'>; cluster: Pick<ClusterGateway, 'getNamespace' | 'apply'> },
+    private readonly ports: { identity: Pick<IdentityProvider, 'findUser' | 'setProfile'>; cluster: Pick<ClusterGateway, 'getNamespace' | 'apply'> },
     private readonly settings: Pick<FleetSettings, 'playground' | 'defaultExpiryDays'>,
   ) {}
 
@@ -28,6 +28,8 @@ export class ProfileService {
     // No namespace (or one being deleted): nothing to record the profile on; sync makes it first.
     if (!namespace || namespace.phase === 'Terminating') throw new UserNotFoundError(input.username);
     if (!isManagedNamespace(namespace)) throw new NamespaceConflictError(input.username);
+    // Keycloak first: a namespace made again later (sync) reads the profile back from there.
+    await this.ports.identity.setProfile?.(user.id, input.profile, signal);
     const recorded = traineeOf(user, namespace, this.settings.defaultExpiryDays);
     const trainee = { ...recorded, profile: input.profile, createdAt: namespace.annotations[ANNOTATIONS.createdAt] ?? recorded.createdAt };
     await this.ports.cluster.apply(namespaceManifest(this.settings.playground, trainee), signal);

@@ -214,6 +214,7 @@ export class ProvisioningService {
           lastName: rest.join(' ') || undefined,
           password,
           expiresAt,
+          profile: input.profile,
         },
         ctx.signal,
       );
