@@ -38,6 +38,7 @@ describe('template checks against the cluster (worker start)', () => {
       configMap('lab'),
       configMap('lab'),
       configMap(`Lab_\${email}`),
+      configMap(`lab-\${cohort}`),
     ].join('---\n');
     const problems = await templateProblems(cluster, settingsOf(text));
     expect(problems).toEqual([
@@ -45,6 +46,7 @@ describe('template checks against the cluster (worker start)', () => {
       "lab.yaml:7: RoleBinding template-check is one of the playground's own objects",
       'lab.yaml:18: ConfigMap lab is also written by lab.yaml:13',
       'lab.yaml:23: metadata.name renders as "Lab_template.check@example.com", not a valid object name',
+      'lab.yaml:28: metadata.name renders as "lab-" for a trainee without email or cohort, not a valid object name',
     ]);
     await expect(assertTemplatesUsable(cluster, settingsOf(text))).rejects.toThrow(InvalidTemplatesError);
     await expect(assertTemplatesUsable(cluster, settingsOf(text))).rejects.toThrow(/PLAYGROUND_TEMPLATES: invalid templates:\n {2}- lab\.yaml:1: /);

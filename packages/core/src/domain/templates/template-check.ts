@@ -43,13 +43,17 @@ export async function templateProblems(
   const own = new Set(namespacedManifests({ ...settings, templates: [] }, SAMPLE).map((o) => `${groupOf(o.apiVersion)}/${o.kind}/${o.metadata.name}`));
   const seen = new Map<string, string>();
   const rendered = templateObjects(settings, SAMPLE);
+  // A trainee may have no email (created from a full name) and no cohort: names must hold up then too.
+  const bare = templateObjects(settings, { ...SAMPLE, email: undefined, cohort: undefined });
   for (const [index, template] of settings.templates.entries()) {
     const object = rendered[index];
     if (!object) continue;
     const { source } = template;
     const name = object.metadata.name;
     const key = `${groupOf(object.apiVersion)}/${object.kind}/${name}`;
+    const bareName = bare[index]?.metadata.name ?? name;
     if (!DNS_SUBDOMAIN.test(name)) problems.push(`${source}: metadata.name renders as "${name}", not a valid object name`);
+    else if (!DNS_SUBDOMAIN.test(bareName)) problems.push(`${source}: metadata.name renders as "${bareName}" for a trainee without email or cohort, not a valid object name`);
     if (own.has(key)) problems.push(`${source}: ${object.kind} ${name} is one of the playground's own objects`);
     const other = seen.get(key);
     if (other) problems.push(`${source}: ${object.kind} ${name} is also written by ${other}`);
