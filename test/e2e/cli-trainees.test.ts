@@ -1,4 +1,4 @@
-// `provisioner trainees list|show|extend` against the running service: a table on a
+// `provisioner trainees list|show|extend|profile` against the running service: a table on a
 // terminal, tab-separated lines elsewhere, --json; every page with --all; extend waits for
 // its job with --wait; usage errors exit 2, an unmanaged user exits 1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,17 @@ describe('CLI: trainees', () => {
     expect(shown.out).toContain(`create-${ann}`);
     const json = JSON.parse((await cli(['trainees', 'show', ann, '--json'])).out);
     expect(json).toMatchObject({ username: ann, keycloak: { email: emailOf(ann) } });
+  });
+
+  it('profile: moves the trainee to another quota profile with --wait; an unknown one exits 2', async () => {
+    const [ann] = names as [string];
+    const moved = await cli(['trainees', 'profile', ann, 'small', '--wait']);
+    expect(moved.code, moved.err).toBe(0);
+    expect(moved.out).toBe(`${ann}: profile small (was medium)`);
+    expect((await findKeycloakUser(ann))?.attributes).toMatchObject({ 'quota-profile': ['small'] });
+    const unknown = await cli(['trainees', 'profile', ann, 'huge']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('unknown profile "huge": one of large, medium, small');
   });
 
   it('extend: moves the expiry, waiting with --wait; bad input exits 2, an unmanaged user 1', async () => {

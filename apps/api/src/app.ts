@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Queue } from 'bullmq';
-import { DEFAULT_RESERVED_NAMESPACES, defaultJobOptions, FLEET_SCHEDULES_QUEUE, WEBHOOKS_QUEUE, buildWelcome, welcomeSettingsFrom, type ApiEnv, type ClusterAccessEnv, type CreateJobResult } from '@kup/core';
+import { DEFAULT_RESERVED_NAMESPACES, defaultJobOptions, quotaProfileNames, FLEET_SCHEDULES_QUEUE, WEBHOOKS_QUEUE, buildWelcome, welcomeSettingsFrom, type ApiEnv, type ClusterAccessEnv, type CreateJobResult } from '@kup/core';
 import type { ApiDeps } from './deps.js';
 import { JobReader } from './jobs/job-reader.js';
 import { JobSubmitter } from './jobs/job-submitter.js';
@@ -35,6 +35,8 @@ export type ApiConfig = Pick<
   Partial<Pick<ApiEnv, 'RESERVED_NAMESPACES'>> &
   // Callers that send no Prefer header and expect the final answer; off when absent.
   Partial<Pick<ApiEnv, 'DEFAULT_PREFER_WAIT_SECONDS'>> &
+  // Quota profiles a create may name; the built-in ones when absent.
+  Partial<Pick<ApiEnv, 'QUOTA_PROFILES_FILE' | 'DEFAULT_QUOTA_PROFILE'>> &
   // Reads the worker answers (default 10 s), and the key the trainee list's cursors are signed with.
   Partial<Pick<ApiEnv, 'QUERY_TIMEOUT_SECONDS' | 'RESULT_ENCRYPTION_KEY'>> &
   // What kubeconfigs and welcomes say (cluster-access.ts); none: no kubeconfig is handed out.
@@ -114,15 +116,18 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   app.addHook('preClose', async () => shutdown.abort());
   const waitSettings = { maxWaitSeconds: config.MAX_WAIT_SECONDS, defaultWaitSeconds: config.DEFAULT_PREFER_WAIT_SECONDS };
   const holders = { getJob: async (id: string) => deps.queues.provisioning.getJob(id), passwordReadable: (key: string) => deps.secrets.exists(key) };
+  const quotaProfiles = quotaProfileNames({ QUOTA_PROFILES_FILE: config.QUOTA_PROFILES_FILE });
   await app.register(provisionerRoutes, {
     submitter, reader, waiter, ...waitSettings, shutdown: shutdown.signal,
     holders, reservedNamespaces: config.RESERVED_NAMESPACES ?? DEFAULT_RESERVED_NAMESPACES,
+    quotaProfiles,
   });
   await app.register(jobRoutes, { reader });
   const queries = new WorkerQueries({ queue: deps.queues.queries, waiter, guard, timeoutSeconds: config.QUERY_TIMEOUT_SECONDS ?? 10 });
   await app.register(traineeRoutes, {
     queries, submitter, reader, waiter, ...waitSettings, shutdown: shutdown.signal,
     provisioning: deps.queues.provisioning, guard, cursors: new CursorCodec(config.RESULT_ENCRYPTION_KEY),
+    quotaProfiles,
   });
   await app.register(handoutRoutes, { queries, access, shutdown: shutdown.signal });
   const fleetOptions = { guard, reader, waiter, ...waitSettings, shutdown: shutdown.signal };

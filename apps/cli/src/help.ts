@@ -47,13 +47,14 @@ export const COMMANDS: Record<string, CommandHelp> = {
     details: '  -o, --output F    write it to F (mode 0600) instead of stdout\nThe trainee logs in through it with their own password: docs/kubeconfig.md.',
   },
   trainees: {
-    usage: 'trainees list|show <username>|extend <username> <expiresAt> [--json]',
-    summary: 'the trainees: list them, show one, move an expiry',
+    usage: 'trainees list|show <username>|extend <username> <expiresAt>|profile <username> <profile> [--json]',
+    summary: 'the trainees: list them, show one, move an expiry or a quota profile',
     details:
       '  list [--prefix P] [--state provisioned|incomplete] [--expires-before ISO] [--created-before ISO]\n' +
       '       [--limit N] [--cursor C] [--all]   a page of trainees (--all: every page)\n' +
       '  show <username>                 live state in Keycloak, Kubernetes and Grafana, drift, last jobs\n' +
       '  extend <username> <expiresAt>   a new expiry (ISO 8601, earlier or later); --wait for the result\n' +
+      '  profile <username> <profile>    another quota profile (small, medium, large or the operator\'s); --wait\n' +
       'A table on a terminal, tab-separated lines otherwise.\n  --json            the API\'s answer as JSON on stdout',
   },
   credential: {

@@ -1,4 +1,4 @@
-import { ConfigError, configWarnings, loadWorkerConfig, startTracing } from '@kup/core';
+import { ConfigError, InvalidTemplatesError, configWarnings, loadWorkerConfig, startTracing } from '@kup/core';
 import { createWorkerApp } from './worker.js';
 
 /** Entry point: `npm run start:worker`. Config from the environment only. */
@@ -46,4 +46,13 @@ const stop = (signal: NodeJS.Signals) => {
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
 
-await app.start();
+try {
+  await app.start();
+} catch (error) {
+  if (error instanceof InvalidTemplatesError) {
+    app.logger.fatal({ problems: error.problems }, 'invalid namespace templates: not starting');
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}

@@ -3,6 +3,7 @@ import { createAdapters } from '@kup/adapters';
 import {
   ProvisioningService,
   QUEUES,
+  assertTemplatesUsable,
   Sealer,
   SecretStore,
   UserLock,
@@ -68,11 +69,12 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'));
 
   const ports = deps.ports ?? createAdapters(config, { caFile: deps.caFile });
+  const settings = playgroundSettings(config, oidcIssuer(config));
   const service = new ProvisioningService({
     identity: ports.identity,
     cluster: ports.cluster,
     grafana: ports.grafana,
-    settings: playgroundSettings(config, oidcIssuer(config)),
+    settings,
     grafanaOrgId: config.GRAFANA_ORG_ID,
     grafanaRole: config.GRAFANA_ROLE,
     defaultExpiryDays: config.DEFAULT_EXPIRY_DAYS,
@@ -124,6 +126,14 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
     health,
     logger,
     async start() {
+      // Unusable templates (PLAYGROUND_TEMPLATES) stop the worker before it takes a job, naming file and line.
+      try {
+        await assertTemplatesUsable(ports.cluster, settings);
+      } catch (error) {
+        await ports.close?.();
+        redis.disconnect();
+        throw error;
+      }
       await health.start();
       running = worker.run().catch((error: unknown) => logger.error({ err: describeError(error) }, 'worker stopped'));
       await worker.waitUntilReady();

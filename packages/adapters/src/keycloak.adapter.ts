@@ -24,7 +24,13 @@ export interface KeycloakAdapterOptions {
  * The attributes the provisioner writes; the realm's user profile must declare each
  * (Keycloak 24+ drops undeclared ones): see deploy/keycloak and docs/operations.md.
  */
-export const ATTRIBUTES = { managedBy: 'managed-by', provisioned: 'provisioned', expiresAt: 'expires-at', grafanaUserId: 'grafana-user-id' } as const;
+export const ATTRIBUTES = {
+  managedBy: 'managed-by',
+  provisioned: 'provisioned',
+  expiresAt: 'expires-at',
+  grafanaUserId: 'grafana-user-id',
+  profile: 'quota-profile',
+} as const;
 /** `grafana-user-id` of a user made by this version that has no Grafana account recorded yet. */
 const NO_GRAFANA_USER = 'none';
 const MANAGED_QUERY = `${ATTRIBUTES.managedBy}:${MANAGED_BY}`;
@@ -70,6 +76,7 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     // found for it later is never taken for ours without the recorded id (see ownership.ts).
     const attributes: Attributes = { [ATTRIBUTES.managedBy]: [MANAGED_BY], [ATTRIBUTES.grafanaUserId]: [NO_GRAFANA_USER] };
     if (user.expiresAt) attributes[ATTRIBUTES.expiresAt] = [user.expiresAt];
+    if (user.profile) attributes[ATTRIBUTES.profile] = [user.profile];
     const representation: UserRepresentation = {
       username: user.username,
       enabled: true,
@@ -111,6 +118,12 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     await this.#updateAttributes('set expiry', userId, signal, (attributes) => {
       if (expiresAt === undefined) delete attributes[ATTRIBUTES.expiresAt];
       else attributes[ATTRIBUTES.expiresAt] = [expiresAt];
+    });
+  }
+
+  async setProfile(userId: string, profile: string, signal?: AbortSignal): Promise<void> {
+    await this.#updateAttributes('set profile', userId, signal, (attributes) => {
+      attributes[ATTRIBUTES.profile] = [profile];
     });
   }
 
@@ -220,5 +233,6 @@ function toIdentityUser(user: UserRepresentation): IdentityUser {
     createdAt: user.createdTimestamp ?? 0,
     ...(fullName ? { fullName } : {}),
     grafanaUserId: grafanaUserIdOf(user),
+    profile: attribute(user, ATTRIBUTES.profile),
   };
 }

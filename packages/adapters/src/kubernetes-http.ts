@@ -59,6 +59,11 @@ export class KubeHttp extends KubernetesObjectApi {
     return this.specUriPath(spec, ref.name ? 'read' : 'list');
   }
 
+  /** Discovery's entry for a kind (cached per apiVersion); undefined when not served. */
+  async kindResource(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
+    return this.resource(apiVersion, kind);
+  }
+
   /** client-node's kind lookup, through `send` so that it too has a timeout. */
   protected override async resource(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
     const known = this.apiVersionResourceCache[apiVersion]?.resources.find((r) => r.kind === kind);

@@ -1,6 +1,17 @@
 import { delimiter } from 'node:path';
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
-import { TimeoutError, UpstreamError, timeUpstream, type ClusterGateway, type ClusterInventory, type KubeObject, type NamespaceInfo, type ObjectRef } from '@kup/core';
+import {
+  TimeoutError,
+  UpstreamError,
+  timeUpstream,
+  type AccessQuestion,
+  type ClusterGateway,
+  type ClusterInventory,
+  type KindInfo,
+  type KubeObject,
+  type NamespaceInfo,
+  type ObjectRef,
+} from '@kup/core';
 import { CollectionDiscovery } from './kubernetes-discovery.js';
 import { HttpMethod, KubeHttp } from './kubernetes-http.js';
 import { CLUSTER_MADE, mapLimit, parseTypeKey, takeInventory } from './kubernetes-inventory.js';
@@ -139,6 +150,23 @@ export class KubernetesClusterGateway implements ClusterGateway {
       ));
     });
     return parsed.length;
+  }
+
+  async describeKind(apiVersion: string, kind: string, signal?: AbortSignal): Promise<KindInfo | undefined> {
+    signal?.throwIfAborted();
+    // 404: the group/version is not served at all.
+    const resource = await this.#absentAs(undefined, this.#call(`discover ${kind}`, () => this.#http.kindResource(apiVersion, kind)));
+    return resource ? { resource: resource.name, namespaced: resource.namespaced } : undefined;
+  }
+
+  async mayI(question: AccessQuestion, signal?: AbortSignal): Promise<boolean> {
+    const review = await this.#call(`review access ${question.verb} ${question.resource}`, () =>
+      this.#http.send(HttpMethod.POST, '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+        body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: question } },
+        signal,
+      }),
+    );
+    return (review as { status?: { allowed?: boolean } } | undefined)?.status?.allowed === true;
   }
 
   /** The one exit for Kubernetes failures; timed under the operation's verb and kind (`apply Namespace`), not its names. */

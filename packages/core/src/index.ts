@@ -4,6 +4,11 @@
 // (apps/api/src/imports.test.ts checks what loading it pulls in).
 export * from './errors.js';
 export * from './config/env.js';
+export * from './config/profiles-templates-env.js';
+export * from './domain/quota-profiles.js';
+export * from './domain/templates/template-files.js';
+export * from './domain/templates/template-render.js';
+export * from './domain/templates/template-check.js';
 export * from './config/legacy-env.js';
 export * from './config/redis-connection.js';
 export * from './metrics/index.js';
@@ -32,5 +37,6 @@ export * from './queue/error-codes.js';
 export * from './webhooks/index.js';
 export * from './queue/query-contract.js';
 export * from './queue/trainee-contract.js';
+export * from './queue/profile-contract.js';
 export * from './config/cluster-access.js';
 export * from './trainees/index.js';

@@ -10,7 +10,7 @@ export const keycloakNames = {
 } as const;
 
 /** Attributes the provisioner writes; Keycloak 24+ drops attributes its user profile does not declare. */
-export const declaredAttributes = ['managed-by', 'provisioned', 'expires-at', 'grafana-user-id'];
+export const declaredAttributes = ['managed-by', 'provisioned', 'expires-at', 'grafana-user-id', 'quota-profile'];
 
 /** kubelogin's local callback: port 8000, or 18000 when 8000 is taken. */
 export const KUBELOGIN_REDIRECT_URIS = ['http://localhost:8000', 'http://localhost:18000'];

@@ -16,7 +16,7 @@ export interface TraineesOptions {
   cursor?: string | undefined;
   /** Follow the cursors to the last page. */
   all: boolean;
-  /** `extend`: hold until the job ends (`Prefer: wait`). */
+  /** `extend`, `profile`: hold until the job ends (`Prefer: wait`). */
   wait: boolean;
 }
 
@@ -73,13 +73,13 @@ function describe(t: Trainee, io: CliIo): string {
 }
 
 /**
- * `provisioner trainees list|show|extend`: the trainee API. A table on a terminal,
+ * `provisioner trainees list|show|extend|profile`: the trainee API. A table on a terminal,
  * tab-separated lines elsewhere, `--json` for the API's own answer.
  */
 export async function traineesCommand(api: ApiClient, io: CliIo, args: string[], options: TraineesOptions): Promise<number> {
-  const [sub, username, expiresAt] = args;
-  const arity = { list: 1, show: 2, extend: 3 }[sub ?? ''];
-  if (arity === undefined) throw new UsageError('trainees takes a subcommand: list, show <username> or extend <username> <expiresAt>');
+  const [sub, username, value] = args;
+  const arity = { list: 1, show: 2, extend: 3, profile: 3 }[sub ?? ''];
+  if (arity === undefined) throw new UsageError('trainees takes a subcommand: list, show <username>, extend <username> <expiresAt> or profile <username> <profile>');
   if (args.length !== arity) throw new UsageError(`trainees ${sub} takes ${arity - 1} argument(s)`);
   const path = `trainees/${encodeURIComponent(username ?? '')}`;
 
@@ -90,14 +90,15 @@ export async function traineesCommand(api: ApiClient, io: CliIo, args: string[],
     return EXIT.ok;
   }
   const headers: Record<string, string> = options.wait ? { prefer: 'wait=60' } : {};
-  const response = await api.call('PATCH', path, { expiresAt }, headers);
-  const body = response.body as { message?: string; code?: string; jobId?: string; expiresAt?: string; previous?: string | null };
+  const response = await api.call('PATCH', path, sub === 'profile' ? { profile: value } : { expiresAt: value }, headers);
+  const body = response.body as { message?: string; code?: string; jobId?: string; expiresAt?: string; profile?: string; previous?: string | null };
   if (response.status === 400) throw new UsageError(`${body.message ?? 'bad request'}`);
   if (response.status !== 200 && response.status !== 202) {
     io.err(`error: ${body.message ?? `HTTP ${response.status}`}${body.code ? ` (${body.code})` : ''}`);
     return EXIT.failed;
   }
   if (options.json) io.out(JSON.stringify(body, null, 2));
+  else if (response.status === 200 && sub === 'profile') io.out(`${username}: profile ${body.profile} (was ${body.previous ?? 'none'})`);
   else if (response.status === 200) io.out(`${username}: expires ${body.expiresAt} (was ${body.previous ?? 'never'})`);
   else io.out(`enqueued ${body.jobId} (provisioner status ${body.jobId} --wait)`);
   return EXIT.ok;

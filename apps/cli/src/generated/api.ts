@@ -1058,7 +1058,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Move a trainee's expiry (earlier or later) in Keycloak, on the namespace and in its expiry job */
+        /** Move a trainee's expiry (earlier or later) in Keycloak, on the namespace and in its expiry job; or move them to another quota profile */
         patch: {
             parameters: {
                 query?: never;
@@ -1084,7 +1084,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["ExpiryChanged"];
+                        "application/json": components["schemas"]["ExpiryChanged"] | components["schemas"]["ProfileChanged"];
                     };
                 };
                 /** @description Default Response */
@@ -1480,6 +1480,11 @@ export interface components {
             expiresAt?: string;
             /** @description Used for the username when there is no email. */
             full_name?: string;
+            /**
+             * @description The quota profile (ResourceQuota and LimitRange): `small`, `medium`, `large` or one of QUOTA_PROFILES_FILE; default DEFAULT_QUOTA_PROFILE. An unknown name is a 400 listing the valid ones.
+             * @example small
+             */
+            profile?: string;
             /** @description `true`: the job's result (GET /jobs/:id) carries `welcome`, what to hand the trainee (as GET /trainees/:username/welcome). */
             welcome?: boolean;
         };
@@ -1493,6 +1498,11 @@ export interface components {
             expiresAt?: string;
             /** @description Used for the username when there is no email. */
             full_name?: string;
+            /**
+             * @description The quota profile (ResourceQuota and LimitRange): `small`, `medium`, `large` or one of QUOTA_PROFILES_FILE; default DEFAULT_QUOTA_PROFILE. An unknown name is a 400 listing the valid ones.
+             * @example small
+             */
+            profile?: string;
             /** @description `true`: the job's result (GET /jobs/:id) carries `welcome`, what to hand the trainee (as GET /trainees/:username/welcome). */
             welcome?: boolean;
         };
@@ -1695,6 +1705,34 @@ export interface components {
             /** @enum {string} */
             state: "waiting" | "waiting-children" | "prioritized" | "delayed" | "active" | "completed" | "failed" | "unknown";
             type: string;
+        };
+        /**
+         * @example {
+         *       "username": "jean-dupont",
+         *       "profile": "large",
+         *       "previous": "medium",
+         *       "jobId": "set-profile-jean-dupont"
+         *     }
+         */
+        ProfileChanged: {
+            jobId: string;
+            previous: string | null;
+            profile: string;
+            username: string;
+        };
+        /**
+         * @example {
+         *       "username": "jean-dupont",
+         *       "profile": "large",
+         *       "previous": "medium",
+         *       "jobId": "set-profile-jean-dupont"
+         *     }
+         */
+        ProfileChangedInput: {
+            jobId: string;
+            previous: string | null;
+            profile: string;
+            username: string;
         };
         ResetRequest: {
             /** @enum {string} */
@@ -2154,17 +2192,25 @@ export interface components {
          * @example {
          *       "expiresAt": "2027-03-31T18:00:00Z"
          *     }
+         * @example {
+         *       "profile": "large"
+         *     }
          */
         TraineePatch: {
             /**
              * Format: date-time
              * @description The new expiry (earlier or later; a past one removes the trainee within moments).
              */
-            expiresAt: string;
+            expiresAt?: string;
+            /** @description Another quota profile (`small`, `medium`, `large` or one of QUOTA_PROFILES_FILE): the namespace's ResourceQuota and LimitRange follow. One of expiresAt and profile per request. */
+            profile?: string;
         };
         /**
          * @example {
          *       "expiresAt": "2027-03-31T18:00:00Z"
+         *     }
+         * @example {
+         *       "profile": "large"
          *     }
          */
         TraineePatchInput: {
@@ -2172,7 +2218,9 @@ export interface components {
              * Format: date-time
              * @description The new expiry (earlier or later; a past one removes the trainee within moments).
              */
-            expiresAt: string;
+            expiresAt?: string;
+            /** @description Another quota profile (`small`, `medium`, `large` or one of QUOTA_PROFILES_FILE): the namespace's ResourceQuota and LimitRange follow. One of expiresAt and profile per request. */
+            profile?: string;
         };
         TraineeSummary: {
             created: string;

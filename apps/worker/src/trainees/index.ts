@@ -1,12 +1,13 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ExpiryService, QUEUES, defaultJobOptions, fleetSettings, type Logger, type ProvisioningService, type SecretStore, type WorkerEnv } from '@kup/core';
+import { ExpiryService, ProfileService, QUEUES, defaultJobOptions, fleetSettings, type Logger, type ProvisioningService, type SecretStore, type WorkerEnv } from '@kup/core';
 import type { WorkerPorts } from '../worker.js';
 import type { QueryAnswerer } from '../queries/answer-queries.js';
 import type { JobProcessor } from '../processors/processor.js';
 import type { UserLocks } from '../processors/run-job.js';
 import { BullExpiryScheduler } from './expiry-scheduler.js';
 import { expireProcessor, setExpiryProcessor } from './expiry.processor.js';
+import { setProfileProcessor } from './profile.processor.js';
 import { traineeAnswerers } from './trainee-answers.js';
 
 export { BullExpiryScheduler } from './expiry-scheduler.js';
@@ -14,7 +15,7 @@ export { BullExpiryScheduler } from './expiry-scheduler.js';
 export interface TraineeParts {
   /** Adds, moves and re-creates the trainees' expire jobs. */
   scheduler: BullExpiryScheduler;
-  processors: { expire: JobProcessor; 'set-expiry': JobProcessor };
+  processors: { expire: JobProcessor; 'set-expiry': JobProcessor; 'set-profile': JobProcessor };
   answerers: QueryAnswerer[];
   close(): Promise<void>;
 }
@@ -32,7 +33,11 @@ export function createTraineeParts(
   const processorDeps = { expiry, service: deps.service, secrets: deps.secrets, locks: deps.locks, log: deps.logger, stallLimit: config.WORKER_MAX_STALLED_COUNT };
   return {
     scheduler,
-    processors: { expire: expireProcessor(processorDeps), 'set-expiry': setExpiryProcessor(processorDeps) },
+    processors: {
+      expire: expireProcessor(processorDeps),
+      'set-expiry': setExpiryProcessor(processorDeps),
+      'set-profile': setProfileProcessor({ ...processorDeps, profiles: new ProfileService(deps.ports, settings) }),
+    },
     answerers: traineeAnswerers(deps.ports, settings),
     close: () => queue.close(),
   };

@@ -11,6 +11,7 @@ import { workerRuntimeEnvShape } from './worker-runtime-env.js';
 import { queryApiEnv, queryWorkerEnv } from './queries-env.js';
 import { clusterAccessEnvShape, clusterAccessIssues } from './cluster-access.js';
 import { webhookEnv, webhookIssues } from './webhooks.js';
+import { playgroundTemplateEnv, quotaProfileEnv, quotaProfileIssues } from './profiles-templates-env.js';
 
 export { isExampleSecret } from './schema-helpers.js';
 export { redisTopologyIssues } from './redis-env.js';
@@ -69,6 +70,9 @@ export const commonEnv = z.object({
 
   /** A dotenv file read before everything else (a Vault-rendered file); see legacy-env.ts. */
   ENV_FILE: z.string().min(1).optional(),
+
+  // Quota profiles (profiles-templates-env.ts).
+  ...quotaProfileEnv,
 });
 
 export const apiEnv = commonEnv.extend({ ...apiEnvShape, ...queryApiEnv });
@@ -81,6 +85,8 @@ export const workerEnv = commonEnv.extend({
   ...queryWorkerEnv,
   // Webhooks (config/webhooks.ts).
   ...webhookEnv,
+  // Namespace templates (profiles-templates-env.ts).
+  ...playgroundTemplateEnv,
 });
 
 export type CommonEnv = z.infer<typeof commonEnv>;
@@ -119,7 +125,7 @@ export function insecureUpstreamIssues(config: CommonEnv): string[] {
 }
 
 function checked<T extends CommonEnv>(config: T): T {
-  const issues = [...redisTopologyIssues(config), ...insecureUpstreamIssues(config), ...clusterAccessIssues(config)];
+  const issues = [...redisTopologyIssues(config), ...insecureUpstreamIssues(config), ...clusterAccessIssues(config), ...quotaProfileIssues(config)];
   if (issues.length > 0) throw new ConfigError(issues);
   return config;
 }

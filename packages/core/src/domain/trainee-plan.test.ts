@@ -37,6 +37,9 @@ const config: Parameters<typeof playgroundSettings>[0] = {
   QUOTA_REQUESTS_STORAGE: '8Gi',
   TRAINEE_SERVICE_TYPES: ['ClusterIP'],
   TRAINEE_INGRESS_DOMAIN: undefined,
+  QUOTA_PROFILES_FILE: undefined,
+  DEFAULT_QUOTA_PROFILE: 'medium',
+  PLAYGROUND_TEMPLATES: undefined,
 };
 const ISSUER = 'https://kc.example/realms/playground';
 const settings = (overrides: Partial<typeof config> = {}): PlaygroundSettings => playgroundSettings({ ...config, ...overrides }, ISSUER);

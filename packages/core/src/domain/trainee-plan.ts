@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject, ObjectRef } from '../ports/cluster-gateway.js';
 import { MANAGED_BY } from '../ports/identity-provider.js';
-import { workerEnv, type WorkerEnv } from '../config/env.js';
 import { EGRESS_POLICY_NAME, NETWORK_POLICY_NAME, defaultDenyPolicy, egressPolicy } from './network-policies.js';
+import { unknownProfileMessage, type LimitValues, type QuotaProfile, type QuotaValues } from './quota-profiles.js';
+import { InvalidInputError } from '../errors.js';
+import type { PlaygroundTemplate, TemplateVariables } from './templates/template-files.js';
+import { droppedTemplateObjects, renderTemplate, templateRecord } from './templates/template-render.js';
 
 /** The Kubernetes side of a playground, decided from configuration and the trainee. */
 export interface PlaygroundSettings {
@@ -10,18 +13,14 @@ export interface PlaygroundSettings {
   subjectMode: 'issuer-sub' | 'username';
   issuer: string;
   usernamePrefix: string;
-  quota: {
-    pods: number;
-    requestsCpu: string;
-    requestsMemory: string;
-    limitsCpu: string;
-    limitsMemory: string;
-    servicesLoadBalancers: number;
-    servicesNodePorts: number;
-    persistentVolumeClaims: number;
-    requestsStorage: string;
-  };
-  limits: { defaultRequestCpu: string; defaultRequestMemory: string; defaultCpu: string; defaultMemory: string };
+  /** The default profile's quota and limits (a trainee without a known profile gets these). */
+  quota: QuotaValues;
+  limits: LimitValues;
+  /** Every quota profile by name (built-in and QUOTA_PROFILES_FILE's), and the default's name. */
+  profiles: Readonly<Record<string, QuotaProfile>>;
+  defaultProfile: string;
+  /** PLAYGROUND_TEMPLATES: operator objects rendered into every playground. */
+  templates: readonly PlaygroundTemplate[];
   defaultDenyNetworkPolicy: boolean;
   /** CIDRs playground pods may not reach; empty: no egress policy. */
   egressDenyCidrs: readonly string[];
@@ -38,12 +37,23 @@ export interface Trainee {
   email: string | undefined;
   createdAt: string;
   expiresAt: string;
+  /** The quota profile asked for at create, or recorded on the namespace; default when unset or unknown. */
+  profile?: string | undefined;
+  /** The cohort the trainee belongs to (a template variable). */
+  cohort?: string | undefined;
+  /** What the namespace recorded of its template objects before this write (`ANNOTATIONS.templates`). */
+  recordedTemplates?: string | undefined;
 }
 
 export const LABELS = {
   managedBy: 'managed-by',
   provisioned: 'provisioned',
   owner: 'k8s-user-provisioner/owner',
+  /** The trainee's quota profile: on the namespace, so it survives Redis; sync and reset read it. */
+  profile: 'k8s-user-provisioner/profile',
+  cohort: 'k8s-user-provisioner/cohort',
+  /** On every object rendered from PLAYGROUND_TEMPLATES. */
+  template: 'k8s-user-provisioner/template',
 } as const;
 
 export const ANNOTATIONS = {
@@ -59,6 +69,11 @@ export const ANNOTATIONS = {
    */
   serviceTypes: 'k8s-user-provisioner/service-types',
   ingressDomain: 'k8s-user-provisioner/ingress-domain',
+  /**
+   * The template objects last applied to the namespace (`apiVersion:Kind:name`, comma-separated):
+   * what sync and reset delete once a template is dropped.
+   */
+  templates: 'k8s-user-provisioner/templates',
 } as const;
 
 /** Pod Security admission labels (https://kubernetes.io/docs/concepts/security/pod-security-admission/). */
@@ -77,6 +92,30 @@ export { NETWORK_POLICY_NAME, EGRESS_POLICY_NAME };
 
 /** Kinds a `purge` reset keeps: the playground's own fittings. */
 export const PURGE_KEEPS: ReadonlySet<string> = new Set(['ResourceQuota', 'RoleBinding', 'LimitRange', 'NetworkPolicy']);
+
+/** The trainee's profile: the one recorded or asked for when it still exists, else the default. */
+export function profileOf(settings: PlaygroundSettings, trainee: Pick<Trainee, 'profile'>): { name: string; profile: QuotaProfile } {
+  const name = trainee.profile !== undefined && Object.hasOwn(settings.profiles, trainee.profile) ? trainee.profile : settings.defaultProfile;
+  // The default's values are `quota` and `limits` themselves.
+  const profile = name === settings.defaultProfile ? undefined : settings.profiles[name];
+  return { name, profile: profile ?? { quota: settings.quota, limits: settings.limits } };
+}
+
+/** A create that names a profile this configuration lacks is refused (the API checks first; settings may differ). */
+export function assertKnownProfile(settings: PlaygroundSettings, name: string | undefined): void {
+  if (name !== undefined && !Object.hasOwn(settings.profiles, name)) throw new InvalidInputError(unknownProfileMessage(name, Object.keys(settings.profiles)));
+}
+
+/** The values templates are rendered with for this trainee. */
+export function templateVariables(trainee: Trainee): TemplateVariables {
+  return { username: trainee.username, namespace: trainee.username, cohort: trainee.cohort ?? '', email: trainee.email ?? '' };
+}
+
+/** The PLAYGROUND_TEMPLATES objects for this trainee, rendered, in template order. */
+export function templateObjects(settings: PlaygroundSettings, trainee: Trainee): KubeObject[] {
+  const labels = { [LABELS.managedBy]: MANAGED_BY, [LABELS.template]: 'true' };
+  return settings.templates.map((template) => renderTemplate(template, templateVariables(trainee), labels));
+}
 
 /** The Kubernetes user name the apiserver gives this trainee's OIDC token. */
 export function rbacSubjectName(settings: PlaygroundSettings, trainee: Pick<Trainee, 'username' | 'userId'>): string {
@@ -100,6 +139,7 @@ export function namespaceManifest(settings: PlaygroundSettings, trainee: Trainee
         [LABELS.managedBy]: MANAGED_BY,
         [LABELS.provisioned]: 'true',
         [LABELS.owner]: trainee.username,
+        [LABELS.profile]: profileOf(settings, trainee).name,
         [POD_SECURITY.enforce]: settings.podSecurityLevel,
         [POD_SECURITY.enforceVersion]: 'latest',
         [POD_SECURITY.warn]: 'restricted',
@@ -113,18 +153,21 @@ export function namespaceManifest(settings: PlaygroundSettings, trainee: Trainee
         [ANNOTATIONS.expiresAt]: trainee.expiresAt,
         [ANNOTATIONS.serviceTypes]: settings.serviceTypes.join(','),
         ...(settings.ingressDomain ? { [ANNOTATIONS.ingressDomain]: `${trainee.username}.${settings.ingressDomain}` } : {}),
+        ...(settings.templates.length > 0 ? { [ANNOTATIONS.templates]: templateRecord(templateObjects(settings, trainee)) } : {}),
       },
     },
   };
 }
 
 /**
- * What lives inside the namespace, in apply order. A network policy switched off is not
- * listed here, and `staleObjects` names it for removal.
+ * What lives inside the namespace, in apply order: the fittings, then the template objects.
+ * A network policy switched off or a template dropped is not listed here, and
+ * `staleObjects` names it for removal.
  */
 export function namespacedManifests(settings: PlaygroundSettings, trainee: Trainee): KubeObject[] {
   const namespace = trainee.username;
   const labels = { [LABELS.managedBy]: MANAGED_BY };
+  const { quota, limits } = profileOf(settings, trainee).profile;
   const objects: KubeObject[] = [
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -139,15 +182,15 @@ export function namespacedManifests(settings: PlaygroundSettings, trainee: Train
       metadata: { name: QUOTA_NAME, namespace, labels },
       spec: {
         hard: {
-          pods: String(settings.quota.pods),
-          'requests.cpu': settings.quota.requestsCpu,
-          'requests.memory': settings.quota.requestsMemory,
-          'limits.cpu': settings.quota.limitsCpu,
-          'limits.memory': settings.quota.limitsMemory,
-          'services.loadbalancers': String(settings.quota.servicesLoadBalancers),
-          'services.nodeports': String(settings.quota.servicesNodePorts),
-          persistentvolumeclaims: String(settings.quota.persistentVolumeClaims),
-          'requests.storage': settings.quota.requestsStorage,
+          pods: String(quota.pods),
+          'requests.cpu': quota.requestsCpu,
+          'requests.memory': quota.requestsMemory,
+          'limits.cpu': quota.limitsCpu,
+          'limits.memory': quota.limitsMemory,
+          'services.loadbalancers': String(quota.servicesLoadBalancers),
+          'services.nodeports': String(quota.servicesNodePorts),
+          persistentvolumeclaims: String(quota.persistentVolumeClaims),
+          'requests.storage': quota.requestsStorage,
         },
       },
     },
@@ -159,8 +202,8 @@ export function namespacedManifests(settings: PlaygroundSettings, trainee: Train
         limits: [
           {
             type: 'Container',
-            defaultRequest: { cpu: settings.limits.defaultRequestCpu, memory: settings.limits.defaultRequestMemory },
-            default: { cpu: settings.limits.defaultCpu, memory: settings.limits.defaultMemory },
+            defaultRequest: { cpu: limits.defaultRequestCpu, memory: limits.defaultRequestMemory },
+            default: { cpu: limits.defaultCpu, memory: limits.defaultMemory },
           },
         ],
       },
@@ -168,6 +211,7 @@ export function namespacedManifests(settings: PlaygroundSettings, trainee: Train
   ];
   if (settings.defaultDenyNetworkPolicy) objects.push(defaultDenyPolicy(namespace, labels));
   if (settings.egressDenyCidrs.length > 0) objects.push(egressPolicy(namespace, labels, settings.egressDenyCidrs));
+  objects.push(...templateObjects(settings, trainee));
   return objects.map(withSpecHash);
 }
 
@@ -186,78 +230,24 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Objects the settings no longer want (a network policy once it is switched off). */
-export function staleObjects(settings: PlaygroundSettings, namespace: string): ObjectRef[] {
+/**
+ * Objects the settings no longer want: a network policy once it is switched off, and, given
+ * the trainee as read before this write (`recordedTemplates`), the template objects the
+ * namespace recorded that the templates no longer give. Remove these BEFORE applying the
+ * namespace, which overwrites the record: a crash in between then leaves the old record,
+ * and the next run deletes them again.
+ */
+export function staleObjects(settings: PlaygroundSettings, namespace: string, trainee?: Trainee): ObjectRef[] {
   const policy = (name: string): ObjectRef => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name, namespace });
+  const fittings = trainee ? namespacedManifests({ ...settings, templates: [] }, trainee) : [];
+  const isFitting = (ref: ObjectRef) => fittings.some((o) => o.kind === ref.kind && o.metadata.name === ref.name);
+  const dropped = trainee ? droppedTemplateObjects(trainee.recordedTemplates, templateObjects(settings, trainee), namespace) : [];
   return [
     ...(settings.defaultDenyNetworkPolicy ? [] : [policy(NETWORK_POLICY_NAME)]),
     ...(settings.egressDenyCidrs.length > 0 ? [] : [policy(EGRESS_POLICY_NAME)]),
+    // A record never removes a fitting of the playground, whatever it says.
+    ...dropped.filter((ref) => !isFitting(ref)),
   ];
 }
 
-const PLAYGROUND_KEYS = [
-  'TRAINEE_CLUSTER_ROLE',
-  'RBAC_SUBJECT_MODE',
-  'OIDC_USERNAME_PREFIX',
-  'QUOTA_PODS',
-  'QUOTA_REQUESTS_CPU',
-  'QUOTA_REQUESTS_MEMORY',
-  'QUOTA_LIMITS_CPU',
-  'QUOTA_LIMITS_MEMORY',
-  'LIMIT_DEFAULT_REQUEST_CPU',
-  'LIMIT_DEFAULT_REQUEST_MEMORY',
-  'LIMIT_DEFAULT_CPU',
-  'LIMIT_DEFAULT_MEMORY',
-  'NETWORK_POLICY_DEFAULT_DENY',
-  'NETWORK_POLICY_EGRESS_DENY_CIDRS',
-  'POD_SECURITY_LEVEL',
-  'QUOTA_SERVICES_LOADBALANCERS',
-  'QUOTA_SERVICES_NODEPORTS',
-  'QUOTA_PERSISTENT_VOLUME_CLAIMS',
-  'QUOTA_REQUESTS_STORAGE',
-  'TRAINEE_SERVICE_TYPES',
-  'TRAINEE_INGRESS_DOMAIN',
-] as const;
-
-/** The part of the worker's configuration that shapes a playground. */
-export type PlaygroundConfig = Pick<WorkerEnv, (typeof PLAYGROUND_KEYS)[number]>;
-
-/**
- * The playground the configuration schema's defaults give, with some keys overridden:
- * for tests and tools that need settings without a whole environment.
- */
-export function defaultPlaygroundSettings(issuer: string, overrides: Partial<PlaygroundConfig> = {}): PlaygroundSettings {
-  const keys = Object.fromEntries(PLAYGROUND_KEYS.map((key) => [key, true])) as { [K in (typeof PLAYGROUND_KEYS)[number]]: true };
-  return playgroundSettings({ ...workerEnv.pick(keys).parse({}), ...overrides }, issuer);
-}
-
-export function playgroundSettings(config: PlaygroundConfig, issuer: string): PlaygroundSettings {
-  return {
-    clusterRole: config.TRAINEE_CLUSTER_ROLE,
-    subjectMode: config.RBAC_SUBJECT_MODE,
-    issuer,
-    usernamePrefix: config.OIDC_USERNAME_PREFIX,
-    quota: {
-      pods: config.QUOTA_PODS,
-      requestsCpu: config.QUOTA_REQUESTS_CPU,
-      requestsMemory: config.QUOTA_REQUESTS_MEMORY,
-      limitsCpu: config.QUOTA_LIMITS_CPU,
-      limitsMemory: config.QUOTA_LIMITS_MEMORY,
-      servicesLoadBalancers: config.QUOTA_SERVICES_LOADBALANCERS,
-      servicesNodePorts: config.QUOTA_SERVICES_NODEPORTS,
-      persistentVolumeClaims: config.QUOTA_PERSISTENT_VOLUME_CLAIMS,
-      requestsStorage: config.QUOTA_REQUESTS_STORAGE,
-    },
-    limits: {
-      defaultRequestCpu: config.LIMIT_DEFAULT_REQUEST_CPU,
-      defaultRequestMemory: config.LIMIT_DEFAULT_REQUEST_MEMORY,
-      defaultCpu: config.LIMIT_DEFAULT_CPU,
-      defaultMemory: config.LIMIT_DEFAULT_MEMORY,
-    },
-    defaultDenyNetworkPolicy: config.NETWORK_POLICY_DEFAULT_DENY,
-    egressDenyCidrs: config.NETWORK_POLICY_EGRESS_DENY_CIDRS,
-    podSecurityLevel: config.POD_SECURITY_LEVEL,
-    serviceTypes: config.TRAINEE_SERVICE_TYPES,
-    ingressDomain: config.TRAINEE_INGRESS_DOMAIN,
-  };
-}
+export * from './playground-settings.js';

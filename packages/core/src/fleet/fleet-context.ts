@@ -1,6 +1,6 @@
 import { oidcIssuer, type WorkerEnv } from '../config/env.js';
 import type { PlaygroundSettings, Trainee } from '../domain/trainee-plan.js';
-import { ANNOTATIONS, playgroundSettings } from '../domain/trainee-plan.js';
+import { ANNOTATIONS, LABELS, playgroundSettings } from '../domain/trainee-plan.js';
 import type { ClusterGateway, NamespaceInfo } from '../ports/cluster-gateway.js';
 import type { GrafanaGateway, GrafanaRole } from '../ports/grafana-gateway.js';
 import type { IdentityProvider, IdentityUser } from '../ports/identity-provider.js';
@@ -41,7 +41,8 @@ const DAY_MS = 86_400_000;
 /**
  * The trainee as the manifests want it, rebuilt from what survives a lost namespace:
  * Keycloak's id, email, `expires-at` and `createdTimestamp`. The namespace's own
- * annotations are used only when Keycloak has no expiry.
+ * annotations are used only when Keycloak has no expiry. Its quota profile comes from the
+ * namespace, else Keycloak's `quota-profile`; cohort and template record from the namespace.
  */
 export function traineeOf(user: IdentityUser, namespace: NamespaceInfo | undefined, defaultExpiryDays: number): Trainee {
   const createdAt = new Date(user.createdAt).toISOString();
@@ -49,7 +50,16 @@ export function traineeOf(user: IdentityUser, namespace: NamespaceInfo | undefin
     user.expiresAt ??
     namespace?.annotations[ANNOTATIONS.expiresAt] ??
     new Date(user.createdAt + defaultExpiryDays * DAY_MS).toISOString();
-  return { username: user.username, userId: user.id, email: user.email, createdAt, expiresAt };
+  return {
+    username: user.username,
+    userId: user.id,
+    email: user.email,
+    createdAt,
+    expiresAt,
+    profile: namespace?.labels[LABELS.profile] ?? user.profile,
+    cohort: namespace?.labels[LABELS.cohort],
+    recordedTemplates: namespace?.annotations[ANNOTATIONS.templates],
+  };
 }
 
 /** Why cleanup removes this user, or undefined when it stays. */

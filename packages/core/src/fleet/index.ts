@@ -11,3 +11,4 @@ export * from './enqueue-fleet-run.js';
 export * from './cleanup-guard.js';
 export * from './trainee-view.js';
 export * from './expiry.service.js';
+export * from './profile.service.js';

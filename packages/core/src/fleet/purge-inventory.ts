@@ -81,7 +81,7 @@ export function fittingsCurrent(settings: PlaygroundSettings, trainee: Trainee, 
     const live = kept?.get(`${object.kind}/${object.metadata.name}`);
     if (!live || live.foreignWriter || live.specHash !== object.metadata.annotations?.[ANNOTATIONS.specHash]) return false;
   }
-  return staleObjects(settings, namespace.name).every((ref) => !kept?.has(`${ref.kind}/${ref.name}`));
+  return staleObjects(settings, namespace.name, trainee).every((ref) => !kept?.has(`${ref.kind}/${ref.name}`));
 }
 
 /** The types to empty in a namespace: those it held at the inventory, and those that could not be listed. */

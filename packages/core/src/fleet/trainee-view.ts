@@ -117,7 +117,8 @@ export async function describeTrainee(ports: TraineeViewPorts, settings: FleetSe
       ...driftOf(wantedNamespace.annotations, namespace.annotations, 'annotations'),
     ];
     const fittings: NonNullable<TraineeDetail['namespace']>['fittings'] = [];
-    for (const object of namespacedManifests(settings.playground, trainee)) {
+    // Template objects are left out: the worker may write them but not read them (docs/playground-templates.md).
+    for (const object of namespacedManifests({ ...settings.playground, templates: [] }, trainee)) {
       const ref = { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: username };
       const actual = await ports.cluster.get(ref, signal);
       if (!actual) {

@@ -55,6 +55,23 @@ export interface ClusterInventory {
   unlisted: readonly string[];
 }
 
+/** What the cluster's discovery says of a kind. */
+export interface KindInfo {
+  /** The plural resource name (`configmaps`). */
+  resource: string;
+  namespaced: boolean;
+}
+
+/** One question for a SelfSubjectAccessReview: may this client do `verb` on the resource? */
+export interface AccessQuestion {
+  verb: string;
+  /** The API group; '' for the core group. */
+  group: string;
+  resource: string;
+  /** Unset: in every namespace. */
+  namespace?: string;
+}
+
 export interface ClusterGateway {
   /** Server-side apply with the provisioner's field manager (forced). */
   apply(object: KubeObject, signal?: AbortSignal): Promise<void>;
@@ -79,4 +96,8 @@ export interface ClusterGateway {
    * sparing the objects the cluster makes itself. Returns the number of types emptied.
    */
   purgeTypes(name: string, types: readonly string[], signal?: AbortSignal): Promise<number>;
+  /** The kind as discovery serves it; undefined when the cluster does not serve that apiVersion and kind. */
+  describeKind(apiVersion: string, kind: string, signal?: AbortSignal): Promise<KindInfo | undefined>;
+  /** Asks the apiserver (SelfSubjectAccessReview) whether this client's RBAC allows it. */
+  mayI(question: AccessQuestion, signal?: AbortSignal): Promise<boolean>;
 }

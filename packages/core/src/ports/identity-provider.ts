@@ -24,6 +24,8 @@ export interface IdentityUser {
    * recorded. See provisioning/ownership.ts for what each means.
    */
   grafanaUserId?: number | null | undefined;
+  /** The quota profile (`quota-profile`), kept so a namespace made again gets it back. */
+  profile?: string | undefined;
 }
 
 export interface NewIdentityUser {
@@ -33,6 +35,8 @@ export interface NewIdentityUser {
   lastName: string | undefined;
   password: string;
   expiresAt: string | undefined;
+  /** The quota profile asked for at create; none: the default. */
+  profile?: string | undefined;
 }
 
 export interface IdentityPage {
@@ -61,6 +65,8 @@ export interface IdentityProvider {
   listManaged(first: number, max: number, signal?: AbortSignal, filter?: { usernameContains?: string }): Promise<IdentityPage>;
   /** Writes (or, with undefined, clears) the `expires-at` attribute. */
   setExpiresAt?(userId: string, expiresAt: string | undefined, signal?: AbortSignal): Promise<void>;
+  /** Records the trainee's quota profile (`PATCH /trainees/:username {profile}`). */
+  setProfile?(userId: string, profile: string, signal?: AbortSignal): Promise<void>;
   /** Every user of the realm, managed or not, one page at a time: for adopting old accounts. */
   listUsers?(first: number, max: number, signal?: AbortSignal): Promise<IdentityPage>;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { emailAddress } from '../domain/email.js';
 import { fullNameProblem } from '../domain/identity.js';
+import { PROFILE_NAME } from '../domain/quota-profiles.js';
 
 /**
  * The queue contract between apps/api (producer) and apps/worker (consumer): queue and
@@ -33,6 +34,8 @@ export const JOBS = {
   expire: 'expire',
   /** Moves a trainee's expiry (`PATCH /trainees/:username`). */
   setExpiry: 'set-expiry',
+  /** Moves a trainee to another quota profile (`PATCH /trainees/:username`, profile-contract.ts). */
+  setProfile: 'set-profile',
   /** One read answered by the worker (query-contract.ts). */
   query: 'query',
 } as const;
@@ -50,6 +53,7 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
   'sync-user': QUEUES.fleetUser,
   expire: QUEUES.provisioning,
   'set-expiry': QUEUES.provisioning,
+  'set-profile': QUEUES.provisioning,
   query: QUEUES.queries,
 };
 
@@ -70,6 +74,8 @@ export const createJobData = z.object({
   fullName: z.string().min(1).max(200).superRefine(accepted(fullNameProblem)).optional(),
   /** ISO 8601; when the playground should be removed by cleanup. */
   expiresAt: z.iso.datetime({ offset: true }).optional(),
+  /** The quota profile (QUOTA_PROFILES_FILE, built-ins); DEFAULT_QUOTA_PROFILE when unset. */
+  profile: z.string().regex(PROFILE_NAME, 'a profile name is a DNS-1123 label').optional(),
   /** The caller wants the welcome with the result (`GET /jobs/:id`); the worker ignores it. */
   welcome: z.boolean().optional(),
 });

@@ -34,7 +34,7 @@ export interface Fitting {
 /** The plan's namespaced objects (`namespacedManifests`) and removals (`staleObjects`), by group, in order. */
 export function fittingsOf(settings: PlaygroundSettings, trainee: Trainee): Fitting[] {
   const objects = namespacedManifests(settings, trainee);
-  const stale = staleObjects(settings, trainee.username);
+  const stale = staleObjects(settings, trainee.username, trainee);
   return FITTING_GROUPS.map(({ name }) => ({
     group: name,
     apply: objects.filter((object) => fittingGroupOf(object.kind) === name),

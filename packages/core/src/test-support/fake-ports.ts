@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UpstreamError } from '../errors.js';
 import { ANNOTATIONS } from '../domain/trainee-plan.js';
-import type { ClusterGateway, ClusterInventory, KeptObject, KubeObject, NamespaceInfo, ObjectRef } from '../ports/cluster-gateway.js';
+import type { AccessQuestion, ClusterGateway, ClusterInventory, KeptObject, KindInfo, KubeObject, NamespaceInfo, ObjectRef } from '../ports/cluster-gateway.js';
 import type { GrafanaGateway, GrafanaRole, GrafanaUser, NewGrafanaUser } from '../ports/grafana-gateway.js';
 import type { IdentityPage, IdentityProvider, IdentityUser, NewIdentityUser } from '../ports/identity-provider.js';
 
@@ -203,6 +203,15 @@ export class FakeCluster extends Fake implements ClusterGateway {
       if (object.metadata.namespace === name && types.includes(object.kind)) this.objects.delete(key);
     }
     return types.length;
+  }
+  /** Kinds served, `Kind` → its discovery entry (tests add theirs); `resource:verb` pairs refused to this client. */
+  readonly kinds = new Map<string, KindInfo>([['ConfigMap', { resource: 'configmaps', namespaced: true }], ['ClusterRole', { resource: 'clusterroles', namespaced: false }]]);
+  readonly denied = new Set<string>();
+  async describeKind(_apiVersion: string, kind: string) {
+    return this.kinds.get(kind);
+  }
+  async mayI(question: AccessQuestion) {
+    return !this.denied.has(`${question.resource}:${question.verb}`);
   }
   /** Finalizes a terminating namespace after `terminatingPolls` looks. */
   #tick(name: string) {

@@ -10,6 +10,8 @@ import {
   QUEUES,
   reservedBy,
   statusOfFailure,
+  unknownProfileMessage,
+  BUILT_IN_PROFILE_NAMES,
   usernameCandidates,
 } from '@kup/core';
 import { HttpError } from '../../http/http-error.js';
@@ -26,6 +28,8 @@ export interface ProvisionerRoutesOptions extends WaitIfAskedDeps {
   holders?: CreatePolicyDeps;
   /** RESERVED_NAMESPACES: refused before anything is enqueued. */
   reservedNamespaces?: readonly string[];
+  /** The quota profile names a create may ask for (built-in and QUOTA_PROFILES_FILE's). */
+  quotaProfiles?: readonly string[];
 }
 
 const NO_USERNAME = 'email and full_name give an empty username: they need at least one letter or digit';
@@ -55,10 +59,12 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
       },
     },
     async (request, reply) => {
-      const { email, full_name: fullName, expiresAt, welcome } = request.body;
+      const { email, full_name: fullName, expiresAt, profile, welcome } = request.body;
       const username = deriveUsername({ email, fullName });
       if (!username) throw new HttpError(400, NO_USERNAME, 'INVALID_USERNAME');
-      const data = createJobData.safeParse({ username, email, fullName, expiresAt, ...(welcome ? { welcome } : {}) });
+      const profiles = options.quotaProfiles ?? BUILT_IN_PROFILE_NAMES;
+      if (profile !== undefined && !profiles.includes(profile)) throw new HttpError(400, unknownProfileMessage(profile, profiles), 'UNKNOWN_PROFILE');
+      const data = createJobData.safeParse({ username, email, fullName, expiresAt, profile, ...(welcome ? { welcome } : {}) });
       if (!data.success) throw new HttpError(400, `cannot provision "${username}": ${data.error.issues[0]?.message}`, 'INVALID_INPUT');
       // The namespace is the username: a platform name is refused before anything is queued.
       const reserved = reservedBy(username, options.reservedNamespaces ?? []);

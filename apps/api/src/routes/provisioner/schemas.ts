@@ -30,6 +30,13 @@ export const createBody = z
       .refine((value) => Date.parse(value) > Date.now(), 'must be in the future')
       .optional()
       .describe('When cleanup removes the playground (default: DEFAULT_EXPIRY_DAYS after creation).'),
+    profile: z
+      .string()
+      .min(1)
+      .max(63)
+      .optional()
+      .describe('The quota profile (ResourceQuota and LimitRange): `small`, `medium`, `large` or one of QUOTA_PROFILES_FILE; default DEFAULT_QUOTA_PROFILE. An unknown name is a 400 listing the valid ones.')
+      .meta({ examples: ['small'] }),
     welcome: z.boolean().optional().describe('`true`: the job\'s result (GET /jobs/:id) carries `welcome`, what to hand the trainee (as GET /trainees/:username/welcome).'),
   })
   .refine(atLeastOne, atLeastOneMessage)

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { JOBS, QUEUES, setExpiryJobId, setExpiryJobResult, statusOfFailure, traineeListQuery, traineeShowQuery, type SetExpiryJobData } from '@kup/core';
 import { commonErrors, bodyErrors, errorBody } from '../../http/schemas.js';
@@ -11,7 +12,8 @@ import { accepted, jobFailed, preferHeaders } from '../provisioner/schemas.js';
 import { statusUrlOf } from '../provisioner/index.js';
 import type { CursorCodec } from './cursor.js';
 import { recentJobs } from './recent-jobs.js';
-import { expiryChanged, listQuerystring, notFoundBody, patchBody, traineeNotFound, traineePage, traineeView, usernameParams } from './schemas.js';
+import { changeProfile } from './profile-change.js';
+import { expiryChanged, profileChanged, listQuerystring, notFoundBody, patchBody, traineeNotFound, traineePage, traineeView, usernameParams } from './schemas.js';
 
 export interface TraineeRoutesOptions extends WaitIfAskedDeps {
   queries: Pick<WorkerQueries, 'ask'>;
@@ -20,6 +22,8 @@ export interface TraineeRoutesOptions extends WaitIfAskedDeps {
   provisioning: Pick<Queue, 'getJob'>;
   guard: Pick<RedisGuard, 'run'>;
   cursors: CursorCodec;
+  /** The quota profile names a PATCH may name. */
+  quotaProfiles?: readonly string[];
 }
 
 /**
@@ -75,16 +79,18 @@ export const traineeRoutes: FastifyPluginAsyncZod<TraineeRoutesOptions> = async 
     {
       schema: {
         tags: ['trainees'],
-        summary: 'Move a trainee\'s expiry (earlier or later) in Keycloak, on the namespace and in its expiry job',
+        summary: 'Move a trainee\'s expiry (earlier or later) in Keycloak, on the namespace and in its expiry job; or move them to another quota profile',
         params: usernameParams,
         headers: preferHeaders,
         body: patchBody,
-        response: { 200: expiryChanged, 202: accepted, 404: traineeNotFound, 409: jobFailed, 502: jobFailed, ...bodyErrors },
+        response: { 200: z.union([expiryChanged, profileChanged]), 202: accepted, 404: traineeNotFound, 409: jobFailed, 502: jobFailed, ...bodyErrors },
       },
     },
     async (request, reply) => {
       const { username } = request.params;
-      const data: SetExpiryJobData = { username, expiresAt: request.body.expiresAt };
+      const { expiresAt, profile } = request.body;
+      if (profile !== undefined) return changeProfile(options, request, reply, username, profile);
+      const data: SetExpiryJobData = { username, expiresAt: expiresAt as string };
       let submission: Awaited<ReturnType<typeof options.submitter.submit>>;
       try {
         submission = await options.submitter.submit(QUEUES.provisioning, JOBS.setExpiry, setExpiryJobId(username), data, async (existing, state) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TRAINEE_PAGE_MAX, TRAINEE_STATES, setExpiryJobResult, traineeDetail, traineeSummary } from '@kup/core';
+import { TRAINEE_PAGE_MAX, TRAINEE_STATES, setExpiryJobResult, setProfileJobResult, traineeDetail, traineeSummary } from '@kup/core';
 
 const isoDateTime = (what: string) => z.iso.datetime({ offset: true, error: `${what} must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z` });
 
@@ -88,9 +88,20 @@ export const traineeView = traineeDetail
 
 export const patchBody = z
   .strictObject({
-    expiresAt: isoDateTime('expiresAt').describe('The new expiry (earlier or later; a past one removes the trainee within moments).'),
+    expiresAt: isoDateTime('expiresAt').optional().describe('The new expiry (earlier or later; a past one removes the trainee within moments).'),
+    profile: z
+      .string()
+      .min(1)
+      .max(63)
+      .optional()
+      .describe('Another quota profile (`small`, `medium`, `large` or one of QUOTA_PROFILES_FILE): the namespace\'s ResourceQuota and LimitRange follow. One of expiresAt and profile per request.'),
   })
-  .meta({ id: 'TraineePatch', examples: [{ expiresAt: '2027-03-31T18:00:00Z' }] });
+  .refine((body) => (body.expiresAt === undefined) !== (body.profile === undefined), { message: 'give either expiresAt or profile (one change per request)' })
+  .meta({ id: 'TraineePatch', examples: [{ expiresAt: '2027-03-31T18:00:00Z' }, { profile: 'large' }] });
+
+export const profileChanged = setProfileJobResult
+  .extend({ jobId: z.string() })
+  .meta({ id: 'ProfileChanged', examples: [{ username: 'jean-dupont', profile: 'large', previous: 'medium', jobId: 'set-profile-jean-dupont' }] });
 
 export const expiryChanged = setExpiryJobResult
   .extend({ jobId: z.string() })

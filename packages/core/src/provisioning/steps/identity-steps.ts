@@ -1,5 +1,5 @@
 import { UpstreamError, UsernameConflictError } from '../../errors.js';
-import { ANNOTATIONS } from '../../domain/trainee-plan.js';
+import { ANNOTATIONS, assertKnownProfile } from '../../domain/trainee-plan.js';
 import { sameEmail, sameTrainee } from '../../domain/identity.js';
 import type { IdentityUser } from '../../ports/identity-provider.js';
 import { markOwned, owns, type Step } from '../../saga/runner.js';
@@ -21,6 +21,8 @@ export const inspectStep: Step<CreateRun> = {
   name: 'inspect',
   async ensure(run) {
     const { input, ctx, deps } = run;
+    // A profile this configuration lacks: refused before anything is made (the API checks first; settings may differ).
+    assertKnownProfile(deps.settings, input.profile);
     await checkNames(run);
     if (ctx.state.get().createdAt === undefined) {
       const createdAt = deps.now().toISOString();
@@ -64,7 +66,7 @@ export const keycloakUserStep: Step<CreateRun> = {
     run.password = await ctx.password();
     const user = made ?? (await ensureIdentity(run, run.user, run.password, expiresAt));
     run.user = user;
-    run.trainee = { username: input.username, userId: user.id, email: input.email, createdAt: need(createdAt, 'creation date'), expiresAt };
+    run.trainee = { username: input.username, userId: user.id, email: input.email, createdAt: need(createdAt, 'creation date'), expiresAt, profile: input.profile };
   },
   async undo({ deps, input, ctx }) {
     const state = ctx.state.get();
@@ -133,7 +135,7 @@ async function createIdentity(
   let userId: string;
   try {
     userId = await deps.identity.createUser(
-      { username: input.username, email: input.email, firstName: firstName || undefined, lastName: rest.join(' ') || undefined, password, expiresAt },
+      { username: input.username, email: input.email, firstName: firstName || undefined, lastName: rest.join(' ') || undefined, password, expiresAt, profile: input.profile },
       ctx.signal,
     );
   } catch (error) {

@@ -1,4 +1,4 @@
-import { namespaceManifest, type PlaygroundSettings, type Trainee } from '../../domain/trainee-plan.js';
+import { namespaceManifest, staleObjects, type PlaygroundSettings, type Trainee } from '../../domain/trainee-plan.js';
 import type { ClusterGateway, NamespaceInfo } from '../../ports/cluster-gateway.js';
 import { ensureFitting, FITTING_GROUPS, fittingsOf, type Fitting, type FittingGroup } from '../../saga/fittings.js';
 import type { RunFlags, Step } from '../../saga/runner.js';
@@ -41,6 +41,9 @@ export const namespaceStep: Step<PlaygroundRun> = {
     }
     if (!namespace) await run.makingNamespace();
     run.trainee ??= run.traineeFor(namespace);
+    // Removals first: the namespace's annotation records the template objects applied, and
+    // writing it forgets the dropped ones; deleted before, a crash in between loses nothing.
+    if (namespace) for (const ref of staleObjects(deps.settings, username, run.trainee)) await deps.cluster.delete(ref, ctx.signal);
     await deps.cluster.apply(namespaceManifest(deps.settings, run.trainee), ctx.signal);
   },
 };
