@@ -28,6 +28,9 @@ import { reportFailures } from './processors/job-failure.js';
 import { fleetRunProcessor } from './processors/fleet-run.processor.js';
 import { fleetScheduleProcessor } from './processors/fleet-schedule.processor.js';
 import { fleetUserProcessors, reportParentProgress } from './processors/fleet-user.processor.js';
+import { cohortRunProcessors } from './processors/cohort.processor.js';
+import { cohortMemberProcessors } from './processors/cohort-member.processor.js';
+import type { ProvisioningProcessorDeps } from './processors/processor.js';
 import type { JobProcessor } from './processors/processor.js';
 import { ensureSchedules, recheckSchedules, type ScheduleCheck } from './schedules.js';
 
@@ -37,6 +40,8 @@ export interface FleetWorkersDeps {
   secrets: SecretStore;
   locks: UserLock;
   logger: Logger;
+  /** The single-trainee create and delete, which cohort children run as they are. */
+  provisioning: ProvisioningProcessorDeps;
 }
 
 export interface FleetWorkers {
@@ -113,8 +118,10 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     w.on('failed', (job, error) => logger.warn({ jobId: job?.id, job: job?.name, ...(job ? jobLogFields(job) : {}), reason: error.message }, 'job attempt failed'));
     return w;
   };
-  const runs = worker(QUEUES.fleet, dispatch(QUEUES.fleet, { reset: runProcessor, cleanup: runProcessor, sync: runProcessor }), 3);
-  const users = worker(QUEUES.fleetUser, dispatch(QUEUES.fleetUser, userProcessors), config.FLEET_CONCURRENCY);
+  const cohortRuns = cohortRunProcessors({ identity: deps.ports.identity, children: queues.fleetUser, childOptions: jobOptions, log: logger });
+  const cohortMembers = cohortMemberProcessors({ ...deps.provisioning, membership: deps.ports });
+  const runs = worker(QUEUES.fleet, dispatch(QUEUES.fleet, { reset: runProcessor, cleanup: runProcessor, sync: runProcessor, ...cohortRuns }), 3);
+  const users = worker(QUEUES.fleetUser, dispatch(QUEUES.fleetUser, { ...userProcessors, ...cohortMembers }), config.FLEET_CONCURRENCY);
   const schedules = worker(FLEET_SCHEDULES_QUEUE, reportFailures(fleetScheduleProcessor({ fleet: queues.fleet, jobOptions, redis, log: logger })), 1);
   const progress = (job: Job | undefined) => void (job && reportParentProgress(job, queues.fleet, logger));
   users.on('completed', progress);

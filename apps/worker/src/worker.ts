@@ -77,7 +77,7 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   const secrets = new SecretStore(redis, Sealer.fromEncodedKey(config.RESULT_ENCRYPTION_KEY), config.QUEUE_PREFIX, config.PASSWORD_TTL_SECONDS);
   const locks = new UserLock(redis, config.QUEUE_PREFIX);
   const processorDeps = { service, secrets, locks, log: logger, stallLimit: config.WORKER_MAX_STALLED_COUNT };
-  const fleet = createFleetWorkers(config, { redis, ports, secrets, locks, logger });
+  const fleet = createFleetWorkers(config, { redis, ports, secrets, locks, logger, provisioning: processorDeps });
 
   const worker = new Worker(
     QUEUES.provisioning,

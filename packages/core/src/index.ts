@@ -28,3 +28,4 @@ export * from './provisioning/index.js';
 export * from './fleet/index.js';
 export * from './queue/job-state.js';
 export * from './queue/error-codes.js';
+export * from './cohort/index.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MIN_API_TOKEN_LENGTH, rememberConfigWarnings, resolveLegacyEnv, type ConfigRole } from './legacy-env.js';
+import { cohortApiSettings } from './cohort-env.js';
 import { DEFAULT_RESERVED_NAMESPACES, parseNamePatterns } from '../domain/reserved-names.js';
 
 /**
@@ -163,6 +164,7 @@ export const apiEnv = commonEnv.extend({
   /** Failed authentications a client (IPv4 address, IPv6 /64) may have per window; more get 429. */
   AUTH_FAILURE_LIMIT: int(20, 1),
   AUTH_FAILURE_WINDOW_SECONDS: int(60, 1),
+  ...cohortApiSettings,
 });
 
 export const workerEnv = commonEnv.extend({

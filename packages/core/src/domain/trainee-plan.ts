@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { KubeObject, ObjectRef } from '../ports/cluster-gateway.js';
 import { MANAGED_BY } from '../ports/identity-provider.js';
 import { workerEnv, type WorkerEnv } from '../config/env.js';
+import { COHORT_LABEL } from '../cohort/contract.js';
 import { EGRESS_POLICY_NAME, NETWORK_POLICY_NAME, defaultDenyPolicy, egressPolicy } from './network-policies.js';
 
 /** The Kubernetes side of a playground, decided from configuration and the trainee. */
@@ -38,6 +39,8 @@ export interface Trainee {
   email: string | undefined;
   createdAt: string;
   expiresAt: string;
+  /** The cohort the trainee belongs to, kept on the namespace (`COHORT_LABEL`) when it is made again. */
+  cohort?: string | undefined;
 }
 
 export const LABELS = {
@@ -106,6 +109,7 @@ export function namespaceManifest(settings: PlaygroundSettings, trainee: Trainee
         [POD_SECURITY.warnVersion]: 'latest',
         [POD_SECURITY.audit]: 'restricted',
         [POD_SECURITY.auditVersion]: 'latest',
+        ...(trainee.cohort ? { [COHORT_LABEL]: trainee.cohort } : {}),
       },
       annotations: {
         ...(trainee.email ? { [ANNOTATIONS.email]: trainee.email } : {}),

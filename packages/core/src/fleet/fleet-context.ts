@@ -4,6 +4,7 @@ import { ANNOTATIONS, playgroundSettings } from '../domain/trainee-plan.js';
 import type { ClusterGateway, NamespaceInfo } from '../ports/cluster-gateway.js';
 import type { GrafanaGateway, GrafanaRole } from '../ports/grafana-gateway.js';
 import type { IdentityProvider, IdentityUser } from '../ports/identity-provider.js';
+import { COHORT_LABEL } from '../cohort/contract.js';
 import { identityGuards, type IdentityGuards } from '../provisioning/ownership.js';
 
 /** The systems and settings a per-trainee fleet operation works with. */
@@ -49,7 +50,9 @@ export function traineeOf(user: IdentityUser, namespace: NamespaceInfo | undefin
     user.expiresAt ??
     namespace?.annotations[ANNOTATIONS.expiresAt] ??
     new Date(user.createdAt + defaultExpiryDays * DAY_MS).toISOString();
-  return { username: user.username, userId: user.id, email: user.email, createdAt, expiresAt };
+  // A cohort label survives a reset that makes the namespace again.
+  const cohort = namespace?.labels[COHORT_LABEL];
+  return { username: user.username, userId: user.id, email: user.email, createdAt, expiresAt, ...(cohort ? { cohort } : {}) };
 }
 
 /** Why cleanup removes this user, or undefined when it stays. */

@@ -79,4 +79,9 @@ export interface ClusterGateway {
    * sparing the objects the cluster makes itself. Returns the number of types emptied.
    */
   purgeTypes(name: string, types: readonly string[], signal?: AbortSignal): Promise<number>;
+  /**
+   * Sets labels on an existing namespace (absent: a 404 `UpstreamError`) under a field
+   * manager of their own, so the playground's apply, which does not list them, keeps them.
+   */
+  labelNamespace(name: string, labels: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void>;
 }

@@ -86,6 +86,35 @@ export class FakeIdentity extends Fake implements IdentityProvider {
     const users = managed.slice(first, first + max);
     return { users, next: first + max < managed.length ? first + max : undefined };
   }
+  /** Group name → member ids. */
+  readonly groups = new Map<string, Set<string>>();
+  async findGroup(name: string) {
+    this.call('findGroup');
+    return this.groups.has(name) ? name : undefined;
+  }
+  async ensureGroup(name: string) {
+    this.call('ensureGroup');
+    if (!this.groups.has(name)) this.groups.set(name, new Set());
+    return name;
+  }
+  async addToGroup(userId: string, groupId: string) {
+    this.call('addToGroup');
+    this.groups.get(groupId)?.add(this.#get(userId).id);
+  }
+  async listGroupMembers(groupId: string, first: number, max: number): Promise<IdentityPage> {
+    this.call('listGroupMembers');
+    const members = [...(this.groups.get(groupId) ?? [])].flatMap((id) => this.users.get(id) ?? []);
+    return { users: members.slice(first, first + max), next: first + max < members.length ? first + max : undefined };
+  }
+  async listGroups(prefix: string, first: number, max: number) {
+    this.call('listGroups');
+    const names = [...this.groups.keys()].filter((name) => name.startsWith(prefix)).sort();
+    return { groups: names.slice(first, first + max).map((name) => ({ id: name, name })), next: first + max < names.length ? first + max : undefined };
+  }
+  async deleteGroup(groupId: string) {
+    this.call('deleteGroup');
+    return this.groups.delete(groupId);
+  }
   #get(userId: string) {
     const user = this.users.get(userId);
     if (!user) throw new UpstreamError('keycloak', 'update user', 404);
@@ -199,6 +228,12 @@ export class FakeCluster extends Fake implements ClusterGateway {
       if (object.metadata.namespace === name && types.includes(object.kind)) this.objects.delete(key);
     }
     return types.length;
+  }
+  async labelNamespace(name: string, labels: Readonly<Record<string, string>>) {
+    this.call('labelNamespace');
+    const namespace = this.namespaces.get(name);
+    if (!namespace) throw new UpstreamError('kubernetes', 'label namespace', 404);
+    Object.assign(namespace.labels, labels);
   }
   /** Finalizes a terminating namespace after `terminatingPolls` looks. */
   #tick(name: string) {

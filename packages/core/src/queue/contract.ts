@@ -27,6 +27,11 @@ export const JOBS = {
   resetUser: 'reset-user',
   cleanupUser: 'cleanup-user',
   syncUser: 'sync-user',
+  /** Cohorts (cohort/contract.ts): parents on `fleet`, one child per trainee on `fleet-user`. */
+  cohortCreate: 'cohort-create',
+  cohortDelete: 'cohort-delete',
+  cohortMemberCreate: 'cohort-member-create',
+  cohortMemberDelete: 'cohort-member-delete',
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 
@@ -40,6 +45,10 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
   'reset-user': QUEUES.fleetUser,
   'cleanup-user': QUEUES.fleetUser,
   'sync-user': QUEUES.fleetUser,
+  'cohort-create': QUEUES.fleet,
+  'cohort-delete': QUEUES.fleet,
+  'cohort-member-create': QUEUES.fleetUser,
+  'cohort-member-delete': QUEUES.fleetUser,
 };
 
 const username = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'not a DNS-1123 label');

@@ -1,0 +1,4 @@
+export * from './contract.js';
+export * from './rows.js';
+export * from './membership.js';
+export * from './enqueue-cohort.js';
