@@ -17,7 +17,8 @@ export interface CohortRoutesOptions {
   secrets: Pick<SecretStore, 'get' | 'remove'>;
   guard: Pick<RedisGuard, 'run'>;
   jobOptions: JobsOptions;
-  prefix: string;
+  /** QUEUE_PREFIX (not `prefix`: Fastify reads that as the routes' path prefix). */
+  queuePrefix: string;
   maxTrainees: number;
   reservedNamespaces: readonly string[];
   /** BODY_LIMIT_BYTES: a cohort's body may be larger, up to what `maxTrainees` rows need. */
@@ -102,7 +103,7 @@ export const cohortRoutes: FastifyPluginAsyncZod<CohortRoutesOptions> = async (a
     },
     async (request, reply) => {
       const { name } = request.params;
-      const csv = await guard.run(() => readCohortCredentials({ ...options, fleetUser: options.fleetUser }, name));
+      const csv = await guard.run(() => readCohortCredentials({ ...options, prefix: options.queuePrefix }, name));
       request.log.info({ cohort: name }, 'cohort credentials handed out');
       reply.header('cache-control', 'no-store');
       return reply.code(200).type('text/csv; charset=utf-8').send(csv);
