@@ -7,6 +7,9 @@ import type { ApiDeps } from './deps.js';
 import { JobReader } from './jobs/job-reader.js';
 import { JobSubmitter } from './jobs/job-submitter.js';
 import { JobWaiter } from './jobs/job-waiter.js';
+import { WorkerQueries } from './queries/worker-queries.js';
+import { CursorCodec } from './routes/trainees/cursor.js';
+import { traineeRoutes } from './routes/trainees/index.js';
 import { RedisGuard } from './jobs/redis-guard.js';
 import { registerAuth } from './plugins/auth.js';
 import { FailedAuthLimiter } from './plugins/auth-rate-limit.js';
@@ -31,7 +34,9 @@ export type ApiConfig = Pick<
   // Names and identities; the default list when absent.
   Partial<Pick<ApiEnv, 'RESERVED_NAMESPACES' | 'COHORT_MAX_TRAINEES'>> &
   // Callers that send no Prefer header and expect the final answer; off when absent.
-  Partial<Pick<ApiEnv, 'DEFAULT_PREFER_WAIT_SECONDS'>>;
+  Partial<Pick<ApiEnv, 'DEFAULT_PREFER_WAIT_SECONDS'>> &
+  // Reads the worker answers (default 10 s), and the key the trainee list's cursors are signed with.
+  Partial<Pick<ApiEnv, 'QUERY_TIMEOUT_SECONDS' | 'RESULT_ENCRYPTION_KEY'>>;
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const READY_PING_TIMEOUT_MS = 1_000;
@@ -109,6 +114,11 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
     holders, reservedNamespaces: config.RESERVED_NAMESPACES ?? DEFAULT_RESERVED_NAMESPACES,
   });
   await app.register(jobRoutes, { reader });
+  const queries = new WorkerQueries({ queue: deps.queues.queries, waiter, guard, timeoutSeconds: config.QUERY_TIMEOUT_SECONDS ?? 10 });
+  await app.register(traineeRoutes, {
+    queries, submitter, reader, waiter, ...waitSettings, shutdown: shutdown.signal,
+    provisioning: deps.queues.provisioning, guard, cursors: new CursorCodec(config.RESULT_ENCRYPTION_KEY),
+  });
   const fleetOptions = { guard, reader, waiter, ...waitSettings, shutdown: shutdown.signal };
   await app.register(fleetRoutes, { ...fleetOptions, fleet: deps.queues.fleet, redis: deps.redis, jobOptions: defaultJobOptions(config) });
   await app.register(cohortRoutes, {

@@ -42,6 +42,8 @@ export interface FleetWorkersDeps {
   logger: Logger;
   /** The single-trainee create and delete, which cohort children run as they are. */
   provisioning: ProvisioningProcessorDeps;
+  /** Re-creates a trainee's missing expire job when sync meets the trainee. */
+  expiry?: { ensure(username: string): Promise<boolean> };
 }
 
 export interface FleetWorkers {
@@ -92,6 +94,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     secrets: deps.secrets,
     locks: deps.locks,
     log: logger,
+    ...(deps.expiry ? { expiry: deps.expiry } : {}),
   });
   const runProcessor = fleetRunProcessor({
     identity: deps.ports.identity,

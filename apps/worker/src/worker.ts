@@ -26,6 +26,8 @@ import { createProcessor } from './processors/create.processor.js';
 import { BULLMQ_STALL_MARGIN } from './processors/run-job.js';
 import { deleteProcessor } from './processors/delete.processor.js';
 import { checkTraineeClusterRole } from './trainee-role-check.js';
+import { createQueryWorker } from './queries/query-worker.js';
+import { createTraineeParts } from './trainees/index.js';
 
 export interface WorkerPorts {
   identity: IdentityProvider;
@@ -76,12 +78,14 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   });
   const secrets = new SecretStore(redis, Sealer.fromEncodedKey(config.RESULT_ENCRYPTION_KEY), config.QUEUE_PREFIX, config.PASSWORD_TTL_SECONDS);
   const locks = new UserLock(redis, config.QUEUE_PREFIX);
-  const processorDeps = { service, secrets, locks, log: logger, stallLimit: config.WORKER_MAX_STALLED_COUNT };
-  const fleet = createFleetWorkers(config, { redis, ports, secrets, locks, logger, provisioning: processorDeps });
+  const trainees = createTraineeParts(config, { redis, ports, service, secrets, locks, logger });
+  const queries = createQueryWorker(config, { redis, logger, answerers: trainees.answerers });
+  const processorDeps = { service, secrets, locks, log: logger, stallLimit: config.WORKER_MAX_STALLED_COUNT, expiry: trainees.scheduler };
+  const fleet = createFleetWorkers(config, { redis, ports, secrets, locks, logger, expiry: trainees.scheduler, provisioning: processorDeps });
 
   const worker = new Worker(
     QUEUES.provisioning,
-    dispatch(QUEUES.provisioning, { create: createProcessor(processorDeps), delete: deleteProcessor(processorDeps) }),
+    dispatch(QUEUES.provisioning, { create: createProcessor(processorDeps), delete: deleteProcessor(processorDeps), ...trainees.processors }),
     {
       connection: redis,
       prefix: config.QUEUE_PREFIX,
@@ -100,7 +104,7 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, job: job?.name, ...(job ? jobLogFields(job) : {}), reason: error.message }, 'job attempt failed'));
   worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: it will run again'));
 
-  const health = createWorkerHealth(config, { redis, workers: [worker, ...fleet.workers], logger });
+  const health = createWorkerHealth(config, { redis, workers: [worker, ...fleet.workers, queries.worker], logger });
 
   let running: Promise<void> | undefined;
   return {
@@ -113,6 +117,7 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
       running = worker.run().catch((error: unknown) => logger.error({ err: describeError(error) }, 'worker stopped'));
       await worker.waitUntilReady();
       await fleet.start();
+      await queries.start();
       logger.info({ queue: QUEUES.provisioning, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
       void checkTraineeClusterRole(ports.cluster, config.TRAINEE_CLUSTER_ROLE, logger); // logs only, never blocks the start
     },
@@ -120,13 +125,14 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
       health.markClosing();
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-      const outcome = await Promise.race([Promise.all([worker.close(), fleet.close()]).then(() => 'closed' as const), deadline]);
+      const outcome = await Promise.race([Promise.all([worker.close(), fleet.close(), queries.close()]).then(() => 'closed' as const), deadline]);
       clearTimeout(timer);
       if (outcome === 'timeout') {
         logger.warn({ timeoutMs }, 'active jobs did not finish in time: stopping anyway (they will run again)');
-        await Promise.all([worker.close(true), fleet.close(true)]);
+        await Promise.all([worker.close(true), fleet.close(true), queries.close(true)]);
       }
       await running;
+      await trainees.close();
       await health.close();
       await ports.close?.();
       await redis.quit().catch(() => redis.disconnect());

@@ -107,6 +107,13 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     });
   }
 
+  async setExpiresAt(userId: string, expiresAt: string | undefined, signal?: AbortSignal): Promise<void> {
+    await this.#updateAttributes('set expiry', userId, signal, (attributes) => {
+      if (expiresAt === undefined) delete attributes[ATTRIBUTES.expiresAt];
+      else attributes[ATTRIBUTES.expiresAt] = [expiresAt];
+    });
+  }
+
   async adopt(userId: string, signal?: AbortSignal): Promise<void> {
     await this.#updateAttributes('adopt user', userId, signal, (attributes) => {
       attributes[ATTRIBUTES.managedBy] = [MANAGED_BY];
@@ -124,9 +131,11 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     }
   }
 
-  async listManaged(first: number, max: number, signal?: AbortSignal): Promise<IdentityPage> {
+  async listManaged(first: number, max: number, signal?: AbortSignal, filter: { usernameContains?: string } = {}): Promise<IdentityPage> {
+    // With `username` (not exact) Keycloak matches it as a substring, together with `q`.
+    const username = filter.usernameContains ? { username: filter.usernameContains } : {};
     const users = await this.#call('list managed users', signal, () =>
-      this.#admin.users.find({ q: MANAGED_QUERY, first, max, briefRepresentation: false }),
+      this.#admin.users.find({ q: MANAGED_QUERY, ...username, first, max, briefRepresentation: false }),
     );
     return { users: users.map(toIdentityUser), next: users.length >= max ? first + max : undefined };
   }

@@ -29,3 +29,5 @@ export * from './fleet/index.js';
 export * from './queue/job-state.js';
 export * from './queue/error-codes.js';
 export * from './cohort/index.js';
+export * from './queue/query-contract.js';
+export * from './queue/trainee-contract.js';

@@ -874,6 +874,313 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/trainees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the trainees the provisioner manages, a page at a time (Keycloak is paged, never read whole) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only trainees created before this instant. */
+                    createdBefore?: string;
+                    /** @description `nextCursor` of the previous page, with the same filters. */
+                    cursor?: string;
+                    /** @description Only trainees whose expiry is before this instant. */
+                    expiresBefore?: string;
+                    /** @description Trainees per page (1–200, default 50). */
+                    limit?: number;
+                    /** @description Only usernames starting with this. */
+                    prefix?: string;
+                    /** @description `provisioned`: complete in every system; `incomplete`: a create that has not finished, or failed half-way. */
+                    state?: "provisioned" | "incomplete";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TraineePage"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/trainees/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One trainee's live state in Keycloak, Kubernetes (namespace, fittings and their drift from the plan) and Grafana, and their last jobs */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The trainee's username (also their namespace). */
+                    username: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Trainee"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TraineeNotFound"];
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Move a trainee's expiry (earlier or later) in Keycloak, on the namespace and in its expiry job */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) with its final answer (200, or the error the job ended with) instead of 202; 202 if time runs out. */
+                    prefer?: string;
+                };
+                path: {
+                    /** @description The trainee's username (also their namespace). */
+                    username: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TraineePatchInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ExpiryChanged"];
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Accepted"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TraineeNotFound"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobFailed"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobFailed"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1065,6 +1372,38 @@ export interface components {
                 path: string;
             }[];
             message: string;
+        };
+        /**
+         * @example {
+         *       "username": "jean-dupont",
+         *       "expiresAt": "2027-03-31T18:00:00.000Z",
+         *       "previous": "2026-12-20T00:00:00.000Z",
+         *       "namespaceUpdated": true,
+         *       "jobId": "set-expiry-jean-dupont"
+         *     }
+         */
+        ExpiryChanged: {
+            expiresAt: string;
+            jobId: string;
+            namespaceUpdated: boolean;
+            previous: string | null;
+            username: string;
+        };
+        /**
+         * @example {
+         *       "username": "jean-dupont",
+         *       "expiresAt": "2027-03-31T18:00:00.000Z",
+         *       "previous": "2026-12-20T00:00:00.000Z",
+         *       "namespaceUpdated": true,
+         *       "jobId": "set-expiry-jean-dupont"
+         *     }
+         */
+        ExpiryChangedInput: {
+            expiresAt: string;
+            jobId: string;
+            namespaceUpdated: boolean;
+            previous: string | null;
+            username: string;
         };
         FleetAccepted: {
             /** @description A run of this kind was already pending: it is answered, no second one starts. */
@@ -1267,6 +1606,376 @@ export interface components {
                 total_users: number;
             };
             summary?: string;
+        };
+        /**
+         * @example {
+         *       "username": "jean-dupont",
+         *       "keycloak": {
+         *         "id": "5b0c6a0e-6f7e-4a7e-9d1c-3f1d2b8c9a10",
+         *         "email": "jean.dupont@example.org",
+         *         "fullName": "Jean Dupont",
+         *         "enabled": true,
+         *         "created": "2026-11-02T09:14:03.000Z",
+         *         "attributes": {
+         *           "managedBy": "k8s-provisioner",
+         *           "provisioned": true,
+         *           "expiresAt": "2027-11-02T09:14:03.000Z",
+         *           "grafanaUserId": 42
+         *         }
+         *       },
+         *       "namespace": {
+         *         "name": "jean-dupont",
+         *         "phase": "Active",
+         *         "labels": {
+         *           "managed-by": "k8s-provisioner",
+         *           "provisioned": "true"
+         *         },
+         *         "annotations": {
+         *           "k8s-user-provisioner/expires-at": "2027-11-02T09:14:03.000Z"
+         *         },
+         *         "drift": [],
+         *         "fittings": [
+         *           {
+         *             "kind": "RoleBinding",
+         *             "name": "jean-dupont",
+         *             "state": "current"
+         *           },
+         *           {
+         *             "kind": "ResourceQuota",
+         *             "name": "resource-limits",
+         *             "state": "drifted",
+         *             "drift": [
+         *               "spec.hard.pods"
+         *             ]
+         *           },
+         *           {
+         *             "kind": "LimitRange",
+         *             "name": "default-limits",
+         *             "state": "missing"
+         *           }
+         *         ]
+         *       },
+         *       "grafana": {
+         *         "recordedId": 42,
+         *         "state": "ok",
+         *         "account": {
+         *           "id": 42,
+         *           "login": "jean-dupont",
+         *           "email": "jean.dupont@example.org"
+         *         }
+         *       },
+         *       "jobs": [
+         *         {
+         *           "id": "expire-jean-dupont",
+         *           "type": "expire",
+         *           "state": "delayed",
+         *           "createdAt": "2026-11-02T09:14:09.000Z",
+         *           "finishedAt": null,
+         *           "dueAt": "2027-11-02T09:14:03.000Z"
+         *         },
+         *         {
+         *           "id": "create-jean-dupont",
+         *           "type": "create",
+         *           "state": "completed",
+         *           "createdAt": "2026-11-02T09:14:02.000Z",
+         *           "finishedAt": "2026-11-02T09:14:09.000Z",
+         *           "dueAt": null
+         *         }
+         *       ]
+         *     }
+         */
+        Trainee: {
+            grafana: {
+                account: {
+                    email: string;
+                    id: number;
+                    login: string;
+                } | null;
+                recordedId: number | null;
+                /** @enum {string} */
+                state: "ok" | "missing" | "unrecorded";
+            };
+            /** @description The trainee's last create, delete, expiry change and expiry jobs, newest first (results are under GET /jobs/:id). */
+            jobs: {
+                createdAt: string;
+                dueAt: string | null;
+                error?: {
+                    code: string;
+                    message: string;
+                };
+                finishedAt: string | null;
+                id: string;
+                state: string;
+                type: string;
+            }[];
+            keycloak: {
+                attributes: {
+                    expiresAt: string | null;
+                    grafanaUserId: number | null;
+                    managedBy: string;
+                    provisioned: boolean;
+                };
+                created: string;
+                email: string | null;
+                enabled: boolean;
+                fullName: string | null;
+                id: string;
+            };
+            namespace: {
+                annotations: {
+                    [key: string]: string;
+                };
+                drift: string[];
+                fittings: {
+                    drift?: string[];
+                    kind: string;
+                    name: string;
+                    /** @enum {string} */
+                    state: "current" | "drifted" | "missing" | "stale";
+                }[];
+                labels: {
+                    [key: string]: string;
+                };
+                name: string;
+                phase: string;
+            } | null;
+            username: string;
+        };
+        /**
+         * @example {
+         *       "username": "jean-dupont",
+         *       "keycloak": {
+         *         "id": "5b0c6a0e-6f7e-4a7e-9d1c-3f1d2b8c9a10",
+         *         "email": "jean.dupont@example.org",
+         *         "fullName": "Jean Dupont",
+         *         "enabled": true,
+         *         "created": "2026-11-02T09:14:03.000Z",
+         *         "attributes": {
+         *           "managedBy": "k8s-provisioner",
+         *           "provisioned": true,
+         *           "expiresAt": "2027-11-02T09:14:03.000Z",
+         *           "grafanaUserId": 42
+         *         }
+         *       },
+         *       "namespace": {
+         *         "name": "jean-dupont",
+         *         "phase": "Active",
+         *         "labels": {
+         *           "managed-by": "k8s-provisioner",
+         *           "provisioned": "true"
+         *         },
+         *         "annotations": {
+         *           "k8s-user-provisioner/expires-at": "2027-11-02T09:14:03.000Z"
+         *         },
+         *         "drift": [],
+         *         "fittings": [
+         *           {
+         *             "kind": "RoleBinding",
+         *             "name": "jean-dupont",
+         *             "state": "current"
+         *           },
+         *           {
+         *             "kind": "ResourceQuota",
+         *             "name": "resource-limits",
+         *             "state": "drifted",
+         *             "drift": [
+         *               "spec.hard.pods"
+         *             ]
+         *           },
+         *           {
+         *             "kind": "LimitRange",
+         *             "name": "default-limits",
+         *             "state": "missing"
+         *           }
+         *         ]
+         *       },
+         *       "grafana": {
+         *         "recordedId": 42,
+         *         "state": "ok",
+         *         "account": {
+         *           "id": 42,
+         *           "login": "jean-dupont",
+         *           "email": "jean.dupont@example.org"
+         *         }
+         *       },
+         *       "jobs": [
+         *         {
+         *           "id": "expire-jean-dupont",
+         *           "type": "expire",
+         *           "state": "delayed",
+         *           "createdAt": "2026-11-02T09:14:09.000Z",
+         *           "finishedAt": null,
+         *           "dueAt": "2027-11-02T09:14:03.000Z"
+         *         },
+         *         {
+         *           "id": "create-jean-dupont",
+         *           "type": "create",
+         *           "state": "completed",
+         *           "createdAt": "2026-11-02T09:14:02.000Z",
+         *           "finishedAt": "2026-11-02T09:14:09.000Z",
+         *           "dueAt": null
+         *         }
+         *       ]
+         *     }
+         */
+        TraineeInput: {
+            grafana: {
+                account: {
+                    email: string;
+                    id: number;
+                    login: string;
+                } | null;
+                recordedId: number | null;
+                /** @enum {string} */
+                state: "ok" | "missing" | "unrecorded";
+            };
+            /** @description The trainee's last create, delete, expiry change and expiry jobs, newest first (results are under GET /jobs/:id). */
+            jobs: {
+                createdAt: string;
+                dueAt: string | null;
+                error?: {
+                    code: string;
+                    message: string;
+                };
+                finishedAt: string | null;
+                id: string;
+                state: string;
+                type: string;
+            }[];
+            keycloak: {
+                attributes: {
+                    expiresAt: string | null;
+                    grafanaUserId: number | null;
+                    managedBy: string;
+                    provisioned: boolean;
+                };
+                created: string;
+                email: string | null;
+                enabled: boolean;
+                fullName: string | null;
+                id: string;
+            };
+            namespace: {
+                annotations: {
+                    [key: string]: string;
+                };
+                drift: string[];
+                fittings: {
+                    drift?: string[];
+                    kind: string;
+                    name: string;
+                    /** @enum {string} */
+                    state: "current" | "drifted" | "missing" | "stale";
+                }[];
+                labels: {
+                    [key: string]: string;
+                };
+                name: string;
+                phase: string;
+            } | null;
+            username: string;
+        };
+        /**
+         * @example {
+         *       "message": "No managed trainee named \"jean-dupont\"",
+         *       "code": "TRAINEE_NOT_FOUND"
+         *     }
+         */
+        TraineeNotFound: {
+            code: string;
+            jobId?: string;
+            message: string;
+        };
+        /**
+         * @example {
+         *       "message": "No managed trainee named \"jean-dupont\"",
+         *       "code": "TRAINEE_NOT_FOUND"
+         *     }
+         */
+        TraineeNotFoundInput: {
+            code: string;
+            jobId?: string;
+            message: string;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "username": "jean-dupont",
+         *           "email": "jean.dupont@example.org",
+         *           "fullName": "Jean Dupont",
+         *           "created": "2026-11-02T09:14:03.000Z",
+         *           "expires": "2027-11-02T09:14:03.000Z",
+         *           "provisioned": true
+         *         }
+         *       ],
+         *       "nextCursor": "eyJvIjoxLCJmIjoiVk1vV2lXSjkzS2NGZ3FEQSJ9.q2Xy…"
+         *     }
+         */
+        TraineePage: {
+            items: components["schemas"]["TraineeSummary"][];
+            /** @description Pass as `cursor` for the next page; null on the last one. A page may hold fewer than `limit` items and still have a next one. */
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "username": "jean-dupont",
+         *           "email": "jean.dupont@example.org",
+         *           "fullName": "Jean Dupont",
+         *           "created": "2026-11-02T09:14:03.000Z",
+         *           "expires": "2027-11-02T09:14:03.000Z",
+         *           "provisioned": true
+         *         }
+         *       ],
+         *       "nextCursor": "eyJvIjoxLCJmIjoiVk1vV2lXSjkzS2NGZ3FEQSJ9.q2Xy…"
+         *     }
+         */
+        TraineePageInput: {
+            items: components["schemas"]["TraineeSummaryInput"][];
+            /** @description Pass as `cursor` for the next page; null on the last one. A page may hold fewer than `limit` items and still have a next one. */
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "expiresAt": "2027-03-31T18:00:00Z"
+         *     }
+         */
+        TraineePatch: {
+            /**
+             * Format: date-time
+             * @description The new expiry (earlier or later; a past one removes the trainee within moments).
+             */
+            expiresAt: string;
+        };
+        /**
+         * @example {
+         *       "expiresAt": "2027-03-31T18:00:00Z"
+         *     }
+         */
+        TraineePatchInput: {
+            /**
+             * Format: date-time
+             * @description The new expiry (earlier or later; a past one removes the trainee within moments).
+             */
+            expiresAt: string;
+        };
+        TraineeSummary: {
+            created: string;
+            email: string | null;
+            expires: string | null;
+            fullName: string | null;
+            provisioned: boolean;
+            username: string;
+        };
+        TraineeSummaryInput: {
+            created: string;
+            email: string | null;
+            expires: string | null;
+            fullName: string | null;
+            provisioned: boolean;
+            username: string;
         };
         UserNotFound: {
             code?: string;

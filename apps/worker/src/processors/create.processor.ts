@@ -28,6 +28,7 @@ export function createProcessor(deps: ProvisioningProcessorDeps): JobProcessor {
         // already provisioned kept theirs: the one this job offered Keycloak opens nothing.
         if (result.passwordIssued) await deps.secrets.touch(secretKeyOf(job));
         else await deps.secrets.remove(secretKeyOf(job));
+        await scheduleExpiry(deps, result.alreadyProvisioned ? undefined : ctx.state.get().expiresAt, input.username);
         return result;
       },
       onFinalFailure: async () => {
@@ -37,4 +38,11 @@ export function createProcessor(deps: ProvisioningProcessorDeps): JobProcessor {
       },
     });
   };
+}
+
+/** The new trainee's expire job; a trainee that was already there keeps its expiry, which its job re-reads. */
+async function scheduleExpiry(deps: ProvisioningProcessorDeps, expiresAt: string | undefined, username: string): Promise<void> {
+  if (!deps.expiry) return;
+  if (expiresAt) await deps.expiry.schedule(username, expiresAt);
+  else await deps.expiry.ensure(username);
 }

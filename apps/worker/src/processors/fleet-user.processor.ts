@@ -31,6 +31,8 @@ export interface FleetUserProcessorDeps {
   secrets: Pick<SecretStore, 'putIfAbsent' | 'touch' | 'remove'>;
   locks: UserLock;
   log: Logger;
+  /** Sync re-creates a trainee's missing expire job (trainees/expiry-scheduler.ts). */
+  expiry?: { ensure(username: string): Promise<boolean> };
 }
 
 /**
@@ -66,6 +68,7 @@ export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTabl
       // The new password stays readable (GET /jobs/<this id>) for the TTL counted from now.
       if (result.passwordIssued) await deps.secrets.touch(secretKeyOf(job));
       else await deps.secrets.remove(secretKeyOf(job));
+      if (!result.skipped && !result.rolledBack && (await deps.expiry?.ensure(username))) log.info('expire job was missing: re-created');
       return result;
     });
   };

@@ -11,6 +11,8 @@ export interface ProvisioningProcessorDeps {
   secrets: Pick<SecretStore, 'putIfAbsent' | 'touch' | 'remove'>;
   locks: UserLocks;
   log: Logger;
+  /** The trainees' expire jobs: a create that succeeds sets its trainee's (trainees/expiry-scheduler.ts). */
+  expiry?: { schedule(username: string, expiresAt: string): Promise<void>; ensure(username: string): Promise<boolean> };
   /** `WORKER_MAX_STALLED_COUNT`: interruptions after which a job fails, cleaned up (see runJob). */
   stallLimit?: number;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MIN_API_TOKEN_LENGTH, rememberConfigWarnings, resolveLegacyEnv, type ConfigRole } from './legacy-env.js';
 import { cohortApiSettings } from './cohort-env.js';
 import { DEFAULT_RESERVED_NAMESPACES, parseNamePatterns } from '../domain/reserved-names.js';
+import { queryApiEnv, queryWorkerEnv } from './queries-env.js';
 
 /**
  * Configuration comes from the environment only, parsed once at boot against these
@@ -165,6 +166,7 @@ export const apiEnv = commonEnv.extend({
   AUTH_FAILURE_LIMIT: int(20, 1),
   AUTH_FAILURE_WINDOW_SECONDS: int(60, 1),
   ...cohortApiSettings,
+  ...queryApiEnv,
 });
 
 export const workerEnv = commonEnv.extend({
@@ -297,6 +299,7 @@ export const workerEnv = commonEnv.extend({
    * `confirmMassDelete: true`. The configured schedule (maxAgeDays 365) is not held.
    */
   CLEANUP_MAX_SHARE_WITHOUT_CONFIRM: z.coerce.number().min(0).max(1).default(0.2),
+  ...queryWorkerEnv,
 });
 
 export type CommonEnv = z.infer<typeof commonEnv>;

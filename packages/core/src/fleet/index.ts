@@ -9,3 +9,5 @@ export * from './fan-out.js';
 export * from './aggregate.js';
 export * from './enqueue-fleet-run.js';
 export * from './cleanup-guard.js';
+export * from './trainee-view.js';
+export * from './expiry.service.js';

@@ -54,8 +54,13 @@ export interface IdentityProvider {
   adopt(userId: string, signal?: AbortSignal): Promise<void>;
   /** Returns false when the user did not exist. */
   deleteUser(userId: string, signal?: AbortSignal): Promise<boolean>;
-  /** Users with `managed-by=k8s-provisioner`, one page at a time (`first` = offset). */
-  listManaged(first: number, max: number, signal?: AbortSignal): Promise<IdentityPage>;
+  /**
+   * Users with `managed-by=k8s-provisioner`, one page at a time (`first` = offset), ordered
+   * by username. `usernameContains` narrows the list in Keycloak (a substring match).
+   */
+  listManaged(first: number, max: number, signal?: AbortSignal, filter?: { usernameContains?: string }): Promise<IdentityPage>;
+  /** Writes (or, with undefined, clears) the `expires-at` attribute. */
+  setExpiresAt?(userId: string, expiresAt: string | undefined, signal?: AbortSignal): Promise<void>;
   /** Every user of the realm, managed or not, one page at a time: for adopting old accounts. */
   listUsers?(first: number, max: number, signal?: AbortSignal): Promise<IdentityPage>;
 

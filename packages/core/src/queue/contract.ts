@@ -15,6 +15,8 @@ export const QUEUES = {
   fleet: 'fleet',
   /** The per-trainee children of fleet runs. */
   fleetUser: 'fleet-user',
+  /** Reads the API asks the worker for (query-contract.ts): short-lived, never retried. */
+  queries: 'queries',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -32,6 +34,12 @@ export const JOBS = {
   cohortDelete: 'cohort-delete',
   cohortMemberCreate: 'cohort-member-create',
   cohortMemberDelete: 'cohort-member-delete',
+  /** A trainee's expiry, delayed until its `expiresAt` (expiry-contract.ts). */
+  expire: 'expire',
+  /** Moves a trainee's expiry (`PATCH /trainees/:username`). */
+  setExpiry: 'set-expiry',
+  /** One read answered by the worker (query-contract.ts). */
+  query: 'query',
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 
@@ -49,6 +57,9 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
   'cohort-delete': QUEUES.fleet,
   'cohort-member-create': QUEUES.fleetUser,
   'cohort-member-delete': QUEUES.fleetUser,
+  expire: QUEUES.provisioning,
+  'set-expiry': QUEUES.provisioning,
+  query: QUEUES.queries,
 };
 
 const username = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'not a DNS-1123 label');

@@ -1,0 +1,54 @@
+import type { JobsOptions, Queue } from 'bullmq';
+import { JOBS, expireJobId, type ExpiryScheduler } from '@kup/core';
+
+const PENDING = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
+
+/**
+ * The trainees' `expire` jobs on the provisioning queue, one per trainee (`expire-<username>`).
+ * Moving an expiry changes the delay of the job waiting; a job that is already running
+ * (or about to) is left alone: it reads Keycloak's expiry when it runs.
+ */
+export class BullExpiryScheduler implements ExpiryScheduler {
+  constructor(
+    private readonly queue: Pick<Queue, 'add' | 'getJob'>,
+    private readonly jobOptions: JobsOptions,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async schedule(username: string, expiresAt: string): Promise<void> {
+    const now = this.now();
+    const dueMs = Math.max(now, Date.parse(expiresAt));
+    const delay = dueMs - now;
+    const existing = await this.queue.getJob(expireJobId(username));
+    if (existing) {
+      const state = await existing.getState();
+      if (state === 'delayed') {
+        await existing.updateData({ ...existing.data, dueAt: dueAtOf(dueMs) });
+        return existing.changeDelay(delay);
+      }
+      if (PENDING.has(state)) return;
+      await existing.remove().catch(() => undefined);
+    }
+    await this.add(username, dueMs, delay);
+  }
+
+  /**
+   * Makes sure the trainee has an expire job (sync calls it for each trainee). A missing one
+   * is added due now: it reads the trainee's expiry and waits until then.
+   */
+  async ensure(username: string): Promise<boolean> {
+    const existing = await this.queue.getJob(expireJobId(username));
+    if (existing) {
+      if (PENDING.has(await existing.getState())) return false;
+      await existing.remove().catch(() => undefined);
+    }
+    await this.add(username, this.now(), 0);
+    return true;
+  }
+
+  private async add(username: string, dueMs: number, delay: number): Promise<void> {
+    await this.queue.add(JOBS.expire, { username, dueAt: dueAtOf(dueMs) }, { ...this.jobOptions, jobId: expireJobId(username), delay });
+  }
+}
+
+const dueAtOf = (ms: number): string => new Date(ms).toISOString();

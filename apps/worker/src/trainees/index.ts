@@ -1,0 +1,39 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ExpiryService, QUEUES, defaultJobOptions, fleetSettings, type Logger, type ProvisioningService, type SecretStore, type WorkerEnv } from '@kup/core';
+import type { WorkerPorts } from '../worker.js';
+import type { QueryAnswerer } from '../queries/answer-queries.js';
+import type { JobProcessor } from '../processors/processor.js';
+import type { UserLocks } from '../processors/run-job.js';
+import { BullExpiryScheduler } from './expiry-scheduler.js';
+import { expireProcessor, setExpiryProcessor } from './expiry.processor.js';
+import { traineeAnswerers } from './trainee-answers.js';
+
+export { BullExpiryScheduler } from './expiry-scheduler.js';
+
+export interface TraineeParts {
+  /** Adds, moves and re-creates the trainees' expire jobs. */
+  scheduler: BullExpiryScheduler;
+  processors: { expire: JobProcessor; 'set-expiry': JobProcessor };
+  answerers: QueryAnswerer[];
+  close(): Promise<void>;
+}
+
+/** The worker's trainee half: expiry on time and the answers to the trainee API's reads. */
+export function createTraineeParts(
+  config: WorkerEnv,
+  deps: { redis: Redis; ports: WorkerPorts; service: Pick<ProvisioningService, 'delete'>; secrets: SecretStore; locks: UserLocks; logger: Logger },
+): TraineeParts {
+  const queue = new Queue(QUEUES.provisioning, { connection: deps.redis, prefix: config.QUEUE_PREFIX });
+  queue.on('error', (error) => deps.logger.warn({ err: error.message, queue: queue.name }, 'queue error'));
+  const scheduler = new BullExpiryScheduler(queue, defaultJobOptions(config));
+  const settings = fleetSettings(config);
+  const expiry = new ExpiryService(deps.ports, settings, scheduler);
+  const processorDeps = { expiry, service: deps.service, secrets: deps.secrets, locks: deps.locks, log: deps.logger, stallLimit: config.WORKER_MAX_STALLED_COUNT };
+  return {
+    scheduler,
+    processors: { expire: expireProcessor(processorDeps), 'set-expiry': setExpiryProcessor(processorDeps) },
+    answerers: traineeAnswerers(deps.ports, settings),
+    close: () => queue.close(),
+  };
+}

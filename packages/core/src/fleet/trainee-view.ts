@@ -1,0 +1,155 @@
+import { ANNOTATIONS, namespaceManifest, namespacedManifests, staleObjects } from '../domain/trainee-plan.js';
+import type { ClusterGateway, KubeObject } from '../ports/cluster-gateway.js';
+import type { GrafanaGateway } from '../ports/grafana-gateway.js';
+import { MANAGED_BY, type IdentityProvider, type IdentityUser } from '../ports/identity-provider.js';
+import type { TraineeDetail, TraineeListFilters, TraineeSummary } from '../queue/trainee-contract.js';
+import { traineeOf, type FleetSettings } from './fleet-context.js';
+
+/**
+ * What the trainee API shows, read from the three systems: a page of the managed users
+ * (never the whole realm), and one trainee's live state compared with the plan.
+ */
+
+export interface TraineePage {
+  items: TraineeSummary[];
+  nextOffset: number | null;
+}
+
+/** Keycloak pages looked at for one answer at most: a sparse filter returns a short page and a cursor. */
+const MAX_PAGES_PER_ANSWER = 10;
+
+export function summaryOf(user: IdentityUser): TraineeSummary {
+  return {
+    username: user.username,
+    email: user.email ?? null,
+    fullName: user.fullName ?? null,
+    created: new Date(user.createdAt).toISOString(),
+    expires: user.expiresAt ?? null,
+    provisioned: user.provisioned,
+  };
+}
+
+export function matchesFilters(user: IdentityUser, filters: TraineeListFilters): boolean {
+  if (!user.managed) return false;
+  if (filters.prefix !== undefined && !user.username.startsWith(filters.prefix)) return false;
+  if (filters.state !== undefined && user.provisioned !== (filters.state === 'provisioned')) return false;
+  if (filters.createdBefore !== undefined && !(user.createdAt < Date.parse(filters.createdBefore))) return false;
+  if (filters.expiresBefore !== undefined) {
+    const expires = user.expiresAt === undefined ? Number.NaN : Date.parse(user.expiresAt);
+    if (!(expires < Date.parse(filters.expiresBefore))) return false;
+  }
+  return true;
+}
+
+/**
+ * One page of trainees from `offset` in Keycloak's list of managed users (ordered by
+ * username). Users are read a Keycloak page at a time and filtered as they come; the next
+ * offset is the position just after the last user looked at, so no user is skipped or
+ * repeated while the realm does not change.
+ */
+export async function listTrainees(
+  identity: Pick<IdentityProvider, 'listManaged'>,
+  request: TraineeListFilters & { limit: number; offset: number },
+  signal?: AbortSignal,
+): Promise<TraineePage> {
+  const items: TraineeSummary[] = [];
+  const pageSize = Math.max(request.limit, 20);
+  const filter = request.prefix ? { usernameContains: request.prefix } : {};
+  let position = request.offset;
+  for (let pages = 0; pages < MAX_PAGES_PER_ANSWER; pages++) {
+    const page = await identity.listManaged(position, pageSize, signal, filter);
+    for (const [index, user] of page.users.entries()) {
+      if (!matchesFilters(user, request)) continue;
+      items.push(summaryOf(user));
+      if (items.length === request.limit) {
+        const more = index + 1 < page.users.length || page.next !== undefined;
+        return { items, nextOffset: more ? position + index + 1 : null };
+      }
+    }
+    if (page.next === undefined) return { items, nextOffset: null };
+    position = page.next;
+  }
+  return { items, nextOffset: position };
+}
+
+/** Dotted paths of `wanted` whose value `actual` does not hold (extra fields in `actual` are fine). */
+export function driftOf(wanted: unknown, actual: unknown, path = ''): string[] {
+  if (wanted !== null && typeof wanted === 'object' && !Array.isArray(wanted)) {
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return [path || '(root)'];
+    return Object.entries(wanted).flatMap(([key, value]) =>
+      value === undefined ? [] : driftOf(value, (actual as Record<string, unknown>)[key], path ? `${path}.${key}` : key),
+    );
+  }
+  if (Array.isArray(wanted)) {
+    if (!Array.isArray(actual) || actual.length !== wanted.length) return [path];
+    return wanted.flatMap((value, index) => driftOf(value, actual[index], `${path}[${index}]`));
+  }
+  return wanted === actual ? [] : [path];
+}
+
+/** What the plan sets on an object: everything but its name and namespace. */
+function plannedFields(object: KubeObject): Record<string, unknown> {
+  const { name: _name, namespace: _namespace, ...metadata } = object.metadata;
+  return { ...object, metadata };
+}
+
+export interface TraineeViewPorts {
+  identity: Pick<IdentityProvider, 'findUser'>;
+  cluster: Pick<ClusterGateway, 'getNamespace' | 'get'>;
+  grafana: Pick<GrafanaGateway, 'findUser'>;
+}
+
+/** One trainee as the three systems hold it; undefined for a user the provisioner does not manage (or none). */
+export async function describeTrainee(ports: TraineeViewPorts, settings: FleetSettings, username: string, signal?: AbortSignal): Promise<TraineeDetail | undefined> {
+  const user = await ports.identity.findUser(username, signal);
+  if (!user?.managed) return undefined;
+  const [namespace, grafanaUser] = await Promise.all([ports.cluster.getNamespace(username, signal), ports.grafana.findUser(username, signal)]);
+  const recordedId = typeof user.grafanaUserId === 'number' ? user.grafanaUserId : null;
+
+  let namespaceView: TraineeDetail['namespace'] = null;
+  if (namespace?.labels['managed-by'] === MANAGED_BY) {
+    const planned = traineeOf(user, namespace, settings.defaultExpiryDays);
+    // The namespace keeps the creation date the create wrote (a little before Keycloak's own).
+    const trainee = { ...planned, createdAt: namespace.annotations[ANNOTATIONS.createdAt] ?? planned.createdAt };
+    const wantedNamespace = namespaceManifest(settings.playground, trainee).metadata;
+    const drift = [
+      ...driftOf(wantedNamespace.labels, namespace.labels, 'labels'),
+      ...driftOf(wantedNamespace.annotations, namespace.annotations, 'annotations'),
+    ];
+    const fittings: NonNullable<TraineeDetail['namespace']>['fittings'] = [];
+    for (const object of namespacedManifests(settings.playground, trainee)) {
+      const ref = { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: username };
+      const actual = await ports.cluster.get(ref, signal);
+      if (!actual) {
+        fittings.push({ kind: object.kind, name: ref.name, state: 'missing' });
+        continue;
+      }
+      const paths = driftOf(plannedFields(object), actual);
+      fittings.push({ kind: object.kind, name: ref.name, state: paths.length ? 'drifted' : 'current', ...(paths.length ? { drift: paths } : {}) });
+    }
+    for (const ref of staleObjects(settings.playground, username)) {
+      if (await ports.cluster.get(ref, signal)) fittings.push({ kind: ref.kind, name: ref.name, state: 'stale' });
+    }
+    namespaceView = { name: namespace.name, phase: namespace.phase, labels: namespace.labels, annotations: namespace.annotations, drift, fittings };
+  }
+
+  const grafanaState = !grafanaUser ? 'missing' : grafanaUser.id === recordedId ? 'ok' : 'unrecorded';
+  return {
+    username: user.username,
+    keycloak: {
+      id: user.id,
+      email: user.email ?? null,
+      fullName: user.fullName ?? null,
+      enabled: user.enabled,
+      created: new Date(user.createdAt).toISOString(),
+      attributes: { managedBy: MANAGED_BY, provisioned: user.provisioned, expiresAt: user.expiresAt ?? null, grafanaUserId: recordedId },
+    },
+    namespace: namespaceView,
+    grafana: {
+      recordedId,
+      state: grafanaState,
+      // Someone else's account under the login is not shown: only that it is not the recorded one.
+      account: grafanaUser && grafanaState === 'ok' ? { id: grafanaUser.id, login: grafanaUser.login, email: grafanaUser.email } : null,
+    },
+  };
+}
