@@ -122,6 +122,7 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   const fleetOptions = { guard, reader, waiter, ...waitSettings, shutdown: shutdown.signal };
   await app.register(fleetRoutes, { ...fleetOptions, fleet: deps.queues.fleet, redis: deps.redis, jobOptions: defaultJobOptions(config) });
   await app.register(cohortRoutes, {
+    queries, shutdown: shutdown.signal,
     fleet: deps.queues.fleet, fleetUser: deps.queues['fleet-user'], redis: deps.redis, secrets: deps.secrets, guard,
     jobOptions: defaultJobOptions(config), queuePrefix: config.QUEUE_PREFIX, maxTrainees: config.COHORT_MAX_TRAINEES ?? 500,
     reservedNamespaces: config.RESERVED_NAMESPACES ?? DEFAULT_RESERVED_NAMESPACES, bodyLimit: config.BODY_LIMIT_BYTES,

@@ -42,6 +42,8 @@ export interface FleetWorkersDeps {
   logger: Logger;
   /** The single-trainee create and delete, which cohort children run as they are. */
   provisioning: ProvisioningProcessorDeps;
+  /** A trainee's own expiry change (`set-expiry`), which `PATCH /cohorts/:name` runs per member. */
+  setExpiry?: JobProcessor;
   /** Re-creates a trainee's missing expire job when sync meets the trainee. */
   expiry?: { ensure(username: string): Promise<boolean> };
 }
@@ -122,7 +124,7 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     return w;
   };
   const cohortRuns = cohortRunProcessors({ identity: deps.ports.identity, children: queues.fleetUser, childOptions: jobOptions, log: logger });
-  const cohortMembers = cohortMemberProcessors({ ...deps.provisioning, membership: deps.ports });
+  const cohortMembers = cohortMemberProcessors({ ...deps.provisioning, membership: deps.ports, setExpiry: deps.setExpiry });
   const runs = worker(QUEUES.fleet, dispatch(QUEUES.fleet, { reset: runProcessor, cleanup: runProcessor, sync: runProcessor, ...cohortRuns }), 3);
   const users = worker(QUEUES.fleetUser, dispatch(QUEUES.fleetUser, { ...userProcessors, ...cohortMembers }), config.FLEET_CONCURRENCY);
   const schedules = worker(FLEET_SCHEDULES_QUEUE, reportFailures(fleetScheduleProcessor({ fleet: queues.fleet, jobOptions, redis, log: logger })), 1);

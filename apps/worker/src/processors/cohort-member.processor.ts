@@ -1,4 +1,4 @@
-import { cohortMemberCreateData, joinCohort, type CohortPorts, type CreateJobResult } from '@kup/core';
+import { ProvisionerError, cohortMemberCreateData, joinCohort, type CohortPorts, type CreateJobResult } from '@kup/core';
 import { jobFailure } from './job-failure.js';
 import { createProcessor } from './create.processor.js';
 import { deleteProcessor } from './delete.processor.js';
@@ -9,7 +9,7 @@ import type { JobProcessor, ProvisioningProcessorDeps } from './processor.js';
  * conflicts, ownership, rollback and sealed password), then, for a create, the trainee's
  * membership written into Keycloak (group) and Kubernetes (namespace label).
  */
-export function cohortMemberProcessors(deps: ProvisioningProcessorDeps & { membership: CohortPorts }): Record<string, JobProcessor> {
+export function cohortMemberProcessors(deps: ProvisioningProcessorDeps & { membership: CohortPorts; setExpiry?: JobProcessor | undefined }): Record<string, JobProcessor> {
   const create = createProcessor(deps);
   const memberCreate: JobProcessor = async (job, token, signal) => {
     const parsed = cohortMemberCreateData.safeParse(job.data);
@@ -23,5 +23,11 @@ export function cohortMemberProcessors(deps: ProvisioningProcessorDeps & { membe
     }
     return result;
   };
-  return { 'cohort-member-create': memberCreate, 'cohort-member-delete': deleteProcessor(deps) };
+  // A member's new expiry is the trainee's own change (PATCH /trainees/:username's job).
+  const memberExpiry: JobProcessor =
+    deps.setExpiry ??
+    (async () => {
+      throw jobFailure(new ProvisionerError('UNKNOWN_JOB', 'this worker does not change expiries'));
+    });
+  return { 'cohort-member-create': memberCreate, 'cohort-member-delete': deleteProcessor(deps), 'cohort-member-expiry': memberExpiry };
 }

@@ -13,7 +13,10 @@ import {
   jobTraceFields,
   parseCohortChildId,
   readJobFailure,
+  type CohortChild,
   type CohortCreateResult,
+  type CohortExpiryResult,
+  cohortExpiryRunData,
   type CohortDeleteResult,
   type CreateJobResult,
   type DeleteJobResult,
@@ -52,7 +55,7 @@ async function runFlow(
   job: Job,
   token: string | undefined,
   deps: CohortRunDeps,
-  child: 'memberCreate' | 'memberDelete',
+  child: CohortChild,
   fanOut: () => Promise<ChildSpec[]>,
 ): Promise<{ values: Map<string, unknown>; failures: { username: string; code: string; message: string }[] }> {
   const data = job.data as { runId: string; state?: { step: Step; added: number } };
@@ -128,29 +131,29 @@ export function cohortRunProcessors(deps: CohortRunDeps): Record<string, JobProc
     return cohortCreateResult.parse(result);
   };
 
+  /** Every member's username: all of them first, since deletions shift the group's paging offsets. */
+  const memberNames = async (cohort: string, signal: AbortSignal | undefined): Promise<string[]> => {
+    const id = await deps.identity.findGroup(cohortGroupName(cohort), signal).catch((error: unknown) => {
+      throw jobFailure(error);
+    });
+    if (!id) throw jobFailure(new ProvisionerError('COHORT_NOT_FOUND', `no cohort "${cohort}"`));
+    const usernames = new Set<string>();
+    for (let first: number | undefined = 0; first !== undefined; ) {
+      const page: IdentityPage = await deps.identity.listGroupMembers(id, first, pageSize, signal).catch((error: unknown) => {
+        throw jobFailure(error);
+      });
+      for (const user of page.users) usernames.add(user.username);
+      first = page.next;
+    }
+    return [...usernames];
+  };
+
   const remove: JobProcessor = async (job, token, signal) => {
     const data = parseRun(job, cohortDeleteRunData);
     const log = deps.log.child({ jobId: job.id, cohort: data.cohort, ...jobLogFields(job) });
-    const groupId = async () => {
-      const id = await deps.identity.findGroup(cohortGroupName(data.cohort), signal).catch((error: unknown) => {
-        throw jobFailure(error);
-      });
-      if (!id) throw jobFailure(new ProvisionerError('COHORT_NOT_FOUND', `no cohort "${data.cohort}"`));
-      return id;
-    };
-    const { values, failures } = await runFlow(job, token, deps, 'memberDelete', async () => {
-      const id = await groupId();
-      // Every name first, then the children: deletions shift the group's paging offsets.
-      const usernames = new Set<string>();
-      for (let first: number | undefined = 0; first !== undefined; ) {
-        const page: IdentityPage = await deps.identity.listGroupMembers(id, first, pageSize, signal).catch((error: unknown) => {
-          throw jobFailure(error);
-        });
-        for (const user of page.users) usernames.add(user.username);
-        first = page.next;
-      }
-      return [...usernames].map((username) => ({ username, data: { usernames: [username], cohort: data.cohort, runId: data.runId } }));
-    });
+    const { values, failures } = await runFlow(job, token, deps, 'memberDelete', async () =>
+      (await memberNames(data.cohort, signal)).map((username) => ({ username, data: { usernames: [username], cohort: data.cohort, runId: data.runId } })),
+    );
     const deleted = ([...values.values()] as DeleteJobResult[]).filter((r) => r.found).map((r) => r.username).sort();
     // The group goes with its last member; kept while a member could not be deleted.
     let groupDeleted = false;
@@ -174,5 +177,23 @@ export function cohortRunProcessors(deps: CohortRunDeps): Record<string, JobProc
     return result;
   };
 
-  return { [COHORT_JOBS.create]: create, [COHORT_JOBS.delete]: remove };
+  const expiry: JobProcessor = async (job, token, signal) => {
+    const data = parseRun(job, cohortExpiryRunData);
+    const { values, failures } = await runFlow(job, token, deps, 'memberExpiry', async () =>
+      (await memberNames(data.cohort, signal)).map((username) => ({ username, data: { username, expiresAt: data.expiresAt, cohort: data.cohort, runId: data.runId } })),
+    );
+    const changed = [...values.keys()].sort();
+    deps.log.info({ jobId: job.id, cohort: data.cohort, changed: changed.length, failed: failures.length }, 'cohort expiry changed');
+    const result: CohortExpiryResult = {
+      cohort: data.cohort,
+      summary: `Cohort ${data.cohort}: expiry of ${changed.length} of ${changed.length + failures.length} trainees set to ${data.expiresAt}`,
+      expiresAt: data.expiresAt,
+      total: changed.length + failures.length,
+      changed,
+      failures,
+    };
+    return result;
+  };
+
+  return { [COHORT_JOBS.create]: create, [COHORT_JOBS.delete]: remove, [COHORT_JOBS.expiry]: expiry };
 }

@@ -28,18 +28,25 @@ export const COHORT_JOBS = {
   /** Children, on `QUEUES.fleetUser`: the same create and delete as single trainees get. */
   memberCreate: JOBS.cohortMemberCreate,
   memberDelete: JOBS.cohortMemberDelete,
+  /** `PATCH /cohorts/:name`: each child is a trainee's own expiry change (`set-expiry`). */
+  expiry: JOBS.cohortExpiry,
+  memberExpiry: JOBS.cohortMemberExpiry,
 } as const;
+export type CohortChild = 'memberCreate' | 'memberDelete' | 'memberExpiry';
 
 /** Parent ids: one pending operation of a kind per cohort (a second request is answered with it). */
 export const cohortCreateJobId = (name: string): string => `${COHORT_JOBS.create}-${name}`;
 export const cohortDeleteJobId = (name: string): string => `${COHORT_JOBS.delete}-${name}`;
 /** Child ids: unique per run, so a cohort created again never meets an older run's children. */
-export const cohortMemberJobId = (child: 'memberCreate' | 'memberDelete', runId: string, username: string): string =>
+export const cohortExpiryJobId = (name: string): string => `${COHORT_JOBS.expiry}-${name}`;
+export const cohortMemberJobId = (child: CohortChild, runId: string, username: string): string =>
   `${COHORT_JOBS[child]}-${runId}-${username}`;
 
 /** A trainee as the cohort request gave them, with the username a single create would derive. */
 export const cohortMember = z.object({ username: z.string(), email: z.string().optional(), fullName: z.string().optional() });
 export type CohortMember = z.infer<typeof cohortMember>;
+
+export const cohortFailure = z.object({ username: z.string(), code: z.string(), message: z.string() });
 
 const runBase = {
   runId: z.string().regex(/^[a-z0-9]+$/),
@@ -60,12 +67,23 @@ export type CohortCreateRunData = z.infer<typeof cohortCreateRunData>;
 
 export const cohortDeleteRunData = z.object(runBase);
 export type CohortDeleteRunData = z.infer<typeof cohortDeleteRunData>;
+export const cohortExpiryRunData = z.object({ ...runBase, expiresAt: z.iso.datetime({ offset: true }) });
+export type CohortExpiryRunData = z.infer<typeof cohortExpiryRunData>;
+
+export const cohortExpiryResult = z.object({
+  cohort: z.string(),
+  summary: z.string(),
+  expiresAt: z.string(),
+  total: z.number().int(),
+  changed: z.array(z.string()),
+  failures: z.array(cohortFailure),
+});
+export type CohortExpiryResult = z.infer<typeof cohortExpiryResult>;
 
 /** A create child: exactly a single create's data, plus the cohort it joins. */
 export const cohortMemberCreateData = createJobData.extend({ cohort: cohortName, runId: z.string(), profile: z.string().optional() });
 export type CohortMemberCreateData = z.infer<typeof cohortMemberCreateData>;
 
-export const cohortFailure = z.object({ username: z.string(), code: z.string(), message: z.string() });
 
 export const cohortCreateResult = z.object({
   cohort: z.string(),
@@ -93,7 +111,7 @@ export type CohortDeleteResult = z.infer<typeof cohortDeleteResult>;
 /** Reads `{child, runId, username}` from a cohort child's id or BullMQ key. */
 export function parseCohortChildId(idOrKey: string): { runId: string; username: string } | undefined {
   const id = idOrKey.slice(idOrKey.lastIndexOf(':') + 1);
-  const match = /^cohort-member-(?:create|delete)-([a-z0-9]+)-([a-z0-9][-a-z0-9]*)$/.exec(id);
+  const match = /^cohort-member-(?:create|delete|expiry)-([a-z0-9]+)-([a-z0-9][-a-z0-9]*)$/.exec(id);
   return match ? { runId: match[1] as string, username: match[2] as string } : undefined;
 }
 

@@ -2,7 +2,7 @@ import type { JobsOptions, Queue } from 'bullmq';
 import { enqueueLockKey, enqueueUnique, type Enqueued } from '../queue/enqueue-unique.js';
 import { newRunId } from '../queue/fleet-contract.js';
 import { RedisMutex, type MutexRedis } from '../store/redis-mutex.js';
-import { COHORT_JOBS, cohortCreateJobId, cohortDeleteJobId, type CohortCreateRunData, type CohortDeleteRunData, type CohortMember } from './contract.js';
+import { COHORT_JOBS, cohortCreateJobId, cohortDeleteJobId, cohortExpiryJobId, type CohortCreateRunData, type CohortDeleteRunData, type CohortMember } from './contract.js';
 
 export interface EnqueueCohortOptions {
   origin: string;
@@ -43,13 +43,24 @@ export function enqueueCohortCreate(queue: Queue, request: CohortCreateRequest, 
   );
 }
 
-/** Enqueues the deletion of every member of a cohort (`cohort-delete-<name>`), deduplicated the same way. */
+/**
+ * Enqueues an operation on every member of a cohort, deduplicated the same way: the
+ * deletion (`cohort-delete-<name>`) or a new expiry (`cohort-expiry-<name>`).
+ */
 export function enqueueCohortDelete(queue: Queue, cohort: string, options: EnqueueCohortOptions): Promise<Enqueued> {
+  return enqueueMembersRun(queue, 'delete', cohort, {}, options);
+}
+
+export function enqueueCohortExpiry(queue: Queue, cohort: string, expiresAt: string, options: EnqueueCohortOptions): Promise<Enqueued> {
+  return enqueueMembersRun(queue, 'expiry', cohort, { expiresAt }, options);
+}
+
+function enqueueMembersRun(queue: Queue, kind: 'delete' | 'expiry', cohort: string, extra: object, options: EnqueueCohortOptions): Promise<Enqueued> {
   const now = options.now ?? Date.now();
-  const data: CohortDeleteRunData = { runId: newRunId(now), requestedAt: new Date(now).toISOString(), origin: options.origin, cohort };
-  const jobId = cohortDeleteJobId(cohort);
+  const data: CohortDeleteRunData = { runId: newRunId(now), requestedAt: new Date(now).toISOString(), origin: options.origin, cohort, ...extra };
+  const jobId = kind === 'delete' ? cohortDeleteJobId(cohort) : cohortExpiryJobId(cohort);
   return enqueueUnique(
-    { queue, queueName: queue.name, name: COHORT_JOBS.delete, jobId, data, jobOptions: options.jobOptions, removeChildren: false },
+    { queue, queueName: queue.name, name: COHORT_JOBS[kind], jobId, data, jobOptions: options.jobOptions, removeChildren: false },
     lockOf(queue, options.redis, jobId),
   );
 }

@@ -34,6 +34,8 @@ export const JOBS = {
   cohortDelete: 'cohort-delete',
   cohortMemberCreate: 'cohort-member-create',
   cohortMemberDelete: 'cohort-member-delete',
+  cohortExpiry: 'cohort-expiry',
+  cohortMemberExpiry: 'cohort-member-expiry',
   /** A trainee's expiry, delayed until its `expiresAt` (expiry-contract.ts). */
   expire: 'expire',
   /** Moves a trainee's expiry (`PATCH /trainees/:username`). */
@@ -57,6 +59,8 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
   'cohort-delete': QUEUES.fleet,
   'cohort-member-create': QUEUES.fleetUser,
   'cohort-member-delete': QUEUES.fleetUser,
+  'cohort-expiry': QUEUES.fleet,
+  'cohort-member-expiry': QUEUES.fleetUser,
   expire: QUEUES.provisioning,
   'set-expiry': QUEUES.provisioning,
   query: QUEUES.queries,

@@ -1,16 +1,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { enqueueCohortCreate, enqueueCohortDelete, planCohort, type SecretStore } from '@kup/core';
+import { enqueueCohortCreate, enqueueCohortDelete, enqueueCohortExpiry, planCohort, type SecretStore } from '@kup/core';
 import { bodyErrors, commonErrors, errorBody } from '../../http/schemas.js';
 import { HttpError } from '../../http/http-error.js';
 import type { RedisGuard } from '../../jobs/redis-guard.js';
 import { statusUrlOf } from '../provisioner/index.js';
 import { csvProblems, registerCsvBody } from './csv-body.js';
 import { readCohortCredentials } from './credentials.js';
-import { cohortAccepted, cohortBody, cohortParams, cohortQuery, credentialsCsv, credentialsGone, rowsRefused } from './schemas.js';
+import { cohortReadRoutes, type CohortReadsOptions } from './reads.js';
+import { cohortAccepted, cohortBody, cohortParams, cohortPatchBody, cohortQuery, credentialsCsv, credentialsGone, rowsRefused } from './schemas.js';
 
-export interface CohortRoutesOptions {
+export interface CohortRoutesOptions extends CohortReadsOptions {
   fleet: Queue;
   fleetUser: Queue;
   redis: Redis;
@@ -36,6 +37,7 @@ const BYTES_PER_ROW = 600;
 export const cohortRoutes: FastifyPluginAsyncZod<CohortRoutesOptions> = async (app, options) => {
   const { fleet, guard, jobOptions, redis } = options;
   registerCsvBody(app);
+  await app.register(cohortReadRoutes, { queries: options.queries, shutdown: options.shutdown });
 
   app.post(
     '/cohorts',
@@ -85,6 +87,26 @@ export const cohortRoutes: FastifyPluginAsyncZod<CohortRoutesOptions> = async (a
       const { job, created } = await guard.run(() => enqueueCohortDelete(fleet, name, { origin: 'api', jobOptions, redis }));
       const jobId = job.id ?? '';
       request.log.info({ jobId, cohort: name, created }, created ? 'cohort deletion enqueued' : 'cohort deletion already pending');
+      const statusUrl = statusUrlOf(jobId);
+      return reply.code(202).header('location', statusUrl).send({ jobId, statusUrl, alreadyPending: !created });
+    },
+  );
+
+  app.patch(
+    '/cohorts/:name',
+    {
+      schema: {
+        tags: ['cohorts'],
+        summary: 'Move every member\'s expiry (each as PATCH /trainees/:username would), as one flow',
+        params: cohortParams,
+        body: cohortPatchBody,
+        response: { 202: cohortAccepted, ...bodyErrors },
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.params;
+      const { job, created } = await guard.run(() => enqueueCohortExpiry(fleet, name, request.body.expiresAt, { origin: 'api', jobOptions, redis }));
+      const jobId = job.id ?? '';
       const statusUrl = statusUrlOf(jobId);
       return reply.code(202).header('location', statusUrl).send({ jobId, statusUrl, alreadyPending: !created });
     },

@@ -26,6 +26,10 @@ export const cohortBody = z
     examples: [{ name: 'k8s-101-march', expiresAt: '2027-03-08T18:00:00Z', trainees: [{ email: 'jean.dupont@school.io', full_name: 'Jean Dupont' }, { email: 'ana.silva@school.io' }] }],
   });
 
+export const cohortPatchBody = z
+  .strictObject({ expiresAt })
+  .meta({ id: 'CohortPatch', examples: [{ expiresAt: '2027-03-15T18:00:00Z' }] });
+
 /** With a CSV body, the cohort's name and options come as query parameters. */
 export const cohortQuery = z.object({
   name: cohortName.optional().describe('CSV bodies only: the cohort\'s name.'),
