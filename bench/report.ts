@@ -4,6 +4,7 @@ import { ceilingRps, ownCoreRatio, type CpuPerRequest, type EnqueueFigures } fro
 import type { CreateFigures } from './p2-creates.js';
 import type { ResetFigures } from './p3-reset.js';
 import type { WorkerMemoryFigures } from './p4-worker-memory.js';
+import type { CohortFigures } from './p5-cohort.js';
 import { round } from './lib.js';
 
 export interface Row {
@@ -21,6 +22,7 @@ export interface Figures {
   p2?: CreateFigures | undefined;
   p3?: ResetFigures | undefined;
   p4?: WorkerMemoryFigures | undefined;
+  p5?: CohortFigures | undefined;
 }
 
 export interface ReportInput extends Figures {
@@ -30,7 +32,7 @@ export interface ReportInput extends Figures {
 }
 
 /** One row per figure, with its baseline, ratio and target. */
-export function rowsOf({ p1, p2, p3, p4 }: Figures): Row[] {
+export function rowsOf({ p1, p2, p3, p4, p5 }: Figures): Row[] {
   const rows: Row[] = [];
   if (p1) {
     const ratio = p1.api.rps / p1.bare.rps;
@@ -47,11 +49,16 @@ export function rowsOf({ p1, p2, p3, p4 }: Figures): Row[] {
   if (p4) {
     rows.push({ id: 'P4a', what: `worker RSS with ${p4.queued} queued jobs (peak over ${p4.seconds} s of work)`, value: `${p4.rssPeakMb} MB`, baseline: `${p4.rssStartMb} MB at start`, ratio: `${round(p4.rssPeakMb / Math.max(1, p4.rssStartMb), 2)}×`, target: '< 200 MB', met: p4.rssPeakMb < 200 });
   }
+  if (p5) {
+    const ratio = p5.cohortSeconds / p5.singleSeconds;
+    const failed = p5.cohortFailed + p5.singleFailed;
+    rows.push({ id: 'P5', what: `a cohort of ${p5.trainees} (one flow) vs ${p5.trainees} single creates, concurrency ${p5.concurrency}${failed ? `, ${failed} failed` : ''}`, value: `${p5.cohortSeconds} s`, baseline: `${p5.singleSeconds} s`, ratio: `${round(ratio, 2)}× the time`, target: '≤ 1.2×', met: ratio <= 1.2 && failed === 0 });
+  }
   if (p1) rows.push({ id: 'P4b', what: 'API RSS under the P1 load (peak)', value: `${p1.api.rssPeakMb} MB`, baseline: '—', ratio: '—', target: '< 150 MB', met: p1.api.rssPeakMb < 150 });
   return rows;
 }
 
-export function renderReport({ started, argv, rows, p1, p2, p3, p4 }: ReportInput): string {
+export function renderReport({ started, argv, rows, p1, p2, p3, p4, p5 }: ReportInput): string {
   const cpu = cpus();
   const lines = [
     '# Benchmarks',
@@ -99,6 +106,10 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4 }: ReportInpu
     '- **P4 memory**: peak RSS (Linux `VmRSS`, sampled every 200 ms) of a worker process working for 20 s with',
     '  the given number of create jobs queued (what it created is deleted afterwards), and of the API process',
     '  during the P1 load. Both run the built code with plain `node`, as the image does.',
+    '- **P5 cohort**: N trainees as one `POST /cohorts` (one flow: a parent and one create child per trainee,',
+    '  FLEET_CONCURRENCY at a time) vs N `POST /provisioner` (WORKER_CONCURRENCY at a time; both set to',
+    '  `--concurrency`), in the same run, through the same API and worker processes; time from the first',
+    '  request to the last trainee done (`--cohort N`, default 200). Everything is deleted afterwards.',
     '',
     '## Where the time goes',
     '',
@@ -123,7 +134,7 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4 }: ReportInpu
     '## Raw figures',
     '',
     '```json',
-    JSON.stringify({ p1, p2, p3, p4 }, null, 2),
+    JSON.stringify({ p1, p2, p3, p4, p5 }, null, 2),
     '```',
     '',
     '## Rerun',

@@ -1,4 +1,4 @@
-// `npm run bench [-- --namespaces N --creates N --queued N --seconds S --only p1,p2,p3,p4 --merge --no-write]`
+// `npm run bench [-- --namespaces N --creates N --cohort N --queued N --seconds S --only p1,p2,p3,p4,p5 --merge --no-write]`
 // Measures P1–P4 on the local stack, each against a baseline measured in the same run,
 // prints every figure with its ratio, and writes docs/benchmarks.md.
 import { randomBytes } from 'node:crypto';
@@ -11,6 +11,7 @@ import { benchEnqueue, ownCoreRatio } from './p1-enqueue.js';
 import { benchCreates } from './p2-creates.js';
 import { benchReset } from './p3-reset.js';
 import { benchWorkerMemory } from './p4-worker-memory.js';
+import { benchCohort } from './p5-cohort.js';
 import { renderReport, rowsOf, type Figures } from './report.js';
 
 const { values: args } = parseArgs({
@@ -20,7 +21,9 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     queued: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '10' },
-    only: { type: 'string', default: 'p1,p2,p3,p4' },
+    /** P5: trainees in the cohort, and as many single creates. */
+    cohort: { type: 'string', default: '200' },
+    only: { type: 'string', default: 'p1,p2,p3,p4,p5' },
     'no-write': { type: 'boolean', default: false },
     /** Keep the figures of the previous run for the parts not measured now. */
     merge: { type: 'boolean', default: false },
@@ -79,6 +82,14 @@ if (only.has('p4')) {
   const queued = positive('queued', args.queued);
   log(`P4 memory: worker with ${queued} queued jobs…`);
   figures.p4 = await benchWorkerMemory(tag, queued, 20);
+}
+if (only.has('p5')) {
+  const trainees = positive('cohort', args.cohort);
+  const concurrency = positive('concurrency', args.concurrency);
+  log(`P5 cohort of ${trainees} vs ${trainees} single creates, concurrency ${concurrency}…`);
+  figures.p5 = await benchCohort(tag, trainees, concurrency, log);
+  const { cohortSeconds, singleSeconds } = figures.p5;
+  log(`P5   cohort ${cohortSeconds} s vs singles ${singleSeconds} s → ${round(cohortSeconds / singleSeconds, 2)}× the time`);
 }
 const rows = rowsOf(figures);
 for (const row of rows) log(`${row.id.padEnd(4)} ${row.what}: ${row.value} vs ${row.baseline} → ${row.ratio} (target ${row.target}) ${row.met ? 'MET' : 'NOT MET'}`);
