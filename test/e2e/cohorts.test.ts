@@ -4,7 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailOf, uniqueUsername } from '../helpers/names.js';
 import { oidcLogin } from '../helpers/oidc.js';
-import { createKeycloakUser, deleteKeycloakUser, findKeycloakUser } from '../helpers/stack.js';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { adminKubeConfig, createKeycloakUser, deleteKeycloakUser, findKeycloakUser, getNamespace } from '../helpers/stack.js';
+import { eventually } from '../helpers/poll.js';
 import { call, cohortLabelOf, finished, groupMembers, parseCsv, uniqueCohort } from './cohort-helpers.js';
 import { startService, type Service } from './service-harness.js';
 
@@ -118,10 +120,18 @@ describe('cohorts: create from CSV, membership, credentials', () => {
     for (const r of rows) expect(svc.logs.join('\n')).not.toContain(r.password);
   });
 
-  it('sync keeps the cohort label', async () => {
+  it('sync keeps the cohort label, and puts it back on a namespace it makes again', async () => {
     const member = members[1] as string;
     const synced = await call(svc, 'POST', '/sync', { username: member }, { prefer: 'wait=120' });
     expect(synced.status, synced.text).toBe(200);
     expect(await cohortLabelOf(member)).toBe(cohort);
+
+    const lost = members[2] as string;
+    await adminKubeConfig().makeApiClient(CoreV1Api).deleteNamespace({ name: lost });
+    await eventually(`namespace ${lost} gone`, async () => ((await getNamespace(lost)) === undefined ? true : undefined), 120_000, 1_000);
+    const repaired = await call(svc, 'POST', '/sync', { username: lost }, { prefer: 'wait=120' });
+    expect(repaired.status, repaired.text).toBe(200);
+    expect(repaired.json.results).toMatchObject({ fixed_users: [expect.objectContaining({ username: lost, fixed_namespace: true })] });
+    expect(await cohortLabelOf(lost)).toBe(cohort);
   });
 });

@@ -178,6 +178,11 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     return { groups, next: found.length >= max ? first + max : undefined };
   }
 
+  async groupsOf(userId: string, signal?: AbortSignal): Promise<string[]> {
+    const groups = await this.#call('list user groups', signal, () => this.#admin.users.listGroups({ id: userId, briefRepresentation: true }));
+    return groups.flatMap((group) => (group.name ? [group.name] : []));
+  }
+
   async deleteGroup(groupId: string, signal?: AbortSignal): Promise<boolean> {
     try {
       await this.#call('delete group', signal, () => this.#admin.groups.del({ id: groupId }));

@@ -1,6 +1,6 @@
 import type { ClusterGateway } from '../ports/cluster-gateway.js';
 import type { IdentityProvider } from '../ports/identity-provider.js';
-import { COHORT_LABEL, cohortGroupName } from './contract.js';
+import { COHORT_GROUP_PREFIX, COHORT_LABEL, cohortGroupName } from './contract.js';
 
 export interface CohortPorts {
   identity: Pick<IdentityProvider, 'ensureGroup' | 'addToGroup'>;
@@ -16,4 +16,13 @@ export async function joinCohort(ports: CohortPorts, cohort: string, member: { u
   const groupId = await ports.identity.ensureGroup(cohortGroupName(cohort), signal);
   await ports.identity.addToGroup(member.userId, groupId, signal);
   await ports.cluster.labelNamespace(member.namespace, { [COHORT_LABEL]: cohort }, signal);
+}
+
+/**
+ * The cohort a trainee belongs to, from their Keycloak groups: for a namespace made again
+ * (sync, reset of a missing one), whose label went with the old one.
+ */
+export async function cohortOfUser(identity: Pick<IdentityProvider, 'groupsOf'>, userId: string, signal?: AbortSignal): Promise<{ cohort?: string }> {
+  const group = (await identity.groupsOf(userId, signal)).find((name) => name.startsWith(COHORT_GROUP_PREFIX));
+  return group ? { cohort: group.slice(COHORT_GROUP_PREFIX.length) } : {};
 }

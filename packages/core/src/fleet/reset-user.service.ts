@@ -5,6 +5,7 @@ import type { IdentityUser } from '../ports/identity-provider.js';
 import type { ListedUser, ResetMode, ResetUserResult } from '../queue/fleet-contract.js';
 import { traineeOf, type FleetPorts, type FleetSettings } from './fleet-context.js';
 import { applyPlayground } from './playground-writer.js';
+import { cohortOfUser } from '../cohort/membership.js';
 import { fittingsCurrent, typesToPurge, type InventoryCache } from './purge-inventory.js';
 
 /** Kept between attempts: a recreate that already deleted the namespace does not delete it again. */
@@ -55,7 +56,8 @@ export class ResetUserService {
     }
     const namespace = await cluster.getNamespace(username, signal);
     if (namespace && !isManagedNamespace(namespace)) throw new NamespaceConflictError(username);
-    const trainee = traineeOf(user, namespace, this.settings.defaultExpiryDays);
+    // A missing namespace is made again with its cohort label, from the Keycloak group.
+    const trainee = { ...traineeOf(user, namespace, this.settings.defaultExpiryDays), ...(namespace ? {} : await cohortOfUser(identity, user.id, signal)) };
     // A reset that would make the namespace (recreate, or a missing one) needs a name still free.
     if (mode === 'recreate' || !namespace) assertNamespaceFree(username, this.settings.guards ?? defaultGuards());
 

@@ -16,6 +16,7 @@ import {
 import { sameEmail } from '../domain/identity.js';
 import type { StepContext } from '../provisioning/step-context.js';
 import { applyPlayground } from './playground-writer.js';
+import { cohortOfUser } from '../cohort/membership.js';
 
 /**
  * Kept between attempts, written BEFORE each repair, so a retry after a crash still
@@ -97,7 +98,9 @@ export class SyncUserService {
       namespace = undefined;
     }
     if (!namespace) await ctx.state.patch({ namespaceMissing: true });
-    await applyPlayground(cluster, this.settings, traineeOf(user, namespace, this.settings.defaultExpiryDays), signal);
+    // A namespace made again gets its cohort label back from the Keycloak group.
+    const cohort = namespace ? {} : await cohortOfUser(identity, user.id, signal);
+    await applyPlayground(cluster, this.settings, { ...traineeOf(user, namespace, this.settings.defaultExpiryDays), ...cohort }, signal);
 
     let grafanaUser = await grafana.findUser(username, signal);
     if (grafanaUser && !this.#ours(grafanaUser, user, ctx.state.get())) {

@@ -75,6 +75,8 @@ export interface IdentityProvider {
   listGroupMembers(groupId: string, first: number, max: number, signal?: AbortSignal): Promise<IdentityPage>;
   /** Top-level groups whose name starts with `prefix`, one page at a time. */
   listGroups(prefix: string, first: number, max: number, signal?: AbortSignal): Promise<{ groups: { id: string; name: string }[]; next: number | undefined }>;
+  /** The names of the groups the user belongs to. */
+  groupsOf(userId: string, signal?: AbortSignal): Promise<string[]>;
   /** Returns false when the group did not exist. */
   deleteGroup(groupId: string, signal?: AbortSignal): Promise<boolean>;
 }

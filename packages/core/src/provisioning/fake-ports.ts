@@ -111,6 +111,10 @@ export class FakeIdentity extends Fake implements IdentityProvider {
     const names = [...this.groups.keys()].filter((name) => name.startsWith(prefix)).sort();
     return { groups: names.slice(first, first + max).map((name) => ({ id: name, name })), next: first + max < names.length ? first + max : undefined };
   }
+  async groupsOf(userId: string) {
+    this.call('groupsOf');
+    return [...this.groups].filter(([, members]) => members.has(userId)).map(([name]) => name);
+  }
   async deleteGroup(groupId: string) {
     this.call('deleteGroup');
     return this.groups.delete(groupId);
