@@ -67,6 +67,16 @@ describe('cohorts: create from CSV, membership, credentials', () => {
     const name = await call(svc, 'POST', '/cohorts', { name: 'Not_A_Label', trainees: [{ email: emailOf(uniqueUsername()) }] });
     expect(name.status).toBe(400);
     expect(JSON.stringify(name.json)).toMatch(/DNS-1123/);
+    const header = await call(svc, 'POST', `/cohorts?name=${uniqueCohort()}`, 'mail,name\na@b.io,A\n');
+    expect(header.status).toBe(400);
+    expect(header.json).toMatchObject({ code: 'INVALID_CSV' });
+    const quote = await call(svc, 'POST', `/cohorts?name=${uniqueCohort()}`, 'email,full_name\n"open@b.io,A\n');
+    expect(quote.status).toBe(400);
+    expect(quote.json.message).toMatch(/cannot be read \(CSV_QUOTE_NOT_CLOSED at line \d\)/);
+    expect(quote.text).not.toContain('open@b.io');
+    const unnamed = await call(svc, 'POST', '/cohorts', 'email,full_name\na@b.io,A\n');
+    expect(unnamed.status).toBe(400);
+    expect(JSON.stringify(unnamed.json)).toMatch(/name/);
     const tooMany = Array.from({ length: 501 }, (_, i) => ({ full_name: `Trainee ${i}` }));
     const large = await call(svc, 'POST', '/cohorts', { name: uniqueCohort(), trainees: tooMany });
     expect(large.status).toBe(400);
@@ -98,8 +108,10 @@ describe('cohorts: create from CSV, membership, credentials', () => {
 
   it('hands the credentials out once, as CSV whose passwords log in; then 410', async () => {
     expect((await fetch(`${svc.url}/cohorts/${cohort}/credentials`)).status).toBe(401);
-    const first = await call(svc, 'GET', `/cohorts/${cohort}/credentials`);
-    expect(first.status).toBe(200);
+    // Two readers at once (a replayed request): exactly one gets them.
+    const both = await Promise.all([call(svc, 'GET', `/cohorts/${cohort}/credentials`), call(svc, 'GET', `/cohorts/${cohort}/credentials`)]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 410]);
+    const first = both.find((r) => r.status === 200) as (typeof both)[number];
     expect(first.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(first.headers.get('cache-control')).toBe('no-store');
     const rows = parseCsv(first.text);
