@@ -1,5 +1,6 @@
 // The table of docs/benchmarks.md: one row per issue-19 target (met or not met, by the
 // ratio to a baseline measured in the same run), and rows marked as information only.
+import type { CohortFigures } from './p6-cohort.js';
 import type { EnqueueFigures } from './p1-enqueue.js';
 import type { CreateFigures } from './p2-creates.js';
 import type { ResetFigures, ResetRun } from './p3-reset.js';
@@ -24,6 +25,7 @@ export interface Figures {
   p3?: ResetFigures | undefined;
   p4?: WorkerMemoryFigures | undefined;
   p5?: ScaleFigures | undefined;
+  p6?: CohortFigures | undefined;
 }
 
 const x = (ratio: number) => `${round(ratio, 2)}×`;
@@ -107,6 +109,21 @@ export function p5Rows(p5: ScaleFigures): Row[] {
 }
 
 /** One row per figure, with its baseline, ratio and target. */
-export function rowsOf({ p1, p2, p3, p4, p5 }: Figures): Row[] {
-  return [...(p1 ? p1Rows(p1) : []), ...(p2 ? p2Rows(p2) : []), ...(p3 ? p3Rows(p3) : []), ...p4Rows(p4, p1), ...(p5 ? p5Rows(p5) : [])];
+/** Issue 16: a class made as one cohort against as many single creates, in the same run. */
+export function p6Rows(p6: CohortFigures): Row[] {
+  const ratio = p6.cohortSeconds / p6.singleSeconds;
+  const failed = p6.cohortFailed + p6.singleFailed;
+  const what = `a cohort of ${p6.trainees} (one flow) vs ${p6.trainees} single creates, concurrency ${p6.concurrency}${failed ? `, ${failed} failed` : ''}`;
+  return [{ id: 'P6', what, value: `${p6.cohortSeconds} s`, baseline: `${p6.singleSeconds} s`, ratio: `${round(ratio, 2)}× the time`, target: '≤ 1.2×', met: ratio <= 1.2 && failed === 0 }];
+}
+
+export function rowsOf({ p1, p2, p3, p4, p5, p6 }: Figures): Row[] {
+  return [
+    ...(p1 ? p1Rows(p1) : []),
+    ...(p2 ? p2Rows(p2) : []),
+    ...(p3 ? p3Rows(p3) : []),
+    ...p4Rows(p4, p1),
+    ...(p5 ? p5Rows(p5) : []),
+    ...(p6 ? p6Rows(p6) : []),
+  ];
 }

@@ -13,7 +13,7 @@ export interface ReportInput extends Figures {
   rows: Row[];
 }
 
-export function renderReport({ started, argv, rows, p1, p2, p3, p4, p5 }: ReportInput): string {
+export function renderReport({ started, argv, rows, p1, p2, p3, p4, p5, p6 }: ReportInput): string {
   const cpu = cpus();
   const lines = [
     '# Benchmarks',
@@ -72,6 +72,11 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4, p5 }: Report
     '  all of them at the largest page size; each as time per user, large against small: ≤ 1.2× is linear.',
     '  **P5d**: the worker\'s peak RSS over each size\'s runs, within 50 MB of each other. A route or flag the API',
     '  under test lacks is reported "not measured" with the reason, and counts as not met.',
+    '- **P6 cohort**: N trainees as one `POST /cohorts` (one flow: a parent and one create child per trainee,',
+    '  FLEET_CONCURRENCY at a time) vs N `POST /provisioner` (WORKER_CONCURRENCY at a time; both set to',
+    '  `--concurrency`), in the same run, through the same API and worker processes; time from the first',
+    '  request to the last trainee done (`--cohort N`, default 200), after an untimed warm-up of as many',
+    '  single creates as the concurrency. Everything is deleted afterwards.',
     '',
     '## Where the time goes',
     '',
@@ -96,7 +101,7 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4, p5 }: Report
     '## Raw figures',
     '',
     '```json',
-    JSON.stringify({ p1, p2, p3, p4, p5 }, null, 2),
+    JSON.stringify({ p1, p2, p3, p4, p5, p6 }, null, 2),
     '```',
     '',
     '## Rerun',

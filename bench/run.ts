@@ -1,5 +1,5 @@
-// `npm run bench [-- --namespaces N --creates N --queued N --seconds S --p5-small N --p5-large N --only p1,p2,p3,p4,p5 --p5-drop --merge --no-write]`
-// Measures P1–P5 (issue 19) on the local stack, each against a baseline measured in the same run,
+// `npm run bench [-- --namespaces N --creates N --queued N --seconds S --p5-small N --p5-large N --cohort N --only p1,p2,p3,p4,p5,p6 --p5-drop --merge --no-write]`
+// Measures P1–P6 on the local stack, each against a baseline measured in the same run,
 // prints every figure with its ratio, and writes docs/benchmarks.md.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { benchWorkerMemory } from './p4-worker-memory.js';
 import { benchScale } from './p5-scale.js';
 import { dropP5Users } from './p5-users.js';
 import { cleanUpOnSignals, sweepTag } from './cleanup.js';
+import { benchCohort } from './p6-cohort.js';
 import { renderReport, rowsOf, type Figures } from './report.js';
 
 const { values: args } = parseArgs({
@@ -23,11 +24,13 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     queued: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '10' },
-    only: { type: 'string', default: 'p1,p2,p3,p4,p5' },
+    only: { type: 'string', default: 'p1,p2,p3,p4,p5,p6' },
     'p5-small': { type: 'string', default: '2000' },
     'p5-large': { type: 'string', default: '20000' },
     /** Removes the cached P5 users from the realm at the end. */
     'p5-drop': { type: 'boolean', default: false },
+    /** P6: trainees in the cohort, and as many single creates. */
+    cohort: { type: 'string', default: '200' },
     'no-write': { type: 'boolean', default: false },
     /** Keep the figures of the previous run for the parts not measured now. */
     merge: { type: 'boolean', default: false },
@@ -89,6 +92,14 @@ try {
     figures.p5 = await benchScale(tag, small, large, log);
   }
   if (args['p5-drop']) log(`P5 users dropped: ${await dropP5Users()}`);
+  if (only.has('p6')) {
+    const trainees = positive('cohort', args.cohort);
+    const concurrency = positive('concurrency', args.concurrency);
+    log(`P6 cohort of ${trainees} vs ${trainees} single creates, concurrency ${concurrency}…`);
+    figures.p6 = await benchCohort(tag, trainees, concurrency, log);
+    const { cohortSeconds, singleSeconds } = figures.p6;
+    log(`P6   cohort ${cohortSeconds} s vs singles ${singleSeconds} s → ${round(cohortSeconds / singleSeconds, 2)}× the time`);
+  }
 } finally {
   // Whatever a part made and failed to remove (it threw half-way) goes by its name.
   await sweepTag(tag);

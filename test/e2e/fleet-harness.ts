@@ -67,8 +67,7 @@ export async function fleetHarness(overrides: Record<string, string> = {}): Prom
   const secrets = new SecretStore(redis, Sealer.fromEncodedKey(config.RESULT_ENCRYPTION_KEY), config.QUEUE_PREFIX, config.PASSWORD_TTL_SECONDS);
   const logs = new LogCapture();
   const logger = createLogger({ name: 'fleet-test', level: 'debug' }, logs);
-  const workers = createFleetWorkers(config, { redis, ports, secrets, locks: new UserLock(redis, config.QUEUE_PREFIX), logger });
-  await workers.start();
+
   const fleet = new Queue(QUEUES.fleet, { connection: redis, prefix: config.QUEUE_PREFIX });
   const fleetUser = new Queue(QUEUES.fleetUser, { connection: redis, prefix: config.QUEUE_PREFIX });
   const service = new ProvisioningService({
@@ -80,6 +79,9 @@ export async function fleetHarness(overrides: Record<string, string> = {}): Prom
     namespaceDeleteTimeoutMs: config.NAMESPACE_DELETE_TIMEOUT_SECONDS * 1000,
     guards: identityGuards(config),
   });
+  const locks = new UserLock(redis, config.QUEUE_PREFIX);
+  const workers = createFleetWorkers(config, { redis, ports, secrets, locks, logger, provisioning: { service, secrets, locks, log: logger } });
+  await workers.start();
   const context = <S extends object>(key: string): StepContext<S> => {
     const password = generatePassword();
     return { jobKey: key, password: async () => password, state: memoryJobState<S>(), progress: async () => undefined, log: silent as never };

@@ -23,6 +23,7 @@ import { registerTracing } from './plugins/tracing.js';
 import { healthRoutes } from './routes/health/index.js';
 import { jobRoutes } from './routes/jobs/index.js';
 import { fleetRoutes } from './routes/fleet/index.js';
+import { cohortRoutes } from './routes/cohorts/index.js';
 import { provisionerRoutes } from './routes/provisioner/index.js';
 import { scheduleRoutes } from './routes/schedules/index.js';
 
@@ -32,7 +33,7 @@ export type ApiConfig = Pick<
 > &
   Partial<Pick<ApiEnv, 'METRICS_PUBLIC' | 'TRUST_PROXY' | 'BULL_BOARD_ADMIN_TOKENS' | 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS'>> &
   // Names and identities; the default list when absent.
-  Partial<Pick<ApiEnv, 'RESERVED_NAMESPACES'>> &
+  Partial<Pick<ApiEnv, 'RESERVED_NAMESPACES' | 'COHORT_MAX_TRAINEES'>> &
   // Callers that send no Prefer header and expect the final answer; off when absent.
   Partial<Pick<ApiEnv, 'DEFAULT_PREFER_WAIT_SECONDS'>> &
   // Quota profiles a create may name; the built-in ones when absent.
@@ -132,6 +133,12 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   await app.register(handoutRoutes, { queries, access, shutdown: shutdown.signal });
   const fleetOptions = { guard, reader, waiter, ...waitSettings, shutdown: shutdown.signal };
   await app.register(fleetRoutes, { ...fleetOptions, fleet: deps.queues.fleet, redis: deps.redis, jobOptions: defaultJobOptions(config) });
+  await app.register(cohortRoutes, {
+    queries, shutdown: shutdown.signal,
+    fleet: deps.queues.fleet, fleetUser: deps.queues['fleet-user'], redis: deps.redis, secrets: deps.secrets, guard,
+    jobOptions: defaultJobOptions(config), queuePrefix: config.QUEUE_PREFIX, maxTrainees: config.COHORT_MAX_TRAINEES ?? 500,
+    reservedNamespaces: config.RESERVED_NAMESPACES ?? DEFAULT_RESERVED_NAMESPACES, bodyLimit: config.BODY_LIMIT_BYTES,
+  });
   const schedules = new Queue(FLEET_SCHEDULES_QUEUE, { connection: deps.redis, prefix: config.QUEUE_PREFIX });
   schedules.on('error', (error) => deps.logger.warn({ err: error.message }, 'schedules queue error'));
   app.addHook('onClose', async () => schedules.close());

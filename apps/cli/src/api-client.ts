@@ -38,7 +38,8 @@ export class ApiClient {
     private readonly options: { dispatcher?: Dispatcher; timeoutMs?: number } = {},
   ) {}
 
-  async call(method: Dispatcher.HttpMethod, path: string, body?: object, headers: Record<string, string> = {}): Promise<ApiResponse> {
+  /** `body`: an object is sent as JSON; a string as it is (say its type in `headers`, e.g. `text/csv`). */
+  async call(method: Dispatcher.HttpMethod, path: string, body?: object | string, headers: Record<string, string> = {}): Promise<ApiResponse> {
     const url = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     let response: Dispatcher.ResponseData;
     try {
@@ -52,7 +53,7 @@ export class ApiClient {
           ...(body ? { 'content-type': 'application/json' } : {}),
           ...headers,
         },
-        ...(body ? { body: JSON.stringify(body) } : {}),
+        ...(body ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
         ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
         headersTimeout: this.options.timeoutMs ?? 90_000,
         bodyTimeout: this.options.timeoutMs ?? 90_000,

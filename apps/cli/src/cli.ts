@@ -3,6 +3,7 @@ import { ApiClient, ApiError, type JobView } from './api-client.js';
 import { adoptCommand } from './commands/adopt.js';
 import { credentialCommand } from './commands/credential.js';
 import { kubeconfigCommand } from './commands/kubeconfig.js';
+import { cohortCommand } from './commands/cohort.js';
 import { processCommand } from './commands/process.js';
 import { traineesCommand } from './commands/trainees.js';
 import { USAGE, commandHelp, version } from './help.js';
@@ -39,6 +40,12 @@ const OPTIONS = {
   'created-before': { type: 'string' },
   limit: { type: 'string' },
   cursor: { type: 'string' },
+  name: { type: 'string' },
+  csv: { type: 'string' },
+  'expires-at': { type: 'string' },
+  profile: { type: 'string' },
+  out: { type: 'string' },
+  cohort: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 export type CliValues = ReturnType<typeof parse>['values'];
@@ -51,7 +58,7 @@ function parse(argv: string[]) {
 const ALLOWED: Record<string, { args: number | 'some'; options: (keyof typeof OPTIONS)[] }> = {
   create: { args: 2, options: [] },
   delete: { args: 2, options: [] },
-  reset: { args: 0, options: ['username', 'mode', 'username-prefix'] },
+  reset: { args: 0, options: ['username', 'mode', 'username-prefix', 'cohort'] },
   cleanup: { args: 0, options: ['max-age-days', 'dry-run', 'username-prefix', 'confirm-mass-delete'] },
   sync: { args: 0, options: ['username', 'username-prefix'] },
   status: { args: 1, options: [] },
@@ -62,6 +69,8 @@ const ALLOWED: Record<string, { args: number | 'some'; options: (keyof typeof OP
   credential: { args: 0, options: ['issuer', 'client-id', 'username'] },
   // A subcommand and its arguments, checked by the command.
   trainees: { args: 'some', options: ['prefix', 'state', 'expires-before', 'created-before', 'limit', 'cursor', 'all'] },
+  /** `cohort <subcommand> [name]`: the subcommand checks its own arguments (-1). */
+  cohort: { args: -1, options: ['name', 'csv', 'expires-at', 'profile', 'out'] },
 };
 const GLOBAL = new Set(['url', 'token', 'wait', 'json', 'timeout', 'help', 'version']);
 
@@ -139,7 +148,7 @@ async function dispatch(command: string, positionals: string[], values: CliValue
       const mode = values.mode;
       if (mode !== undefined && !isResetMode(mode)) throw new UsageError('--mode is recreate or purge');
       const api = apiFrom(values, io.env);
-      const body = { username: values.username, mode, usernamePrefix: values['username-prefix'] };
+      const body = { username: values.username, mode, usernamePrefix: values['username-prefix'], cohort: values.cohort };
       return submitted(api, io, values, 'reset', await api.send([202], 'post', '/reset', { body }));
     }
     case 'cleanup': {
@@ -168,6 +177,11 @@ async function dispatch(command: string, positionals: string[], values: CliValue
       else if (body.schedules.length === 0) io.out('no schedules');
       else for (const s of body.schedules) io.out(`${s.id.padEnd(8)} ${String(s.pattern).padEnd(14)} ${s.tz.padEnd(14)} next ${s.next ?? '-'}`);
       return EXIT.ok;
+    }
+    case 'cohort': {
+      const api = apiFrom(values, io.env);
+      const options = { name: values.name, csv: values.csv, expiresAt: values['expires-at'], profile: values.profile, out: values.out, json: values.json ?? false };
+      return cohortCommand(api, io, positionals, options, (answer, what) => submitted(api, io, values, what, answer));
     }
     case 'process':
       return processCommand(apiFrom(values, io.env), io, { prefix: values.prefix, json: values.json ?? false });
@@ -230,7 +244,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     const spec = ALLOWED[command];
     if (!spec) throw new UsageError(`unknown command "${command}"`);
-    if (spec.args !== 'some' && rest.length !== spec.args) throw new UsageError(`${command} takes ${spec.args} argument(s), got ${rest.length}`);
+    if (typeof spec.args === 'number' && spec.args >= 0 && rest.length !== spec.args) throw new UsageError(`${command} takes ${spec.args} argument(s), got ${rest.length}`);
     const stray = Object.keys(values).filter((name) => !GLOBAL.has(name) && !spec.options.includes(name as keyof typeof OPTIONS));
     if (stray.length) throw new UsageError(`${command} does not take ${stray.map((s) => `--${s}`).join(', ')}`);
     return await dispatch(command, rest, values, io);

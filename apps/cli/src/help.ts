@@ -15,7 +15,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
   create: { usage: 'create <email> <full_name> [--wait]', summary: 'provision a trainee', details: `Queues a create job: namespace, Keycloak user, Grafana user.\n\n${WAIT}` },
   delete: { usage: 'delete <email> <full_name> [--wait]', summary: 'remove a trainee', details: `Queues a delete job (the email-derived username, then the name-derived one).\n\n${WAIT}` },
   reset: {
-    usage: 'reset [--username U] [--mode recreate|purge] [--username-prefix P] [--wait]',
+    usage: 'reset [--username U | --cohort C] [--mode recreate|purge] [--username-prefix P] [--wait]',
     summary: "reset trainees' namespaces",
     details: `Every trainee's namespace, or one (--username); recreate (default) or purge in place.\n  --username-prefix P  only users whose name starts with P\n\n${WAIT}`,
   },
@@ -28,6 +28,17 @@ export const COMMANDS: Record<string, CommandHelp> = {
     usage: 'sync [--username U] [--username-prefix P] [--wait]',
     summary: 'repair drift (namespace, RBAC, quota, Grafana user)',
     details: `Repairs what is missing for every provisioned trainee, or one (--username).\n  --username-prefix P  only users whose name starts with P\n\n${WAIT}`,
+  },
+  cohort: {
+    usage: 'cohort create --name X --csv people.csv [--expires-at T] [--profile P] [--wait] | list | show <name> | delete <name> [--wait] | credentials <name> [--out F]',
+    summary: 'a class of trainees: create from CSV, list, show, delete, hand out credentials',
+    details: `  create            one trainee per CSV row (header email,full_name); every bad row is listed, nothing is made
+  list, show <name> the cohorts; a cohort's members and their state
+  delete <name>     every member (namespace, Keycloak and Grafana users)
+  credentials <name>  username,email,password,namespace as CSV, once (the API hands them out a single time)
+  --out F           credentials: write them to F (created, mode 0600) instead of stdout
+
+${WAIT}`,
   },
   status: { usage: 'status <jobId> [--wait]', summary: "a job's state, progress and result", details: `Shows a job; with --wait, follows it to its end.\n\n${WAIT}` },
   schedules: { usage: 'schedules [--json]', summary: 'the job schedulers and their next run', details: '  --json            as JSON on stdout' },

@@ -28,6 +28,9 @@ import { reportFailures } from './processors/job-failure.js';
 import { fleetRunProcessor } from './processors/fleet-run.processor.js';
 import { fleetScheduleProcessor } from './processors/fleet-schedule.processor.js';
 import { fleetUserProcessors, reportParentProgress } from './processors/fleet-user.processor.js';
+import { cohortRunProcessors } from './processors/cohort.processor.js';
+import { cohortMemberProcessors } from './processors/cohort-member.processor.js';
+import type { ProvisioningProcessorDeps } from './processors/processor.js';
 import type { JobProcessor } from './processors/processor.js';
 import { ensureSchedules, recheckSchedules, type ScheduleCheck } from './schedules.js';
 import type { WebhookWorkers } from './webhooks.js';
@@ -40,6 +43,10 @@ export interface FleetWorkersDeps {
   logger: Logger;
   /** `fleet.completed` and `job.failed` of runs. */
   webhooks?: Pick<WebhookWorkers, 'afterFleetRun' | 'watchFailures'>;
+  /** The single-trainee create and delete, which cohort children run as they are. */
+  provisioning: ProvisioningProcessorDeps;
+  /** A trainee's own expiry change (`set-expiry`), which `PATCH /cohorts/:name` runs per member. */
+  setExpiry?: JobProcessor;
   /** Re-creates a trainee's missing expire job when sync meets the trainee. */
   expiry?: { ensure(username: string): Promise<boolean> };
 }
@@ -119,9 +126,11 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     w.on('failed', (job, error) => logger.warn({ jobId: job?.id, job: job?.name, ...(job ? jobLogFields(job) : {}), reason: error.message }, 'job attempt failed'));
     return w;
   };
-  const runs = worker(QUEUES.fleet, dispatch(QUEUES.fleet, { reset: runProcessor, cleanup: runProcessor, sync: runProcessor }), 3);
+  const cohortRuns = cohortRunProcessors({ identity: deps.ports.identity, children: queues.fleetUser, childOptions: jobOptions, log: logger });
+  const cohortMembers = cohortMemberProcessors({ ...deps.provisioning, membership: deps.ports, setExpiry: deps.setExpiry });
+  const runs = worker(QUEUES.fleet, dispatch(QUEUES.fleet, { reset: runProcessor, cleanup: runProcessor, sync: runProcessor, ...cohortRuns }), 3);
   deps.webhooks?.watchFailures(runs);
-  const users = worker(QUEUES.fleetUser, dispatch(QUEUES.fleetUser, userProcessors), config.FLEET_CONCURRENCY);
+  const users = worker(QUEUES.fleetUser, dispatch(QUEUES.fleetUser, { ...userProcessors, ...cohortMembers }), config.FLEET_CONCURRENCY);
   const schedules = worker(FLEET_SCHEDULES_QUEUE, reportFailures(fleetScheduleProcessor({ fleet: queues.fleet, jobOptions, redis, log: logger })), 1);
   const progress = (job: Job | undefined) => void (job && reportParentProgress(job, queues.fleet, logger));
   users.on('completed', progress);

@@ -20,6 +20,7 @@ import {
   type Logger,
   type WorkerEnv,
 } from '@kup/core';
+import { cohortAnswerers } from './queries/cohort-answers.js';
 import { createFleetWorkers, type FleetWorkers } from './fleet-workers.js';
 import { createWorkerHealth, type WorkerHealth } from './worker-metrics.js';
 import { dispatch } from './job-registry.js';
@@ -84,10 +85,20 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   const secrets = new SecretStore(redis, Sealer.fromEncodedKey(config.RESULT_ENCRYPTION_KEY), config.QUEUE_PREFIX, config.PASSWORD_TTL_SECONDS);
   const locks = new UserLock(redis, config.QUEUE_PREFIX);
   const trainees = createTraineeParts(config, { redis, ports, service, secrets, locks, logger });
-  const queries = createQueryWorker(config, { redis, logger, answerers: trainees.answerers });
+  const queries = createQueryWorker(config, { redis, logger, answerers: [...trainees.answerers, ...cohortAnswerers(ports)] });
   const processorDeps = { service, secrets, locks, log: logger, stallLimit: config.WORKER_MAX_STALLED_COUNT, expiry: trainees.scheduler };
   const webhooks = createWebhookWorkers(config, { redis, identity: ports.identity, logger, caFile: deps.caFile });
-  const fleet = createFleetWorkers(config, { redis, ports, secrets, locks, logger, expiry: trainees.scheduler, webhooks });
+  const fleet = createFleetWorkers(config, {
+    redis,
+    ports,
+    secrets,
+    locks,
+    logger,
+    expiry: trainees.scheduler,
+    webhooks,
+    provisioning: processorDeps,
+    setExpiry: trainees.processors['set-expiry'],
+  });
 
   const worker = new Worker(
     QUEUES.provisioning,

@@ -158,6 +158,54 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     return { users: users.map(toIdentityUser), next: users.length >= max ? first + max : undefined };
   }
 
+  async findGroup(name: string, signal?: AbortSignal): Promise<string | undefined> {
+    const found = await this.#call('find group', signal, () => this.#admin.groups.find({ search: name, exact: true, briefRepresentation: true }));
+    return found.find((group) => group.name === name)?.id;
+  }
+
+  async ensureGroup(name: string, signal?: AbortSignal): Promise<string> {
+    const existing = await this.findGroup(name, signal);
+    if (existing) return existing;
+    try {
+      return (await this.#call('create group', signal, () => this.#admin.groups.create({ name }))).id;
+    } catch (error) {
+      // Made by another worker in between: take that one.
+      const raced = error instanceof UpstreamError && error.status === 409 ? await this.findGroup(name, signal) : undefined;
+      if (raced) return raced;
+      throw error;
+    }
+  }
+
+  async addToGroup(userId: string, groupId: string, signal?: AbortSignal): Promise<void> {
+    await this.#call('add to group', signal, () => this.#admin.users.addToGroup({ id: userId, groupId }));
+  }
+
+  async listGroupMembers(groupId: string, first: number, max: number, signal?: AbortSignal): Promise<IdentityPage> {
+    const users = await this.#call('list group members', signal, () => this.#admin.groups.listMembers({ id: groupId, first, max, briefRepresentation: false }));
+    return { users: users.map(toIdentityUser), next: users.length >= max ? first + max : undefined };
+  }
+
+  async listGroups(prefix: string, first: number, max: number, signal?: AbortSignal): Promise<{ groups: { id: string; name: string }[]; next: number | undefined }> {
+    const found = await this.#call('list groups', signal, () => this.#admin.groups.find({ search: prefix, first, max, briefRepresentation: true }));
+    const groups = found.flatMap((group) => (group.id && group.name?.startsWith(prefix) ? [{ id: group.id, name: group.name }] : []));
+    return { groups, next: found.length >= max ? first + max : undefined };
+  }
+
+  async groupsOf(userId: string, signal?: AbortSignal): Promise<string[]> {
+    const groups = await this.#call('list user groups', signal, () => this.#admin.users.listGroups({ id: userId, briefRepresentation: true }));
+    return groups.flatMap((group) => (group.name ? [group.name] : []));
+  }
+
+  async deleteGroup(groupId: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.#call('delete group', signal, () => this.#admin.groups.del({ id: groupId }));
+      return true;
+    } catch (error) {
+      if (error instanceof UpstreamError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
   /** Releases the private-CA connection pool, if one was made. */
   async close(): Promise<void> {
     await this.#agent?.close();

@@ -18,6 +18,8 @@ import { CLUSTER_MADE, mapLimit, parseTypeKey, takeInventory } from './kubernete
 import { delay } from './signals.js';
 
 export const FIELD_MANAGER = 'k8s-user-provisioner';
+/** Cohort labels: a manager of their own, so the playground's apply (which omits them) keeps them. */
+export const LABEL_FIELD_MANAGER = 'k8s-user-provisioner-cohort';
 const APPLY_PATCH = 'application/apply-patch+yaml';
 const POLL_MS = 300;
 const PURGE_PARALLELISM = 8;
@@ -65,6 +67,18 @@ export class KubernetesClusterGateway implements ClusterGateway {
         query: { fieldManager: FIELD_MANAGER, force: 'true' },
         body: object,
         contentType: APPLY_PATCH,
+        signal,
+      });
+    });
+  }
+
+  async labelNamespace(name: string, labels: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void> {
+    await this.#call(`label namespace ${name}`, async () => {
+      await this.#http.send(HttpMethod.PATCH, `/api/v1/namespaces/${encodeURIComponent(name)}`, {
+        // A merge patch, not an apply: it never makes a namespace that is not there (404).
+        query: { fieldManager: LABEL_FIELD_MANAGER },
+        body: { metadata: { labels } },
+        contentType: 'application/merge-patch+json',
         signal,
       });
     });

@@ -35,6 +35,7 @@ export * from './fleet/index.js';
 export * from './queue/job-state.js';
 export * from './queue/error-codes.js';
 export * from './webhooks/index.js';
+export * from './cohort/index.js';
 export * from './queue/query-contract.js';
 export * from './queue/trainee-contract.js';
 export * from './queue/profile-contract.js';

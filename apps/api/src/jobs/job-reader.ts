@@ -77,9 +77,10 @@ export class JobReader {
     const result: unknown = job.returnvalue;
     if (typeof result !== 'object' || result === null || Array.isArray(result)) return { value: result };
     // Creates, and syncs that had to set a new password, hold one sealed under the job's key.
-    if (job.name !== JOBS.create && job.name !== JOBS.syncUser) return result as JobView['result'];
-    const parsed = (job.name === JOBS.create ? createJobResult : syncUserResult).safeParse(result);
-    const extra = parsed.success && job.name === JOBS.create ? this.welcomeOf(job, parsed.data as CreateJobResult) : {};
+    const creates = job.name === JOBS.create || job.name === JOBS.cohortMemberCreate;
+    if (!creates && job.name !== JOBS.syncUser) return result as JobView['result'];
+    const parsed = (creates ? createJobResult : syncUserResult).safeParse(result);
+    const extra = parsed.success && creates ? this.welcomeOf(job, parsed.data as CreateJobResult) : {};
     if (!parsed.success || !parsed.data.passwordIssued) return { ...(result as object), ...extra } as JobView['result'];
     try {
       const password = await this.deps.secrets.get(secretKeyOf(job));

@@ -55,7 +55,7 @@ describe('device authorization grant', () => {
     const times = [started, ...fake.requests.map((r) => r.at)];
     const gaps = times.slice(1).map((t, i) => (t - (times[i] as number)) / 1000);
     expect(gaps).toHaveLength(4);
-    [1, 1, 6, 6].forEach((least, i) => expect(gaps[i]).toBeGreaterThanOrEqual(least));
+    for (const [i, least] of [1, 1, 6, 6].entries()) expect(gaps[i]).toBeGreaterThanOrEqual(least);
   });
 
   it('stops with a clear message when the code expires', async () => {

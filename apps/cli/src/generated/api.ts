@@ -152,6 +152,527 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cohorts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List cohorts (Keycloak groups `cohort-<name>`), a page at a time */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CohortPage"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a cohort: one trainee per item (JSON) or per CSV row (`text/csv`, header `email,full_name`; name, expiresAt and profile as query parameters) */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description CSV bodies only. */
+                    expiresAt?: string;
+                    /** @description CSV bodies only: the cohort's name. */
+                    name?: string;
+                    /** @description CSV bodies only. */
+                    profile?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CohortRequestInput"];
+                    "text/csv": components["schemas"]["CohortRequestInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CohortAccepted"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CohortRowsRefused"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cohorts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A cohort's members and their state: provisioned or not, expiry, namespace present and labelled */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The cohort's name: a DNS-1123 label of at most 56 characters. */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Cohort"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete every member of the cohort (namespace, Keycloak and Grafana users), as one flow; the group goes with the last member */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The cohort's name: a DNS-1123 label of at most 56 characters. */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CohortAccepted"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Move every member's expiry (each as PATCH /trainees/:username would), as one flow */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The cohort's name: a DNS-1123 label of at most 56 characters. */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CohortPatchInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CohortAccepted"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/cohorts/{name}/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The cohort's credentials as CSV (username,email,password,namespace), once: the first read takes them; later reads answer 410 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The cohort's name: a DNS-1123 label of at most 56 characters. */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/csv: `username,email,password,namespace`, one line per member whose password was issued by this cohort. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example username,email,password,namespace
+                         *     jean-dupont,jean.dupont@school.io,9f8Qx…,jean-dupont
+                         */
+                        "application/json": string;
+                        /**
+                         * @example username,email,password,namespace
+                         *     jean-dupont,jean.dupont@school.io,9f8Qx…,jean-dupont
+                         */
+                        "text/csv": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/csv": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/csv": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/csv": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/csv": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CohortCredentialsGone"];
+                        "text/csv": components["schemas"]["CohortCredentialsGone"];
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/csv": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/csv": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1454,6 +1975,304 @@ export interface components {
             summary?: string;
             total_processed: number;
         };
+        /**
+         * @example {
+         *       "name": "k8s-101-march",
+         *       "truncated": false,
+         *       "members": [
+         *         {
+         *           "username": "jean-dupont",
+         *           "email": "jean.dupont@school.io",
+         *           "fullName": "Jean Dupont",
+         *           "created": "2027-03-01T08:00:00.000Z",
+         *           "expires": "2027-03-08T18:00:00Z",
+         *           "provisioned": true,
+         *           "namespace": "present",
+         *           "labelled": true
+         *         }
+         *       ]
+         *     }
+         */
+        Cohort: {
+            members: {
+                created: string;
+                email: string | null;
+                expires: string | null;
+                fullName: string | null;
+                labelled: boolean;
+                /** @enum {string} */
+                namespace: "present" | "missing" | "terminating";
+                provisioned: boolean;
+                username: string;
+            }[];
+            name: string;
+            /** @description More members than one answer lists (2000). */
+            truncated: boolean;
+        };
+        /**
+         * @example {
+         *       "jobId": "cohort-create-k8s-101-march",
+         *       "statusUrl": "/jobs/cohort-create-k8s-101-march",
+         *       "alreadyPending": false,
+         *       "trainees": 20
+         *     }
+         */
+        CohortAccepted: {
+            /** @description An operation of this kind on this cohort was already pending: it is answered, nothing new starts. */
+            alreadyPending: boolean;
+            jobId: string;
+            /** @description GET it for the flow's progress (trainees done of total) and result. */
+            statusUrl: string;
+            trainees?: number;
+        };
+        /**
+         * @example {
+         *       "jobId": "cohort-create-k8s-101-march",
+         *       "statusUrl": "/jobs/cohort-create-k8s-101-march",
+         *       "alreadyPending": false,
+         *       "trainees": 20
+         *     }
+         */
+        CohortAcceptedInput: {
+            /** @description An operation of this kind on this cohort was already pending: it is answered, nothing new starts. */
+            alreadyPending: boolean;
+            jobId: string;
+            /** @description GET it for the flow's progress (trainees done of total) and result. */
+            statusUrl: string;
+            trainees?: number;
+        };
+        /**
+         * @example {
+         *       "message": "The credentials of cohort k8s-101-march were already read (2027-03-01T09:12:00.000Z); reset passwords with POST /sync {resetPasswords} if they are lost",
+         *       "code": "CREDENTIALS_GONE"
+         *     }
+         */
+        CohortCredentialsGone: components["schemas"]["Error"];
+        /**
+         * @example {
+         *       "message": "The credentials of cohort k8s-101-march were already read (2027-03-01T09:12:00.000Z); reset passwords with POST /sync {resetPasswords} if they are lost",
+         *       "code": "CREDENTIALS_GONE"
+         *     }
+         */
+        CohortCredentialsGoneInput: components["schemas"]["ErrorInput"];
+        /**
+         * @example {
+         *       "name": "k8s-101-march",
+         *       "truncated": false,
+         *       "members": [
+         *         {
+         *           "username": "jean-dupont",
+         *           "email": "jean.dupont@school.io",
+         *           "fullName": "Jean Dupont",
+         *           "created": "2027-03-01T08:00:00.000Z",
+         *           "expires": "2027-03-08T18:00:00Z",
+         *           "provisioned": true,
+         *           "namespace": "present",
+         *           "labelled": true
+         *         }
+         *       ]
+         *     }
+         */
+        CohortInput: {
+            members: {
+                created: string;
+                email: string | null;
+                expires: string | null;
+                fullName: string | null;
+                labelled: boolean;
+                /** @enum {string} */
+                namespace: "present" | "missing" | "terminating";
+                provisioned: boolean;
+                username: string;
+            }[];
+            name: string;
+            /** @description More members than one answer lists (2000). */
+            truncated: boolean;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "name": "k8s-101-march"
+         *         },
+         *         {
+         *           "name": "k8s-201-april"
+         *         }
+         *       ],
+         *       "nextOffset": null
+         *     }
+         */
+        CohortPage: {
+            items: {
+                name: string;
+            }[];
+            /** @description Pass as `offset` for the next page; null on the last. */
+            nextOffset: number | null;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "name": "k8s-101-march"
+         *         },
+         *         {
+         *           "name": "k8s-201-april"
+         *         }
+         *       ],
+         *       "nextOffset": null
+         *     }
+         */
+        CohortPageInput: {
+            items: {
+                name: string;
+            }[];
+            /** @description Pass as `offset` for the next page; null on the last. */
+            nextOffset: number | null;
+        };
+        /**
+         * @example {
+         *       "expiresAt": "2027-03-15T18:00:00Z"
+         *     }
+         */
+        CohortPatch: {
+            /**
+             * Format: date-time
+             * @description When cleanup removes every member (default: DEFAULT_EXPIRY_DAYS after creation).
+             */
+            expiresAt: string;
+        };
+        /**
+         * @example {
+         *       "expiresAt": "2027-03-15T18:00:00Z"
+         *     }
+         */
+        CohortPatchInput: {
+            /**
+             * Format: date-time
+             * @description When cleanup removes every member (default: DEFAULT_EXPIRY_DAYS after creation).
+             */
+            expiresAt: string;
+        };
+        /**
+         * @example {
+         *       "name": "k8s-101-march",
+         *       "expiresAt": "2027-03-08T18:00:00Z",
+         *       "trainees": [
+         *         {
+         *           "email": "jean.dupont@school.io",
+         *           "full_name": "Jean Dupont"
+         *         },
+         *         {
+         *           "email": "ana.silva@school.io"
+         *         }
+         *       ]
+         *     }
+         */
+        CohortRequest: {
+            /**
+             * Format: date-time
+             * @description When cleanup removes every member (default: DEFAULT_EXPIRY_DAYS after creation).
+             */
+            expiresAt?: string;
+            /** @description The cohort's name; its Keycloak group is `cohort-<name>`. */
+            name: string;
+            /** @description Passed to each member's create as `profile` (quota profile). */
+            profile?: string;
+            /** @description One item per trainee: email and/or full_name, as for POST /provisioner. */
+            trainees: {
+                email?: string;
+                full_name?: string;
+            }[];
+        };
+        /**
+         * @example {
+         *       "name": "k8s-101-march",
+         *       "expiresAt": "2027-03-08T18:00:00Z",
+         *       "trainees": [
+         *         {
+         *           "email": "jean.dupont@school.io",
+         *           "full_name": "Jean Dupont"
+         *         },
+         *         {
+         *           "email": "ana.silva@school.io"
+         *         }
+         *       ]
+         *     }
+         */
+        CohortRequestInput: {
+            /**
+             * Format: date-time
+             * @description When cleanup removes every member (default: DEFAULT_EXPIRY_DAYS after creation).
+             */
+            expiresAt?: string;
+            /** @description The cohort's name; its Keycloak group is `cohort-<name>`. */
+            name: string;
+            /** @description Passed to each member's create as `profile` (quota profile). */
+            profile?: string;
+            /** @description One item per trainee: email and/or full_name, as for POST /provisioner. */
+            trainees: {
+                email?: string;
+                full_name?: string;
+            }[];
+        };
+        /**
+         * @example {
+         *       "message": "2 invalid rows: nothing was enqueued",
+         *       "code": "INVALID_ROWS",
+         *       "rows": [
+         *         {
+         *           "row": 2,
+         *           "reason": "Email address and full name are missing"
+         *         },
+         *         {
+         *           "row": 4,
+         *           "reason": "same username \"jean-dupont\" as row 1"
+         *         }
+         *       ]
+         *     }
+         */
+        CohortRowsRefused: {
+            code?: string;
+            details?: {
+                message: string;
+                path: string;
+            }[];
+            message: string;
+            /** @description Every invalid row: row N is the Nth trainee (a CSV's line N + 1). */
+            rows?: {
+                reason: string;
+                row: number;
+            }[];
+        };
+        /**
+         * @example {
+         *       "message": "2 invalid rows: nothing was enqueued",
+         *       "code": "INVALID_ROWS",
+         *       "rows": [
+         *         {
+         *           "row": 2,
+         *           "reason": "Email address and full name are missing"
+         *         },
+         *         {
+         *           "row": 4,
+         *           "reason": "same username \"jean-dupont\" as row 1"
+         *         }
+         *       ]
+         *     }
+         */
+        CohortRowsRefusedInput: {
+            code?: string;
+            details?: {
+                message: string;
+                path: string;
+            }[];
+            message: string;
+            /** @description Every invalid row: row N is the Nth trainee (a CSV's line N + 1). */
+            rows?: {
+                reason: string;
+                row: number;
+            }[];
+        };
         Created: {
             jobId: string;
             message: string;
@@ -1735,12 +2554,16 @@ export interface components {
             username: string;
         };
         ResetRequest: {
+            /** @description Only the members of this cohort (its Keycloak group `cohort-<name>`). */
+            cohort?: string;
             /** @enum {string} */
             mode?: "recreate" | "purge";
             username?: string;
             usernamePrefix?: string;
         } | null;
         ResetRequestInput: {
+            /** @description Only the members of this cohort (its Keycloak group `cohort-<name>`). */
+            cohort?: string;
             /** @enum {string} */
             mode?: "recreate" | "purge";
             username?: string;

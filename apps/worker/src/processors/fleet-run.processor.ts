@@ -6,6 +6,7 @@ import {
   aggregateSync,
   cleanupNeedsGuard,
   cleanupReason,
+  cohortGroupName,
   failuresFromReasons,
   guardCleanupShare,
   fanOut,
@@ -39,7 +40,7 @@ import { jobFailure } from './job-failure.js';
 import type { JobProcessor } from './processor.js';
 
 export interface FleetRunProcessorDeps {
-  identity: Pick<IdentityProvider, 'findUser' | 'listManaged'>;
+  identity: Pick<IdentityProvider, 'findUser' | 'listManaged' | 'findGroup' | 'listGroupMembers'>;
   /** The `fleet-user` queue: children are added there, one per trainee. */
   children: Pick<Queue, 'addBulk' | 'getJob'>;
   /** For the per-run set of usernames already given a child. */
@@ -144,6 +145,15 @@ async function checkSingleUser(kind: FleetKind, username: string, deps: FleetRun
   if (!ok) throw new UserNotFoundError(username);
 }
 
+/** Whom a run pages through: the managed users, or a cohort's members (its Keycloak group). */
+async function listingOf(data: FleetRunData, deps: FleetRunProcessorDeps, signal?: AbortSignal): Promise<Pick<IdentityProvider, 'listManaged'>> {
+  const cohort = 'cohort' in data ? data.cohort : undefined;
+  if (!cohort) return deps.identity;
+  const groupId = await deps.identity.findGroup(cohortGroupName(cohort), signal);
+  if (!groupId) throw new ProvisionerError('COHORT_NOT_FOUND', `no cohort "${cohort}"`);
+  return { listManaged: (first, max, abort) => deps.identity.listGroupMembers(groupId, first, max, abort) };
+}
+
 /**
  * The parent of a fleet run (`reset`, `cleanup`, `sync` on `QUEUES.fleet`), in steps kept
  * in its data (BullMQ's "process in steps" pattern): `fan-out` pages through the managed
@@ -183,7 +193,7 @@ export function fleetRunProcessor(deps: FleetRunProcessorDeps): JobProcessor {
           const added = await sink.addNew([single]);
           await save({ ...state, step: 'wait-children', added: state.added + added });
         } else {
-          await fanOut(deps.identity, state, sink, { pageSize, maxPasses, select: selector(kind, data), save, signal });
+          await fanOut(await listingOf(data, deps, signal), state, sink, { pageSize, maxPasses, select: selector(kind, data), save, signal });
         }
         log.info({ children: state.added }, 'fan-out done');
       }

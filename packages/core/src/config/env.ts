@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { rememberConfigWarnings, resolveLegacyEnv, type ConfigRole } from './legacy-env.js';
+import { cohortApiSettings } from './cohort-env.js';
 import { DEFAULT_RESERVED_NAMESPACES, parseNamePatterns } from '../domain/reserved-names.js';
 import { apiEnvShape } from './api-env.js';
 import { playgroundEnvShape } from './playground-env.js';
@@ -75,7 +76,7 @@ export const commonEnv = z.object({
   ...quotaProfileEnv,
 });
 
-export const apiEnv = commonEnv.extend({ ...apiEnvShape, ...queryApiEnv });
+export const apiEnv = commonEnv.extend({ ...apiEnvShape, ...cohortApiSettings, ...queryApiEnv });
 
 export const workerEnv = commonEnv.extend({
   ...upstreamsEnvShape,

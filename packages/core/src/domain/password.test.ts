@@ -37,3 +37,9 @@ describe('generatePassword', () => {
     expect(passwords.size).toBe(5_000);
   });
 });
+
+describe('generatePassword in a spreadsheet', () => {
+  it('never starts with a character a spreadsheet reads as a formula', () => {
+    for (let i = 0; i < 2_000; i++) expect(generatePassword()).not.toMatch(/^[=+-]/);
+  });
+});

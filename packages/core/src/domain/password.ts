@@ -20,5 +20,10 @@ export function generatePassword(length = 20): string {
     const j = randomInt(i + 1);
     [chars[i], chars[j]] = [chars[j] as string, chars[i] as string];
   }
-  return chars.join('');
+  // A spreadsheet reads a cell starting with = + - as a formula: a class's credentials CSV
+  // (docs/cohorts.md) opened there must show the password as it is. Rotating keeps every character.
+  const first = chars.findIndex((char) => !FORMULA_START.has(char));
+  return [...chars.slice(first), ...chars.slice(0, first)].join('');
 }
+
+const FORMULA_START = new Set(['=', '+', '-']);

@@ -39,7 +39,7 @@ export interface Trainee {
   expiresAt: string;
   /** The quota profile asked for at create, or recorded on the namespace; default when unset or unknown. */
   profile?: string | undefined;
-  /** The cohort the trainee belongs to (a template variable). */
+  /** The cohort the trainee belongs to: a template variable, and kept on the namespace (`LABELS.cohort`) when it is made again. */
   cohort?: string | undefined;
   /** What the namespace recorded of its template objects before this write (`ANNOTATIONS.templates`). */
   recordedTemplates?: string | undefined;
@@ -146,6 +146,7 @@ export function namespaceManifest(settings: PlaygroundSettings, trainee: Trainee
         [POD_SECURITY.warnVersion]: 'latest',
         [POD_SECURITY.audit]: 'restricted',
         [POD_SECURITY.auditVersion]: 'latest',
+        ...(trainee.cohort ? { [LABELS.cohort]: trainee.cohort } : {}),
       },
       annotations: {
         ...(trainee.email ? { [ANNOTATIONS.email]: trainee.email } : {}),

@@ -38,7 +38,7 @@ export function fleetRunData(kind: FleetKind, request: FleetRequest, origin: str
   switch (kind) {
     case 'reset': {
       const r = request as ResetRequest;
-      return { ...base, ...prefix, ...(r.username ? { username: r.username } : {}), mode: r.mode ?? 'recreate' };
+      return { ...base, ...prefix, ...(r.username ? { username: r.username } : {}), ...(r.cohort ? { cohort: r.cohort } : {}), mode: r.mode ?? 'recreate' };
     }
     case 'cleanup': {
       const r = request as CleanupRequest;
@@ -59,7 +59,7 @@ export function fleetRunData(kind: FleetKind, request: FleetRequest, origin: str
  * (until their own retention): a sync child keeps its sealed password readable.
  */
 export function enqueueFleetRun(queue: Queue, kind: FleetKind, request: FleetRequest, options: EnqueueFleetOptions): Promise<EnqueuedRun> {
-  const jobId = fleetRunJobId(kind, 'username' in request ? request.username : undefined);
+  const jobId = fleetRunJobId(kind, 'username' in request ? request.username : undefined, 'cohort' in request ? request.cohort : undefined);
   const data = fleetRunData(kind, request, options.origin, options.now ?? Date.now());
   const lock = { mutex: new RedisMutex(options.redis), key: enqueueLockKey(queue.opts.prefix ?? 'bull', queue.name, jobId) };
   return enqueueUnique({ queue, queueName: queue.name, name: kind, jobId, data, jobOptions: options.jobOptions, removeChildren: false }, lock);

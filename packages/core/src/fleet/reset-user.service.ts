@@ -7,6 +7,7 @@ import { traineeOf, type FleetPorts, type FleetSettings } from './fleet-context.
 import { PLAYGROUND_STEPS, type PlaygroundRun } from '../provisioning/steps/playground-run.js';
 import { runSteps } from '../saga/runner.js';
 import { restorePurgedFittings } from '../saga/fittings.js';
+import { cohortOfUser } from '../cohort/membership.js';
 import { fittingsCurrent, typesToPurge, type InventoryCache } from './purge-inventory.js';
 
 /** A fleet child reports no step progress. */
@@ -60,7 +61,8 @@ export class ResetUserService {
     }
     const namespace = await cluster.getNamespace(username, signal);
     if (namespace && !isManagedNamespace(namespace)) throw new NamespaceConflictError(username);
-    const trainee = traineeOf(user, namespace, this.settings.defaultExpiryDays);
+    // A missing namespace is made again with its cohort label, from the Keycloak group.
+    const trainee = { ...traineeOf(user, namespace, this.settings.defaultExpiryDays), ...(namespace ? {} : await cohortOfUser(identity, user.id, signal)) };
     // A reset that would make the namespace (recreate, or a missing one) needs a name still free.
     const guards = this.settings.guards ?? defaultGuards();
     if (mode === 'recreate' || !namespace) assertNamespaceFree(username, guards);

@@ -10,6 +10,7 @@ import { memoryJobState, type DeleteState, type StepContext } from '../provision
 import { deletePlayground } from '../provisioning/delete-playground.js';
 import { PLAYGROUND_STEPS, type PlaygroundRun } from '../provisioning/steps/playground-run.js';
 import { runSteps } from '../saga/runner.js';
+import { cohortOfUser } from '../cohort/membership.js';
 
 /**
  * Kept between attempts, written BEFORE each repair, so a retry after a crash still
@@ -82,12 +83,16 @@ export class SyncUserService {
     const { signal } = ctx;
     const username = user.username;
 
-    // The same namespace and fitting steps a create runs; a namespace made again is recorded first.
+    // The same namespace and fitting steps a create runs; a namespace made again is recorded
+    // first, and gets its cohort label back from the Keycloak group.
     const playground: PlaygroundRun = {
       deps: { cluster, settings: this.settings.playground, namespaceDeleteTimeoutMs: this.settings.namespaceDeleteTimeoutMs, guards: this.#guards },
       ctx,
       username,
-      traineeFor: (namespace) => traineeOf(user, namespace, this.settings.defaultExpiryDays),
+      traineeFor: async (namespace) => ({
+        ...traineeOf(user, namespace, this.settings.defaultExpiryDays),
+        ...(namespace ? {} : await cohortOfUser(identity, user.id, signal)),
+      }),
       makingNamespace: () => ctx.state.patch({ namespaceMissing: true }),
     };
     await runSteps(PLAYGROUND_STEPS, playground, async () => undefined);

@@ -100,4 +100,9 @@ export interface ClusterGateway {
   describeKind(apiVersion: string, kind: string, signal?: AbortSignal): Promise<KindInfo | undefined>;
   /** Asks the apiserver (SelfSubjectAccessReview) whether this client's RBAC allows it. */
   mayI(question: AccessQuestion, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Sets labels on an existing namespace (absent: a 404 `UpstreamError`) under a field
+   * manager of their own, so the playground's apply, which does not list them, keeps them.
+   */
+  labelNamespace(name: string, labels: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void>;
 }

@@ -69,4 +69,20 @@ export interface IdentityProvider {
   setProfile?(userId: string, profile: string, signal?: AbortSignal): Promise<void>;
   /** Every user of the realm, managed or not, one page at a time: for adopting old accounts. */
   listUsers?(first: number, max: number, signal?: AbortSignal): Promise<IdentityPage>;
+
+  // Groups: where cohort membership lives (`cohort-<name>`), so it survives Redis.
+  /** The group's id, or undefined when there is no group of exactly that name. */
+  findGroup(name: string, signal?: AbortSignal): Promise<string | undefined>;
+  /** Makes the group unless it exists; returns its id. */
+  ensureGroup(name: string, signal?: AbortSignal): Promise<string>;
+  /** Adds the user to the group (idempotent). */
+  addToGroup(userId: string, groupId: string, signal?: AbortSignal): Promise<void>;
+  /** The group's members, one page at a time (`first` = offset), with their attributes. */
+  listGroupMembers(groupId: string, first: number, max: number, signal?: AbortSignal): Promise<IdentityPage>;
+  /** Top-level groups whose name starts with `prefix`, one page at a time. */
+  listGroups(prefix: string, first: number, max: number, signal?: AbortSignal): Promise<{ groups: { id: string; name: string }[]; next: number | undefined }>;
+  /** The names of the groups the user belongs to. */
+  groupsOf(userId: string, signal?: AbortSignal): Promise<string[]>;
+  /** Returns false when the group did not exist. */
+  deleteGroup(groupId: string, signal?: AbortSignal): Promise<boolean>;
 }

@@ -30,6 +30,13 @@ export const JOBS = {
   resetUser: 'reset-user',
   cleanupUser: 'cleanup-user',
   syncUser: 'sync-user',
+  /** Cohorts (cohort/contract.ts): parents on `fleet`, one child per trainee on `fleet-user`. */
+  cohortCreate: 'cohort-create',
+  cohortDelete: 'cohort-delete',
+  cohortMemberCreate: 'cohort-member-create',
+  cohortMemberDelete: 'cohort-member-delete',
+  cohortExpiry: 'cohort-expiry',
+  cohortMemberExpiry: 'cohort-member-expiry',
   /** A trainee's expiry, delayed until its `expiresAt` (expiry-contract.ts). */
   expire: 'expire',
   /** Moves a trainee's expiry (`PATCH /trainees/:username`). */
@@ -51,6 +58,12 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
   'reset-user': QUEUES.fleetUser,
   'cleanup-user': QUEUES.fleetUser,
   'sync-user': QUEUES.fleetUser,
+  'cohort-create': QUEUES.fleet,
+  'cohort-delete': QUEUES.fleet,
+  'cohort-member-create': QUEUES.fleetUser,
+  'cohort-member-delete': QUEUES.fleetUser,
+  'cohort-expiry': QUEUES.fleet,
+  'cohort-member-expiry': QUEUES.fleetUser,
   expire: QUEUES.provisioning,
   'set-expiry': QUEUES.provisioning,
   'set-profile': QUEUES.provisioning,

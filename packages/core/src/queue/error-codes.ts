@@ -12,6 +12,7 @@ import { z } from 'zod';
 export const ERROR_CODES = {
   INVALID_INPUT: { status: 400, retryable: false },
   USER_NOT_FOUND: { status: 404, retryable: false },
+  COHORT_NOT_FOUND: { status: 404, retryable: false },
   USERNAME_CONFLICT: { status: 409, retryable: false },
   EMAIL_CONFLICT: { status: 409, retryable: false },
   NAMESPACE_CONFLICT: { status: 409, retryable: false },

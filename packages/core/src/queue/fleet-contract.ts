@@ -31,12 +31,18 @@ export type ResetMode = (typeof RESET_MODES)[number];
 
 // ---- what callers ask for (API bodies, scheduler templates, CLI flags) ----
 
-export const resetRequest = z.strictObject({
-  username: username.optional(),
-  /** `recreate` (default): delete the namespace and make it again; `purge`: empty it in place. */
-  mode: z.enum(RESET_MODES).optional(),
-  usernamePrefix,
-});
+/** A cohort's name (cohort/contract.ts): the run is limited to the members of its Keycloak group. */
+const cohort = z.string().max(56).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'not a cohort name (DNS-1123 label)');
+
+export const resetRequest = z
+  .strictObject({
+    username: username.optional(),
+    /** `recreate` (default): delete the namespace and make it again; `purge`: empty it in place. */
+    mode: z.enum(RESET_MODES).optional(),
+    usernamePrefix,
+    cohort: cohort.optional().describe('Only the members of this cohort (its Keycloak group `cohort-<name>`).'),
+  })
+  .refine((request) => !(request.username && request.cohort), { message: 'username and cohort cannot be combined', path: ['cohort'] });
 export type ResetRequest = z.infer<typeof resetRequest>;
 
 /**
@@ -93,7 +99,7 @@ const runBase = {
   state: fanOutState.optional(),
 };
 
-export const resetRunData = z.object({ ...runBase, username: username.optional(), mode: z.enum(RESET_MODES), usernamePrefix });
+export const resetRunData = z.object({ ...runBase, username: username.optional(), mode: z.enum(RESET_MODES), usernamePrefix, cohort: cohort.optional() });
 export const cleanupRunData = z.object({
   ...runBase,
   maxAgeDays: z.number().int().min(0),
@@ -230,7 +236,8 @@ export type SyncRunResult = z.infer<typeof syncRunResult>;
 // ---- ids ----
 
 /** The parent id: fixed per kind (and per user for single-user runs) → no overlap. */
-export function fleetRunJobId(kind: FleetKind, username?: string): string {
+export function fleetRunJobId(kind: FleetKind, username?: string, cohortName?: string): string {
+  if (cohortName) return `${kind}-cohort-${cohortName}`;
   return username ? `${kind}-${username}` : kind;
 }
 

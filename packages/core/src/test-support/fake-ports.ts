@@ -2,36 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { UpstreamError } from '../errors.js';
 import { ANNOTATIONS } from '../domain/trainee-plan.js';
 import type { AccessQuestion, ClusterGateway, ClusterInventory, KeptObject, KindInfo, KubeObject, NamespaceInfo, ObjectRef } from '../ports/cluster-gateway.js';
-import type { GrafanaGateway, GrafanaRole, GrafanaUser, NewGrafanaUser } from '../ports/grafana-gateway.js';
 import type { IdentityPage, IdentityProvider, IdentityUser, NewIdentityUser } from '../ports/identity-provider.js';
+import { Fake } from './fake-base.js';
 
-/**
- * Small in-memory stand-ins for the three ports, for unit tests of the domain services.
- * Each counts its calls and can be told to fail a method (`failOn`), to simulate a crash
- * or an upstream refusal at any step.
- */
-abstract class Fake {
-  readonly calls: string[] = [];
-  #failures = new Map<string, { error: Error; times: number }>();
+/** Small in-memory stand-ins for the ports, for unit tests of the domain services (fake-base.ts). */
 
-  /** The next `times` calls of `method` throw `error` (default: a retryable 503). */
-  failOn(method: string, error: Error = new UpstreamError('keycloak', method, 503), times = 1): void {
-    this.#failures.set(method, { error, times });
-  }
-
-  protected call(method: string): void {
-    this.calls.push(method);
-    const failure = this.#failures.get(method);
-    if (failure && failure.times > 0) {
-      failure.times -= 1;
-      throw failure.error;
-    }
-  }
-
-  count(method: string): number {
-    return this.calls.filter((c) => c === method).length;
-  }
-}
 
 export class FakeIdentity extends Fake implements IdentityProvider {
   readonly users = new Map<string, IdentityUser & { password?: string }>();
@@ -89,6 +64,39 @@ export class FakeIdentity extends Fake implements IdentityProvider {
     const managed = [...this.users.values()].filter((u) => u.managed);
     const users = managed.slice(first, first + max);
     return { users, next: first + max < managed.length ? first + max : undefined };
+  }
+  /** Group name → member ids. */
+  readonly groups = new Map<string, Set<string>>();
+  async findGroup(name: string) {
+    this.call('findGroup');
+    return this.groups.has(name) ? name : undefined;
+  }
+  async ensureGroup(name: string) {
+    this.call('ensureGroup');
+    if (!this.groups.has(name)) this.groups.set(name, new Set());
+    return name;
+  }
+  async addToGroup(userId: string, groupId: string) {
+    this.call('addToGroup');
+    this.groups.get(groupId)?.add(this.#get(userId).id);
+  }
+  async listGroupMembers(groupId: string, first: number, max: number): Promise<IdentityPage> {
+    this.call('listGroupMembers');
+    const members = [...(this.groups.get(groupId) ?? [])].flatMap((id) => this.users.get(id) ?? []);
+    return { users: members.slice(first, first + max), next: first + max < members.length ? first + max : undefined };
+  }
+  async listGroups(prefix: string, first: number, max: number) {
+    this.call('listGroups');
+    const names = [...this.groups.keys()].filter((name) => name.startsWith(prefix)).sort();
+    return { groups: names.slice(first, first + max).map((name) => ({ id: name, name })), next: first + max < names.length ? first + max : undefined };
+  }
+  async groupsOf(userId: string) {
+    this.call('groupsOf');
+    return [...this.groups].filter(([, members]) => members.has(userId)).map(([name]) => name);
+  }
+  async deleteGroup(groupId: string) {
+    this.call('deleteGroup');
+    return this.groups.delete(groupId);
   }
   #get(userId: string) {
     const user = this.users.get(userId);
@@ -213,6 +221,12 @@ export class FakeCluster extends Fake implements ClusterGateway {
   async mayI(question: AccessQuestion) {
     return !this.denied.has(`${question.resource}:${question.verb}`);
   }
+  async labelNamespace(name: string, labels: Readonly<Record<string, string>>) {
+    this.call('labelNamespace');
+    const namespace = this.namespaces.get(name);
+    if (!namespace) throw new UpstreamError('kubernetes', 'label namespace', 404);
+    Object.assign(namespace.labels, labels);
+  }
   /** Finalizes a terminating namespace after `terminatingPolls` looks. */
   #tick(name: string) {
     const seen = (this.#polls.get(name) ?? 0) + 1;
@@ -225,43 +239,4 @@ export class FakeCluster extends Fake implements ClusterGateway {
   }
 }
 
-export class FakeGrafana extends Fake implements GrafanaGateway {
-  readonly users = new Map<number, GrafanaUser & { password: string; roles: Map<number, GrafanaRole> }>();
-  #nextId = 1;
-
-  add(user: { login: string; email: string; password?: string; isGrafanaAdmin?: boolean }) {
-    const full = { id: this.#nextId++, password: 'unknown', roles: new Map<number, GrafanaRole>(), ...user };
-    this.users.set(full.id, full);
-    return full;
-  }
-
-  async findUser(loginOrEmail: string) {
-    this.call('findUser');
-    const user = [...this.users.values()].find((u) => u.login === loginOrEmail || u.email === loginOrEmail);
-    return user && { id: user.id, login: user.login, email: user.email, isGrafanaAdmin: user.isGrafanaAdmin === true };
-  }
-  async createUser(user: NewGrafanaUser) {
-    this.call('createUser');
-    if ([...this.users.values()].some((u) => u.login === user.login || u.email === user.email)) {
-      throw new UpstreamError('grafana', 'create user', 412);
-    }
-    return this.add({ login: user.login, email: user.email, password: user.password }).id;
-  }
-  async setPassword(userId: number, password: string) {
-    this.call('setPassword');
-    this.#get(userId).password = password;
-  }
-  async setOrgRole(orgId: number, userId: number, role: GrafanaRole) {
-    this.call('setOrgRole');
-    this.#get(userId).roles.set(orgId, role);
-  }
-  async deleteUser(userId: number) {
-    this.call('deleteUser');
-    return this.users.delete(userId);
-  }
-  #get(userId: number) {
-    const user = this.users.get(userId);
-    if (!user) throw new UpstreamError('grafana', 'update user', 404);
-    return user;
-  }
-}
+export { FakeGrafana } from './fake-grafana.js';

@@ -17,7 +17,7 @@ export interface PlaygroundRun extends RunFlags {
   trainee?: Trainee;
   fittings?: Fitting[];
   /** The trainee as the manifests want it, given the namespace as found (undefined: none, or gone). */
-  traineeFor(namespace: NamespaceInfo | undefined): Trainee;
+  traineeFor(namespace: NamespaceInfo | undefined): Trainee | Promise<Trainee>;
   /** Records, BEFORE the namespace is made, that this run is making it (its ownership mark). */
   makingNamespace(): Promise<void>;
 }
@@ -40,7 +40,7 @@ export const namespaceStep: Step<PlaygroundRun> = {
       namespace = undefined;
     }
     if (!namespace) await run.makingNamespace();
-    run.trainee ??= run.traineeFor(namespace);
+    run.trainee ??= await run.traineeFor(namespace);
     // Removals first: the namespace's annotation records the template objects applied, and
     // writing it forgets the dropped ones; deleted before, a crash in between loses nothing.
     if (namespace) for (const ref of staleObjects(deps.settings, username, run.trainee)) await deps.cluster.delete(ref, ctx.signal);
@@ -53,7 +53,7 @@ export function fittingStep(group: FittingGroup): Step<PlaygroundRun> {
   return {
     name: group,
     async ensure(run) {
-      run.trainee ??= run.traineeFor(undefined);
+      run.trainee ??= await run.traineeFor(undefined);
       run.fittings ??= fittingsOf(run.deps.settings, run.trainee);
       const fitting = run.fittings.find((f) => f.group === group);
       if (fitting) await ensureFitting(run.deps.cluster, fitting, run.ctx.signal);
