@@ -41,7 +41,7 @@ export interface FleetWorkersDeps {
   /** `fleet.completed` and `job.failed` of runs. */
   webhooks?: Pick<WebhookWorkers, 'afterFleetRun' | 'watchFailures'>;
   /** Re-creates a trainee's missing expire job when sync meets the trainee. */
-  expiry?: { ensure(username: string): Promise<boolean> };
+  expiry?: { ensure(username: string): Promise<boolean>; isMissing?(username: string): Promise<boolean> };
 }
 
 export interface FleetWorkers {

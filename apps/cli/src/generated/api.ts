@@ -1769,16 +1769,21 @@ export interface components {
             }[];
         };
         SyncRequest: {
+            /** @description Only report, per user, what sync would repair; change nothing. A run of its own (job id `sync.dry-run`): it neither answers nor replaces a pending real sync, nor the other way round. */
+            dryRun?: boolean;
             resetPasswords?: boolean;
             username?: string;
             usernamePrefix?: string;
         } | null;
         SyncRequestInput: {
+            /** @description Only report, per user, what sync would repair; change nothing. A run of its own (job id `sync.dry-run`): it neither answers nor replaces a pending real sync, nor the other way round. */
+            dryRun?: boolean;
             resetPasswords?: boolean;
             username?: string;
             usernamePrefix?: string;
         } | null;
         SyncResult: {
+            dry_run?: boolean;
             jobId: string;
             message: string;
             results: {
@@ -1796,10 +1801,15 @@ export interface components {
                     username: string;
                 }[];
                 total_users: number;
+                would_repair?: {
+                    repairs: string[];
+                    username: string;
+                }[];
             };
             summary?: string;
         };
         SyncResultInput: {
+            dry_run?: boolean;
             jobId: string;
             message: string;
             results: {
@@ -1817,6 +1827,10 @@ export interface components {
                     username: string;
                 }[];
                 total_users: number;
+                would_repair?: {
+                    repairs: string[];
+                    username: string;
+                }[];
             };
             summary?: string;
         };

@@ -65,6 +65,12 @@ export const syncRequest = z.strictObject({
    * Grafana user is recreated gets a new password in Keycloak too (both logins share it).
    */
   resetPasswords: z.boolean().optional(),
+  dryRun: z
+    .boolean()
+    .optional()
+    .describe(
+      'Only report, per user, what sync would repair; change nothing. A run of its own (job id `sync.dry-run`): it neither answers nor replaces a pending real sync, nor the other way round.',
+    ),
 });
 export type SyncRequest = z.infer<typeof syncRequest>;
 
@@ -101,7 +107,13 @@ export const cleanupRunData = z.object({
   usernamePrefix,
   confirmMassDelete,
 });
-export const syncRunData = z.object({ ...runBase, username: username.optional(), usernamePrefix, resetPasswords: z.boolean().optional() });
+export const syncRunData = z.object({
+  ...runBase,
+  username: username.optional(),
+  usernamePrefix,
+  resetPasswords: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+});
 export type ResetRunData = z.infer<typeof resetRunData>;
 export type CleanupRunData = z.infer<typeof cleanupRunData>;
 export type SyncRunData = z.infer<typeof syncRunData>;
@@ -132,7 +144,7 @@ export const cleanupUserData = z.object({
   maxAgeDays: z.number().int().min(0),
   dryRun: z.boolean(),
 });
-export const syncUserData = z.object({ runId: z.string(), username, resetPasswords: z.boolean().optional() });
+export const syncUserData = z.object({ runId: z.string(), username, resetPasswords: z.boolean().optional(), dryRun: z.boolean().optional() });
 export type ResetUserData = z.infer<typeof resetUserData>;
 export type CleanupUserData = z.infer<typeof cleanupUserData>;
 export type SyncUserData = z.infer<typeof syncUserData>;
@@ -168,6 +180,9 @@ export const syncUserResult = z.object({
   keycloakPasswordReset: z.boolean().optional(),
   skipped: z.string().optional(),
   error: z.string().optional(),
+  /** A dry run's child: `repairs` says what a real sync would do; nothing was changed. */
+  dryRun: z.boolean().optional(),
+  repairs: z.array(z.string()).optional(),
 });
 export type ResetUserResult = z.infer<typeof resetUserResult>;
 export type CleanupUserResult = z.infer<typeof cleanupUserResult>;
@@ -221,7 +236,10 @@ export const syncRunResult = z.object({
       }),
     ),
     failed_fixes: z.array(z.object({ username: z.string(), error: z.string() })),
+    /** A dry run's findings: per user with something to repair, what a real sync would do. */
+    would_repair: z.array(z.object({ username: z.string(), repairs: z.array(z.string()) })).optional(),
   }),
+  dry_run: z.boolean().optional(),
 });
 export type ResetRunResult = z.infer<typeof resetRunResult>;
 export type CleanupRunResult = z.infer<typeof cleanupRunResult>;
@@ -229,9 +247,14 @@ export type SyncRunResult = z.infer<typeof syncRunResult>;
 
 // ---- ids ----
 
-/** The parent id: fixed per kind (and per user for single-user runs) → no overlap. */
-export function fleetRunJobId(kind: FleetKind, username?: string): string {
-  return username ? `${kind}-${username}` : kind;
+/**
+ * The parent id: fixed per kind (and per user for single-user runs) → no overlap. A dry
+ * run has ids of its own (`sync.dry-run`, `sync.dry-run-<user>`: a `.` is in no username),
+ * so it neither answers nor replaces a real run.
+ */
+export function fleetRunJobId(kind: FleetKind, username?: string, dryRun = false): string {
+  const base = dryRun ? `${kind}.dry-run` : kind;
+  return username ? `${base}-${username}` : base;
 }
 
 export function fleetChildJobId(kind: FleetKind, runId: string, username: string): string {
