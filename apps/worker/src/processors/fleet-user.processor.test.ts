@@ -56,11 +56,14 @@ describe('sync-user child, dry run', () => {
     expect(writes).toEqual([]);
   });
 
-  it('a user it would roll back gets no expiry repair', async () => {
+  it('a user it would roll back or fail on gets no expiry repair', async () => {
     const rollback = { ...found, repairs: ['rollback: half-made user cannot be finished (USERNAME_CONFLICT: x): it would be deleted'] };
-    const { writes, run } = setup(rollback, true);
-    expect(((await run({ dryRun: true })) as SyncUserResult).repairs).toEqual(rollback.repairs);
-    expect(writes).toEqual([]);
+    const failing = { ...found, error: 'NAMESPACE_CONFLICT: not ours' };
+    for (const result of [rollback, failing]) {
+      const { writes, run } = setup(result, true);
+      expect(((await run({ dryRun: true })) as SyncUserResult).repairs).toEqual(result.repairs);
+      expect(writes).toEqual([]);
+    }
   });
 
   it('a real sync child still re-creates the expire job and drops its unused secret', async () => {

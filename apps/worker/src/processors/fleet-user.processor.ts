@@ -66,9 +66,9 @@ export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTabl
     return run(job, token, username, async (log) => {
       const context = stepContext<SyncState>(job, deps.secrets as SecretStore, log, signal);
       if (dryRun) {
-        // Reads only: no password is sealed, no expire job added.
+        // Reads only: no password is sealed, no expire job added (a real sync adds one only to a user it did not fail on).
         const found = await deps.sync.sync(username, context, { resetPasswords: resetPasswords === true, dryRun: true });
-        if (found.skipped || wouldRollBack(found) || !(await deps.expiry?.isMissing?.(username))) return found;
+        if (found.skipped || found.error || wouldRollBack(found) || !(await deps.expiry?.isMissing?.(username))) return found;
         return { ...found, repairs: [...(found.repairs ?? []), 'expiry: expire job missing: it would be added'] };
       }
       const result = await deps.sync.sync(username, context, { resetPasswords: resetPasswords === true });
