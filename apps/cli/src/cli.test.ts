@@ -27,7 +27,7 @@ beforeAll(async () => {
     for await (const chunk of req) body += chunk;
     requests.push({ method: req.method ?? '', path: req.url ?? '', body, auth: req.headers.authorization, prefer: req.headers.prefer?.toString() });
     res.setHeader('content-type', 'application/json');
-    if (req.url === '/reset' || req.url === '/cleanup') {
+    if (req.url === '/reset' || req.url === '/cleanup' || req.url === '/sync') {
       if (body.includes('"maxAgeDays":-1')) return res.writeHead(400).end(JSON.stringify({ message: 'Invalid request', details: [{ path: 'maxAgeDays', message: 'too small' }] }));
       return res.writeHead(202).end(JSON.stringify({ jobId: req.url.slice(1), statusUrl: `/jobs${req.url}`, alreadyPending: false }));
     }
@@ -106,6 +106,14 @@ describe('provisioner CLI', () => {
     expect(JSON.parse(requests.at(-1)?.body ?? '')).toEqual({ maxAgeDays: 0, dryRun: true });
     expect(await run(['cleanup', '--url', url, '--token', 't', '--max-age-days', '0', '--confirm-mass-delete'], bad.io)).toBe(0);
     expect(JSON.parse(requests.at(-1)?.body ?? '')).toEqual({ maxAgeDays: 0, confirmMassDelete: true });
+  });
+
+  it('sync --dry-run asks for a dry run; without it the body has no dryRun', async () => {
+    const out = io();
+    expect(await run(['sync', '--url', url, '--token', 't', '--username-prefix', 'p-', '--dry-run'], out.io)).toBe(0);
+    expect(JSON.parse(requests.at(-1)?.body ?? '')).toEqual({ usernamePrefix: 'p-', dryRun: true });
+    expect(await run(['sync', '--url', url, '--token', 't'], out.io)).toBe(0);
+    expect(JSON.parse(requests.at(-1)?.body ?? '{}')).toEqual({});
   });
 
   it('adopt --yes without a filter refuses to take the whole realm unless --all says so', async () => {

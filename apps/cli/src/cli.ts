@@ -60,7 +60,7 @@ const ALLOWED: Record<string, { args: number | 'some'; options: (keyof typeof OP
   delete: { args: 2, options: [] },
   reset: { args: 0, options: ['username', 'mode', 'username-prefix', 'cohort'] },
   cleanup: { args: 0, options: ['max-age-days', 'dry-run', 'username-prefix', 'confirm-mass-delete'] },
-  sync: { args: 0, options: ['username', 'username-prefix'] },
+  sync: { args: 0, options: ['username', 'username-prefix', 'dry-run'] },
   status: { args: 1, options: [] },
   schedules: { args: 0, options: [] },
   process: { args: 0, options: ['prefix'] },
@@ -163,7 +163,7 @@ async function dispatch(command: string, positionals: string[], values: CliValue
     }
     case 'sync': {
       const api = apiFrom(values, io.env);
-      const body = { username: values.username, usernamePrefix: values['username-prefix'] };
+      const body = { username: values.username, usernamePrefix: values['username-prefix'], dryRun: values['dry-run'] };
       return submitted(api, io, values, 'sync', await api.send([202], 'post', '/sync', { body }));
     }
     case 'status': {

@@ -25,9 +25,9 @@ export const COMMANDS: Record<string, CommandHelp> = {
     details: `Deletes trainees older than N days (365) or past their expiresAt.\n  --dry-run         list them, delete nothing\n  --confirm-mass-delete  needed when it would delete more than CLEANUP_MAX_SHARE_WITHOUT_CONFIRM\n  --username-prefix P  only users whose name starts with P\n\n${WAIT}`,
   },
   sync: {
-    usage: 'sync [--username U] [--username-prefix P] [--wait]',
+    usage: 'sync [--username U] [--username-prefix P] [--dry-run] [--wait]',
     summary: 'repair drift (namespace, RBAC, quota, Grafana user)',
-    details: `Repairs what is missing for every provisioned trainee, or one (--username).\n  --username-prefix P  only users whose name starts with P\n\n${WAIT}`,
+    details: `Repairs what is missing for every provisioned trainee, or one (--username).\n  --dry-run         list, per user, what it would repair; change nothing\n  --username-prefix P  only users whose name starts with P\n\n${WAIT}`,
   },
   cohort: {
     usage: 'cohort create --name X --csv people.csv [--expires-at T] [--profile P] [--wait] | list | show <name> | delete <name> [--wait] | credentials <name> [--out F]',

@@ -48,7 +48,7 @@ export interface FleetWorkersDeps {
   /** A trainee's own expiry change (`set-expiry`), which `PATCH /cohorts/:name` runs per member. */
   setExpiry?: JobProcessor;
   /** Re-creates a trainee's missing expire job when sync meets the trainee. */
-  expiry?: { ensure(username: string): Promise<boolean> };
+  expiry?: { ensure(username: string): Promise<boolean>; isMissing?(username: string): Promise<boolean> };
 }
 
 export interface FleetWorkers {

@@ -2629,17 +2629,59 @@ export interface components {
                 tz: string;
             }[];
         };
+        /**
+         * @example {
+         *       "username": "jean-dupont"
+         *     }
+         * @example {
+         *       "dryRun": true
+         *     }
+         */
         SyncRequest: {
+            /** @description Only report, per user, what sync would repair; change nothing. A run of its own (job id `sync.dry-run`): it neither answers nor replaces a pending real sync, nor the other way round. */
+            dryRun?: boolean;
             resetPasswords?: boolean;
             username?: string;
             usernamePrefix?: string;
         } | null;
+        /**
+         * @example {
+         *       "username": "jean-dupont"
+         *     }
+         * @example {
+         *       "dryRun": true
+         *     }
+         */
         SyncRequestInput: {
+            /** @description Only report, per user, what sync would repair; change nothing. A run of its own (job id `sync.dry-run`): it neither answers nor replaces a pending real sync, nor the other way round. */
+            dryRun?: boolean;
             resetPasswords?: boolean;
             username?: string;
             usernamePrefix?: string;
         } | null;
+        /**
+         * @example {
+         *       "message": "Dry run: 1 users would be repaired; nothing changed",
+         *       "summary": "Dry run: 1 users would be repaired; nothing changed (2 users checked)",
+         *       "results": {
+         *         "total_users": 2,
+         *         "fixed_users": [],
+         *         "failed_fixes": [],
+         *         "would_repair": [
+         *           {
+         *             "username": "jean-dupont",
+         *             "repairs": [
+         *               "ResourceQuota/resource-limits: missing: it would be applied"
+         *             ]
+         *           }
+         *         ]
+         *       },
+         *       "dry_run": true,
+         *       "jobId": "sync.dry-run"
+         *     }
+         */
         SyncResult: {
+            dry_run?: boolean;
             jobId: string;
             message: string;
             results: {
@@ -2657,10 +2699,36 @@ export interface components {
                     username: string;
                 }[];
                 total_users: number;
+                would_repair?: {
+                    repairs: string[];
+                    username: string;
+                }[];
             };
             summary?: string;
         };
+        /**
+         * @example {
+         *       "message": "Dry run: 1 users would be repaired; nothing changed",
+         *       "summary": "Dry run: 1 users would be repaired; nothing changed (2 users checked)",
+         *       "results": {
+         *         "total_users": 2,
+         *         "fixed_users": [],
+         *         "failed_fixes": [],
+         *         "would_repair": [
+         *           {
+         *             "username": "jean-dupont",
+         *             "repairs": [
+         *               "ResourceQuota/resource-limits: missing: it would be applied"
+         *             ]
+         *           }
+         *         ]
+         *       },
+         *       "dry_run": true,
+         *       "jobId": "sync.dry-run"
+         *     }
+         */
         SyncResultInput: {
+            dry_run?: boolean;
             jobId: string;
             message: string;
             results: {
@@ -2678,6 +2746,10 @@ export interface components {
                     username: string;
                 }[];
                 total_users: number;
+                would_repair?: {
+                    repairs: string[];
+                    username: string;
+                }[];
             };
             summary?: string;
         };

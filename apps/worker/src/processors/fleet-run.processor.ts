@@ -91,8 +91,8 @@ function childData(kind: FleetKind, data: FleetRunData, username: string, user: 
       return { runId: data.runId, username, now: Date.parse(data.requestedAt), maxAgeDays, dryRun };
     }
     case 'sync': {
-      const { resetPasswords } = data as SyncRunData;
-      return { runId: data.runId, username, ...(resetPasswords ? { resetPasswords } : {}) };
+      const { resetPasswords, dryRun } = data as SyncRunData;
+      return { runId: data.runId, username, ...(resetPasswords ? { resetPasswords } : {}), ...(dryRun ? { dryRun } : {}) };
     }
   }
 }
@@ -220,6 +220,7 @@ export function fleetRunProcessor(deps: FleetRunProcessorDeps): JobProcessor {
           { values: values as SyncUserResult[], failures },
           (username) => fleetChildJobId('sync', data.runId, username),
           (data as SyncRunData).username,
+          (data as SyncRunData).dryRun === true,
         );
     }
   };

@@ -23,6 +23,8 @@ export function fleetScheduleProcessor(deps: FleetScheduleProcessorDeps): JobPro
     if (!isFleetKind(kind)) throw jobFailure(new ProvisionerError('UNKNOWN_JOB', `no fleet run named "${kind}"`));
     const request = fleetRequestSchemas[kind].safeParse(job.data ?? {});
     if (!request.success) throw jobFailure(new InvalidInputError(formatIssues(request.error)));
+    // The scheduled sync repairs: a template edited to a dry run fails loudly rather than run either way.
+    if (kind === 'sync' && 'dryRun' in request.data && request.data.dryRun) throw jobFailure(new InvalidInputError('a scheduled sync is never a dry run: call POST /sync {"dryRun": true}'));
     const { job: run, created } = await enqueueFleetRun(deps.fleet, kind, request.data, { origin: 'schedule', jobOptions: deps.jobOptions, redis: deps.redis });
     deps.log.info({ kind, runJobId: run.id, created }, created ? 'scheduled run enqueued' : 'scheduled run skipped: one is still pending');
     return { runJobId: run.id, created };

@@ -18,6 +18,7 @@ import {
   type SyncState,
   type SyncUserService,
   type UserLock,
+  wouldRollBack,
 } from '@kup/core';
 import { checkedData, stepContext } from './job-context.js';
 import type { JobProcessor } from './processor.js';
@@ -32,7 +33,7 @@ export interface FleetUserProcessorDeps {
   locks: UserLock;
   log: Logger;
   /** Sync re-creates a trainee's missing expire job (trainees/expiry-scheduler.ts). */
-  expiry?: { ensure(username: string): Promise<boolean> };
+  expiry?: { ensure(username: string): Promise<boolean>; isMissing?(username: string): Promise<boolean> };
 }
 
 /**
@@ -61,9 +62,15 @@ export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTabl
   };
 
   const sync: JobProcessor = (job, token, signal) => {
-    const { username, resetPasswords } = checkedData(job, syncUserData, syncJobState);
+    const { username, resetPasswords, dryRun } = checkedData(job, syncUserData, syncJobState);
     return run(job, token, username, async (log) => {
       const context = stepContext<SyncState>(job, deps.secrets as SecretStore, log, signal);
+      if (dryRun) {
+        // Reads only: no password is sealed, no expire job added (a real sync adds one only to a user it did not fail on).
+        const found = await deps.sync.sync(username, context, { resetPasswords: resetPasswords === true, dryRun: true });
+        if (found.skipped || found.error || wouldRollBack(found) || !(await deps.expiry?.isMissing?.(username))) return found;
+        return { ...found, repairs: [...(found.repairs ?? []), 'expiry: expire job missing: it would be added'] };
+      }
       const result = await deps.sync.sync(username, context, { resetPasswords: resetPasswords === true });
       // The new password stays readable (GET /jobs/<this id>) for the TTL counted from now.
       if (result.passwordIssued) await deps.secrets.touch(secretKeyOf(job));

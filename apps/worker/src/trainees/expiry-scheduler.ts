@@ -46,6 +46,12 @@ export class BullExpiryScheduler implements ExpiryScheduler {
     return true;
   }
 
+  /** Whether `ensure` would add the job (sync's dry run asks; nothing is written). */
+  async isMissing(username: string): Promise<boolean> {
+    const existing = await this.queue.getJob(expireJobId(username));
+    return !existing || !PENDING.has(await existing.getState());
+  }
+
   private async add(username: string, dueMs: number, delay: number): Promise<void> {
     await this.queue.add(JOBS.expire, { username, dueAt: dueAtOf(dueMs) }, { ...this.jobOptions, jobId: expireJobId(username), delay });
   }

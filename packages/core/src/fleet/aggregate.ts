@@ -71,7 +71,9 @@ export function aggregateSync(
   { values, failures }: ChildOutcomes<SyncUserResult>,
   passwordJobId: (username: string) => string,
   username?: string,
+  dryRun = false,
 ): SyncRunResult {
+  if (dryRun) return aggregateSyncDryRun({ values, failures });
   const checked = values.filter((v) => !v.skipped).sort(byName);
   const fixed = checked
     .filter((v) => !v.rolledBack && (v.fixedGrafana || v.fixedNamespace || v.fixedProvisioned))
@@ -92,5 +94,26 @@ export function aggregateSync(
     message: username ? `Sync completed for user ${username}` : 'Sync completed for all users',
     summary: `Sync finished: ${total} users checked, ${fixed.length} fixed${failed.length ? `, ${failed.length} failed` : ''}`,
     results: { total_users: total, fixed_users: fixed, failed_fixes: failed },
+    dry_run: false,
+  };
+}
+
+/**
+ * A sync dry run's result: per user, the repairs a real sync would make (`would_repair`),
+ * and the users it would fail on (`failed_fixes`, as a real sync reports them).
+ */
+export function aggregateSyncDryRun({ values, failures }: ChildOutcomes<SyncUserResult>): SyncRunResult {
+  const checked = values.filter((v) => !v.skipped).sort(byName);
+  const wouldRepair = checked.filter((v) => (v.repairs ?? []).length > 0).map((v) => ({ username: v.username, repairs: v.repairs ?? [] }));
+  const failed = [
+    ...failures.map((f) => ({ username: f.username, error: `${f.code}: ${f.message}` })),
+    ...checked.filter((v) => v.error !== undefined).map((v) => ({ username: v.username, error: `would fail: ${v.error}` })),
+  ].sort(byName);
+  const message = `Dry run: ${wouldRepair.length} users would be repaired; nothing changed`;
+  return {
+    message,
+    summary: `${message} (${checked.length + failures.length} users checked${failed.length ? `, ${failed.length} would fail` : ''})`,
+    results: { total_users: checked.length + failures.length, fixed_users: [], failed_fixes: failed, would_repair: wouldRepair },
+    dry_run: true,
   };
 }

@@ -46,7 +46,13 @@ export function fleetRunData(kind: FleetKind, request: FleetRequest, origin: str
     }
     case 'sync': {
       const r = request as SyncRequest;
-      return { ...base, ...prefix, ...(r.username ? { username: r.username } : {}), ...(r.resetPasswords ? { resetPasswords: true } : {}) };
+      return {
+        ...base,
+        ...prefix,
+        ...(r.username ? { username: r.username } : {}),
+        ...(r.resetPasswords ? { resetPasswords: true } : {}),
+        ...(r.dryRun ? { dryRun: true } : {}),
+      };
     }
   }
 }
@@ -59,7 +65,9 @@ export function fleetRunData(kind: FleetKind, request: FleetRequest, origin: str
  * (until their own retention): a sync child keeps its sealed password readable.
  */
 export function enqueueFleetRun(queue: Queue, kind: FleetKind, request: FleetRequest, options: EnqueueFleetOptions): Promise<EnqueuedRun> {
-  const jobId = fleetRunJobId(kind, 'username' in request ? request.username : undefined, 'cohort' in request ? request.cohort : undefined);
+  // Only sync's dry run runs under an id of its own; cleanup's shares the cleanup id.
+  const dryRun = kind === 'sync' && (request as SyncRequest).dryRun === true;
+  const jobId = fleetRunJobId(kind, 'username' in request ? request.username : undefined, 'cohort' in request ? request.cohort : undefined, dryRun);
   const data = fleetRunData(kind, request, options.origin, options.now ?? Date.now());
   const lock = { mutex: new RedisMutex(options.redis), key: enqueueLockKey(queue.opts.prefix ?? 'bull', queue.name, jobId) };
   return enqueueUnique({ queue, queueName: queue.name, name: kind, jobId, data, jobOptions: options.jobOptions, removeChildren: false }, lock);

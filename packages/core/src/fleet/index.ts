@@ -5,6 +5,7 @@ export * from './reset-user.service.js';
 export * from './purge-inventory.js';
 export * from './cleanup-user.service.js';
 export * from './sync-user.service.js';
+export * from './sync-dry-run.js';
 export * from './fan-out.js';
 export * from './aggregate.js';
 export * from './enqueue-fleet-run.js';

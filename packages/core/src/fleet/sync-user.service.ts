@@ -11,6 +11,7 @@ import { deletePlayground } from '../provisioning/delete-playground.js';
 import { PLAYGROUND_STEPS, type PlaygroundRun } from '../provisioning/steps/playground-run.js';
 import { runSteps } from '../saga/runner.js';
 import { cohortOfUser } from '../cohort/membership.js';
+import { inspectSync } from './sync-dry-run.js';
 
 /**
  * Kept between attempts, written BEFORE each repair, so a retry after a crash still
@@ -39,6 +40,8 @@ export interface SyncOptions {
 export interface SyncRequestOptions {
   /** Also set the new password in Keycloak when Grafana's user is recreated (the call asked: `resetPasswords`). */
   resetPasswords?: boolean;
+  /** Only report what would be repaired (sync-dry-run.ts); write nothing. */
+  dryRun?: boolean;
 }
 
 /**
@@ -60,6 +63,10 @@ export class SyncUserService {
   ) {}
 
   async sync(username: string, ctx: StepContext<SyncState>, request: SyncRequestOptions = {}): Promise<SyncUserResult> {
+    if (request.dryRun) {
+      const inspect = { createPending: this.options.createPending, resetPasswords: request.resetPasswords === true, signal: ctx.signal };
+      return inspectSync(this.ports, this.settings, username, inspect);
+    }
     const none = { username, fixedGrafana: false, fixedNamespace: false, fixedProvisioned: false, rolledBack: false, passwordIssued: false };
     const user = await this.ports.identity.findUser(username, ctx.signal);
     if (!user || !user.managed) return { ...none, skipped: 'no managed user of that name' };

@@ -1,5 +1,5 @@
 import { ANNOTATIONS, namespaceManifest, namespacedManifests, staleObjects } from '../domain/trainee-plan.js';
-import type { ClusterGateway, KubeObject } from '../ports/cluster-gateway.js';
+import type { ClusterGateway, KubeObject, NamespaceInfo } from '../ports/cluster-gateway.js';
 import type { GrafanaGateway } from '../ports/grafana-gateway.js';
 import { MANAGED_BY, type IdentityProvider, type IdentityUser } from '../ports/identity-provider.js';
 import type { TraineeDetail, TraineeListFilters, TraineeSummary } from '../queue/trainee-contract.js';
@@ -99,6 +99,45 @@ export interface TraineeViewPorts {
   grafana: Pick<GrafanaGateway, 'findUser'>;
 }
 
+/**
+ * A managed namespace compared with the plan: its labels and annotations, each fitting
+ * (current, drifted, missing) and the stale objects the plan removes. Sync's dry run reads
+ * its repairs from this too.
+ */
+export async function namespaceViewOf(
+  ports: Pick<TraineeViewPorts, 'cluster'>,
+  settings: FleetSettings,
+  user: IdentityUser,
+  namespace: NamespaceInfo,
+  signal?: AbortSignal,
+): Promise<NonNullable<TraineeDetail['namespace']>> {
+  const username = user.username;
+  const planned = traineeOf(user, namespace, settings.defaultExpiryDays);
+  // The namespace keeps the creation date the create wrote (a little before Keycloak's own).
+  const trainee = { ...planned, createdAt: namespace.annotations[ANNOTATIONS.createdAt] ?? planned.createdAt };
+  const wantedNamespace = namespaceManifest(settings.playground, trainee).metadata;
+  const drift = [
+    ...driftOf(wantedNamespace.labels, namespace.labels, 'labels'),
+    ...driftOf(wantedNamespace.annotations, namespace.annotations, 'annotations'),
+  ];
+  const fittings: NonNullable<TraineeDetail['namespace']>['fittings'] = [];
+  // Template objects are left out: the worker may write them but not read them (docs/playground-templates.md).
+  for (const object of namespacedManifests({ ...settings.playground, templates: [] }, trainee)) {
+    const ref = { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: username };
+    const actual = await ports.cluster.get(ref, signal);
+    if (!actual) {
+      fittings.push({ kind: object.kind, name: ref.name, state: 'missing' });
+      continue;
+    }
+    const paths = driftOf(plannedFields(object), actual);
+    fittings.push({ kind: object.kind, name: ref.name, state: paths.length ? 'drifted' : 'current', ...(paths.length ? { drift: paths } : {}) });
+  }
+  for (const ref of staleObjects(settings.playground, username)) {
+    if (await ports.cluster.get(ref, signal)) fittings.push({ kind: ref.kind, name: ref.name, state: 'stale' });
+  }
+  return { name: namespace.name, phase: namespace.phase, labels: namespace.labels, annotations: namespace.annotations, drift, fittings };
+}
+
 /** One trainee as the three systems hold it; undefined for a user the provisioner does not manage (or none). */
 export async function describeTrainee(ports: TraineeViewPorts, settings: FleetSettings, username: string, signal?: AbortSignal): Promise<TraineeDetail | undefined> {
   const user = await ports.identity.findUser(username, signal);
@@ -106,33 +145,7 @@ export async function describeTrainee(ports: TraineeViewPorts, settings: FleetSe
   const [namespace, grafanaUser] = await Promise.all([ports.cluster.getNamespace(username, signal), ports.grafana.findUser(username, signal)]);
   const recordedId = typeof user.grafanaUserId === 'number' ? user.grafanaUserId : null;
 
-  let namespaceView: TraineeDetail['namespace'] = null;
-  if (namespace?.labels['managed-by'] === MANAGED_BY) {
-    const planned = traineeOf(user, namespace, settings.defaultExpiryDays);
-    // The namespace keeps the creation date the create wrote (a little before Keycloak's own).
-    const trainee = { ...planned, createdAt: namespace.annotations[ANNOTATIONS.createdAt] ?? planned.createdAt };
-    const wantedNamespace = namespaceManifest(settings.playground, trainee).metadata;
-    const drift = [
-      ...driftOf(wantedNamespace.labels, namespace.labels, 'labels'),
-      ...driftOf(wantedNamespace.annotations, namespace.annotations, 'annotations'),
-    ];
-    const fittings: NonNullable<TraineeDetail['namespace']>['fittings'] = [];
-    // Template objects are left out: the worker may write them but not read them (docs/playground-templates.md).
-    for (const object of namespacedManifests({ ...settings.playground, templates: [] }, trainee)) {
-      const ref = { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: username };
-      const actual = await ports.cluster.get(ref, signal);
-      if (!actual) {
-        fittings.push({ kind: object.kind, name: ref.name, state: 'missing' });
-        continue;
-      }
-      const paths = driftOf(plannedFields(object), actual);
-      fittings.push({ kind: object.kind, name: ref.name, state: paths.length ? 'drifted' : 'current', ...(paths.length ? { drift: paths } : {}) });
-    }
-    for (const ref of staleObjects(settings.playground, username)) {
-      if (await ports.cluster.get(ref, signal)) fittings.push({ kind: ref.kind, name: ref.name, state: 'stale' });
-    }
-    namespaceView = { name: namespace.name, phase: namespace.phase, labels: namespace.labels, annotations: namespace.annotations, drift, fittings };
-  }
+  const namespaceView = namespace?.labels['managed-by'] === MANAGED_BY ? await namespaceViewOf(ports, settings, user, namespace, signal) : null;
 
   const grafanaState = !grafanaUser ? 'missing' : grafanaUser.id === recordedId ? 'ok' : 'unrecorded';
   return {

@@ -71,6 +71,12 @@ export const syncRequest = z.strictObject({
    * Grafana user is recreated gets a new password in Keycloak too (both logins share it).
    */
   resetPasswords: z.boolean().optional(),
+  dryRun: z
+    .boolean()
+    .optional()
+    .describe(
+      'Only report, per user, what sync would repair; change nothing. A run of its own (job id `sync.dry-run`): it neither answers nor replaces a pending real sync, nor the other way round.',
+    ),
 });
 export type SyncRequest = z.infer<typeof syncRequest>;
 
@@ -107,7 +113,13 @@ export const cleanupRunData = z.object({
   usernamePrefix,
   confirmMassDelete,
 });
-export const syncRunData = z.object({ ...runBase, username: username.optional(), usernamePrefix, resetPasswords: z.boolean().optional() });
+export const syncRunData = z.object({
+  ...runBase,
+  username: username.optional(),
+  usernamePrefix,
+  resetPasswords: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+});
 export type ResetRunData = z.infer<typeof resetRunData>;
 export type CleanupRunData = z.infer<typeof cleanupRunData>;
 export type SyncRunData = z.infer<typeof syncRunData>;
@@ -138,7 +150,7 @@ export const cleanupUserData = z.object({
   maxAgeDays: z.number().int().min(0),
   dryRun: z.boolean(),
 });
-export const syncUserData = z.object({ runId: z.string(), username, resetPasswords: z.boolean().optional() });
+export const syncUserData = z.object({ runId: z.string(), username, resetPasswords: z.boolean().optional(), dryRun: z.boolean().optional() });
 export type ResetUserData = z.infer<typeof resetUserData>;
 export type CleanupUserData = z.infer<typeof cleanupUserData>;
 export type SyncUserData = z.infer<typeof syncUserData>;
@@ -174,6 +186,9 @@ export const syncUserResult = z.object({
   keycloakPasswordReset: z.boolean().optional(),
   skipped: z.string().optional(),
   error: z.string().optional(),
+  /** A dry run's child: `repairs` says what a real sync would do; nothing was changed. */
+  dryRun: z.boolean().optional(),
+  repairs: z.array(z.string()).optional(),
 });
 export type ResetUserResult = z.infer<typeof resetUserResult>;
 export type CleanupUserResult = z.infer<typeof cleanupUserResult>;
@@ -227,7 +242,10 @@ export const syncRunResult = z.object({
       }),
     ),
     failed_fixes: z.array(z.object({ username: z.string(), error: z.string() })),
+    /** A dry run's findings: per user with something to repair, what a real sync would do. */
+    would_repair: z.array(z.object({ username: z.string(), repairs: z.array(z.string()) })).optional(),
   }),
+  dry_run: z.boolean().optional(),
 });
 export type ResetRunResult = z.infer<typeof resetRunResult>;
 export type CleanupRunResult = z.infer<typeof cleanupRunResult>;
@@ -235,10 +253,16 @@ export type SyncRunResult = z.infer<typeof syncRunResult>;
 
 // ---- ids ----
 
-/** The parent id: fixed per kind (and per user for single-user runs) → no overlap. */
-export function fleetRunJobId(kind: FleetKind, username?: string, cohortName?: string): string {
-  if (cohortName) return `${kind}-cohort-${cohortName}`;
-  return username ? `${kind}-${username}` : kind;
+/**
+ * The parent id: fixed per kind (and per user for single-user runs, per cohort for a
+ * cohort's) → no overlap. A dry run has ids of its own (`sync.dry-run`,
+ * `sync.dry-run-<user>`: a `.` is in no username), so it neither answers nor replaces a
+ * real run.
+ */
+export function fleetRunJobId(kind: FleetKind, username?: string, cohortName?: string, dryRun = false): string {
+  const base = dryRun ? `${kind}.dry-run` : kind;
+  if (cohortName) return `${base}-cohort-${cohortName}`;
+  return username ? `${base}-${username}` : base;
 }
 
 export function fleetChildJobId(kind: FleetKind, runId: string, username: string): string {

@@ -4,7 +4,7 @@ import { cleanupRequest, cleanupRunResult, resetRequest, resetRunResult, syncReq
 /** Bodies are optional: the old CronJobs POST `Content-Type: application/json` with no body. */
 export const resetBody = resetRequest.nullish().meta({ id: 'ResetRequest' });
 export const cleanupBody = cleanupRequest.nullish().meta({ id: 'CleanupRequest' });
-export const syncBody = syncRequest.nullish().meta({ id: 'SyncRequest' });
+export const syncBody = syncRequest.nullish().meta({ id: 'SyncRequest', examples: [{ username: 'jean-dupont' }, { dryRun: true }] });
 
 export const fleetAccepted = z
   .object({
@@ -18,6 +18,22 @@ const withJobId = { jobId: z.string() };
 /** `Prefer: wait` answers: the old statistics, with `jobId` added. */
 export const resetDone = resetRunResult.extend(withJobId).meta({ id: 'ResetResult' });
 export const cleanupDone = cleanupRunResult.extend(withJobId).meta({ id: 'CleanupResult' });
-export const syncDone = syncRunResult.extend(withJobId).meta({ id: 'SyncResult' });
+export const syncDone = syncRunResult.extend(withJobId).meta({
+  id: 'SyncResult',
+  examples: [
+    {
+      message: 'Dry run: 1 users would be repaired; nothing changed',
+      summary: 'Dry run: 1 users would be repaired; nothing changed (2 users checked)',
+      results: {
+        total_users: 2,
+        fixed_users: [],
+        failed_fixes: [],
+        would_repair: [{ username: 'jean-dupont', repairs: ['ResourceQuota/resource-limits: missing: it would be applied'] }],
+      },
+      dry_run: true,
+      jobId: 'sync.dry-run',
+    },
+  ],
+});
 
 export const fleetFailed = z.object({ message: z.string(), code: z.string().optional(), jobId: z.string() }).meta({ id: 'FleetFailed' });
