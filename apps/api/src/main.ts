@@ -15,8 +15,8 @@ function loadConfig(): ApiEnv {
 }
 
 const config = loadConfig();
-// Access lines leave in 4 KiB writes: one system call per line was the largest cost of a line.
-const logger = createLogger({ name: 'api', level: config.LOG_LEVEL, bufferBytes: 4096 });
+// Access lines are written without holding the event loop (logger.ts).
+const logger = createLogger({ name: 'api', level: config.LOG_LEVEL, asyncWrites: true });
 for (const warning of configWarnings(config)) logger.warn(warning); // old deployment's settings in use
 // Only with OTEL_EXPORTER_OTLP_ENDPOINT; otherwise the SDK is not even loaded.
 const tracing = await startTracing({ serviceName: 'k8s-user-provisioner-api' });

@@ -30,11 +30,11 @@ export const REDACT_PATHS = [
 export interface LoggerSettings extends LoggerOptions {
   name: string;
   /**
-   * Lines gathered before one write to stdout (0: a write per line). Each write is a
-   * system call; under load, batching them is most of what a log line costs. What is
-   * buffered is flushed on exit, and lost only if the process is killed outright.
+   * Write lines asynchronously: each line still leaves at once, but the write no longer
+   * holds the event loop (under load, the synchronous write was most of what a line cost).
+   * Flushed on exit; a process killed outright may lose the lines still in flight.
    */
-  bufferBytes?: number;
+  asyncWrites?: boolean;
 }
 
 /**
@@ -43,10 +43,10 @@ export interface LoggerSettings extends LoggerOptions {
  * process a terminal. Human-readable output is the dev script's job (`npm run local` formats
  * these lines with pino-pretty; elsewhere pipe through `npx pino-pretty`).
  */
-export function createLogger({ bufferBytes = 0, ...options }: LoggerSettings, destination?: pino.DestinationStream): Logger {
+export function createLogger({ asyncWrites = false, ...options }: LoggerSettings, destination?: pino.DestinationStream): Logger {
   const settings: LoggerOptions = { level: 'info', ...options, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   if (destination !== undefined) return pino(settings, destination);
-  return bufferBytes > 0 ? pino(settings, pino.destination({ dest: 1, minLength: bufferBytes, sync: false })) : pino(settings);
+  return asyncWrites ? pino(settings, pino.destination({ dest: 1, sync: false })) : pino(settings);
 }
 
 export type { Logger };
