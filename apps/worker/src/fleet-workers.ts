@@ -41,8 +41,8 @@ export interface FleetWorkersDeps {
   secrets: SecretStore;
   locks: UserLock;
   logger: Logger;
-  /** `fleet.completed` and `job.failed` of runs. */
-  webhooks?: Pick<WebhookWorkers, 'afterFleetRun' | 'watchFailures'>;
+  /** `fleet.completed` and `job.failed` of runs; `trainee.created`/`deleted` of cohort members. */
+  webhooks?: Pick<WebhookWorkers, 'afterFleetRun' | 'watchFailures' | 'afterCreate' | 'afterDelete'>;
   /** The single-trainee create and delete, which cohort children run as they are. */
   provisioning: ProvisioningProcessorDeps;
   /** A trainee's own expiry change (`set-expiry`), which `PATCH /cohorts/:name` runs per member. */
@@ -127,7 +127,11 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     return w;
   };
   const cohortRuns = cohortRunProcessors({ identity: deps.ports.identity, children: queues.fleetUser, childOptions: jobOptions, log: logger });
-  const cohortMembers = cohortMemberProcessors({ ...deps.provisioning, membership: deps.ports, setExpiry: deps.setExpiry });
+  const members = cohortMemberProcessors({ ...deps.provisioning, membership: deps.ports, setExpiry: deps.setExpiry });
+  // A cohort's members are announced as single creates and deletes are.
+  const announced = (name: string, processor: JobProcessor): JobProcessor =>
+    !deps.webhooks ? processor : name === 'cohort-member-create' ? deps.webhooks.afterCreate(processor) : name === 'cohort-member-delete' ? deps.webhooks.afterDelete(processor) : processor;
+  const cohortMembers = Object.fromEntries(Object.entries(members).map(([name, processor]) => [name, announced(name, processor)]));
   const runs = worker(QUEUES.fleet, dispatch(QUEUES.fleet, { reset: runProcessor, cleanup: runProcessor, sync: runProcessor, ...cohortRuns }), 3);
   deps.webhooks?.watchFailures(runs);
   const users = worker(QUEUES.fleetUser, dispatch(QUEUES.fleetUser, { ...userProcessors, ...cohortMembers }), config.FLEET_CONCURRENCY);
