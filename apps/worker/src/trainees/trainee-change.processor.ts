@@ -1,20 +1,26 @@
 import { z } from 'zod';
-import { jobLogFields, setProfileJobData, type Logger, type ProfileService } from '@kup/core';
+import { jobLogFields, type Logger } from '@kup/core';
 import { checkedData } from '../processors/job-context.js';
 import type { JobProcessor } from '../processors/processor.js';
 import { runJob, type UserLocks } from '../processors/run-job.js';
 
-export interface ProfileProcessorDeps {
-  profiles: Pick<ProfileService, 'setProfile'>;
+export interface TraineeChangeProcessorDeps {
   locks: UserLocks;
   log: Logger;
   stallLimit?: number;
 }
 
-/** `set-profile`: moves a trainee to another quota profile (namespace label, quota, LimitRange). */
-export function setProfileProcessor(deps: ProfileProcessorDeps): JobProcessor {
+/**
+ * A per-trainee change (`set-expiry`, `set-profile`): the job's data checked against
+ * `dataSchema`, then `work` under the trainee's lock, as `runJob` runs every job.
+ */
+export function traineeChangeProcessor<Data extends { username: string }>(
+  deps: TraineeChangeProcessorDeps,
+  dataSchema: z.ZodType<Data>,
+  work: (input: Data, signal: AbortSignal | undefined) => Promise<unknown>,
+): JobProcessor {
   return async (job, token, signal) => {
-    const input = checkedData(job, setProfileJobData, z.object({}));
+    const input = checkedData(job, dataSchema, z.object({}));
     const log = deps.log.child({ jobId: job.id, username: input.username, attempt: job.attemptsMade + 1, ...jobLogFields(job) });
     return runJob({
       job,
@@ -23,7 +29,7 @@ export function setProfileProcessor(deps: ProfileProcessorDeps): JobProcessor {
       locks: deps.locks,
       log,
       ...(deps.stallLimit !== undefined ? { stallLimit: deps.stallLimit } : {}),
-      work: () => deps.profiles.setProfile(input, signal),
+      work: () => work(input, signal),
     });
   };
 }
