@@ -5,7 +5,7 @@
 // that made it got to record it.
 import { fetch } from 'undici';
 import { KubeRaw } from './old-reset.js';
-import { dropPrefix, env, liveChildren, pool, stackAgent } from './lib.js';
+import { dropPrefix, env, keycloakAdminToken, liveChildren, pool, stackAgent } from './lib.js';
 
 type Cleanup = () => Promise<void>;
 const registered: Cleanup[] = [];
@@ -49,20 +49,9 @@ export function cleanUpOnSignals(log: (line: string) => void, last: Cleanup): vo
   process.on('SIGTERM', onSignal);
 }
 
-async function keycloakToken(): Promise<string> {
-  const res = await fetch(`${env('KEYCLOAK_URL')}/realms/${env('KEYCLOAK_REALM')}/protocol/openid-connect/token`, {
-    method: 'POST',
-    dispatcher: stackAgent(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: env('KEYCLOAK_CLIENT_ID'), client_secret: env('KEYCLOAK_CLIENT_SECRET') }).toString(),
-  });
-  if (!res.ok) throw new Error(`keycloak token: ${res.status}`);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
-
 /** Keycloak users whose username starts with `prefix` (Keycloak's search is a substring match: filtered here). */
 export async function keycloakUserIds(prefix: string, token?: string): Promise<string[]> {
-  const bearer = token ?? (await keycloakToken());
+  const bearer = token ?? (await keycloakAdminToken());
   const ids: string[] = [];
   for (let first = 0; ; first += 1000) {
     const url = `${env('KEYCLOAK_URL')}/admin/realms/${env('KEYCLOAK_REALM')}/users?search=${encodeURIComponent(prefix)}&briefRepresentation=true&first=${first}&max=1000`;
@@ -76,12 +65,12 @@ export async function keycloakUserIds(prefix: string, token?: string): Promise<s
 
 /** Deletes Keycloak users by id, a few at a time, fetching a fresh token now and then (they last minutes). */
 export async function deleteKeycloakUsers(ids: readonly string[]): Promise<void> {
-  let token = await keycloakToken();
+  let token = await keycloakAdminToken();
   let since = Date.now();
   await pool(ids, 8, async (id) => {
     if (Date.now() - since > 30_000) {
       since = Date.now();
-      token = await keycloakToken();
+      token = await keycloakAdminToken();
     }
     const res = await fetch(`${env('KEYCLOAK_URL')}/admin/realms/${env('KEYCLOAK_REALM')}/users/${id}`, { method: 'DELETE', dispatcher: stackAgent(), headers: { authorization: `Bearer ${token}` } });
     await res.body?.cancel();

@@ -6,7 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { Agent } from 'undici';
+import { Agent, fetch } from 'undici';
 import { dropPrefix as dropRedisPrefix } from '../test/helpers/redis.js';
 import { stackPath } from '../tools/stack/src/paths.js';
 
@@ -34,6 +34,18 @@ let agent: Agent | undefined;
 export function stackAgent(): Agent {
   agent ??= new Agent({ connect: { ca: readFileSync(env('STACK_CA_FILE'), 'utf8') }, connections: 16 });
   return agent;
+}
+
+/** A Keycloak admin token of the provisioner's client (client credentials); it lasts minutes. */
+export async function keycloakAdminToken(): Promise<string> {
+  const res = await fetch(`${env('KEYCLOAK_URL')}/realms/${env('KEYCLOAK_REALM')}/protocol/openid-connect/token`, {
+    method: 'POST',
+    dispatcher: stackAgent(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: env('KEYCLOAK_CLIENT_ID'), client_secret: env('KEYCLOAK_CLIENT_SECRET') }).toString(),
+  });
+  if (!res.ok) throw new Error(`keycloak token: ${res.status}`);
+  return ((await res.json()) as { access_token: string }).access_token;
 }
 
 export async function freePort(): Promise<number> {

@@ -10,7 +10,7 @@
 import { fetch } from 'undici';
 import { createAdapters } from '@kup/adapters';
 import { workerEnv } from '@kup/core';
-import { cpuSince, cpuSnapshot, dropPrefix, env, eventually, freePort, pool, round, stackAgent, stackPids, startChild } from './lib.js';
+import { cpuSince, cpuSnapshot, dropPrefix, env, eventually, freePort, keycloakAdminToken, pool, round, stackAgent, stackPids, startChild } from './lib.js';
 
 export interface CreateFigures {
   creates: number;
@@ -30,17 +30,6 @@ export interface CreateFigures {
 
 const perItem = (cpu: Record<string, number>, count: number): Record<string, number> =>
   Object.fromEntries(Object.entries(cpu).map(([name, seconds]) => [name, round((seconds * 1000) / count)]));
-
-async function adminToken(): Promise<string> {
-  const res = await fetch(`${env('KEYCLOAK_URL')}/realms/${env('KEYCLOAK_REALM')}/protocol/openid-connect/token`, {
-    method: 'POST',
-    dispatcher: stackAgent(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: env('KEYCLOAK_CLIENT_ID'), client_secret: env('KEYCLOAK_CLIENT_SECRET') }).toString(),
-  });
-  if (!res.ok) throw new Error(`keycloak token: ${res.status}`);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
 
 const admin = (path: string) => `${env('KEYCLOAK_URL')}/admin/realms/${env('KEYCLOAK_REALM')}${path}`;
 
@@ -75,7 +64,7 @@ async function createKeycloakUsers(token: string, usernames: readonly string[], 
  * when it has its cores to itself, as in production.
  */
 async function keycloakOnly(tag: string, count: number, concurrency: number): Promise<KeycloakAlone> {
-  const token = await adminToken();
+  const token = await keycloakAdminToken();
   const { identity, close } = createAdapters(workerEnv.parse(process.env), { caFile: env('STACK_CA_FILE') });
   const ids: string[] = [];
   const names = (kind: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}-${kind}-${i}`);

@@ -12,10 +12,17 @@ const tracked = execFileSync('git', ['ls-files', '-z', '--', 'packages/*/src/*.t
 const built = tracked.filter((path) => !path.endsWith('.test.ts') && !path.includes('/test-support/'));
 
 describe('test fakes and the build output', () => {
-  it('core keeps its fakes under src/test-support, left out of its build', () => {
-    expect(tracked).toContain('packages/core/src/test-support/fake-ports.ts');
-    const tsconfig = readFileSync(join(repoRoot, 'packages/core/tsconfig.json'), 'utf8');
+  it.each([
+    ['packages/core', 'fake-ports.ts'],
+    ['apps/cli', 'fake-issuer.ts'],
+  ])('%s keeps its fakes under src/test-support (%s), left out of its build', (workspace, fake) => {
+    expect(tracked).toContain(`${workspace}/src/test-support/${fake}`);
+    const tsconfig = readFileSync(join(repoRoot, workspace, 'tsconfig.json'), 'utf8');
     expect(tsconfig).toContain('"src/test-support/**"');
+  });
+
+  it('no fake lives outside src/test-support', () => {
+    expect(built.filter((path) => /\/fake-[^/]*\.ts$/.test(path))).toEqual([]);
   });
 
   it('no built source imports a test-support module or declares a Fake port', () => {

@@ -27,7 +27,8 @@ export interface Service {
   close(): Promise<void>;
 }
 
-export async function startService(): Promise<Service> {
+/** `workerEnv`: settings of the worker's own on top of the shared ones (e.g. `WEBHOOKS`). */
+export async function startService(options: { workerEnv?: Record<string, string> } = {}): Promise<Service> {
   await ensureTraineeClusterRole();
   const shared = {
     QUEUE_PREFIX: uniquePrefix('svc'),
@@ -39,7 +40,7 @@ export async function startService(): Promise<Service> {
   const adminToken = `adm-${randomBytes(16).toString('hex')}`;
   const logs = new LogCapture();
 
-  const config = workerConfig(shared);
+  const config = workerConfig({ ...shared, ...options.workerEnv });
   const worker = await startTestWorkerApp(config, logs, 'info');
   const api = await startTestApi(shared.QUEUE_PREFIX, { ...shared, BULL_BOARD_ADMIN_TOKENS: adminToken, LOG_LEVEL: 'info' }, logs);
   const address = await api.app.listen({ port: 0, host: '127.0.0.1' });

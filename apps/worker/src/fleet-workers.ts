@@ -30,7 +30,7 @@ import { fleetScheduleProcessor } from './processors/fleet-schedule.processor.js
 import { fleetUserProcessors, reportParentProgress } from './processors/fleet-user.processor.js';
 import { cohortRunProcessors } from './processors/cohort.processor.js';
 import { cohortMemberProcessors } from './processors/cohort-member.processor.js';
-import type { ProvisioningProcessorDeps } from './processors/processor.js';
+import type { ExpiryJobs, ProvisioningProcessorDeps } from './processors/processor.js';
 import type { JobProcessor } from './processors/processor.js';
 import { ensureSchedules, recheckSchedules, type ScheduleCheck } from './schedules.js';
 import type { WebhookWorkers } from './webhooks.js';
@@ -47,8 +47,8 @@ export interface FleetWorkersDeps {
   provisioning: ProvisioningProcessorDeps;
   /** A trainee's own expiry change (`set-expiry`), which `PATCH /cohorts/:name` runs per member. */
   setExpiry?: JobProcessor;
-  /** Re-creates a trainee's missing expire job when sync meets the trainee. */
-  expiry?: { ensure(username: string): Promise<boolean>; isMissing?(username: string): Promise<boolean> };
+  /** Re-creates a trainee's missing expire job when sync meets the trainee; removes it when cleanup deletes them. */
+  expiry?: Pick<ExpiryJobs, 'ensure' | 'isMissing' | 'cancel'>;
 }
 
 export interface FleetWorkers {

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeIssuer, type FakeIssuer } from '../credential/fake-issuer.js';
+import { startFakeIssuer, type FakeIssuer } from '../test-support/fake-issuer.js';
 import { cacheFile, readCache } from '../credential/token-cache.js';
 import { EXIT, type CliIo } from '../io.js';
 import { credentialCommand } from './credential.js';

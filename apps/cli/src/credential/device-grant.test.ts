@@ -3,7 +3,7 @@
 // on `expired_token` or `access_denied`. Fake timers: the waits are measured, not slept.
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startFakeIssuer, type FakeIssuer } from './fake-issuer.js';
+import { startFakeIssuer, type FakeIssuer } from '../test-support/fake-issuer.js';
 import { LoginError, OidcClient, type DevicePrompt } from './oidc-client.js';
 
 /** Lets real I/O run while fake time moves on in small steps, until `promise` settles. */

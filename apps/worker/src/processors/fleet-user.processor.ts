@@ -21,7 +21,7 @@ import {
   wouldRollBack,
 } from '@kup/core';
 import { checkedData, stepContext } from './job-context.js';
-import type { JobProcessor } from './processor.js';
+import type { ExpiryJobs, JobProcessor } from './processor.js';
 import type { ProcessorTable } from '../job-registry.js';
 import { runJob } from './run-job.js';
 
@@ -32,8 +32,8 @@ export interface FleetUserProcessorDeps {
   secrets: Pick<SecretStore, 'putIfAbsent' | 'touch' | 'remove'>;
   locks: UserLock;
   log: Logger;
-  /** Sync re-creates a trainee's missing expire job (trainees/expiry-scheduler.ts). */
-  expiry?: { ensure(username: string): Promise<boolean>; isMissing?(username: string): Promise<boolean> };
+  /** Sync re-creates a trainee's missing expire job, cleanup removes the one of a trainee it deleted (trainees/expiry-scheduler.ts). */
+  expiry?: Pick<ExpiryJobs, 'ensure' | 'isMissing' | 'cancel'>;
 }
 
 /**
@@ -56,9 +56,11 @@ export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTabl
 
   const cleanup: JobProcessor = (job, token, signal) => {
     const { username, now, maxAgeDays, dryRun } = checkedData(job, cleanupUserData, cleanupJobState);
-    return run(job, token, username, (log) =>
-      deps.cleanup.cleanup(username, { now, maxAgeDays, dryRun }, stepContext<CleanupState>(job, deps.secrets as SecretStore, log, signal)),
-    );
+    return run(job, token, username, async (log) => {
+      const result = await deps.cleanup.cleanup(username, { now, maxAgeDays, dryRun }, stepContext<CleanupState>(job, deps.secrets as SecretStore, log, signal));
+      if (result.deleted && !result.dryRun && (await deps.expiry?.cancel?.(username))) log.info('expire job removed');
+      return result;
+    });
   };
 
   const sync: JobProcessor = (job, token, signal) => {

@@ -1,5 +1,5 @@
 import { DelayedError, type Job } from 'bullmq';
-import { LOCKED, retryFollows, runAttempt, type Logger, type UserLock } from '@kup/core';
+import { LOCKED, jobLogFields, retryFollows, runAttempt, type Logger, type UserLock } from '@kup/core';
 import { jobFailure } from './job-failure.js';
 
 export { ROLLBACK_BASE_DELAY_MS, ROLLBACK_TRIES, StalledTooOftenError } from '@kup/core';
@@ -80,4 +80,17 @@ export async function runJob<T>(options: RunJobOptions<T>): Promise<T> {
     throw new DelayedError();
   }
   return result;
+}
+
+/** What a job on one trainee runs with: the users' locks, the worker's log and stall limit. */
+export interface TraineeJobDeps {
+  locks: UserLocks;
+  log: Logger;
+  stallLimit?: number | undefined;
+}
+
+/** `runJob` for a job on one trainee: that trainee locked, `work` given a log naming the job and the trainee. */
+export function runTraineeJob<T>(deps: TraineeJobDeps, job: Job, token: string | undefined, username: string, work: (log: Logger) => Promise<T>): Promise<T> {
+  const log = deps.log.child({ jobId: job.id, username, attempt: job.attemptsMade + 1, ...jobLogFields(job) });
+  return runJob({ job, token, usernames: [username], locks: deps.locks, log, stallLimit: deps.stallLimit, work: () => work(log) });
 }

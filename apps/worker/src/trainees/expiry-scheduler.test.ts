@@ -20,3 +20,20 @@ describe('BullExpiryScheduler.isMissing (sync dry run)', () => {
     }
   });
 });
+
+describe('BullExpiryScheduler.cancel (the trainee is gone)', () => {
+  it('removes a job not yet started, leaves a running or finished one, and is fine with none', async () => {
+    for (const [state, removed] of [[undefined, false], ['delayed', true], ['waiting', true], ['prioritized', true], ['active', false], ['completed', false], ['failed', false]] as const) {
+      const writes: string[] = [];
+      const job = state === undefined ? undefined : { getState: async () => state };
+      const queue = { getJob: async () => job, add: async () => undefined, remove: async (id: string) => (writes.push(`remove ${id}`), 1) };
+      expect(await new BullExpiryScheduler(queue as never, {}).cancel('ana'), String(state)).toBe(removed);
+      expect(writes, String(state)).toEqual(removed ? ['remove expire-ana'] : []);
+    }
+  });
+
+  it('says so when a worker took the job between the look and the removal', async () => {
+    const queue = { getJob: async () => ({ getState: async () => 'delayed' }), add: async () => undefined, remove: async () => 0 };
+    expect(await new BullExpiryScheduler(queue as never, {}).cancel('ana')).toBe(false);
+  });
+});

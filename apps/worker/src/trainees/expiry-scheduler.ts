@@ -2,6 +2,8 @@ import type { JobsOptions, Queue } from 'bullmq';
 import { JOBS, expireJobId, type ExpiryScheduler } from '@kup/core';
 
 const PENDING = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
+/** Not yet taken by a worker: such a job can be removed. */
+const NOT_STARTED = new Set(['waiting', 'delayed', 'prioritized']);
 
 /**
  * The trainees' `expire` jobs on the provisioning queue, one per trainee (`expire-<username>`).
@@ -10,7 +12,7 @@ const PENDING = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting
  */
 export class BullExpiryScheduler implements ExpiryScheduler {
   constructor(
-    private readonly queue: Pick<Queue, 'add' | 'getJob'>,
+    private readonly queue: Pick<Queue, 'add' | 'getJob' | 'remove'>,
     private readonly jobOptions: JobsOptions,
     private readonly now: () => number = Date.now,
   ) {}
@@ -44,6 +46,18 @@ export class BullExpiryScheduler implements ExpiryScheduler {
     }
     await this.add(username, this.now(), 0);
     return true;
+  }
+
+  /**
+   * The trainee is gone (deleted, by a cohort delete or by cleanup): their expire job, still
+   * waiting, goes too. None is fine. One already running is left: it finds no user and ends;
+   * so is a finished one, kept as history.
+   */
+  async cancel(username: string): Promise<boolean> {
+    const existing = await this.queue.getJob(expireJobId(username));
+    if (!existing || !NOT_STARTED.has(await existing.getState())) return false;
+    // 0 when a worker took it meanwhile: it runs and finds no user.
+    return (await this.queue.remove(expireJobId(username))) === 1;
   }
 
   /** Whether `ensure` would add the job (sync's dry run asks; nothing is written). */

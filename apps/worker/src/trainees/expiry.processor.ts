@@ -1,10 +1,8 @@
 import { DelayedError } from 'bullmq';
-import { z } from 'zod';
 import {
   deleteJobState,
   expireJobData,
   jobLogFields,
-  setExpiryJobData,
   type DeleteState,
   type ExpireJobResult,
   type ExpiryService,
@@ -61,22 +59,5 @@ export function expireProcessor(deps: ExpiryProcessorDeps): JobProcessor {
       throw new DelayedError();
     }
     return outcome;
-  };
-}
-
-/** `set-expiry`: moves a trainee's expiry in Keycloak, on the namespace and in its expire job. */
-export function setExpiryProcessor(deps: ExpiryProcessorDeps): JobProcessor {
-  return async (job, token, signal) => {
-    const input = checkedData(job, setExpiryJobData, z.object({}));
-    const log = deps.log.child({ jobId: job.id, username: input.username, attempt: job.attemptsMade + 1, ...jobLogFields(job) });
-    return runJob({
-      job,
-      token,
-      usernames: [input.username],
-      locks: deps.locks,
-      log,
-      ...(deps.stallLimit !== undefined ? { stallLimit: deps.stallLimit } : {}),
-      work: () => deps.expiry.setExpiry(input, signal),
-    });
   };
 }

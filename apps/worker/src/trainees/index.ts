@@ -1,13 +1,13 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ExpiryService, ProfileService, QUEUES, defaultJobOptions, fleetSettings, type Logger, type ProvisioningService, type SecretStore, type WorkerEnv } from '@kup/core';
+import { ExpiryService, ProfileService, QUEUES, defaultJobOptions, fleetSettings, setExpiryJobData, setProfileJobData, type Logger, type ProvisioningService, type SecretStore, type WorkerEnv } from '@kup/core';
 import type { WorkerPorts } from '../worker.js';
 import type { QueryAnswerer } from '../queries/answer-queries.js';
 import type { JobProcessor } from '../processors/processor.js';
 import type { UserLocks } from '../processors/run-job.js';
 import { BullExpiryScheduler } from './expiry-scheduler.js';
-import { expireProcessor, setExpiryProcessor } from './expiry.processor.js';
-import { setProfileProcessor } from './profile.processor.js';
+import { expireProcessor } from './expiry.processor.js';
+import { traineeChangeProcessor } from './trainee-change.processor.js';
 import { traineeAnswerers } from './trainee-answers.js';
 
 export { BullExpiryScheduler } from './expiry-scheduler.js';
@@ -30,13 +30,16 @@ export function createTraineeParts(
   const scheduler = new BullExpiryScheduler(queue, defaultJobOptions(config));
   const settings = fleetSettings(config);
   const expiry = new ExpiryService(deps.ports, settings, scheduler);
+  const profiles = new ProfileService(deps.ports, settings);
   const processorDeps = { expiry, service: deps.service, secrets: deps.secrets, locks: deps.locks, log: deps.logger, stallLimit: config.WORKER_MAX_STALLED_COUNT };
   return {
     scheduler,
     processors: {
       expire: expireProcessor(processorDeps),
-      'set-expiry': setExpiryProcessor(processorDeps),
-      'set-profile': setProfileProcessor({ ...processorDeps, profiles: new ProfileService(deps.ports, settings) }),
+      // Moves a trainee's expiry in Keycloak, on the namespace and in its expire job.
+      'set-expiry': traineeChangeProcessor(processorDeps, setExpiryJobData, (input, signal) => expiry.setExpiry(input, signal)),
+      // Moves a trainee to another quota profile (namespace label, quota, LimitRange).
+      'set-profile': traineeChangeProcessor(processorDeps, setProfileJobData, (input, signal) => profiles.setProfile(input, signal)),
     },
     answerers: traineeAnswerers(deps.ports, settings),
     close: () => queue.close(),

@@ -1,34 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { caDataFrom } from './cluster-access.js';
-import { ConfigError, loadApiConfig, loadWorkerConfig } from './env.js';
+import { loadApiConfig, loadWorkerConfig } from './env.js';
+import { apiBase as api, configIssues as issues, workerBase as worker } from '../test-support/env-fixture.js';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBdummy\n-----END CERTIFICATE-----';
-const api = { RESULT_ENCRYPTION_KEY: randomBytes(32).toString('base64'), API_TOKENS: 'tok-0123456789abcdef' };
-const worker = {
-  RESULT_ENCRYPTION_KEY: api.RESULT_ENCRYPTION_KEY,
-  KEYCLOAK_URL: 'https://keycloak.example:8443',
-  KEYCLOAK_REALM: 'playground',
-  KEYCLOAK_CLIENT_ID: 'k8s-provisioner',
-  KEYCLOAK_CLIENT_SECRET: 'kc-client-secret-value',
-  GRAFANA_URL: 'https://grafana.example:3000',
-  GRAFANA_ADMIN_USER: 'admin',
-  GRAFANA_ADMIN_PASSWORD: 'grafana-admin-password',
-};
 const server = { CLUSTER_SERVER_URL: 'https://k8s.example.com:6443' };
-
-function issues(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  return [];
-}
 
 describe('cluster access settings', () => {
   it('default to no cluster, the provisioner plugin and the `kubernetes` client', () => {

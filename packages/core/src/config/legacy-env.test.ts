@@ -1,23 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadApiConfig, loadWorkerConfig } from './env.js';
+import { loadApiConfig, loadWorkerConfig } from './env.js';
+import { KEY, configError, workerBase } from '../test-support/env-fixture.js';
 import { configWarnings, keycloakUrlFromBase } from './legacy-env.js';
 
-const KEY = randomBytes(32).toString('base64');
 const OLD_TOKEN = 'old-shared-token-0123456789';
-const workerNew = {
-  RESULT_ENCRYPTION_KEY: KEY,
-  KEYCLOAK_URL: 'https://keycloak.example:8443',
-  KEYCLOAK_REALM: 'playground',
-  KEYCLOAK_CLIENT_ID: 'k8s-provisioner',
-  KEYCLOAK_CLIENT_SECRET: 'kc-client-secret-value',
-  GRAFANA_URL: 'https://grafana.example:3000',
-  GRAFANA_ADMIN_USER: 'admin',
-  GRAFANA_ADMIN_PASSWORD: 'grafana-admin-password',
-};
+const workerNew = workerBase;
 /** The old deployment's names for the same settings. */
 const { KEYCLOAK_URL: _k, GRAFANA_ADMIN_USER: _u, GRAFANA_ADMIN_PASSWORD: _p, ...workerShared } = workerNew;
 const workerOld = {
@@ -35,16 +25,6 @@ const KUBECONFIG_JSON = JSON.stringify({
   'current-context': 'x',
 });
 const SECRETS = [OLD_TOKEN, 'old-grafana-password', 'kube-token-secret', 'kc-client-secret-value', 'short1'];
-
-function configError(load: () => unknown): ConfigError {
-  try {
-    load();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const noSecretIn = (lines: readonly string[]) => {
   for (const secret of SECRETS) expect(lines.join('\n')).not.toContain(secret);

@@ -3,30 +3,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadWorkerConfig } from './env.js';
+import { loadWorkerConfig } from './env.js';
+import { configError, workerBase as base } from '../test-support/env-fixture.js';
 import { webhookSubscriptions } from './webhooks.js';
 
-const base = {
-  RESULT_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-  KEYCLOAK_URL: 'https://keycloak.example:8443',
-  KEYCLOAK_REALM: 'playground',
-  KEYCLOAK_CLIENT_ID: 'k8s-provisioner',
-  KEYCLOAK_CLIENT_SECRET: 'kc-client-secret-value',
-  GRAFANA_URL: 'https://grafana.example:3000',
-  GRAFANA_ADMIN_USER: 'admin',
-  GRAFANA_ADMIN_PASSWORD: 'grafana-admin-password',
-};
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 const TOKEN_URL = 'https://hooks.example/services/T0K3N-in-the-path';
 
 function issuesOf(env: Record<string, string>): string[] {
-  try {
-    loadWorkerConfig({ ...base, ...env });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
+  return configError(() => loadWorkerConfig({ ...base, ...env })).issues;
 }
 
 describe('webhook settings', () => {

@@ -27,3 +27,14 @@ export function configError(load: () => unknown): ConfigError {
   }
   throw new Error('expected a ConfigError');
 }
+
+/** The issues a load reports: none when the settings load. */
+export function configIssues(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  return [];
+}

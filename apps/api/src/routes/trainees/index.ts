@@ -1,18 +1,17 @@
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { JOBS, QUEUES, setExpiryJobId, setExpiryJobResult, statusOfFailure, traineeListQuery, traineeShowQuery, type SetExpiryJobData } from '@kup/core';
+import { JOBS, setExpiryJobId, setExpiryJobResult, traineeListQuery, traineeShowQuery, type SetExpiryJobData } from '@kup/core';
 import { commonErrors, bodyErrors, errorBody } from '../../http/schemas.js';
-import { SubmissionRefused } from '../../jobs/create-policy.js';
 import type { JobSubmitter } from '../../jobs/job-submitter.js';
-import { waitIfAsked, type WaitIfAskedDeps } from '../../jobs/wait-if-asked.js';
+import type { WaitIfAskedDeps } from '../../jobs/wait-if-asked.js';
 import type { RedisGuard } from '../../jobs/redis-guard.js';
 import type { WorkerQueries } from '../../queries/worker-queries.js';
 import { accepted, jobFailed, preferHeaders } from '../provisioner/schemas.js';
-import { statusUrlOf } from '../provisioner/index.js';
 import type { CursorCodec } from './cursor.js';
 import { recentJobs } from './recent-jobs.js';
 import { changeProfile } from './profile-change.js';
+import { submitTraineeChange } from './trainee-change.js';
 import { expiryChanged, profileChanged, listQuerystring, notFoundBody, patchBody, traineeNotFound, traineePage, traineeView, usernameParams } from './schemas.js';
 
 export interface TraineeRoutesOptions extends WaitIfAskedDeps {
@@ -91,31 +90,15 @@ export const traineeRoutes: FastifyPluginAsyncZod<TraineeRoutesOptions> = async 
       const { expiresAt, profile } = request.body;
       if (profile !== undefined) return changeProfile(options, request, reply, username, profile);
       const data: SetExpiryJobData = { username, expiresAt: expiresAt as string };
-      let submission: Awaited<ReturnType<typeof options.submitter.submit>>;
-      try {
-        submission = await options.submitter.submit(QUEUES.provisioning, JOBS.setExpiry, setExpiryJobId(username), data, async (existing, state) => {
-          if (['completed', 'failed', 'unknown'].includes(state)) return 'replace';
-          if ((existing.data as { expiresAt?: unknown }).expiresAt === data.expiresAt) return 'answer';
-          throw new SubmissionRefused(409, { message: `another expiry change for "${username}" is still pending: try again when it has ended`, code: 'EXPIRY_CHANGE_PENDING', ...(existing.id ? { jobId: existing.id } : {}) });
-        });
-      } catch (error) {
-        if (error instanceof SubmissionRefused) return reply.code(error.statusCode).send(error.body);
-        throw error;
-      }
-      const { job } = submission;
-      const jobId = job.id ?? setExpiryJobId(username);
-      const view = await waitIfAsked(options, request, reply, QUEUES.provisioning, job);
-      if (view?.state === 'completed') {
-        const result = setExpiryJobResult.safeParse(view.result);
-        if (result.success) return reply.code(200).send({ ...result.data, jobId });
-      }
-      if (view?.state === 'failed' && view.error) {
-        const status = statusOfFailure(view.error.code);
-        if (status === 404) return reply.code(404).send({ ...notFoundBody(username), jobId });
-        return reply.code(status).send({ message: view.error.message, code: view.error.code, jobId });
-      }
-      const statusUrl = statusUrlOf(jobId);
-      return reply.code(202).header('location', statusUrl).send({ jobId, statusUrl, username });
+      return submitTraineeChange(options, request, reply, {
+        name: JOBS.setExpiry,
+        jobId: setExpiryJobId(username),
+        data,
+        sameWhen: 'expiresAt',
+        what: 'expiry change',
+        pendingCode: 'EXPIRY_CHANGE_PENDING',
+        result: setExpiryJobResult,
+      });
     },
   );
 };
