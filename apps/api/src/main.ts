@@ -15,8 +15,8 @@ function loadConfig(): ApiEnv {
 }
 
 const config = loadConfig();
-// Access lines are written without holding the event loop (logger.ts).
-const logger = createLogger({ name: 'api', level: config.LOG_LEVEL, asyncWrites: true });
+// A turn's access lines leave in one write (logger.ts, turn-batch.ts).
+const logger = createLogger({ name: 'api', level: config.LOG_LEVEL, batchPerTurn: true });
 for (const warning of configWarnings(config)) logger.warn(warning); // old deployment's settings in use
 // Only with OTEL_EXPORTER_OTLP_ENDPOINT; otherwise the SDK is not even loaded.
 const tracing = await startTracing({ serviceName: 'k8s-user-provisioner-api' });

@@ -1,13 +1,14 @@
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { RedisMutex, enqueueLockKey, enqueueUnique, secretKeyOf, type ExistingJobPolicy, type QueueName } from '@kup/core';
+import { RedisMutex, enqueueLockKey, enqueueUnique, secretKeyOf, type ExistingJobPolicy, type HeldJob, type QueueName } from '@kup/core';
 import type { RedisGuard } from './redis-guard.js';
 
 export type { ExistingJobPolicy } from '@kup/core';
 
 export interface JobSubmitterDeps {
-  queues: Readonly<Record<QueueName, Pick<Queue, 'add' | 'getJob'>>>;
-  redis: Pick<Redis, 'set' | 'eval'>;
+  queues: Readonly<Record<QueueName, Pick<Queue, 'add' | 'getJob' | 'toKey'>>>;
+  /** The queues' own connection (the read-back must see their writes). */
+  redis: Pick<Redis, 'set' | 'eval' | 'hmget'>;
   guard: RedisGuard;
   secrets: { remove(jobKey: string): Promise<void> };
   jobOptions: JobsOptions;
@@ -38,11 +39,22 @@ export class JobSubmitter {
   submit(queue: QueueName, name: string, jobId: string, data: object, policy?: ExistingJobPolicy): Promise<Submission> {
     const { queues, jobOptions, prefix, secrets, lockTtlMs, lockWaitMs } = this.deps;
     const lock = { mutex: this.mutex, key: enqueueLockKey(prefix, queue, jobId), ttlMs: lockTtlMs, waitMs: lockWaitMs };
+    const readHolder = (id: string) => this.readHolder(queues[queue].toKey(id));
     return this.deps.guard.run(() =>
       enqueueUnique(
-        { queue: queues[queue], queueName: queue, name, jobId, data, jobOptions, policy, onRemoved: (removed) => secrets.remove(secretKeyOf(removed)) },
+        { queue: queues[queue], queueName: queue, name, jobId, data, jobOptions, policy, readHolder, onRemoved: (removed) => secrets.remove(secretKeyOf(removed)) },
         lock,
       ),
     );
+  }
+
+  /**
+   * Two fields of the job hash instead of BullMQ's getJob (the whole hash, decoded into a
+   * Job): after nearly every add the job read back is the one just made (docs/benchmarks.md, P1).
+   */
+  private async readHolder(key: string): Promise<HeldJob | undefined> {
+    const [timestamp, data] = await this.deps.redis.hmget(key, 'timestamp', 'data');
+    if (timestamp == null) return undefined;
+    return { timestamp: Number(timestamp), data: data == null ? undefined : (JSON.parse(data) as unknown) };
   }
 }

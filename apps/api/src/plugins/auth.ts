@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TokenVerifier, tokenFromAuthorization } from '../auth/token-verifier.js';
 import type { ErrorBody } from '../http/schemas.js';
 import { TOO_MANY, type FailedAuthLimiter } from './auth-rate-limit.js';
@@ -47,27 +47,41 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   const admins = options.adminTokens?.length ? new TokenVerifier(options.adminTokens) : undefined;
   const publicPrefixes = options.publicPrefixes ?? [];
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.public) return;
+  const isPublic = (request: FastifyRequest): boolean => {
+    if (request.routeOptions.config.public) return true;
     const route = request.routeOptions.url;
-    if (route !== undefined && publicPrefixes.some((prefix) => route === prefix || route.startsWith(`${prefix}/`))) return;
-    const token = tokenFromAuthorization(request.headers.authorization);
+    return route !== undefined && publicPrefixes.some((prefix) => route === prefix || route.startsWith(`${prefix}/`));
+  };
+
+  /** Whether the token is valid where the request goes (and with which role). */
+  const verified = (request: FastifyRequest, token: string | undefined): boolean => {
+    const route = request.routeOptions.url;
     // The matched route, not the raw URL: an admin token opens Bull Board's routes and nothing else.
     const onAdminPath = options.adminPrefix !== undefined && route !== undefined && under(route, options.adminPrefix);
     // On admin paths both verifiers run, so timing does not tell which kind of token matched.
     const api = verifier.verify(token);
     const admin = onAdminPath && admins !== undefined && admins.verify(token);
-    if (admin || api) {
-      roles.set(request, admin ? 'admin' : 'api');
-      return;
-    }
+    if (admin || api) roles.set(request, admin ? 'admin' : 'api');
+    return admin || api;
+  };
+
+  const refuse = async (request: FastifyRequest, reply: FastifyReply, token: string | undefined): Promise<void> => {
     if (request.url.startsWith('/admin/') || request.url === '/admin') {
       reply.header('www-authenticate', `Basic realm="${BASIC_REALM}", charset="UTF-8"`);
     }
     // Only a credential that was tried counts: a browser's first request to Bull Board
     // carries none until it is challenged (401 + WWW-Authenticate), and that is no guess.
     const verdict = token === undefined ? undefined : await options.failures?.fail(request.ip);
-    if (verdict?.limited) return reply.code(429).header('retry-after', String(verdict.retryAfterSeconds)).send(TOO_MANY);
-    return reply.code(401).send(UNAUTHORIZED);
+    if (verdict?.limited) reply.code(429).header('retry-after', String(verdict.retryAfterSeconds)).send(TOO_MANY);
+    else reply.code(401).send(UNAUTHORIZED);
+  };
+
+  // `done` rather than async: an allowed request (nearly all of them) makes no promise here;
+  // a refused one is answered without calling `done`, which ends it.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (isPublic(request)) return done();
+    const token = tokenFromAuthorization(request.headers.authorization);
+    if (verified(request, token)) return done();
+    refuse(request, reply, token).catch(done);
   });
 }

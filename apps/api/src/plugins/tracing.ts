@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SpanKind, SpanStatusCode, requestScope, runInSpan, startSpan, type Span } from '@kup/core';
+import { SpanKind, SpanStatusCode, requestScope, runInSpan, startSpan, tracingEnabled, type Span } from '@kup/core';
 
 /**
  * One server span per request (when tracing is on), continuing a caller's `traceparent`,
@@ -8,7 +8,9 @@ import { SpanKind, SpanStatusCode, requestScope, runInSpan, startSpan, type Span
  *
  * Hooks of our own rather than an HTTP or Fastify auto-instrumentation: those patch
  * modules at load time (an ESM loader hook for our code) and do not see `inject`ed
- * requests; these few lines are the whole of it, and cost nothing with tracing off.
+ * requests; these few lines are the whole of it. With tracing off when the app is built
+ * (no OTLP endpoint: main.ts starts tracing first), the span hooks are not even added: two
+ * hooks per request that would only find no span (docs/benchmarks.md, P1).
  * Register before the routes (onRoute only sees routes added after it).
  */
 export function registerTracing(app: FastifyInstance): void {
@@ -20,6 +22,7 @@ export function registerTracing(app: FastifyInstance): void {
       return runInSpan(spans.get(request), () => requestScope.run({ requestId: request.id }, () => handler.call(this, request, reply)));
     };
   });
+  if (!tracingEnabled()) return;
 
   app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url;

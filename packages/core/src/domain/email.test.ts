@@ -78,3 +78,17 @@ describe('emailAddressToFind (delete: finds trainees the old service made)', () 
     expect(emailAddressToFind.safeParse(value).success).toBe(false);
   });
 });
+
+describe('emailAddressProblem: domain verdicts are remembered, never mixed up', () => {
+  it('gives each domain its own verdict however often and in whatever order it is asked', () => {
+    const asked = ['a@example.com', 'b@exa_mple.com', 'c@example.com', 'd@exa_mple.com', 'e@xn--.com', 'f@exämple.de'];
+    const first = asked.map((value) => emailAddressProblem(value, true));
+    expect(first).toEqual([undefined, 'has no valid domain after the @', undefined, 'has no valid domain after the @', 'has no valid domain after the @', undefined]);
+    for (let round = 0; round < 3; round++) expect([...asked].reverse().map((value) => emailAddressProblem(value, true))).toEqual([...first].reverse());
+  });
+
+  it('still judges every domain once more than a thousand different ones were seen', () => {
+    for (let i = 0; i < 1_100; i++) expect(emailAddressProblem(`u@host-${i}.example`, true)).toBeUndefined();
+    expect(emailAddressProblem('u@bad_host.example', true)).toBe('has no valid domain after the @');
+  });
+});

@@ -35,12 +35,27 @@ export function emailAddressProblem(value: string, strictLocal: boolean): string
     if (local.length > MAX_EMAIL_LOCAL_PART) return `has a part before the @ over ${MAX_EMAIL_LOCAL_PART} characters`;
     if (!DOT_ATOM.test(local)) return 'has a part before the @ that is not a dot-atom (a leading, trailing or double dot, or a character such as ; , " ( ) < > [ ] : \\)';
   }
-  // UTS #46 (as browsers do): `exämple.de` → `xn--exmple-cua.de`; '' when not a domain name.
-  const ascii = domainToASCII(domain);
-  if (ascii === '' || ascii.length > 253 || !ascii.split('.').every((label) => ASCII_LABEL.test(label))) {
-    return 'has no valid domain after the @';
+  return validDomain(domain) ? undefined : 'has no valid domain after the @';
+}
+
+/**
+ * Verdicts on domains seen, bounded: a create checks its address twice (request body, job
+ * data) and nearly every address of a deployment shares a few domains, so the UTS #46
+ * conversion runs once per domain rather than twice per request (docs/benchmarks.md, P1).
+ */
+const domainVerdicts = new Map<string, boolean>();
+const MAX_DOMAIN_VERDICTS = 1_000;
+
+function validDomain(domain: string): boolean {
+  let valid = domainVerdicts.get(domain);
+  if (valid === undefined) {
+    // UTS #46 (as browsers do): `exämple.de` → `xn--exmple-cua.de`; '' when not a domain name.
+    const ascii = domainToASCII(domain);
+    valid = ascii !== '' && ascii.length <= 253 && ascii.split('.').every((label) => ASCII_LABEL.test(label));
+    if (domainVerdicts.size >= MAX_DOMAIN_VERDICTS) domainVerdicts.clear();
+    domainVerdicts.set(domain, valid);
   }
-  return undefined;
+  return valid;
 }
 
 const addressSchema = (strictLocal: boolean) =>

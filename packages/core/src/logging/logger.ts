@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { turnBatchedDestination } from './turn-batch.js';
 
 /**
  * Paths that may hold secrets anywhere in a log object. pino replaces their values;
@@ -30,11 +31,11 @@ export const REDACT_PATHS = [
 export interface LoggerSettings extends LoggerOptions {
   name: string;
   /**
-   * Write lines asynchronously: each line still leaves at once, but the write no longer
-   * holds the event loop (under load, the synchronous write was most of what a line cost).
-   * Flushed on exit; a process killed outright may lose the lines still in flight.
+   * Gather the lines of one event-loop turn into one synchronous write (turn-batch.ts):
+   * each line still leaves at the end of the turn it was logged in. For a process that logs
+   * a line per request under load (the API's access log).
    */
-  asyncWrites?: boolean;
+  batchPerTurn?: boolean;
 }
 
 /**
@@ -43,10 +44,10 @@ export interface LoggerSettings extends LoggerOptions {
  * process a terminal. Human-readable output is the dev script's job (`npm run local` formats
  * these lines with pino-pretty; elsewhere pipe through `npx pino-pretty`).
  */
-export function createLogger({ asyncWrites = false, ...options }: LoggerSettings, destination?: pino.DestinationStream): Logger {
+export function createLogger({ batchPerTurn = false, ...options }: LoggerSettings, destination?: pino.DestinationStream): Logger {
   const settings: LoggerOptions = { level: 'info', ...options, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   if (destination !== undefined) return pino(settings, destination);
-  return asyncWrites ? pino(settings, pino.destination({ dest: 1, sync: false })) : pino(settings);
+  return batchPerTurn ? pino(settings, turnBatchedDestination()) : pino(settings);
 }
 
 export type { Logger };

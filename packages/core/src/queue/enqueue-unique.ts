@@ -27,6 +27,19 @@ export interface EnqueueUniqueRequest {
   removeChildren?: boolean;
   /** Called after a finished job was removed to make room (e.g. to drop its sealed password). */
   onRemoved?: (removed: Job) => Promise<void>;
+  /**
+   * A cheap read-back: only the creation time and data of the job stored under the id
+   * (undefined when there is none). When given, a new job (the common case) is told from
+   * one that was there without reading and decoding the whole job; the whole job is read
+   * only when it is not ours.
+   */
+  readHolder?: (jobId: string) => Promise<HeldJob | undefined>;
+}
+
+/** What `readHolder` reads of a stored job: enough to tell whether our add made it. */
+export interface HeldJob {
+  timestamp: number;
+  data: unknown;
 }
 
 export interface EnqueueLock {
@@ -65,7 +78,7 @@ export const enqueueLockKey = (prefix: string, queueName: string, jobId: string)
  * the same values for every field we sent (the worker only adds fields of its own).
  * Needed because BullMQ's add of a taken id changes nothing yet answers with our data.
  */
-function isOurs(stored: Job, added: Job, data: object): boolean {
+function isOurs(stored: HeldJob, added: Job, data: object): boolean {
   const held = (stored.data ?? {}) as Record<string, unknown>;
   return stored.timestamp === added.timestamp && Object.entries(data).every(([key, value]) => JSON.stringify(held[key]) === JSON.stringify(value));
 }
@@ -106,6 +119,10 @@ function add(request: EnqueueUniqueRequest): Promise<Job> {
  */
 async function addOrFindPending(request: EnqueueUniqueRequest, policy: ExistingJobPolicy): Promise<Enqueued | undefined> {
   const job = await add(request);
+  if (request.readHolder) {
+    const held = await request.readHolder(request.jobId);
+    if (!held || isOurs(held, job, request.data)) return { job, created: true };
+  }
   const stored = await request.queue.getJob(request.jobId);
   if (!stored || isOurs(stored, job, request.data)) return { job: stored ?? job, created: true };
   return (await decide(policy, stored)) === 'answer' ? { job: stored, created: false } : undefined;
