@@ -11,7 +11,8 @@ import { deleteKeycloakUsers, keycloakUserIds } from './cleanup.js';
 import { env, stackAgent } from './lib.js';
 
 export const P5_PREFIX = 'kup-p5-';
-const IDLE = `${MANAGED_BY}-p5-idle`;
+/** `managed-by` of the cached P5 users at rest: not ours, so no fleet run or listing meets them. */
+export const P5_IDLE = `${MANAGED_BY}-p5-idle`;
 const BATCH = 500;
 
 export const p5Username = (index: number): string => `${P5_PREFIX}${String(index).padStart(6, '0')}`;
@@ -35,7 +36,7 @@ function representation(index: number, managed: boolean) {
     email: `${username}@bench.example`,
     enabled: true,
     attributes: {
-      'managed-by': [managed ? MANAGED_BY : IDLE],
+      'managed-by': [managed ? MANAGED_BY : P5_IDLE],
       provisioned: ['true'],
       // Neither expired nor old: a cleanup, even a real one, leaves them alone.
       'expires-at': ['2099-01-01T00:00:00.000Z'],
