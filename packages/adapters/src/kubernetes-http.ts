@@ -13,6 +13,8 @@ export interface KubeRequest {
   /** The Accept header; `application/json` unless given (e.g. metadata-only lists). */
   accept?: string;
   signal?: AbortSignal | undefined;
+  /** The caller does not read a successful answer: it is drained unparsed (apply answers are whole objects). */
+  discardBody?: boolean;
 }
 
 export interface ResourceRef {
@@ -95,8 +97,14 @@ export class KubeHttp extends KubernetesObjectApi {
       ...(body === undefined ? {} : { body }),
       signal: deadline(this.#timeoutMs, request.signal),
     });
+    const ok = response.statusCode >= 200 && response.statusCode <= 299;
+    if (ok && request.discardBody) {
+      // Read to the end (no cap below the apiserver's object size), so the socket is kept alive.
+      await response.body.dump({ limit: 4 * 1024 * 1024 });
+      return undefined;
+    }
     const parsed = parseJson(await response.body.text());
-    if (response.statusCode < 200 || response.statusCode > 299) {
+    if (!ok) {
       throw new ApiException(response.statusCode, 'Unsuccessful HTTP Request', parsed, flatHeaders(response.headers));
     }
     return parsed;
