@@ -75,7 +75,8 @@ describe('k8s/overlays/example', () => {
       expect(c.readinessProbe?.httpGet).toEqual({ path: '/readyz', port });
       expect(Object.keys(c.resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
       expect(c.resources?.limits?.memory).toBeTruthy();
-      expect(c.args).toEqual(['node', `apps/${name}/dist/main.js`]);
+      // The worker's young generation is pinned (docs/operations.md, "Worker memory").
+      expect(c.args).toEqual(['node', ...(name === 'worker' ? ['--max-semi-space-size=8'] : []), `apps/${name}/dist/main.js`]);
     }
     const worker = (find(objects, 'Deployment', 'worker') as Workload).spec.template.spec;
     expect(worker.serviceAccountName).toBe('worker');

@@ -13,6 +13,8 @@ export interface KubeRequest {
   /** The Accept header; `application/json` unless given (e.g. metadata-only lists). */
   accept?: string;
   signal?: AbortSignal | undefined;
+  /** The caller does not read a successful answer: it is drained unparsed (apply answers are whole objects). */
+  discardBody?: boolean;
 }
 
 export interface ResourceRef {
@@ -95,8 +97,14 @@ export class KubeHttp extends KubernetesObjectApi {
       ...(body === undefined ? {} : { body }),
       signal: deadline(this.#timeoutMs, request.signal),
     });
+    const ok = response.statusCode >= 200 && response.statusCode <= 299;
+    if (ok && request.discardBody) {
+      // Read to the end (no cap below the apiserver's object size), so the socket is kept alive.
+      await response.body.dump({ limit: 4 * 1024 * 1024 });
+      return undefined;
+    }
     const parsed = parseJson(await response.body.text());
-    if (response.statusCode < 200 || response.statusCode > 299) {
+    if (!ok) {
       throw new ApiException(response.statusCode, 'Unsuccessful HTTP Request', parsed, flatHeaders(response.headers));
     }
     return parsed;
@@ -126,7 +134,10 @@ export class KubeHttp extends KubernetesObjectApi {
     const tls = Object.values(tlsOptions).map(fingerprint).join('|');
     if (this.#pool?.tls !== tls) {
       const old = this.#pool;
-      this.#pool = { dispatcher: new Agent({ connect: made.connect }), tls };
+      // HTTP/1.1 on kept-alive sockets: undici 8 would negotiate HTTP/2 with the apiserver,
+      // which costs both sides more CPU per call (Node's http2 core, per-stream set-up) for
+      // small sequential requests like these.
+      this.#pool = { dispatcher: new Agent({ connect: made.connect, allowH2: false }), tls };
       void old?.dispatcher.close().catch(() => undefined);
     }
     const server = new URL(cluster.server);

@@ -68,6 +68,7 @@ export class KubernetesClusterGateway implements ClusterGateway {
         body: object,
         contentType: APPLY_PATCH,
         signal,
+        discardBody: true,
       });
     });
   }
