@@ -134,10 +134,7 @@ export class KubeHttp extends KubernetesObjectApi {
     const tls = Object.values(tlsOptions).map(fingerprint).join('|');
     if (this.#pool?.tls !== tls) {
       const old = this.#pool;
-      // HTTP/1.1 on kept-alive sockets: undici 8 would negotiate HTTP/2 with the apiserver,
-      // which costs both sides more CPU per call (Node's http2 core, per-stream set-up) for
-      // small sequential requests like these.
-      this.#pool = { dispatcher: new Agent({ connect: made.connect, allowH2: false }), tls };
+      this.#pool = { dispatcher: new Agent({ connect: made.connect }), tls };
       void old?.dispatcher.close().catch(() => undefined);
     }
     const server = new URL(cluster.server);
