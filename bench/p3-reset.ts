@@ -17,7 +17,7 @@ import { applyPlayground, fleetSettings, MANAGED_BY, traineeOf, workerEnv, type 
 import { KubeRaw, oldReset } from './old-reset.js';
 import { workerServiceAccountKubeconfig } from '../test/helpers/service-account-kubeconfig.js';
 import { deleteKeycloakUsers, keycloakUserIds, withCleanup } from './cleanup.js';
-import { dropPrefix, env, eventually, freePort, LOG_DIR, pool, round, stackAgent, startChild } from './lib.js';
+import { dropPrefix, env, eventually, freePort, keycloakAdminToken, LOG_DIR, pool, round, stackAgent, startChild } from './lib.js';
 
 /** One `POST /reset` purge of the seeded namespaces, by a worker with the given rights. */
 export interface ResetRun {
@@ -39,16 +39,6 @@ export interface ResetFigures extends ResetRun {
 }
 
 const CONFIGMAPS_PER_NAMESPACE = 2;
-
-async function keycloakToken(): Promise<string> {
-  const res = await fetch(`${env('KEYCLOAK_URL')}/realms/${env('KEYCLOAK_REALM')}/protocol/openid-connect/token`, {
-    method: 'POST',
-    dispatcher: stackAgent(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: env('KEYCLOAK_CLIENT_ID'), client_secret: env('KEYCLOAK_CLIENT_SECRET') }).toString(),
-  });
-  return ((await res.json()) as { access_token: string }).access_token;
-}
 
 async function keycloak(method: string, path: string, token: string, body?: unknown) {
   return fetch(`${env('KEYCLOAK_URL')}/admin/realms/${env('KEYCLOAK_REALM')}${path}`, {
@@ -164,12 +154,12 @@ export async function benchReset(tag: string, count: number, rbacs: readonly Wor
   };
   return withCleanup(cleanup, async () => {
     log(`  setting up ${count} namespaces and provisioned Keycloak users…`);
-    let token = await keycloakToken();
+    let token = await keycloakAdminToken();
     await pool(names, 8, async (name) => {
       const body = { username: name, email: `${name}@bench.example`, enabled: true, attributes: { 'managed-by': [MANAGED_BY], provisioned: ['true'] } };
       let res = await keycloak('POST', '/users', token, body);
       if (res.status === 401) {
-        token = await keycloakToken();
+        token = await keycloakAdminToken();
         res = await keycloak('POST', '/users', token, body);
       }
       if (res.status !== 201) throw new Error(`keycloak user ${name}: ${res.status}`);

@@ -7,23 +7,12 @@
 // along the walk, or with how many users match, a listing of N users costs more than N
 // times one. Reads only: nothing to clean up.
 import { fetch } from 'undici';
-import { env, loadStackEnv, round, stackAgent } from './lib.js';
+import { env, keycloakAdminToken, loadStackEnv, round, stackAgent } from './lib.js';
 import { P5_IDLE, P5_PREFIX } from './p5-users.js';
-
-async function clientToken(): Promise<string> {
-  const res = await fetch(`${env('KEYCLOAK_URL')}/realms/${env('KEYCLOAK_REALM')}/protocol/openid-connect/token`, {
-    method: 'POST',
-    dispatcher: stackAgent(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: env('KEYCLOAK_CLIENT_ID'), client_secret: env('KEYCLOAK_CLIENT_SECRET') }).toString(),
-  });
-  if (!res.ok) throw new Error(`keycloak token: ${res.status}`);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
 
 /** Walks the listing page by page; prints ms per user for each stretch of 2,000 users and overall. */
 async function walk(label: string, query: Record<string, string>, max: number, limit: number): Promise<void> {
-  const token = await clientToken();
+  const token = await keycloakAdminToken();
   const started = performance.now();
   let first = 0;
   let stretch = { from: 0, ms: 0, users: 0 };
