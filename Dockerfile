@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image, three entry points (api by default; worker and cli by overriding the command):
 #   docker run IMAGE                                   # api on :3000
-#   docker run IMAGE node apps/worker/dist/main.js     # worker, health on :9464
+#   docker run IMAGE node --max-old-space-size=256 --max-semi-space-size=8 apps/worker/dist/main.js   # worker, health on :9464
 #   docker run IMAGE provisioner --help                # cli
 # Kubernetes: set `args:` (not `command:`) so tini stays PID 1.
 
@@ -64,4 +64,4 @@ COPY --from=build --chown=root:root /app/apps/cli/dist apps/cli/dist
 USER 10001:10001
 EXPOSE 3000 9464
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "apps/api/dist/main.js"]
+CMD ["node", "--max-old-space-size=160", "--max-semi-space-size=2", "apps/api/dist/main.js"]

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { Agent, fetch } from 'undici';
 import { dropPrefix as dropRedisPrefix } from '../test/helpers/redis.js';
 import { stackPath } from '../tools/stack/src/paths.js';
-import { WORKER_ENTRY, shippedWorkerNodeFlags } from './worker-node-flags.js';
+import { nodeFlagsFor } from './node-flags.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const LOG_DIR = join(ROOT, 'test-artifacts', 'bench');
@@ -66,15 +66,14 @@ export interface Child {
 export const liveChildren = new Set<Child>();
 
 /**
- * Runs a built JavaScript entry with `node` (and, for the worker, its manifest's flags), as deployed (`npm run bench` builds
- * first with `tsc -b`); output goes to a log file.
+ * Runs a built JavaScript entry with `node` and, by default, the Node flags its manifest gives it (the api's and
+ * the worker's, bench/node-flags.ts; none for the bench's own servers), as deployed (`npm run bench` builds first
+ * with `tsc -b`); output goes to a log file.
  */
-export async function startChild(entry: string, childEnv: Record<string, string>, ready: RegExp, logName: string): Promise<Child> {
+export async function startChild(entry: string, childEnv: Record<string, string>, ready: RegExp, logName: string, nodeFlags = nodeFlagsFor(ROOT, entry)): Promise<Child> {
   mkdirSync(LOG_DIR, { recursive: true });
   const log = createWriteStream(join(LOG_DIR, `${logName}.log`));
-  // The worker with the Node flags its manifest gives it (bench/worker-node-flags.ts).
-  const flags = entry === WORKER_ENTRY ? shippedWorkerNodeFlags(ROOT) : [];
-  const child = spawn(process.execPath, [...flags, entry], { cwd: ROOT, env: { ...process.env, ...childEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, entry], { cwd: ROOT, env: { ...process.env, ...childEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   await new Promise<void>((resolve, reject) => {
