@@ -34,11 +34,11 @@ export class KubeHttp extends KubernetesObjectApi {
   #timeoutMs = 15_000;
   #kubeconfig: KubeConfig | undefined;
   /**
-   * The kept-alive undici Agent every request reuses, and the TLS settings it was made with;
-   * when they change (rotated client certificates) a new one replaces it and the old one is
-   * closed once its requests are done.
+   * The kept-alive connections every request reuses, and the TLS settings they were made with;
+   * when those change (rotated client certificates) new ones replace them and the old ones are
+   * closed once their requests are done.
    */
-  #pool: { dispatcher: Dispatcher; tls: string } | undefined;
+  #pool: Pool | undefined;
 
   static create(kubeconfig: KubeConfig, timeoutMs: number): KubeHttp {
     const client = kubeconfig.makeApiClient(KubeHttp);
@@ -52,7 +52,7 @@ export class KubeHttp extends KubernetesObjectApi {
   async close(): Promise<void> {
     const pool = this.#pool;
     this.#pool = undefined;
-    await pool?.dispatcher.close();
+    await pool?.close();
   }
 
   /** The URL path of an object (`name` set) or of its collection. */
@@ -89,25 +89,30 @@ export class KubeHttp extends KubernetesObjectApi {
       headers['content-type'] = request.contentType ?? 'application/json';
       body = JSON.stringify(request.body);
     }
-    const response = await direct.dispatcher.request({
-      origin: direct.origin,
-      path: `${direct.basePath}${path}${query}`,
-      method,
-      headers,
-      ...(body === undefined ? {} : { body }),
-      signal: deadline(this.#timeoutMs, request.signal),
-    });
-    const ok = response.statusCode >= 200 && response.statusCode <= 299;
-    if (ok && request.discardBody) {
-      // Read to the end (no cap below the apiserver's object size), so the socket is kept alive.
-      await response.body.dump({ limit: 4 * 1024 * 1024 });
-      return undefined;
+    const { dispatcher, done } = direct.pool.take();
+    try {
+      const response = await dispatcher.request({
+        origin: direct.origin,
+        path: `${direct.basePath}${path}${query}`,
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        signal: deadline(this.#timeoutMs, request.signal),
+      });
+      const ok = response.statusCode >= 200 && response.statusCode <= 299;
+      if (ok && request.discardBody) {
+        // Read to the end (no cap below the apiserver's object size), so the socket is kept alive.
+        await response.body.dump({ limit: 4 * 1024 * 1024 });
+        return undefined;
+      }
+      const parsed = parseJson(await response.body.text());
+      if (!ok) {
+        throw new ApiException(response.statusCode, 'Unsuccessful HTTP Request', parsed, flatHeaders(response.headers));
+      }
+      return parsed;
+    } finally {
+      done();
     }
-    const parsed = parseJson(await response.body.text());
-    if (!ok) {
-      throw new ApiException(response.statusCode, 'Unsuccessful HTTP Request', parsed, flatHeaders(response.headers));
-    }
-    return parsed;
   }
 
   /**
@@ -116,7 +121,7 @@ export class KubeHttp extends KubernetesObjectApi {
    * current TLS settings. Undefined where client-node would not use a plain TLS agent
    * (proxies, SOCKS, no TLS options): those requests go through client-node as made.
    */
-  async #direct(): Promise<{ origin: string; basePath: string; headers: Record<string, string>; dispatcher: Dispatcher } | undefined> {
+  async #direct(): Promise<{ origin: string; basePath: string; headers: Record<string, string>; pool: Pool } | undefined> {
     const kubeconfig = this.#kubeconfig;
     const cluster = kubeconfig?.getCurrentCluster();
     if (!kubeconfig || !cluster) return undefined;
@@ -134,11 +139,11 @@ export class KubeHttp extends KubernetesObjectApi {
     const tls = Object.values(tlsOptions).map(fingerprint).join('|');
     if (this.#pool?.tls !== tls) {
       const old = this.#pool;
-      this.#pool = { dispatcher: new Agent({ connect: made.connect }), tls };
-      void old?.dispatcher.close().catch(() => undefined);
+      this.#pool = new Pool(made.connect, tls);
+      void old?.close().catch(() => undefined);
     }
     const server = new URL(cluster.server);
-    return { origin: server.origin, basePath: server.pathname.replace(/\/$/, ''), headers, dispatcher: this.#pool.dispatcher };
+    return { origin: server.origin, basePath: server.pathname.replace(/\/$/, ''), headers, pool: this.#pool };
   }
 
   /** client-node's own way (its `fetch` and dispatcher), for proxies and other set-ups `#direct` leaves alone. */
@@ -159,6 +164,50 @@ export class KubeHttp extends KubernetesObjectApi {
       throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', body, response.headers);
     }
     return body;
+  }
+}
+
+/**
+ * Up to this many requests at once go over HTTP/1.1, each on a kept-alive connection of its
+ * own; the worker's sequential calls (a create's applies and reads, one per job slot) stay
+ * within it. HTTP/2 costs both sides more CPU per small request (Node's http2 core, per-stream
+ * set-up), but carries a burst (a purge's delete-collections, sent together) on one
+ * connection instead of a TLS handshake per request.
+ */
+export const HTTP1_CONNECTIONS = 4;
+
+/** The two kept-alive agents for one set of TLS settings, and which one a request takes. */
+class Pool {
+  #http1: Dispatcher;
+  #http2: Dispatcher | undefined;
+  #connect: Agent.Options['connect'];
+  #busy = 0;
+
+  constructor(connect: Agent.Options['connect'], readonly tls: string) {
+    this.#connect = connect;
+    this.#http1 = new Agent({ connect, allowH2: false, connections: HTTP1_CONNECTIONS });
+  }
+
+  /** The dispatcher for the next request, and what to call once its answer is read. */
+  take(): { dispatcher: Dispatcher; done: () => void } {
+    if (this.#busy >= HTTP1_CONNECTIONS) {
+      // A burst beyond the HTTP/1.1 connections: HTTP/2 (undici's default) multiplexes it.
+      this.#http2 ??= new Agent({ connect: this.#connect });
+      return { dispatcher: this.#http2, done: () => undefined };
+    }
+    this.#busy += 1;
+    let released = false;
+    return {
+      dispatcher: this.#http1,
+      done: () => {
+        if (!released) this.#busy -= 1;
+        released = true;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#http1.close(), this.#http2?.close()]);
   }
 }
 
