@@ -2,7 +2,7 @@ import type { AgentOptions, RequestOptions } from 'node:https';
 import { ApiException, HttpMethod, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { Agent, type Dispatcher } from 'undici';
 import type { V1APIResource, V1APIResourceList } from '@kubernetes/client-node';
-import { deadline } from './signals.js';
+import { clearableDeadline, deadline } from './signals.js';
 
 export { HttpMethod };
 
@@ -39,6 +39,8 @@ export class KubeHttp extends KubernetesObjectApi {
    * closed once their requests are done.
    */
   #pool: Pool | undefined;
+  /** The cluster's server URL, parsed once. */
+  #server: { url: string; origin: string; basePath: string } | undefined;
 
   static create(kubeconfig: KubeConfig, timeoutMs: number): KubeHttp {
     const client = kubeconfig.makeApiClient(KubeHttp);
@@ -90,6 +92,7 @@ export class KubeHttp extends KubernetesObjectApi {
       body = JSON.stringify(request.body);
     }
     const { dispatcher, done } = direct.pool.take();
+    const timeout = clearableDeadline(this.#timeoutMs, request.signal);
     try {
       const response = await dispatcher.request({
         origin: direct.origin,
@@ -97,7 +100,7 @@ export class KubeHttp extends KubernetesObjectApi {
         method,
         headers,
         ...(body === undefined ? {} : { body }),
-        signal: deadline(this.#timeoutMs, request.signal),
+        signal: timeout.signal,
       });
       const ok = response.statusCode >= 200 && response.statusCode <= 299;
       if (ok && request.discardBody) {
@@ -111,6 +114,7 @@ export class KubeHttp extends KubernetesObjectApi {
       }
       return parsed;
     } finally {
+      timeout.clear();
       done();
     }
   }
@@ -130,20 +134,24 @@ export class KubeHttp extends KubernetesObjectApi {
     const options: RequestOptions = {};
     await kubeconfig.applyToHTTPSOptions(options);
     const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = options as AgentOptions;
-    const tlsOptions = { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername };
-    const made = kubeconfig.createDispatcherOptions(cluster, tlsOptions);
-    if (made.type !== 'agent') return undefined;
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(options.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = String(value);
-    if (options.auth) headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
-    const tls = Object.values(tlsOptions).map(fingerprint).join('|');
-    if (this.#pool?.tls !== tls) {
+    const tls = [ca, cert, key, pfx, passphrase, rejectUnauthorized, servername];
+    // Same TLS settings, same pool: the dispatcher options are only made for a new one.
+    if (!this.#pool || !sameOptions(this.#pool.tls, tls)) {
+      const made = kubeconfig.createDispatcherOptions(cluster, { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername });
+      if (made.type !== 'agent') return undefined;
       const old = this.#pool;
       this.#pool = new Pool(made.connect, tls);
       void old?.close().catch(() => undefined);
     }
-    const server = new URL(cluster.server);
-    return { origin: server.origin, basePath: server.pathname.replace(/\/$/, ''), headers, pool: this.#pool };
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(options.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = String(value);
+    if (options.auth) headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+    if (this.#server?.url !== cluster.server) {
+      const server = new URL(cluster.server);
+      this.#server = { url: cluster.server, origin: server.origin, basePath: server.pathname.replace(/\/$/, '') };
+    }
+    const server = this.#server;
+    return { origin: server.origin, basePath: server.basePath, headers, pool: this.#pool };
   }
 
   /** client-node's own way (its `fetch` and dispatcher), for proxies and other set-ups `#direct` leaves alone. */
@@ -183,7 +191,7 @@ class Pool {
   #connect: Agent.Options['connect'];
   #busy = 0;
 
-  constructor(connect: Agent.Options['connect'], readonly tls: string) {
+  constructor(connect: Agent.Options['connect'], readonly tls: readonly unknown[]) {
     this.#connect = connect;
     this.#http1 = new Agent({ connect, allowH2: false, connections: HTTP1_CONNECTIONS });
   }
@@ -216,12 +224,12 @@ function flatHeaders(headers: Record<string, string | string[] | undefined>): Re
   return Object.fromEntries(Object.entries(headers).flatMap(([name, value]) => (value === undefined ? [] : [[name, Array.isArray(value) ? value.join(', ') : value]])));
 }
 
-/** A comparable form of a TLS option (Buffers, strings, arrays of them, flags). */
-function fingerprint(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (Buffer.isBuffer(value)) return value.toString('base64');
-  if (Array.isArray(value)) return value.map(fingerprint).join(',');
-  return String(value);
+/** Whether two TLS options hold the same values (Buffers and strings compared by content, arrays of them, flags). */
+function sameOptions(a: unknown, b: unknown): boolean {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((value, i) => sameOptions(value, b[i]));
+  if (Buffer.isBuffer(a) || Buffer.isBuffer(b) || Array.isArray(a) || Array.isArray(b)) return false;
+  return (a ?? undefined) === (b ?? undefined);
 }
 
 function parseJson(text: string): unknown {
