@@ -2,7 +2,7 @@ import type { AgentOptions, RequestOptions } from 'node:https';
 import { ApiException, HttpMethod, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { Agent, type Dispatcher } from 'undici';
 import type { V1APIResource, V1APIResourceList } from '@kubernetes/client-node';
-import { deadline } from './signals.js';
+import { clearableDeadline, deadline } from './signals.js';
 
 export { HttpMethod };
 
@@ -34,11 +34,13 @@ export class KubeHttp extends KubernetesObjectApi {
   #timeoutMs = 15_000;
   #kubeconfig: KubeConfig | undefined;
   /**
-   * The kept-alive undici Agent every request reuses, and the TLS settings it was made with;
-   * when they change (rotated client certificates) a new one replaces it and the old one is
-   * closed once its requests are done.
+   * The kept-alive connections every request reuses, and the TLS settings they were made with;
+   * when those change (rotated client certificates) new ones replace them and the old ones are
+   * closed once their requests are done.
    */
-  #pool: { dispatcher: Dispatcher; tls: string } | undefined;
+  #pool: Pool | undefined;
+  /** The cluster's server URL, parsed once. */
+  #server: { url: string; origin: string; basePath: string } | undefined;
 
   static create(kubeconfig: KubeConfig, timeoutMs: number): KubeHttp {
     const client = kubeconfig.makeApiClient(KubeHttp);
@@ -52,7 +54,7 @@ export class KubeHttp extends KubernetesObjectApi {
   async close(): Promise<void> {
     const pool = this.#pool;
     this.#pool = undefined;
-    await pool?.dispatcher.close();
+    await pool?.close();
   }
 
   /** The URL path of an object (`name` set) or of its collection. */
@@ -89,25 +91,32 @@ export class KubeHttp extends KubernetesObjectApi {
       headers['content-type'] = request.contentType ?? 'application/json';
       body = JSON.stringify(request.body);
     }
-    const response = await direct.dispatcher.request({
-      origin: direct.origin,
-      path: `${direct.basePath}${path}${query}`,
-      method,
-      headers,
-      ...(body === undefined ? {} : { body }),
-      signal: deadline(this.#timeoutMs, request.signal),
-    });
-    const ok = response.statusCode >= 200 && response.statusCode <= 299;
-    if (ok && request.discardBody) {
-      // Read to the end (no cap below the apiserver's object size), so the socket is kept alive.
-      await response.body.dump({ limit: 4 * 1024 * 1024 });
-      return undefined;
+    const { dispatcher, done } = direct.pool.take();
+    const timeout = clearableDeadline(this.#timeoutMs, request.signal);
+    try {
+      const response = await dispatcher.request({
+        origin: direct.origin,
+        path: `${direct.basePath}${path}${query}`,
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        signal: timeout.signal,
+      });
+      const ok = response.statusCode >= 200 && response.statusCode <= 299;
+      if (ok && request.discardBody) {
+        // Read to the end (no cap below the apiserver's object size), so the socket is kept alive.
+        await response.body.dump({ limit: 4 * 1024 * 1024 });
+        return undefined;
+      }
+      const parsed = parseJson(await response.body.text());
+      if (!ok) {
+        throw new ApiException(response.statusCode, 'Unsuccessful HTTP Request', parsed, flatHeaders(response.headers));
+      }
+      return parsed;
+    } finally {
+      timeout.clear();
+      done();
     }
-    const parsed = parseJson(await response.body.text());
-    if (!ok) {
-      throw new ApiException(response.statusCode, 'Unsuccessful HTTP Request', parsed, flatHeaders(response.headers));
-    }
-    return parsed;
   }
 
   /**
@@ -116,7 +125,7 @@ export class KubeHttp extends KubernetesObjectApi {
    * current TLS settings. Undefined where client-node would not use a plain TLS agent
    * (proxies, SOCKS, no TLS options): those requests go through client-node as made.
    */
-  async #direct(): Promise<{ origin: string; basePath: string; headers: Record<string, string>; dispatcher: Dispatcher } | undefined> {
+  async #direct(): Promise<{ origin: string; basePath: string; headers: Record<string, string>; pool: Pool } | undefined> {
     const kubeconfig = this.#kubeconfig;
     const cluster = kubeconfig?.getCurrentCluster();
     if (!kubeconfig || !cluster) return undefined;
@@ -125,20 +134,24 @@ export class KubeHttp extends KubernetesObjectApi {
     const options: RequestOptions = {};
     await kubeconfig.applyToHTTPSOptions(options);
     const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = options as AgentOptions;
-    const tlsOptions = { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername };
-    const made = kubeconfig.createDispatcherOptions(cluster, tlsOptions);
-    if (made.type !== 'agent') return undefined;
+    const tls = [ca, cert, key, pfx, passphrase, rejectUnauthorized, servername];
+    // Same TLS settings, same pool: the dispatcher options are only made for a new one.
+    if (!this.#pool || !sameOptions(this.#pool.tls, tls)) {
+      const made = kubeconfig.createDispatcherOptions(cluster, { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername });
+      if (made.type !== 'agent') return undefined;
+      const old = this.#pool;
+      this.#pool = new Pool(made.connect, tls);
+      void old?.close().catch(() => undefined);
+    }
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(options.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = String(value);
     if (options.auth) headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
-    const tls = Object.values(tlsOptions).map(fingerprint).join('|');
-    if (this.#pool?.tls !== tls) {
-      const old = this.#pool;
-      this.#pool = { dispatcher: new Agent({ connect: made.connect }), tls };
-      void old?.dispatcher.close().catch(() => undefined);
+    if (this.#server?.url !== cluster.server) {
+      const server = new URL(cluster.server);
+      this.#server = { url: cluster.server, origin: server.origin, basePath: server.pathname.replace(/\/$/, '') };
     }
-    const server = new URL(cluster.server);
-    return { origin: server.origin, basePath: server.pathname.replace(/\/$/, ''), headers, dispatcher: this.#pool.dispatcher };
+    const server = this.#server;
+    return { origin: server.origin, basePath: server.basePath, headers, pool: this.#pool };
   }
 
   /** client-node's own way (its `fetch` and dispatcher), for proxies and other set-ups `#direct` leaves alone. */
@@ -162,17 +175,61 @@ export class KubeHttp extends KubernetesObjectApi {
   }
 }
 
+/**
+ * Up to this many requests at once go over HTTP/1.1, each on a kept-alive connection of its
+ * own; the worker's sequential calls (a create's applies and reads, one per job slot) stay
+ * within it. HTTP/2 costs both sides more CPU per small request (Node's http2 core, per-stream
+ * set-up), but carries a burst (a purge's delete-collections, sent together) on one
+ * connection instead of a TLS handshake per request.
+ */
+export const HTTP1_CONNECTIONS = 4;
+
+/** The two kept-alive agents for one set of TLS settings, and which one a request takes. */
+class Pool {
+  #http1: Dispatcher;
+  #http2: Dispatcher | undefined;
+  #connect: Agent.Options['connect'];
+  #busy = 0;
+
+  constructor(connect: Agent.Options['connect'], readonly tls: readonly unknown[]) {
+    this.#connect = connect;
+    this.#http1 = new Agent({ connect, allowH2: false, connections: HTTP1_CONNECTIONS });
+  }
+
+  /** The dispatcher for the next request, and what to call once its answer is read. */
+  take(): { dispatcher: Dispatcher; done: () => void } {
+    if (this.#busy >= HTTP1_CONNECTIONS) {
+      // A burst beyond the HTTP/1.1 connections: HTTP/2 (undici's default) multiplexes it.
+      this.#http2 ??= new Agent({ connect: this.#connect });
+      return { dispatcher: this.#http2, done: () => undefined };
+    }
+    this.#busy += 1;
+    let released = false;
+    return {
+      dispatcher: this.#http1,
+      done: () => {
+        if (!released) this.#busy -= 1;
+        released = true;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#http1.close(), this.#http2?.close()]);
+  }
+}
+
 /** Response headers as client-node's `ApiException` carries them (one string per name). */
 function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).flatMap(([name, value]) => (value === undefined ? [] : [[name, Array.isArray(value) ? value.join(', ') : value]])));
 }
 
-/** A comparable form of a TLS option (Buffers, strings, arrays of them, flags). */
-function fingerprint(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (Buffer.isBuffer(value)) return value.toString('base64');
-  if (Array.isArray(value)) return value.map(fingerprint).join(',');
-  return String(value);
+/** Whether two TLS options hold the same values (Buffers and strings compared by content, arrays of them, flags). */
+function sameOptions(a: unknown, b: unknown): boolean {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((value, i) => sameOptions(value, b[i]));
+  if (Buffer.isBuffer(a) || Buffer.isBuffer(b) || Array.isArray(a) || Array.isArray(b)) return false;
+  return (a ?? undefined) === (b ?? undefined);
 }
 
 function parseJson(text: string): unknown {

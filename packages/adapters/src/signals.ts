@@ -8,6 +8,30 @@ export function deadline(timeoutMs: number, signal: AbortSignal | undefined): Ab
 }
 
 /**
+ * `deadline` for a call whose end is known: `clear` stops the timer and lets go of the
+ * caller's signal. An `AbortSignal.timeout` cannot be stopped, so for every call it fires
+ * later anyway (a timer run, an abort event and a `DOMException` with its stack).
+ */
+export function clearableDeadline(timeoutMs: number, signal: AbortSignal | undefined): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  if (signal?.aborted) {
+    controller.abort(signal.reason);
+    return { signal: controller.signal, clear: () => undefined };
+  }
+  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs);
+  timer.unref();
+  const onAbort = () => controller.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/**
  * Settles with `work`, or rejects as soon as `signal` aborts. For clients that take no
  * signal: the request itself then ends at the client's own timeout, unobserved.
  */
