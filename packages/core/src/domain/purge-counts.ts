@@ -33,6 +33,8 @@ export const PURGE_COUNTED_RESOURCES: readonly string[] = [
   'count/ingresses.networking.k8s.io',
   'count/poddisruptionbudgets.policy',
   'count/roles.rbac.authorization.k8s.io',
+  'count/resourceclaims.resource.k8s.io',
+  'count/resourceclaimtemplates.resource.k8s.io',
   'count/csistoragecapacities.storage.k8s.io',
 ];
 
