@@ -41,9 +41,10 @@ export const PURGE_COUNTED_RESOURCES: readonly string[] = [
 /**
  * The cap of each count entry: far above what a playground holds (so it limits nothing a
  * trainee does by hand or with a chart), low enough that a script cannot fill etcd with
- * millions of small objects: at most 5,000 of each type per namespace.
+ * millions of small objects: at most 5,000 of each type per namespace. Written as the
+ * apiserver stores the quantity (`5k`), so the live quota reads back as planned (no drift).
  */
-export const PURGE_COUNT_CAP = '5000';
+export const PURGE_COUNT_CAP = '5k';
 
 /** The count entries of a playground's quota, `count/<resource>[.<group>]` → cap. */
 export function purgeCountEntries(): Record<string, string> {
