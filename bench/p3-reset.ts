@@ -25,6 +25,8 @@ export interface ResetRun {
   newResult: unknown;
   /** Namespaces the worker emptied by the inventory's fast path (the rest took the full path). */
   fastPath: number;
+  /** Delete-collections our reset sent, from the worker's `namespace purged` lines (the old algorithm's are `oldRequests`). */
+  deleteCollections?: number;
   /** Whose rights the worker had: the stack admin's, k8s/base's worker ClusterRole, or that plus purge-inventory. */
   workerRbac: WorkerRbac;
 }
@@ -124,11 +126,14 @@ async function ourReset(tag: string, count: number, workerRbac: WorkerRbac, rese
     }
     const { users_processed: processed, namespaces_reset: reset, failed_resets: failed } = (view.result ?? {}) as Record<string, unknown>;
     const workerLog = readFileSync(join(LOG_DIR, `${logName}.log`), 'utf8');
-    const fastPath = workerLog.split('\n').filter((line) => line.includes('namespace purged (inventory)')).length;
+    const purged = workerLog.split('\n').filter((line) => line.includes('"msg":"namespace purged'));
+    const fastPath = purged.filter((line) => line.includes('namespace purged (inventory)')).length;
+    const deleteCollections = purged.reduce((sum, line) => sum + Number(/"types":(\d+)/.exec(line)?.[1] ?? 0), 0);
     return {
       newSeconds: round(newSeconds, 2),
       newResult: { users_processed: processed, namespaces_reset: reset, failed_resets: Array.isArray(failed) ? failed.length : failed },
       fastPath,
+      deleteCollections,
       workerRbac,
     };
   } finally {

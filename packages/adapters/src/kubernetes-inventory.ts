@@ -1,5 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { ANNOTATIONS, type ClusterInventory, type KeptObject, type NamespaceInfo } from '@kup/core';
+import { occupiedByQuota, quotaCountsOf } from './kubernetes-quota-counts.js';
 import type { CollectionType } from './kubernetes-discovery.js';
 import { HttpMethod, type KubeHttp } from './kubernetes-http.js';
 
@@ -55,7 +56,7 @@ export async function takeInventory(
   const namespaces = new Map<string, NamespaceInfo>();
   const occupied = new Map<string, Set<string>>();
   const kept = new Map<string, Map<string, KeptObject>>();
-  const unlisted: string[] = [];
+  const forbidden: CollectionType[] = [];
 
   for (const { metadata } of await listAll(http, '/api/v1/namespaces', signal)) {
     if (!metadata?.name) continue;
@@ -76,7 +77,7 @@ export async function takeInventory(
     } catch (error) {
       if (error instanceof ApiException && (error.code === 403 || error.code === 404)) {
         // A kept kind not listed has no kept objects to show: its namespaces take the slow path.
-        if (!keep.has(type.kind)) unlisted.push(key);
+        if (!keep.has(type.kind)) forbidden.push(type);
         return;
       }
       throw error;
@@ -99,12 +100,21 @@ export async function takeInventory(
       }
     }
   });
+  // The types it may not list: the playground quota's object counts tell, where they can be trusted.
+  const counts = forbidden.length > 0 ? await quotaCountsOf(http, signal) : new Map();
+  const countable = forbidden.map((type) => ({
+    key: typeKey(type),
+    group: type.basePath === '/api/v1' ? '' : (type.basePath.split('/')[2] as string),
+    resource: type.resource,
+  }));
+  const { counted, unlisted } = occupiedByQuota(countable, counts, namespaces.keys(), occupied);
   return {
     takenAt,
     namespaces,
     occupied: new Map([...occupied].map(([ns, set]) => [ns, [...set].sort()])),
     kept,
     unlisted: unlisted.sort(),
+    counted: counted.sort(),
   };
 }
 

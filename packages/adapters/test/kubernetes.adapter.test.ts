@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FIELD_MANAGER, KubernetesClusterGateway } from '../src/kubernetes.adapter.js';
-import { TimeoutError, UpstreamError, namespaceManifest, namespacedManifests, defaultPlaygroundSettings, PURGE_KEEPS, type Trainee, type KubeObject, type ObjectRef } from '@kup/core';
+import { TimeoutError, UpstreamError, namespaceManifest, namespacedManifests, defaultPlaygroundSettings, PURGE_KEEPS, purgeCountEntries, type Trainee, type KubeObject, type ObjectRef } from '@kup/core';
 import { eventually } from '../../../test/helpers/poll.js';
 import { stackEnv, uniqueName } from './stack.js';
 
@@ -86,6 +86,8 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
         'services.nodeports': '0',
         persistentvolumeclaims: '5',
         'requests.storage': '10Gi',
+        // Read back exactly as planned (the apiserver keeps `5k` as written): no drift.
+        ...purgeCountEntries(),
       },
     });
     const binding = await cluster.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', name: who.username, namespace: who.username });

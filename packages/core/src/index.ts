@@ -6,6 +6,7 @@ export * from './errors.js';
 export * from './config/env.js';
 export * from './config/profiles-templates-env.js';
 export * from './domain/quota-profiles.js';
+export * from './domain/purge-counts.js';
 export * from './domain/templates/template-files.js';
 export * from './domain/templates/template-render.js';
 export * from './domain/templates/template-check.js';

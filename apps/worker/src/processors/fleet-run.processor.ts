@@ -148,6 +148,11 @@ async function checkSingleUser(kind: FleetKind, username: string, deps: FleetRun
 /** Whom a run pages through: the managed users, or a cohort's members (its Keycloak group). */
 async function listingOf(data: FleetRunData, deps: FleetRunProcessorDeps, signal?: AbortSignal): Promise<Pick<IdentityProvider, 'listManaged'>> {
   const cohort = 'cohort' in data ? data.cohort : undefined;
+  // A run scoped by prefix asks Keycloak for the usernames containing it (the selector keeps
+  // those that start with it): paging every managed user would cost a run over a few of
+  // them as much as one over thousands.
+  const prefix = data.usernamePrefix;
+  if (!cohort && prefix) return { listManaged: (first, max, abort) => deps.identity.listManaged(first, max, abort, { usernameContains: prefix }) };
   if (!cohort) return deps.identity;
   const groupId = await deps.identity.findGroup(cohortGroupName(cohort), signal);
   if (!groupId) throw new ProvisionerError('COHORT_NOT_FOUND', `no cohort "${cohort}"`);

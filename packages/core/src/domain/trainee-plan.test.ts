@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MANAGED_BY } from '../ports/identity-provider.js';
+import { PURGE_COUNT_CAP, PURGE_COUNTED_RESOURCES } from './purge-counts.js';
 import {
   defaultPlaygroundSettings,
   EGRESS_POLICY_NAME,
@@ -134,7 +135,7 @@ describe('namespacedManifests', () => {
     const quota = byKind(namespacedManifests(settings(), trainee)).get('ResourceQuota');
     expect(quota?.metadata.name).toBe(QUOTA_NAME);
     expect(QUOTA_NAME).toBe('resource-limits');
-    expect(quota?.spec).toEqual({
+    expect(quota?.spec).toMatchObject({
       hard: {
         pods: '7',
         'requests.cpu': '250m',
@@ -145,6 +146,11 @@ describe('namespacedManifests', () => {
         'services.nodeports': '1',
         persistentvolumeclaims: '4',
         'requests.storage': '8Gi',
+        // The object counts a purge reads, the same for every profile.
+        'count/configmaps': '5k',
+        'count/secrets': '5k',
+        'count/pods': '5k',
+        'count/deployments.apps': '5k',
       },
     });
   });
@@ -251,5 +257,16 @@ describe('spec-hash annotation', () => {
     expect(fewerPods.ResourceQuota).not.toBe(base.ResourceQuota);
     expect(fewerPods.LimitRange).toBe(base.LimitRange);
     expect(hashes(settings({ NETWORK_POLICY_DEFAULT_DENY: true }), { ...trainee, userId: 'someone-else' }).RoleBinding).not.toBe(base.RoleBinding);
+  });
+});
+
+describe('the quota counts a purge reads', () => {
+  it('counts every built-in type the trainee role may create, under a cap', () => {
+    const quota = byKind(namespacedManifests(settings(), trainee)).get('ResourceQuota');
+    const hard: Record<string, string> = quota?.spec?.hard ?? {};
+    const counts = Object.keys(hard).filter((key) => key.startsWith('count/'));
+    expect(counts.sort()).toEqual([...PURGE_COUNTED_RESOURCES].sort());
+    for (const key of counts) expect(hard[key]).toBe(PURGE_COUNT_CAP);
+    expect(PURGE_COUNT_CAP).toBe('5k');
   });
 });

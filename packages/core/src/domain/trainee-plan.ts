@@ -6,6 +6,7 @@ import { unknownProfileMessage, type LimitValues, type QuotaProfile, type QuotaV
 import { InvalidInputError } from '../errors.js';
 import type { PlaygroundTemplate, TemplateVariables } from './templates/template-files.js';
 import { droppedTemplateObjects, renderTemplate, templateRecord } from './templates/template-render.js';
+import { purgeCountEntries } from './purge-counts.js';
 
 /** The Kubernetes side of a playground, decided from configuration and the trainee. */
 export interface PlaygroundSettings {
@@ -192,6 +193,8 @@ export function namespacedManifests(settings: PlaygroundSettings, trainee: Train
           'services.nodeports': String(quota.servicesNodePorts),
           persistentvolumeclaims: String(quota.persistentVolumeClaims),
           'requests.storage': quota.requestsStorage,
+          // What a purge reads instead of listing the trainee's objects (see purge-counts.ts).
+          ...purgeCountEntries(),
         },
       },
     },

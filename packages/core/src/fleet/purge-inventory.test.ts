@@ -247,6 +247,14 @@ describe('takeReportedInventory', () => {
     expect(await gauge()).toBe(0);
   });
 
+  it('reports the types read from the quota counts at info: they cost no blind delete', async () => {
+    const { lines, log } = recorder();
+    const inventory = { ...emptyInventory(), counted: ['/api/v1/configmaps', '/api/v1/secrets'] };
+    await takeReportedInventory(async () => inventory, log);
+    expect(lines).toEqual([{ level: 'info', fields: expect.objectContaining({ countedTypes: 2 }), msg: 'purge inventory taken' }]);
+    expect(await gauge()).toBe(0);
+  });
+
   it('passes a failed inventory on and reports nothing', async () => {
     const { lines, log } = recorder();
     await expect(takeReportedInventory(async () => Promise.reject(new Error('apiserver down')), log)).rejects.toThrow('apiserver down');

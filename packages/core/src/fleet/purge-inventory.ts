@@ -41,16 +41,18 @@ export class InventoryCache {
 }
 
 /**
- * Takes an inventory and tells the operator what it saw: its size and time at info, and
- * the types it could not list at warn (with the `kup_purge_inventory_unlisted_types` gauge),
- * since each of those costs one blind delete-collection in every namespace.
+ * Takes an inventory and tells the operator what it saw: its size and time at info (with
+ * how many types it could not list but read from the playground quotas' object counts),
+ * and the types it could neither list nor count at warn (with the
+ * `kup_purge_inventory_unlisted_types` gauge), since each of those costs one blind
+ * delete-collection in every namespace.
  */
 export async function takeReportedInventory(take: () => Promise<ClusterInventory>, log: Pick<Logger, 'info' | 'warn'>): Promise<ClusterInventory> {
   const started = Date.now();
   const inventory = await take();
   const ms = Date.now() - started;
   purgeInventoryUnlisted.set(inventory.unlisted.length);
-  const size = { namespaces: inventory.namespaces.size, occupiedNamespaces: inventory.occupied.size, ms };
+  const size = { namespaces: inventory.namespaces.size, occupiedNamespaces: inventory.occupied.size, countedTypes: inventory.counted?.length ?? 0, ms };
   if (inventory.unlisted.length > 0) {
     log.warn(
       { ...size, unlisted: inventory.unlisted },
@@ -84,7 +86,10 @@ export function fittingsCurrent(settings: PlaygroundSettings, trainee: Trainee, 
   return staleObjects(settings, namespace.name, trainee).every((ref) => !kept?.has(`${ref.kind}/${ref.name}`));
 }
 
-/** The types to empty in a namespace: those it held at the inventory, and those that could not be listed. */
+/**
+ * The types to empty in a namespace: those it held at the inventory (listed, or counted
+ * by its quota, or not provably empty), and those that could neither be listed nor counted.
+ */
 export function typesToPurge(inventory: ClusterInventory, namespace: string): string[] {
   return [...new Set([...(inventory.occupied.get(namespace) ?? []), ...inventory.unlisted])].sort();
 }

@@ -53,6 +53,12 @@ export interface ClusterInventory {
   kept: ReadonlyMap<string, ReadonlyMap<string, KeptObject>>;
   /** Purgeable types that could not be listed (not allowed, gone): to be purged in every namespace. */
   unlisted: readonly string[];
+  /**
+   * Purgeable types that could not be listed but whose occupancy per namespace came from the
+   * playground quota's object counts (`occupied` holds them where a count was not zero or
+   * could not be trusted).
+   */
+  counted?: readonly string[];
 }
 
 /** What the cluster's discovery says of a kind. */

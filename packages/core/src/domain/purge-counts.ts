@@ -1,0 +1,55 @@
+/**
+ * Object-count quota entries the playground's ResourceQuota carries so that a purge can
+ * tell, without reading the trainee's objects, which types a namespace holds: the quota
+ * controller keeps `status.used` per entry, and quota admission raises it synchronously
+ * on every create. The worker may list quotas but not ConfigMaps or Secrets (least
+ * privilege), so the quota is its only view of what a namespace holds.
+ *
+ * One entry per built-in namespaced type a purge empties (the types the trainee role
+ * may create, and those the cluster makes for them: endpoints, endpoint slices,
+ * controller revisions, …). A type not listed here (a CRD's) is emptied in every
+ * namespace, as without counts.
+ */
+export const PURGE_COUNTED_RESOURCES: readonly string[] = [
+  'count/configmaps',
+  'count/endpoints',
+  'count/persistentvolumeclaims',
+  'count/pods',
+  'count/podtemplates',
+  'count/replicationcontrollers',
+  'count/secrets',
+  'count/serviceaccounts',
+  'count/services',
+  'count/controllerrevisions.apps',
+  'count/daemonsets.apps',
+  'count/deployments.apps',
+  'count/replicasets.apps',
+  'count/statefulsets.apps',
+  'count/horizontalpodautoscalers.autoscaling',
+  'count/cronjobs.batch',
+  'count/jobs.batch',
+  'count/leases.coordination.k8s.io',
+  'count/endpointslices.discovery.k8s.io',
+  'count/ingresses.networking.k8s.io',
+  'count/poddisruptionbudgets.policy',
+  'count/roles.rbac.authorization.k8s.io',
+  'count/resourceclaims.resource.k8s.io',
+  'count/resourceclaimtemplates.resource.k8s.io',
+  'count/csistoragecapacities.storage.k8s.io',
+];
+
+/**
+ * The cap of each count entry: far above what a playground holds (so it limits nothing a
+ * trainee does by hand or with a chart), low enough that a script cannot fill etcd with
+ * millions of small objects: at most 5,000 of each type per namespace. Written as the
+ * apiserver stores the quantity (`5k`), so the live quota reads back as planned (no drift).
+ */
+export const PURGE_COUNT_CAP = '5k';
+
+/** The count entries of a playground's quota, `count/<resource>[.<group>]` → cap. */
+export function purgeCountEntries(): Record<string, string> {
+  return Object.fromEntries(PURGE_COUNTED_RESOURCES.map((name) => [name, PURGE_COUNT_CAP]));
+}
+
+/** The quota entry counting a resource of an API group ('' for the core group). */
+export const countEntryOf = (group: string, resource: string): string => (group ? `count/${resource}.${group}` : `count/${resource}`);
