@@ -12,11 +12,17 @@ import { P5_IDLE, P5_PREFIX } from './p5-users.js';
 
 /** Walks the listing page by page; prints ms per user for each stretch of 2,000 users and overall. */
 async function walk(label: string, query: Record<string, string>, max: number, limit: number): Promise<void> {
-  const token = await keycloakAdminToken();
+  // Client tokens live a few minutes; a walk on a busy machine can take longer.
+  let token = await keycloakAdminToken();
+  let tokenAt = performance.now();
   const started = performance.now();
   let first = 0;
   let stretch = { from: 0, ms: 0, users: 0 };
   for (;;) {
+    if (performance.now() - tokenAt > 60_000) {
+      token = await keycloakAdminToken();
+      tokenAt = performance.now();
+    }
     const page = performance.now();
     const params = new URLSearchParams({ ...query, briefRepresentation: 'false', first: String(first), max: String(max) });
     const res = await fetch(`${env('KEYCLOAK_URL')}/admin/realms/${env('KEYCLOAK_REALM')}/users?${params.toString()}`, { dispatcher: stackAgent(), headers: { authorization: `Bearer ${token}` } });
