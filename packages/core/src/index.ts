@@ -19,6 +19,7 @@ export * from './domain/email.js';
 export * from './domain/identity.js';
 export * from './domain/reserved-names.js';
 export * from './logging/logger.js';
+export * from './logging/redact.js';
 export * from './logging/turn-batch.js';
 export * from './queue/contract.js';
 export * from './queue/fleet-contract.js';
