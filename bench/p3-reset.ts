@@ -6,8 +6,8 @@
 // place, keep quota and RBAC), run as a fleet flow by a worker process. Both on the same
 // apiserver; the run is scoped to the bench's users with `usernamePrefix`. Our reset runs
 // once per worker RBAC, by default twice in the same run: with the stack's admin kubeconfig,
-// and with the ServiceAccount token of k8s/base's worker RBAC, which we ship (it may not list
-// what the inventory lists). P3_WORKER_RBAC picks others (a list of admin, shipped, inventory:
+// and with the ServiceAccount token of k8s/base's worker RBAC, which we ship (of what the
+// inventory lists it may list ServiceAccounts only). P3_WORKER_RBAC picks others (a list of admin, shipped, inventory:
 // the latter adds k8s/components/purge-inventory, which lists all but Secrets).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
