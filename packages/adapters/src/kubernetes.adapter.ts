@@ -23,6 +23,12 @@ export const LABEL_FIELD_MANAGER = 'k8s-user-provisioner-cohort';
 const APPLY_PATCH = 'application/apply-patch+yaml';
 const POLL_MS = 300;
 const PURGE_PARALLELISM = 8;
+/**
+ * A purge's delete-collections take their options in the query, not as a DeleteOptions
+ * body: undici closes an HTTP/1.1 connection after a DELETE that carries a body, so each
+ * delete-collection paid a new TLS handshake (test/adapters/purge-keep-alive.test.ts).
+ */
+const PURGE_DELETE: Readonly<Record<string, string>> = { propagationPolicy: 'Background' };
 
 export interface KubernetesAdapterOptions {
   /** A kubeconfig file; by default `KUBECONFIG`, `~/.kube/config`, then in-cluster. */
@@ -139,7 +145,7 @@ export class KubernetesClusterGateway implements ClusterGateway {
       const path = `${type.basePath}/namespaces/${encodeURIComponent(name)}/${type.resource}`;
       // A type removed since discovery (its CRD deleted) has nothing left to delete.
       await this.#absentAs(undefined, this.#call(`delete ${type.resource} in ${name}`, () =>
-        this.#http.send(HttpMethod.DELETE, path, { body: { propagationPolicy: 'Background' }, signal }),
+        this.#http.send(HttpMethod.DELETE, path, { query: { ...PURGE_DELETE }, signal }),
       ));
     });
     return doomed.length;
@@ -159,9 +165,9 @@ export class KubernetesClusterGateway implements ClusterGateway {
     await mapLimit(parsed, PURGE_PARALLELISM, async ({ key, basePath, resource }) => {
       const path = `${basePath}/namespaces/${encodeURIComponent(name)}/${resource}`;
       const spared = CLUSTER_MADE[key];
-      const query: Record<string, string> = spared ? { fieldSelector: `metadata.name!=${spared}` } : {};
+      const query: Record<string, string> = { ...PURGE_DELETE, ...(spared ? { fieldSelector: `metadata.name!=${spared}` } : {}) };
       await this.#absentAs(undefined, this.#call(`delete ${resource} in ${name}`, () =>
-        this.#http.send(HttpMethod.DELETE, path, { query, body: { propagationPolicy: 'Background' }, signal }),
+        this.#http.send(HttpMethod.DELETE, path, { query, signal }),
       ));
     });
     return parsed.length;
