@@ -27,6 +27,7 @@ const PURGE_PARALLELISM = 8;
  * A purge's delete-collections take their options in the query, not as a DeleteOptions
  * body: undici closes an HTTP/1.1 connection after a DELETE that carries a body, so each
  * delete-collection paid a new TLS handshake (test/adapters/purge-keep-alive.test.ts).
+ * The answer (every deleted object, whole) is drained unparsed: nothing reads it.
  */
 const PURGE_DELETE: Readonly<Record<string, string>> = { propagationPolicy: 'Background' };
 
@@ -145,7 +146,7 @@ export class KubernetesClusterGateway implements ClusterGateway {
       const path = `${type.basePath}/namespaces/${encodeURIComponent(name)}/${type.resource}`;
       // A type removed since discovery (its CRD deleted) has nothing left to delete.
       await this.#absentAs(undefined, this.#call(`delete ${type.resource} in ${name}`, () =>
-        this.#http.send(HttpMethod.DELETE, path, { query: { ...PURGE_DELETE }, signal }),
+        this.#http.send(HttpMethod.DELETE, path, { query: { ...PURGE_DELETE }, discardBody: true, signal }),
       ));
     });
     return doomed.length;
@@ -167,7 +168,7 @@ export class KubernetesClusterGateway implements ClusterGateway {
       const spared = CLUSTER_MADE[key];
       const query: Record<string, string> = { ...PURGE_DELETE, ...(spared ? { fieldSelector: `metadata.name!=${spared}` } : {}) };
       await this.#absentAs(undefined, this.#call(`delete ${resource} in ${name}`, () =>
-        this.#http.send(HttpMethod.DELETE, path, { query, signal }),
+        this.#http.send(HttpMethod.DELETE, path, { query, discardBody: true, signal }),
       ));
     });
     return parsed.length;
