@@ -6,8 +6,8 @@
 // place, keep quota and RBAC), run as a fleet flow by a worker process. Both on the same
 // apiserver; the run is scoped to the bench's users with `usernamePrefix`. Our reset runs
 // once per worker RBAC, by default twice in the same run: with the stack's admin kubeconfig,
-// and with the ServiceAccount token of k8s/base's worker RBAC, which we ship (it may not list
-// what the inventory lists). P3_WORKER_RBAC picks others (a list of admin, shipped, inventory:
+// and with the ServiceAccount token of k8s/base's worker RBAC, which we ship (of what the
+// inventory lists it may list ServiceAccounts only). P3_WORKER_RBAC picks others (a list of admin, shipped, inventory:
 // the latter adds k8s/components/purge-inventory, which lists all but Secrets).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { applyPlayground, fleetSettings, MANAGED_BY, traineeOf, workerEnv, type 
 import { KubeRaw, oldReset } from './old-reset.js';
 import { workerServiceAccountKubeconfig } from '../test/helpers/service-account-kubeconfig.js';
 import { deleteKeycloakUsers, keycloakUserIds, withCleanup } from './cleanup.js';
-import { dropPrefix, env, eventually, freePort, keycloakAdminToken, LOG_DIR, pool, round, stackAgent, startChild } from './lib.js';
+import { cpuSince, cpuSnapshot, dropPrefix, env, eventually, freePort, keycloakAdminToken, LOG_DIR, pool, round, stackAgent, stackPids, startChild } from './lib.js';
 
 /** One `POST /reset` purge of the seeded namespaces, by a worker with the given rights. */
 export interface ResetRun {
@@ -29,6 +29,8 @@ export interface ResetRun {
   deleteCollections?: number;
   /** Whose rights the worker had: the stack admin's, k8s/base's worker ClusterRole, or that plus purge-inventory. */
   workerRbac: WorkerRbac;
+  /** CPU per namespace, by process tree (stack servers, api, worker), from the POST to the parent's completion: steadier than wall time on shared cores. */
+  cpuMsPerNamespace?: Record<string, number>;
 }
 
 /** The old algorithm once, then our reset once per worker RBAC (the first in the top-level fields). */
@@ -36,6 +38,8 @@ export interface ResetFigures extends ResetRun {
   namespaces: number;
   oldSeconds: number;
   oldRequests: number;
+  /** The old algorithm's CPU per namespace, by process tree (stack servers, and the bench process that runs it). */
+  oldCpuMsPerNamespace?: Record<string, number>;
   /** Further runs of our reset in the same run, with other worker rights (the shipped RBAC). */
   also?: ResetRun[];
 }
@@ -70,6 +74,12 @@ async function namespacesWith(kube: KubeRaw, tag: string, path: string): Promise
   const { json } = await kube.send('GET', path);
   const items = (json as { items?: { metadata: { namespace: string } }[] }).items ?? [];
   return new Set(items.map((o) => o.metadata.namespace).filter((ns) => ns.startsWith(`${tag}-r-`))).size;
+}
+
+/** CPU seconds by process into ms per namespace, the processes that did nothing left out, with their sum as `total`. */
+function perNamespace(cpu: Record<string, number>, count: number): Record<string, number> {
+  const ms = Object.entries(cpu).map(([name, seconds]) => [name, round((seconds * 1000) / count, 2)] as const).filter(([, v]) => v > 0);
+  return { ...Object.fromEntries(ms), total: round(ms.reduce((sum, [, v]) => sum + v, 0), 2) };
 }
 
 /** Whose rights the bench's worker has: the stack's admin, k8s/base's worker, or that plus k8s/components/purge-inventory. */
@@ -108,6 +118,8 @@ async function ourReset(tag: string, count: number, workerRbac: WorkerRbac, rese
     }, /worker started/, logName);
     const apiToken = env('API_TOKENS').split(',')[0] as string;
     const headers = { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' };
+    const pids = { ...stackPids(), api: api.process.pid as number, worker: worker.process.pid as number };
+    const cpuBefore = cpuSnapshot(pids);
     const started = performance.now();
     const res = await fetch(`http://127.0.0.1:${apiPort}/reset`, { method: 'POST', headers, body: JSON.stringify({ mode: 'purge', usernamePrefix: `${tag}-r-` }) });
     const { jobId } = (await res.json()) as { jobId: string };
@@ -117,6 +129,7 @@ async function ourReset(tag: string, count: number, workerRbac: WorkerRbac, rese
       return status.state === 'completed' || status.state === 'failed' ? status : undefined;
     }, 3_600_000, 250);
     const newSeconds = (performance.now() - started) / 1000;
+    const cpuMsPerNamespace = perNamespace(cpuSince(cpuBefore, pids), count);
     if (view.state !== 'completed') throw new Error(`reset ${view.state}: ${JSON.stringify(view.error)}`);
     const left = await namespacesWith(kube, tag, '/api/v1/configmaps?labelSelector=bench-seed%3Dp3');
     if (left > 0) throw new Error(`the reset left seeded ConfigMaps in ${left} namespaces`);
@@ -135,6 +148,7 @@ async function ourReset(tag: string, count: number, workerRbac: WorkerRbac, rese
       fastPath,
       deleteCollections,
       workerRbac,
+      cpuMsPerNamespace,
     };
   } finally {
     await worker?.stop();
@@ -173,13 +187,21 @@ export async function benchReset(tag: string, count: number, rbacs: readonly Wor
     await reseed();
 
     log('  old algorithm…');
+    const pids = { ...stackPids(), bench: process.pid };
+    const cpuBefore = cpuSnapshot(pids);
     const started = performance.now();
     const oldRequests = await oldReset(kube, names);
     const oldSeconds = (performance.now() - started) / 1000;
+    const oldCpuMsPerNamespace = perNamespace(cpuSince(cpuBefore, pids), count);
+    log(`  old algorithm: CPU ms per namespace ${JSON.stringify(oldCpuMsPerNamespace)}`);
 
     const runs: ResetRun[] = [];
-    for (const rbac of rbacs) runs.push(await ourReset(tag, count, rbac, reseed, kube, log));
+    for (const rbac of rbacs) {
+      const run = await ourReset(tag, count, rbac, reseed, kube, log);
+      log(`  ${rbac}: ${run.newSeconds} s, ${run.deleteCollections} delete-collections, CPU ms per namespace ${JSON.stringify(run.cpuMsPerNamespace)}`);
+      runs.push(run);
+    }
     const [first, ...also] = runs as [ResetRun, ...ResetRun[]];
-    return { namespaces: count, oldSeconds: round(oldSeconds, 2), oldRequests, ...first, ...(also.length ? { also } : {}) };
+    return { namespaces: count, oldSeconds: round(oldSeconds, 2), oldRequests, oldCpuMsPerNamespace, ...first, ...(also.length ? { also } : {}) };
   });
 }

@@ -1,8 +1,9 @@
 // A purge by a worker with the RBAC we ship (k8s/base: deletecollection on trainee
-// objects, no list, no get) against the stack: the playground quota's object counts tell
-// it which types a namespace holds, so it sends a delete-collection only for those (and
-// for every counted type where the counts cannot be trusted), and a trainee who makes
-// objects right before the reset loses them, and may not edit the counts.
+// objects, no list, no get; list on ServiceAccounts alone) against the stack: the
+// playground quota's object counts tell it which types a namespace holds, so it sends a
+// delete-collection only for those (and for every counted type where the counts cannot be
+// trusted), and a trainee who makes objects right before the reset loses them, and may not
+// edit the counts. ServiceAccounts are listed: only a trainee's own account costs a delete.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesClusterGateway } from '@kup/adapters';
@@ -100,10 +101,10 @@ describe('purge with the shipped worker RBAC: the quota counts', () => {
     expect(inventory.unlisted).toEqual([]);
 
     const { types, deletes } = await purge(t.username, inventory);
-    // The stack's serviceaccount controller makes `default` (counted, and spared by the delete).
-    expect(types).toEqual([...new Set(['/api/v1/configmaps', '/api/v1/pods', '/api/v1/secrets', '/api/v1/serviceaccounts', ...inventory.unlisted])].sort());
+    // ServiceAccounts are listed, and the `default` one the cluster makes does not count: no delete for them.
+    expect(types).toEqual([...new Set(['/api/v1/configmaps', '/api/v1/pods', '/api/v1/secrets', ...inventory.unlisted])].sort());
     expect(deletes).toBe(types.length);
-    expect(deletes).toBeLessThanOrEqual(4 + inventory.unlisted.length);
+    expect(deletes).toBeLessThanOrEqual(3 + inventory.unlisted.length);
     for (const o of objects(t.username)) await eventually(`${o.kind} ${o.metadata.name} gone`, async () => ((await left(o)) ? undefined : true));
     for (const kind of ['ResourceQuota', 'LimitRange']) {
       const name = kind === 'ResourceQuota' ? 'resource-limits' : 'default-limits';
@@ -128,6 +129,26 @@ describe('purge with the shipped worker RBAC: the quota counts', () => {
     expect(types).toEqual([...new Set([...(inventory.counted ?? []), ...inventory.unlisted])].sort());
     expect(types.length).toBeGreaterThan(15);
     await eventually('secret gone', async () => ((await left(objects(t.username)[2] as KubeObject)) ? undefined : true));
+  });
+
+  it("attack: a trainee's own ServiceAccount is purged right after it is made, the cluster's `default` survives", async () => {
+    const t = await playground('d');
+    const quiet = await playground('e');
+    const as = ['--as', rbacSubjectName(settings.playground, t)];
+    const own: KubeObject = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'keeper', namespace: t.username } };
+    await kubectlOk(['-n', t.username, ...as, 'apply', '-f', '-'], { ...admin, input: JSON.stringify(own) });
+    const inventory = await worker.takeInventory(PURGE_KEEPS);
+    expect(inventory.counted).not.toContain('/api/v1/serviceaccounts');
+
+    const { types } = await purge(t.username, inventory);
+    expect(types).toContain('/api/v1/serviceaccounts');
+    await eventually('the trainee account gone', async () => ((await left(own)) ? undefined : true));
+    const spared: KubeObject = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: t.username } };
+    expect(await left(spared)).toBeDefined();
+    // A playground holding only what the cluster makes gets no ServiceAccount delete, at
+    // most one of ConfigMaps where the cluster publishes kube-root-ca.crt (counted, and spared).
+    const rootCa = (await quotaUsed(quiet.username))['count/configmaps'] !== '0';
+    expect((await purge(quiet.username, inventory)).types).toEqual([...new Set([...(rootCa ? ['/api/v1/configmaps'] : []), ...inventory.unlisted])].sort());
   });
 
   it('attack: a trainee who makes objects right before the reset does not keep them, and cannot edit the counts', async () => {

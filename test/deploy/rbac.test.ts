@@ -47,6 +47,8 @@ const needed: Check[] = [
     { verb, resource: 'networkpolicies', group: 'networking.k8s.io', namespace: playground },
   ]),
   { verb: 'bind', resource: 'clusterroles', group: 'rbac.authorization.k8s.io', name: TRAINEE_CLUSTER_ROLE, namespace: playground },
+  // The purge inventory's one cluster-wide list of ServiceAccounts (see the test below).
+  { verb: 'list', resource: 'serviceaccounts' },
 ];
 
 /** Rights the worker must not have. */
@@ -66,6 +68,14 @@ const forbidden: Check[] = [
   { verb: 'get', resource: 'configmaps', namespace: playground },
   { verb: 'list', resource: 'configmaps' },
   { verb: 'list', resource: 'deployments', group: 'apps' },
+  { verb: 'list', resource: 'pods' },
+  { verb: 'list', resource: 'roles', group: 'rbac.authorization.k8s.io' },
+  // ServiceAccounts: listed, no more (no single reads, no watch, no writes, no tokens).
+  { verb: 'get', resource: 'serviceaccounts', name: 'default', namespace: 'kube-system' },
+  { verb: 'watch', resource: 'serviceaccounts' },
+  { verb: 'create', resource: 'serviceaccounts', namespace: playground },
+  { verb: 'patch', resource: 'serviceaccounts', name: 'default', namespace: playground },
+  { verb: 'create', resource: 'serviceaccounts/token', namespace: playground },
   { verb: 'create', resource: 'pods', namespace: playground },
   { verb: 'create', resource: 'pods/exec', namespace: playground },
   { verb: 'create', resource: 'deployments', group: 'apps', namespace: playground },
@@ -129,6 +139,20 @@ describe('k8s/base: the worker ClusterRole', () => {
   it('denies binding other roles, writing RBAC, impersonating and reading secrets or workloads', async () => {
     const allowed = await canI(sa.kubeconfig, forbidden);
     expect([...allowed].filter(([, ok]) => ok).map(([what]) => what)).toEqual([]);
+  });
+
+  it('lets the purge inventory list ServiceAccounts and nothing else a trainee makes (the rest is read from the quota counts)', async () => {
+    const cluster = new KubernetesClusterGateway({ kubeconfig: sa.kubeconfig, timeoutMs: 30_000 });
+    try {
+      const inventory = await cluster.takeInventory(PURGE_KEEPS);
+      expect(inventory.counted).not.toContain('/api/v1/serviceaccounts');
+      expect(inventory.counted).toEqual(expect.arrayContaining(['/api/v1/configmaps', '/api/v1/secrets', '/api/v1/pods', '/apis/apps/v1/deployments']));
+      expect(inventory.unlisted).toEqual([]);
+      // The list at work: this test's namespace holds the `worker` account beside the cluster's `default`.
+      expect(inventory.occupied.get(sa.namespace)).toContain('/api/v1/serviceaccounts');
+    } finally {
+      await cluster.close();
+    }
   });
 
   it('reaches every namespace by RBAC alone (labels are enforced by the scope policy instead)', async () => {

@@ -51,9 +51,10 @@ export async function quotaCountsOf(http: KubeHttp, signal: AbortSignal | undefi
  * objects a cluster makes in each namespace (kube-root-ca.crt, the default ServiceAccount)
  * are counted too, and are not subtracted: whether a cluster makes them depends on its
  * controllers, and a count of 1 could be a trainee's object beside a deleted default. So
- * ConfigMaps and ServiceAccounts are emptied wherever the cluster keeps its own (the
- * delete spares those by name). Anything short of proof is "may hold some", and the type
- * is emptied:
+ * a counted ConfigMap or ServiceAccount type is emptied wherever the cluster keeps its own
+ * (the delete spares those by name); the shipped worker role lists ServiceAccounts, so
+ * there this costs ConfigMaps alone. Anything short of proof is "may hold some", and the
+ * type is emptied:
  * - no playground quota, or no count entry in its spec (a namespace fitted before counts
  *   existed: its next reset or sync applies them);
  * - the entry not yet in `status.hard` with the spec's value: the quota controller has not

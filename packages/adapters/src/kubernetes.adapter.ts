@@ -23,6 +23,13 @@ export const LABEL_FIELD_MANAGER = 'k8s-user-provisioner-cohort';
 const APPLY_PATCH = 'application/apply-patch+yaml';
 const POLL_MS = 300;
 const PURGE_PARALLELISM = 8;
+/**
+ * Deletes take their options in the query, not as a DeleteOptions body: undici closes an
+ * HTTP/1.1 connection after a DELETE that carries a body, so each delete paid a new TLS
+ * handshake (test/adapters/purge-keep-alive.test.ts). A purge drains its delete-collections'
+ * answers (every deleted object, whole) unparsed: nothing reads them.
+ */
+const DELETE_IN_BACKGROUND: Readonly<Record<string, string>> = { propagationPolicy: 'Background' };
 
 export interface KubernetesAdapterOptions {
   /** A kubeconfig file; by default `KUBECONFIG`, `~/.kube/config`, then in-cluster. */
@@ -95,7 +102,7 @@ export class KubernetesClusterGateway implements ClusterGateway {
   async delete(ref: ObjectRef, signal?: AbortSignal): Promise<boolean> {
     return this.#absentAs(false, this.#call(`delete ${describe(ref)}`, async () => {
       const path = await this.#http.pathOf(ref);
-      await this.#http.send(HttpMethod.DELETE, path, { body: { propagationPolicy: 'Background' }, signal });
+      await this.#http.send(HttpMethod.DELETE, path, { query: { ...DELETE_IN_BACKGROUND }, signal });
       return true;
     }));
   }
@@ -110,10 +117,7 @@ export class KubernetesClusterGateway implements ClusterGateway {
   async deleteNamespace(name: string, signal?: AbortSignal): Promise<boolean> {
     try {
       await this.#call(`delete namespace ${name}`, () =>
-        this.#http.send(HttpMethod.DELETE, `/api/v1/namespaces/${encodeURIComponent(name)}`, {
-          body: { propagationPolicy: 'Background' },
-          signal,
-        }),
+        this.#http.send(HttpMethod.DELETE, `/api/v1/namespaces/${encodeURIComponent(name)}`, { query: { ...DELETE_IN_BACKGROUND }, signal }),
       );
       return true;
     } catch (error) {
@@ -139,7 +143,7 @@ export class KubernetesClusterGateway implements ClusterGateway {
       const path = `${type.basePath}/namespaces/${encodeURIComponent(name)}/${type.resource}`;
       // A type removed since discovery (its CRD deleted) has nothing left to delete.
       await this.#absentAs(undefined, this.#call(`delete ${type.resource} in ${name}`, () =>
-        this.#http.send(HttpMethod.DELETE, path, { body: { propagationPolicy: 'Background' }, signal }),
+        this.#http.send(HttpMethod.DELETE, path, { query: { ...DELETE_IN_BACKGROUND }, discardBody: true, signal }),
       ));
     });
     return doomed.length;
@@ -159,9 +163,9 @@ export class KubernetesClusterGateway implements ClusterGateway {
     await mapLimit(parsed, PURGE_PARALLELISM, async ({ key, basePath, resource }) => {
       const path = `${basePath}/namespaces/${encodeURIComponent(name)}/${resource}`;
       const spared = CLUSTER_MADE[key];
-      const query: Record<string, string> = spared ? { fieldSelector: `metadata.name!=${spared}` } : {};
+      const query: Record<string, string> = { ...DELETE_IN_BACKGROUND, ...(spared ? { fieldSelector: `metadata.name!=${spared}` } : {}) };
       await this.#absentAs(undefined, this.#call(`delete ${resource} in ${name}`, () =>
-        this.#http.send(HttpMethod.DELETE, path, { query, body: { propagationPolicy: 'Background' }, signal }),
+        this.#http.send(HttpMethod.DELETE, path, { query, discardBody: true, signal }),
       ));
     });
     return parsed.length;
