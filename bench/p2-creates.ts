@@ -7,6 +7,8 @@
 // A third figure, Keycloak alone serving a create job's calls, shows the bound where
 // Keycloak has its own cores.
 // Everything created is deleted afterwards (trainees through the API, users directly).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fetch } from 'undici';
 import { createAdapters } from '@kup/adapters';
 import { workerEnv } from '@kup/core';
@@ -127,8 +129,10 @@ export async function benchCreates(tag: string, count: number, concurrency: numb
   const apiPort = await freePort();
   const base = `http://127.0.0.1:${apiPort}`;
   const api = await startChild('apps/api/dist/main.js', { PORT: String(apiPort), HOST: '127.0.0.1', QUEUE_PREFIX: prefix }, /listening/i, 'p2-api');
-  // BENCH_WORKER_CPU_PROF=<dir>: the worker writes a V8 CPU profile there when it stops (`node --cpu-prof`).
-  const profile: Record<string, string> = process.env.BENCH_WORKER_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}` } : {};
+  // BENCH_WORKER_CPU_PROF=<dir>: the worker writes a V8 CPU profile there when it stops (`node --cpu-prof`),
+  // and the bench the span of the timed creates in the profile's clock: `bench/cpu-profile.ts` reads both.
+  const profileDir = process.env.BENCH_WORKER_CPU_PROF;
+  const profile: Record<string, string> = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {};
   const worker = await startChild('apps/worker/dist/main.js', { QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(concurrency), WORKER_HEALTH_PORT: '0', ...profile }, /worker started/, 'p2-worker');
   const warmup = Array.from({ length: concurrency }, (_, i) => `${tag}-e2w-${i}`);
   const timed = Array.from({ length: count }, (_, i) => `${tag}-e2e-${i}`);
@@ -165,7 +169,9 @@ export async function benchCreates(tag: string, count: number, concurrency: numb
     const pids = { ...stackPids(), api: api.process.pid as number, worker: worker.process.pid as number };
     const before = cpuSnapshot(pids);
     const started = performance.now();
+    const fromUs = Number(process.hrtime.bigint() / 1000n);
     const failed = await createAll(timed);
+    if (profileDir) writeFileSync(join(profileDir, 'p2-timed-window.json'), JSON.stringify({ fromUs, toUs: Number(process.hrtime.bigint() / 1000n) }));
     const e2ePerSecond = count / ((performance.now() - started) / 1000);
     const cpuMsPerTrainee = perItem(cpuSince(before, pids), count);
 
