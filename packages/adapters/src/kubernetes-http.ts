@@ -7,7 +7,7 @@ import { clearableDeadline, deadline } from './signals.js';
 export { HttpMethod };
 
 export interface KubeRequest {
-  query?: Record<string, string>;
+  query?: Readonly<Record<string, string>>;
   body?: unknown;
   contentType?: string;
   /** The Accept header; `application/json` unless given (e.g. metadata-only lists). */

@@ -87,17 +87,22 @@ export function occupiedByQuota(
   namespaces: Iterable<string>,
   occupied: Map<string, Set<string>>,
 ): { counted: string[]; unlisted: string[] } {
-  const counted = types.filter((t) => COUNTED.has(countEntryOf(t.group, t.resource)));
-  const unlisted = types.filter((t) => !counted.includes(t)).map((t) => t.key);
+  const counted: { key: string; entry: string }[] = [];
+  const unlisted: string[] = [];
+  for (const type of types) {
+    const entry = countEntryOf(type.group, type.resource);
+    if (COUNTED.has(entry)) counted.push({ key: type.key, entry });
+    else unlisted.push(type.key);
+  }
   if (counted.length === 0) return { counted: [], unlisted };
   for (const namespace of namespaces) {
     const quota = counts.get(namespace);
-    for (const type of counted) {
-      if (quotaSaysEmpty(quota, countEntryOf(type.group, type.resource))) continue;
+    for (const { key, entry } of counted) {
+      if (quotaSaysEmpty(quota, entry)) continue;
       const set = occupied.get(namespace) ?? new Set<string>();
-      set.add(type.key);
+      set.add(key);
       occupied.set(namespace, set);
     }
   }
-  return { counted: counted.map((t) => t.key), unlisted };
+  return { counted: counted.map((type) => type.key), unlisted };
 }

@@ -102,7 +102,7 @@ export class KubernetesClusterGateway implements ClusterGateway {
   async delete(ref: ObjectRef, signal?: AbortSignal): Promise<boolean> {
     return this.#absentAs(false, this.#call(`delete ${describe(ref)}`, async () => {
       const path = await this.#http.pathOf(ref);
-      await this.#http.send(HttpMethod.DELETE, path, { query: { ...DELETE_IN_BACKGROUND }, signal });
+      await this.#http.send(HttpMethod.DELETE, path, { query: DELETE_IN_BACKGROUND, signal });
       return true;
     }));
   }
@@ -117,7 +117,7 @@ export class KubernetesClusterGateway implements ClusterGateway {
   async deleteNamespace(name: string, signal?: AbortSignal): Promise<boolean> {
     try {
       await this.#call(`delete namespace ${name}`, () =>
-        this.#http.send(HttpMethod.DELETE, `/api/v1/namespaces/${encodeURIComponent(name)}`, { query: { ...DELETE_IN_BACKGROUND }, signal }),
+        this.#http.send(HttpMethod.DELETE, `/api/v1/namespaces/${encodeURIComponent(name)}`, { query: DELETE_IN_BACKGROUND, signal }),
       );
       return true;
     } catch (error) {
@@ -143,7 +143,7 @@ export class KubernetesClusterGateway implements ClusterGateway {
       const path = `${type.basePath}/namespaces/${encodeURIComponent(name)}/${type.resource}`;
       // A type removed since discovery (its CRD deleted) has nothing left to delete.
       await this.#absentAs(undefined, this.#call(`delete ${type.resource} in ${name}`, () =>
-        this.#http.send(HttpMethod.DELETE, path, { query: { ...DELETE_IN_BACKGROUND }, discardBody: true, signal }),
+        this.#http.send(HttpMethod.DELETE, path, { query: DELETE_IN_BACKGROUND, discardBody: true, signal }),
       ));
     });
     return doomed.length;
