@@ -33,6 +33,10 @@ export function jobState<S extends object>(job: Job): JobState<S> {
       current = { ...current, ...changes };
       await job.updateData({ ...job.data, state: current });
     },
+    // Every patch writes the whole of `current`, so what is staged goes with the next one.
+    stage: (changes) => {
+      current = { ...current, ...changes };
+    },
   };
 }
 

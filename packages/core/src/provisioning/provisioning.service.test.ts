@@ -16,6 +16,8 @@ describe('ProvisioningService.create', () => {
     expectComplete(fakes);
     // A new trainee costs Keycloak no lookup: the create comes first, the provisioned mark last.
     expect(fakes.identity.calls).toEqual(['createUser', 'setProvisioned']);
+    // Nor Grafana: the account is made without a lookup, since Grafana refuses a taken login or email.
+    expect(fakes.grafana.calls).toEqual(['createUser', 'setOrgRole']);
     expect(state.value).toMatchObject({ initial: 'absent', owned: { keycloak: true, namespace: true, grafana: true } });
     const binding = fakes.cluster.objects.get('RoleBinding/jean-dupont/jean-dupont') as unknown as { subjects: { name: string }[] };
     expect(binding.subjects[0]?.name).toBe(`https://issuer.example/realms/playground#${result.userId}`);
@@ -59,7 +61,6 @@ describe('ProvisioningService.create', () => {
     ['cluster', 'apply:ResourceQuota'],
     ['cluster', 'apply:LimitRange'],
     ['cluster', 'delete:NetworkPolicy'],
-    ['grafana', 'findUser'],
     ['grafana', 'createUser'],
     ['grafana', 'setOrgRole'],
     ['identity', 'setProvisioned'],
@@ -128,7 +129,23 @@ describe('ProvisioningService.create', () => {
     const result = await sut.create(input, ctx);
     expect(result.userId).toBe(existing.id);
     expect(state.value.initial).toBe('partial');
-    expect(state.value.owned).toEqual({ keycloak: false, namespace: true });
+    // Grafana refused the login (412): the mark is taken back, and the account found is judged and taken.
+    expect(state.value.owned).toEqual({ keycloak: false, namespace: true, grafana: false });
+    expect(fakes.grafana.calls).toEqual(['createUser', 'findUser', 'setPassword', 'setOrgRole']);
+    expectComplete(fakes);
+  });
+
+  it('completes on a re-run after a failure at the Grafana lookup that follows a refused login, owning no account', async () => {
+    const { sut, fakes } = build();
+    fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', provisioned: false });
+    const theirs = fakes.grafana.add({ login: 'jean-dupont', email: 'jean.dupont@x.io', password: 'old' });
+    const { ctx, state } = context();
+    fakes.grafana.failOn('findUser');
+    await expect(sut.create(input, ctx)).rejects.toThrow();
+    const result = await sut.create(input, ctx);
+    expect(result.grafanaUserId).toBe(theirs.id);
+    expect(state.value.owned?.grafana).toBe(false);
+    expect(fakes.grafana.count('createUser')).toBe(1);
     expectComplete(fakes);
   });
 

@@ -7,8 +7,13 @@ import type { Logger } from '../logging/logger.js';
  */
 export interface JobState<S extends object> {
   get(): Readonly<S>;
-  /** Shallow merge, persisted before it resolves. */
+  /** Shallow merge, persisted before it resolves (with whatever was staged before it). */
   patch(changes: Partial<S>): Promise<void>;
+  /**
+   * Shallow merge, written with the next `patch`: a crash before then loses it. Only for
+   * records a later attempt can rebuild (what the job made it finds again by its marks).
+   */
+  stage(changes: Partial<S>): void;
 }
 
 /** What a create records: what existed before it, and what it made itself. */
@@ -57,6 +62,10 @@ export function memoryJobState<S extends object>(initial: S = {} as S): JobState
     value: structuredClone(initial),
     get: () => holder.value,
     patch: async (changes: Partial<S>) => {
+      holder.value = { ...holder.value, ...structuredClone(changes) };
+    },
+    // Held with the rest: memory has no crash to lose it in.
+    stage: (changes: Partial<S>) => {
       holder.value = { ...holder.value, ...structuredClone(changes) };
     },
   };

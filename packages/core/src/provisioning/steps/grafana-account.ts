@@ -1,4 +1,5 @@
 import { sameEmail } from '../../domain/identity.js';
+import { UpstreamError } from '../../errors.js';
 import type { GrafanaGateway, GrafanaUser } from '../../ports/grafana-gateway.js';
 import type { IdentityUser } from '../../ports/identity-provider.js';
 import { EmailConflictError, grafanaEmail, isDeniedGrafanaUser, ownsGrafanaAccount, type IdentityGuards } from '../ownership.js';
@@ -54,4 +55,27 @@ export async function createGrafanaAccount(
   if (byEmail) throw new EmailConflictError('grafana', account.login);
   await beforeMaking();
   return grafana.createUser({ login: account.login, email, name: account.name, password: account.password, orgId: account.orgId }, signal);
+}
+
+/**
+ * Makes the account without looking first, for a run that never reached Grafana: Grafana
+ * refuses a taken login or email with 412 and makes nothing, and then the mark is taken
+ * back and undefined returned, for the caller to look both up and judge. `making` records
+ * ownership before the create is sent, as `createGrafanaAccount`'s `beforeMaking` does.
+ */
+export async function createGrafanaAccountFirst(
+  grafana: GrafanaGateway,
+  account: NewGrafanaAccount,
+  marks: { making: () => Promise<void>; notMade: () => Promise<void> },
+  signal?: AbortSignal,
+): Promise<number | undefined> {
+  await marks.making();
+  try {
+    const email = grafanaEmail(account.login, account.email);
+    return await grafana.createUser({ login: account.login, email, name: account.name, password: account.password, orgId: account.orgId }, signal);
+  } catch (error) {
+    if (!(error instanceof UpstreamError && error.status === 412)) throw error;
+    await marks.notMade();
+    return undefined;
+  }
 }

@@ -27,7 +27,8 @@ export const inspectStep: Step<CreateRun> = {
     if (ctx.state.get().createdAt === undefined) {
       const createdAt = deps.now().toISOString();
       const expiresAt = input.expiresAt ?? new Date(deps.now().getTime() + deps.defaultExpiryDays * DAY_MS).toISOString();
-      await ctx.state.patch({ createdAt, expiresAt });
+      // Written with the next record, which comes before anything is made with them.
+      ctx.state.stage({ createdAt, expiresAt });
     }
     // A first attempt does not look the user up: most creates are for new trainees, so
     // Keycloak is asked to create the user straight away (next step) and the lookup only
@@ -144,7 +145,9 @@ async function createIdentity(
     await markOwned(ctx.state, 'keycloak', false);
     return { holder };
   }
-  await ctx.state.patch({ initial: 'absent', userId });
+  // Written with the namespace's mark: lost in a crash before it, it is found again, since a
+  // later attempt judges a managed user made after `creatingAt` to be this job's own.
+  ctx.state.stage({ initial: 'absent', userId });
   ctx.log.info({ userId }, 'keycloak user created');
   return {
     made: { id: userId, username: input.username, email: input.email, enabled: true, managed: true, provisioned: false, expiresAt, createdAt: Date.now(), grafanaUserId: null },

@@ -2,7 +2,8 @@ import { UsernameConflictError } from '../../errors.js';
 import { markOwned, owns, type Step } from '../../saga/runner.js';
 import { isManagedNamespace } from '../ownership.js';
 import { need, type CreateRun } from './create-run.js';
-import { createGrafanaAccount, isOurGrafanaAccount } from './grafana-account.js';
+import { createGrafanaAccount, createGrafanaAccountFirst, isOurGrafanaAccount, type NewGrafanaAccount } from './grafana-account.js';
+import type { IdentityUser } from '../../ports/identity-provider.js';
 import { namespaceStep } from './playground-run.js';
 
 /** The namespace (playground-run.ts); undo deletes it, if this run made it and it still carries the provisioner's mark. */
@@ -32,24 +33,10 @@ export const grafanaUserStep: Step<CreateRun> = {
     const { username } = input;
     const user = need(run.user, 'user');
     const password = need(run.password, 'password');
-    const state = ctx.state.get();
-    const existing = await deps.grafana.findUser(username, ctx.signal);
-    let id: number;
-    if (existing) {
-      // The user as this job sees it: its email is the job's, whatever Keycloak holds.
-      const ours = isOurGrafanaAccount(existing, { ...user, username, email: input.email }, { madeId: state.grafanaUserId, making: state.owned?.grafana }, deps.guards);
-      if (!ours) {
-        ctx.log.warn({ grafanaUserId: existing.id }, 'grafana login belongs to someone else');
-        throw new UsernameConflictError(username);
-      }
-      await deps.grafana.setPassword(existing.id, password, ctx.signal);
-      id = existing.id;
-    } else {
-      const account = { login: username, email: input.email, name: input.fullName ?? username, password, orgId: deps.grafanaOrgId };
-      id = await createGrafanaAccount(deps.grafana, account, () => markOwned(ctx.state, 'grafana'), ctx.signal);
-      ctx.log.info({ grafanaUserId: id }, 'grafana user created');
-    }
-    await ctx.state.patch({ grafanaUserId: id });
+    const account = { login: username, email: input.email, name: input.fullName ?? username, password, orgId: deps.grafanaOrgId };
+    const id = (await createAtOnce(run, account)) ?? (await takeOrCreate(run, user, account));
+    // Lost in a crash before the next record, the account is found again by its mark (our login, our email).
+    ctx.state.stage({ grafanaUserId: id });
     run.grafanaUserId = id;
     await deps.grafana.setOrgRole(deps.grafanaOrgId, id, deps.grafanaRole, ctx.signal);
   },
@@ -62,6 +49,39 @@ export const grafanaUserStep: Step<CreateRun> = {
     return ours ? deps.grafana.deleteUser(found.id, ctx.signal) : false;
   },
 };
+
+/**
+ * A job that never reached Grafana makes the account straight away: most logins are free,
+ * and Grafana refuses (412, nothing made) a taken login or email, which `takeOrCreate` judges.
+ */
+async function createAtOnce({ deps, ctx }: CreateRun, account: NewGrafanaAccount): Promise<number | undefined> {
+  const state = ctx.state.get();
+  if (state.owned?.grafana !== undefined || state.grafanaUserId !== undefined) return undefined;
+  const marks = { making: () => markOwned(ctx.state, 'grafana'), notMade: () => markOwned(ctx.state, 'grafana', false) };
+  const id = await createGrafanaAccountFirst(deps.grafana, account, marks, ctx.signal);
+  if (id !== undefined) ctx.log.info({ grafanaUserId: id }, 'grafana user created');
+  return id;
+}
+
+/** The account under the login, with the job's password when it is ours by record; made when there is none. */
+async function takeOrCreate({ deps, input, ctx }: CreateRun, user: IdentityUser, account: NewGrafanaAccount): Promise<number> {
+  const { username } = input;
+  const state = ctx.state.get();
+  const existing = await deps.grafana.findUser(username, ctx.signal);
+  if (!existing) {
+    const id = await createGrafanaAccount(deps.grafana, account, () => markOwned(ctx.state, 'grafana'), ctx.signal);
+    ctx.log.info({ grafanaUserId: id }, 'grafana user created');
+    return id;
+  }
+  // The user as this job sees it: its email is the job's, whatever Keycloak holds.
+  const ours = isOurGrafanaAccount(existing, { ...user, username, email: input.email }, { madeId: state.grafanaUserId, making: state.owned?.grafana }, deps.guards);
+  if (!ours) {
+    ctx.log.warn({ grafanaUserId: existing.id }, 'grafana login belongs to someone else');
+    throw new UsernameConflictError(username);
+  }
+  await deps.grafana.setPassword(existing.id, account.password, ctx.signal);
+  return existing.id;
+}
 
 /**
  * `provisioned=true`, written last, with the Grafana id in the same write: it is what later
