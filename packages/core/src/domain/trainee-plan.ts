@@ -167,6 +167,11 @@ export function namespaceManifest(settings: PlaygroundSettings, trainee: Trainee
  * `staleObjects` names it for removal.
  */
 export function namespacedManifests(settings: PlaygroundSettings, trainee: Trainee): KubeObject[] {
+  return unhashedManifests(settings, trainee).map(withSpecHash);
+}
+
+/** `namespacedManifests` without their spec-hash annotations: enough to tell which objects the plan holds. */
+function unhashedManifests(settings: PlaygroundSettings, trainee: Trainee): KubeObject[] {
   const namespace = trainee.username;
   const labels = { [LABELS.managedBy]: MANAGED_BY };
   const { quota, limits } = profileOf(settings, trainee).profile;
@@ -216,7 +221,7 @@ export function namespacedManifests(settings: PlaygroundSettings, trainee: Train
   if (settings.defaultDenyNetworkPolicy) objects.push(defaultDenyPolicy(namespace, labels));
   if (settings.egressDenyCidrs.length > 0) objects.push(egressPolicy(namespace, labels, settings.egressDenyCidrs));
   objects.push(...templateObjects(settings, trainee));
-  return objects.map(withSpecHash);
+  return objects;
 }
 
 /** The object with its spec-hash annotation: sha256 of its JSON (keys sorted) before annotating. */
@@ -243,7 +248,7 @@ function stableJson(value: unknown): string {
  */
 export function staleObjects(settings: PlaygroundSettings, namespace: string, trainee?: Trainee): ObjectRef[] {
   const policy = (name: string): ObjectRef => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name, namespace });
-  const fittings = trainee ? namespacedManifests({ ...settings, templates: [] }, trainee) : [];
+  const fittings = trainee ? unhashedManifests({ ...settings, templates: [] }, trainee) : [];
   const isFitting = (ref: ObjectRef) => fittings.some((o) => o.kind === ref.kind && o.metadata.name === ref.name);
   const dropped = trainee ? droppedTemplateObjects(trainee.recordedTemplates, templateObjects(settings, trainee), namespace) : [];
   return [
