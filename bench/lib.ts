@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { Agent, fetch } from 'undici';
 import { dropPrefix as dropRedisPrefix } from '../test/helpers/redis.js';
 import { stackPath } from '../tools/stack/src/paths.js';
-import { nodeFlagsFor } from './node-flags.js';
+import { mallocEnvFor, nodeFlagsFor } from './node-flags.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const LOG_DIR = join(ROOT, 'test-artifacts', 'bench');
@@ -73,7 +73,8 @@ export const liveChildren = new Set<Child>();
 export async function startChild(entry: string, childEnv: Record<string, string>, ready: RegExp, logName: string, nodeFlags = nodeFlagsFor(ROOT, entry)): Promise<Child> {
   mkdirSync(LOG_DIR, { recursive: true });
   const log = createWriteStream(join(LOG_DIR, `${logName}.log`));
-  const child = spawn(process.execPath, [...nodeFlags, entry], { cwd: ROOT, env: { ...process.env, ...childEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, ...mallocEnvFor(ROOT, entry), ...childEnv };
+  const child = spawn(process.execPath, [...nodeFlags, entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   await new Promise<void>((resolve, reject) => {

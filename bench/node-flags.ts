@@ -14,6 +14,7 @@ export const ENTRIES: Record<Component, string> = { api: API_ENTRY, worker: WORK
 interface Container {
   name?: string;
   args?: string[];
+  env?: { name: string; value?: string }[];
   resources?: { limits?: { memory?: string } };
 }
 
@@ -41,4 +42,22 @@ export function shippedNodeFlags(root: string, component: Component): string[] {
 export function nodeFlagsFor(root: string, entry: string): string[] {
   const component = (Object.keys(ENTRIES) as Component[]).find((name) => ENTRIES[name] === entry);
   return component ? shippedNodeFlags(root, component) : [];
+}
+
+/** The C library's tuning the manifests set (glibc reads these at start): part of how a process is deployed. */
+export const MALLOC_ENV = ['MALLOC_TRIM_THRESHOLD_', 'MALLOC_MMAP_THRESHOLD_'] as const;
+
+/** The manifest's malloc settings of the component's container (none: glibc's defaults). */
+export function shippedMallocEnv(root: string, component: Component): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of shippedContainer(root, component).env ?? []) {
+    if ((MALLOC_ENV as readonly string[]).includes(entry.name) && entry.value !== undefined) env[entry.name] = entry.value;
+  }
+  return env;
+}
+
+/** The malloc settings for a built entry the bench starts: the manifest's for api and worker, none for its own servers. */
+export function mallocEnvFor(root: string, entry: string): Record<string, string> {
+  const component = (Object.keys(ENTRIES) as Component[]).find((name) => ENTRIES[name] === entry);
+  return component ? shippedMallocEnv(root, component) : {};
 }

@@ -9,7 +9,7 @@
 import autocannon, { type Result } from 'autocannon';
 import { availableParallelism } from 'node:os';
 import { cpuSeconds, dropPrefix, env, freePort, redisCpuSeconds, ROOT, round, sampleRss, startChild } from './lib.js';
-import { shippedNodeFlags } from './node-flags.js';
+import { shippedMallocEnv, shippedNodeFlags } from './node-flags.js';
 
 /** CPU microseconds per request: the server process, Redis, the load generator (autocannon, in this process). */
 export interface CpuPerRequest {
@@ -83,8 +83,9 @@ async function measured(pid: number, run: () => Promise<Result>): Promise<{ resu
 /** Starts a built server, warms it up, loads it for `seconds` (sampling its RSS), and stops it. */
 async function measureServer(name: string, entry: string, childEnv: Record<string, string>, token: string | undefined, seconds: number, tag: string): Promise<{ figures: ServerFigures; rssPeakMb: number }> {
   const port = await freePort();
-  // Every P1 server runs with the api's heap flags: the routes compete in the same container.
-  const server = await startChild(entry, { ...childEnv, PORT: String(port), HOST: '127.0.0.1' }, /listening/i, `p1-${name}`, shippedNodeFlags(ROOT, 'api'));
+  // Every P1 server runs with the api's heap flags and malloc settings: the routes compete in the same container.
+  const serverEnv = { ...shippedMallocEnv(ROOT, 'api'), ...childEnv, PORT: String(port), HOST: '127.0.0.1' };
+  const server = await startChild(entry, serverEnv, /listening/i, `p1-${name}`, shippedNodeFlags(ROOT, 'api'));
   const url = `http://127.0.0.1:${port}`;
   try {
     await load(url, token, 2, `${tag}-warm`);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { apiEnv, QUEUES, workerEnv } from '@kup/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyObjects, kubectl, type Manifest, render, renderWithComponents, repoRoot } from '../helpers/service-account-kubeconfig.js';
+import { MALLOC_ENV } from '../../bench/node-flags.js';
 
 type Container = {
   name: string;
@@ -94,7 +95,8 @@ describe('k8s/overlays/example', () => {
 
   it('gives each app only variables the config schemas know, and all its own requires', () => {
     // api and worker share one ConfigMap, so the api also sees (and ignores) worker settings.
-    const known = new Set([...Object.keys(apiEnv.shape), ...Object.keys(workerEnv.shape)]);
+    // The malloc settings are read by the C library, not by our config (docs/operations.md, "Heap sizes").
+    const known = new Set([...Object.keys(apiEnv.shape), ...Object.keys(workerEnv.shape), ...MALLOC_ENV]);
     for (const [name, schema] of [['api', apiEnv], ['worker', workerEnv]] as const) {
       const names = envNames(objects, container(objects, name));
       expect(names.filter((n) => !known.has(n)), `${name}: unknown variables`).toEqual([]);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { type Component, ENTRIES, shippedContainer, shippedNodeFlags } from '../../bench/node-flags.js';
+import { type Component, ENTRIES, MALLOC_ENV, shippedContainer, shippedMallocEnv, shippedNodeFlags } from '../../bench/node-flags.js';
 import { repoRoot } from '../helpers/service-account-kubeconfig.js';
 
 const components: Component[] = ['api', 'worker'];
@@ -45,7 +45,20 @@ describe('node flags', () => {
     expect(compose.services.api?.command).toBeUndefined();
     expect(read('Dockerfile').split('\n')).toContain(`CMD ${JSON.stringify(command('api')).replaceAll('","', '", "')}`);
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-    for (const component of components) expect(scripts[`start:${component}`]).toBe(command(component).join(' '));
+    // The api's script also sets its malloc settings (next test).
+    expect(scripts['start:worker']).toBe(command('worker').join(' '));
+    expect(scripts['start:api']?.endsWith(` ${command('api').join(' ')}`)).toBe(true);
+  });
+
+  it('give the api the malloc settings of its manifest in docker-compose.yml and the npm start script, and the worker none', () => {
+    const malloc = shippedMallocEnv(repoRoot, 'api');
+    expect(Object.keys(malloc).sort()).toEqual([...MALLOC_ENV].sort());
+    const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { environment?: Record<string, string> }> };
+    expect(compose.services.api?.environment).toMatchObject(malloc);
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    const assignments = Object.entries(malloc).map(([name, value]) => `${name}=${value}`);
+    expect(scripts['start:api']).toBe([...assignments, ...command('api')].join(' '));
+    expect(shippedMallocEnv(repoRoot, 'worker')).toEqual({});
   });
 
   it('are documented with the same values', () => {
