@@ -1,7 +1,12 @@
 import type { Dispatcher } from 'undici';
 import { UpstreamError, timeUpstream } from '@kup/core';
-import type { ClientCredentialsTokens } from './keycloak-token.js';
 import { abortable } from './signals.js';
+
+/** Where bearer tokens come from (`ClientCredentialsTokens`); `invalidate` after a 401. */
+export interface TokenSource {
+  get(): Promise<string>;
+  invalidate(): void;
+}
 
 export interface KeycloakCall {
   /** Query parameters, encoded here. */
@@ -34,9 +39,9 @@ export class KeycloakHttp {
   /** `/…/admin/realms/{realm}`, the realm encoded. */
   readonly #realmPath: string;
   readonly #dispatcher: Dispatcher;
-  readonly #tokens: ClientCredentialsTokens;
+  readonly #tokens: TokenSource;
 
-  constructor(options: { baseUrl: string; realm: string; dispatcher: Dispatcher; tokens: ClientCredentialsTokens }) {
+  constructor(options: { baseUrl: string; realm: string; dispatcher: Dispatcher; tokens: TokenSource }) {
     const url = new URL(options.baseUrl);
     this.#origin = url.origin;
     this.#realmPath = `${url.pathname.replace(/\/+$/, '')}/admin/realms/${encodeURIComponent(options.realm)}`;
