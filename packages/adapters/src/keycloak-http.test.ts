@@ -56,7 +56,10 @@ function reply(req: IncomingMessage, body: string): Reply | undefined {
     if (username === 'no-location') return json(201);
     return json(201, undefined, { location: `http://kc.example${users}/id%2Fof-${username}` });
   }
-  if (req.method === 'GET' && url === `${users}/gone`) return json(404, { error: 'User not found' });
+  if (url === `${users}/gone`) return json(404, { error: 'User not found' });
+  if (url === `${users}/weak/reset-password`) return json(400, { error: 'invalidPasswordMinLengthMessage', error_description: 'Invalid password: minimum length 30.' });
+  if (req.method === 'GET' && url === `${users}/u-1/groups?briefRepresentation=true`) return json(200, [{ id: 'g-1', name: 'cohort-a' }, { id: 'g-2' }]);
+  if (req.method === 'DELETE' || (req.method === 'PUT' && /\/(reset-password|groups\/[^/]+)$/.test(url))) return json(204);
   if (req.method === 'GET' && url === `${users}/html`) return { status: 200, headers: { 'content-type': 'text/html' }, text: '<html>proxy</html>' };
   if (req.method === 'GET' && url.startsWith(`${users}/`)) {
     return json(200, { id: 'u-1', username: 'ada', email: 'ada@example.test', attributes: { 'managed-by': ['k8s-provisioner'], 'expires-at': ['2030-01-01'] } });
@@ -175,6 +178,30 @@ describe('KeycloakIdentityProvider: the calls of a create', () => {
     expect(error).toMatchObject({ status: 404, retryable: false });
     expect(error.message).toBe('keycloak set expiry answered 404: user not found');
     expect(seen.map((s) => s.method)).toEqual(['GET']);
+  });
+
+  it('sets a password, adds to a group, lists groups and deletes, ids encoded', async () => {
+    const idp = provider();
+    await idp.setPassword('u-1', PASSWORD);
+    await idp.addToGroup('u-1', 'g/1');
+    expect(await idp.groupsOf('u-1')).toEqual(['cohort-a']);
+    expect(await idp.deleteUser('u 1')).toBe(true);
+    expect(await idp.deleteUser('gone')).toBe(false);
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+      'PUT /admin/realms/my%20realm/users/u-1/reset-password',
+      'PUT /admin/realms/my%20realm/users/u-1/groups/g%2F1',
+      'GET /admin/realms/my%20realm/users/u-1/groups?briefRepresentation=true',
+      'DELETE /admin/realms/my%20realm/users/u%201',
+      'DELETE /admin/realms/my%20realm/users/gone',
+    ]);
+    expect(JSON.parse(seen[0]?.body ?? '{}')).toEqual({ type: 'password', value: PASSWORD, temporary: false });
+  });
+
+  it('a refused password: Keycloak\'s reason, never the password', async () => {
+    const error = await failure(provider().setPassword('weak', PASSWORD));
+    expect(error).toMatchObject({ status: 400, retryable: false });
+    expect(error.message).toBe('keycloak set password answered 400: invalidPasswordMinLengthMessage');
+    expect(inspect(error, { depth: 10 })).not.toContain(PASSWORD);
   });
 
   it('a 2xx that is not JSON is a retryable bad gateway', async () => {
