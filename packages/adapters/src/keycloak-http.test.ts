@@ -45,6 +45,7 @@ function reply(req: IncomingMessage, body: string): Reply | undefined {
   if (url.includes('hang')) return undefined;
   if (refused.has(token)) return json(401, { error: 'HTTP 401 Unauthorized' });
   const users = '/admin/realms/my%20realm/users';
+  if (req.method === 'GET' && url === `${users}?username=object&exact=true`) return json(200, { users: [] });
   if (req.method === 'GET' && url.startsWith(`${users}?`)) {
     const username = new URL(url, 'http://x').searchParams.get('username') ?? '';
     // Keycloak matches exact=true case-insensitively; a near name is not the user.
@@ -202,6 +203,10 @@ describe('KeycloakIdentityProvider: the calls of a create', () => {
     expect(error).toMatchObject({ status: 400, retryable: false });
     expect(error.message).toBe('keycloak set password answered 400: invalidPasswordMinLengthMessage');
     expect(inspect(error, { depth: 10 })).not.toContain(PASSWORD);
+  });
+
+  it('a find answered with JSON that is not a list: a retryable bad gateway, not "no such user"', async () => {
+    expect(await failure(provider().findUser('object'))).toMatchObject({ status: 502, retryable: true });
   });
 
   it('a 2xx that is not JSON is a retryable bad gateway', async () => {

@@ -59,7 +59,7 @@ export class KeycloakIdentityProvider implements IdentityProvider {
 
   async findUser(username: string, signal?: AbortSignal): Promise<IdentityUser | undefined> {
     const { payload } = await this.#http.send('find user', 'GET', '/users', { query: { username, exact: 'true' }, signal });
-    const found = Array.isArray(payload) ? (payload as UserRepresentation[]) : [];
+    const found = listOf<UserRepresentation>('find user', payload);
     const match = found.find((user) => user.username?.toLowerCase() === username.toLowerCase());
     return match && toIdentityUser(match);
   }
@@ -189,7 +189,7 @@ export class KeycloakIdentityProvider implements IdentityProvider {
 
   async groupsOf(userId: string, signal?: AbortSignal): Promise<string[]> {
     const { payload } = await this.#http.send('list user groups', 'GET', `/users/${encodeURIComponent(userId)}/groups`, { query: { briefRepresentation: 'true' }, signal });
-    const groups = Array.isArray(payload) ? (payload as { name?: string }[]) : [];
+    const groups = listOf<{ name?: string }>('list user groups', payload);
     return groups.flatMap((group) => (group.name ? [group.name] : []));
   }
 
@@ -253,4 +253,10 @@ function toUpstreamError(operation: string, error: unknown): UpstreamError {
   }
   const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : undefined;
   return new UpstreamError('keycloak', operation, undefined, { cause: error, ...(reason ? { detail: reason } : {}) });
+}
+
+/** A list answer; anything else is not Keycloak (a proxy, a wrong URL): never read as "none found". */
+function listOf<T>(operation: string, payload: unknown): T[] {
+  if (!Array.isArray(payload)) throw new UpstreamError('keycloak', operation, 502, { detail: 'the answer is not a list' });
+  return payload as T[];
 }
