@@ -55,7 +55,7 @@ function reply(req: IncomingMessage, body: string): Reply | undefined {
     const { username } = JSON.parse(body) as { username: string };
     if (username === 'taken') return json(409, { errorMessage: 'User exists with same username' });
     if (username === 'no-location') return json(201);
-    return json(201, undefined, { location: `http://kc.example${users}/id%2Fof-${username}` });
+    return json(201, undefined, { location: `http://kc.example${users}/id-of-${username}` });
   }
   if (url === `${users}/gone`) return json(404, { error: 'User not found' });
   if (url === `${users}/weak/reset-password`) return json(400, { error: 'invalidPasswordMinLengthMessage', error_description: 'Invalid password: minimum length 30.' });
@@ -137,7 +137,7 @@ describe('KeycloakIdentityProvider: the calls of a create', () => {
 
   it('creates a user with its password and attributes, the id from the Location header', async () => {
     const id = await provider().createUser(newUser('ada'));
-    expect(id).toBe('id/of-ada');
+    expect(id).toBe('id-of-ada');
     const body = JSON.parse(seen[0]?.body ?? '{}') as Record<string, unknown>;
     expect(body).toMatchObject({
       username: 'ada',

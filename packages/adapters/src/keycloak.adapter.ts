@@ -87,7 +87,7 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     // Keycloak answers 201 with the new user's URL; its last segment is the id.
     const id = location?.split('/').pop();
     if (!id) throw new UpstreamError('keycloak', 'create user', 502, { detail: 'no Location header in the answer' });
-    return decodeURIComponent(id);
+    return id;
   }
 
   async setPassword(userId: string, password: string, signal?: AbortSignal): Promise<void> {
