@@ -2,7 +2,9 @@ import KeycloakAdminClient, { NetworkError } from '@keycloak/keycloak-admin-clie
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
 import { Dispatcher1Wrapper, type Agent } from 'undici';
 import { UpstreamError, timeUpstream, MANAGED_BY, type IdentityPage, type IdentityProvider, type IdentityUser, type NewIdentityUser } from '@kup/core';
+import { KeycloakHttp } from './keycloak-http.js';
 import { ClientCredentialsTokens } from './keycloak-token.js';
+import { ATTRIBUTES, MANAGED_QUERY, NO_GRAFANA_USER, toIdentityUser, type Attributes } from './keycloak-users.js';
 import { abortable } from './signals.js';
 import { httpAgent } from './tls.js';
 
@@ -20,53 +22,44 @@ export interface KeycloakAdapterOptions {
   emailVerified?: boolean | undefined;
 }
 
-/**
- * The attributes the provisioner writes; the realm's user profile must declare each
- * (Keycloak 24+ drops undeclared ones): see deploy/keycloak and docs/operations.md.
- */
-export const ATTRIBUTES = {
-  managedBy: 'managed-by',
-  provisioned: 'provisioned',
-  expiresAt: 'expires-at',
-  grafanaUserId: 'grafana-user-id',
-  profile: 'quota-profile',
-} as const;
-/** `grafana-user-id` of a user made by this version that has no Grafana account recorded yet. */
-const NO_GRAFANA_USER = 'none';
-const MANAGED_QUERY = `${ATTRIBUTES.managedBy}:${MANAGED_BY}`;
-
-type Attributes = Record<string, string[]>;
+export { ATTRIBUTES } from './keycloak-users.js';
 
 /**
  * `IdentityProvider` over the Keycloak admin REST API, authenticated as the provisioner's
- * own client. Every failure leaves through `#call` as an `UpstreamError`.
+ * own client. The calls of every create (find, create, the attribute updates) go through
+ * `KeycloakHttp` on the kept-alive agent; the rest through the admin client, on the same
+ * agent. Every failure leaves as an `UpstreamError` (`KeycloakHttp` or `#call`).
  */
 export class KeycloakIdentityProvider implements IdentityProvider {
   readonly #admin: KeycloakAdminClient;
+  readonly #http: KeycloakHttp;
   readonly #tokens: ClientCredentialsTokens;
-  readonly #agent: Agent | undefined;
+  readonly #agent: Agent;
   readonly #emailVerified: boolean;
 
   constructor(options: KeycloakAdapterOptions) {
     this.#emailVerified = options.emailVerified ?? false;
-    this.#agent = options.caFile ? httpAgent({ timeoutMs: options.timeoutMs, caFile: options.caFile }) : undefined;
+    // One kept-alive pool (and its timeouts) for every call, whether or not a CA file is given.
+    this.#agent = httpAgent({ timeoutMs: options.timeoutMs, caFile: options.caFile });
     // The admin client calls the global fetch, i.e. the undici bundled with Node (v7 in Node 24),
     // which speaks the v1 handler API; undici 8's agents take v2 handlers only. The wrapper
     // (undici's documented bridge) adapts v1 handlers and passes v2 ones through unchanged.
     // The DOM typings of fetch do not know the `dispatcher` field.
-    const fetchOptions = this.#agent ? ({ dispatcher: new Dispatcher1Wrapper(this.#agent) } as unknown as RequestInit) : undefined;
-    this.#tokens = new ClientCredentialsTokens({ ...options, ...(fetchOptions ? { fetchOptions } : {}) });
+    const fetchOptions = { dispatcher: new Dispatcher1Wrapper(this.#agent) } as unknown as RequestInit;
+    this.#tokens = new ClientCredentialsTokens({ ...options, fetchOptions });
+    this.#http = new KeycloakHttp({ baseUrl: options.baseUrl, realm: options.realm, dispatcher: this.#agent, tokens: this.#tokens });
     this.#admin = new KeycloakAdminClient({
       baseUrl: options.baseUrl,
       realmName: options.realm,
       timeout: options.timeoutMs,
-      ...(fetchOptions ? { requestOptions: fetchOptions } : {}),
+      requestOptions: fetchOptions,
     });
     this.#admin.registerTokenProvider({ getAccessToken: () => this.#tokens.get() });
   }
 
   async findUser(username: string, signal?: AbortSignal): Promise<IdentityUser | undefined> {
-    const found = await this.#call('find user', signal, () => this.#admin.users.find({ username, exact: true }));
+    const { payload } = await this.#http.send('find user', 'GET', '/users', { query: { username, exact: 'true' }, signal });
+    const found = listOf<UserRepresentation>('find user', payload);
     const match = found.find((user) => user.username?.toLowerCase() === username.toLowerCase());
     return match && toIdentityUser(match);
   }
@@ -90,14 +83,16 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     };
     // A 409 (username or email taken) stays a permanent UpstreamError: the domain looks
     // the user up before creating, so a conflict here is a race it decides about.
-    const { id } = await this.#call('create user', signal, () => this.#admin.users.create(representation));
+    const { location } = await this.#http.send('create user', 'POST', '/users', { body: representation, signal });
+    // Keycloak answers 201 with the new user's URL; its last segment is the id.
+    const id = location?.split('/').pop();
+    if (!id) throw new UpstreamError('keycloak', 'create user', 502, { detail: 'no Location header in the answer' });
     return id;
   }
 
   async setPassword(userId: string, password: string, signal?: AbortSignal): Promise<void> {
-    await this.#call('set password', signal, () =>
-      this.#admin.users.resetPassword({ id: userId, credential: { type: 'password', value: password, temporary: false } }),
-    );
+    const body = { type: 'password', value: password, temporary: false };
+    await this.#http.send('set password', 'PUT', `/users/${encodeURIComponent(userId)}/reset-password`, { body, signal });
   }
 
   async setProvisioned(userId: string, provisioned: boolean, signal?: AbortSignal, grafanaUserId?: number): Promise<void> {
@@ -136,9 +131,10 @@ export class KeycloakIdentityProvider implements IdentityProvider {
 
   async deleteUser(userId: string, signal?: AbortSignal): Promise<boolean> {
     try {
-      await this.#call('delete user', signal, () => this.#admin.users.del({ id: userId }));
+      await this.#http.send('delete user', 'DELETE', `/users/${encodeURIComponent(userId)}`, { signal });
       return true;
     } catch (error) {
+      // Thrown rather than answered, so that the call's metrics count it as `not_found`.
       if (error instanceof UpstreamError && error.status === 404) return false;
       throw error;
     }
@@ -177,7 +173,7 @@ export class KeycloakIdentityProvider implements IdentityProvider {
   }
 
   async addToGroup(userId: string, groupId: string, signal?: AbortSignal): Promise<void> {
-    await this.#call('add to group', signal, () => this.#admin.users.addToGroup({ id: userId, groupId }));
+    await this.#http.send('add to group', 'PUT', `/users/${encodeURIComponent(userId)}/groups/${encodeURIComponent(groupId)}`, { signal });
   }
 
   async listGroupMembers(groupId: string, first: number, max: number, signal?: AbortSignal): Promise<IdentityPage> {
@@ -192,7 +188,8 @@ export class KeycloakIdentityProvider implements IdentityProvider {
   }
 
   async groupsOf(userId: string, signal?: AbortSignal): Promise<string[]> {
-    const groups = await this.#call('list user groups', signal, () => this.#admin.users.listGroups({ id: userId, briefRepresentation: true }));
+    const { payload } = await this.#http.send('list user groups', 'GET', `/users/${encodeURIComponent(userId)}/groups`, { query: { briefRepresentation: 'true' }, signal });
+    const groups = listOf<{ name?: string }>('list user groups', payload);
     return groups.flatMap((group) => (group.name ? [group.name] : []));
   }
 
@@ -206,9 +203,9 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     }
   }
 
-  /** Releases the private-CA connection pool, if one was made. */
+  /** Releases the kept-alive connections. */
   async close(): Promise<void> {
-    await this.#agent?.close();
+    await this.#agent.close();
   }
 
   /**
@@ -216,11 +213,13 @@ export class KeycloakIdentityProvider implements IdentityProvider {
    * attributes, write the full representation back.
    */
   async #updateAttributes(operation: string, userId: string, signal: AbortSignal | undefined, change: (attributes: Attributes) => void): Promise<void> {
-    const current = await this.#call(operation, signal, () => this.#admin.users.findOne({ id: userId }));
+    const path = `/users/${encodeURIComponent(userId)}`;
+    const found = await this.#http.send(operation, 'GET', path, { signal, absentOk: true });
+    const current = found?.payload as UserRepresentation | undefined;
     if (!current) throw new UpstreamError('keycloak', operation, 404, { detail: 'user not found' });
     const attributes: Attributes = { ...(current.attributes as Attributes | undefined) };
     change(attributes);
-    await this.#call(operation, signal, () => this.#admin.users.update({ id: userId }, { ...current, attributes }));
+    await this.#http.send(operation, 'PUT', path, { body: { ...current, attributes }, signal });
   }
 
   /** The one exit for Keycloak failures; one retry with a fresh token after a 401. */
@@ -256,31 +255,8 @@ function toUpstreamError(operation: string, error: unknown): UpstreamError {
   return new UpstreamError('keycloak', operation, undefined, { cause: error, ...(reason ? { detail: reason } : {}) });
 }
 
-function attribute(user: UserRepresentation, name: string): string | undefined {
-  const value: unknown = user.attributes?.[name];
-  return Array.isArray(value) ? (value[0] as string | undefined) : typeof value === 'string' ? value : undefined;
-}
-
-/** Absent → undefined (made before ids were recorded); `none` → null; digits → the id. */
-function grafanaUserIdOf(user: UserRepresentation): number | null | undefined {
-  const value = attribute(user, ATTRIBUTES.grafanaUserId);
-  if (value === undefined) return undefined;
-  return /^[0-9]{1,15}$/.test(value) ? Number(value) : null;
-}
-
-function toIdentityUser(user: UserRepresentation): IdentityUser {
-  const fullName = [user.firstName, user.lastName].filter((part) => part).join(' ');
-  return {
-    id: user.id ?? '',
-    username: user.username ?? '',
-    email: user.email ?? undefined,
-    enabled: user.enabled ?? false,
-    managed: attribute(user, ATTRIBUTES.managedBy) === MANAGED_BY,
-    provisioned: attribute(user, ATTRIBUTES.provisioned) === 'true',
-    expiresAt: attribute(user, ATTRIBUTES.expiresAt),
-    createdAt: user.createdTimestamp ?? 0,
-    ...(fullName ? { fullName } : {}),
-    grafanaUserId: grafanaUserIdOf(user),
-    profile: attribute(user, ATTRIBUTES.profile),
-  };
+/** A list answer; anything else is not Keycloak (a proxy, a wrong URL): never read as "none found". */
+function listOf<T>(operation: string, payload: unknown): T[] {
+  if (!Array.isArray(payload)) throw new UpstreamError('keycloak', operation, 502, { detail: 'the answer is not a list' });
+  return payload as T[];
 }
