@@ -2,23 +2,15 @@
 // agent, against the real Keycloak: conflicts, refused tokens, aborts and connection reuse.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { inspect } from 'node:util';
-import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UpstreamError, type NewIdentityUser } from '@kup/core';
 import { KeycloakHttp, type TokenSource } from '../src/keycloak-http.js';
 import { KeycloakIdentityProvider } from '../src/keycloak.adapter.js';
 import { httpAgent } from '../src/tls.js';
-import { stackEnv, uniqueName } from './stack.js';
+import { stackEnv, uniqueName, stackClientToken, stackKeycloakOptions } from './stack.js';
 
 const env = stackEnv('KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_CLIENT_ID', 'KEYCLOAK_CLIENT_SECRET');
-const options = {
-  baseUrl: env.KEYCLOAK_URL!,
-  realm: env.KEYCLOAK_REALM!,
-  clientId: env.KEYCLOAK_CLIENT_ID!,
-  clientSecret: env.KEYCLOAK_CLIENT_SECRET!,
-  timeoutMs: 15_000,
-  caFile: env.STACK_CA_FILE,
-};
+const options = stackKeycloakOptions(env);
 const idp = new KeycloakIdentityProvider(options);
 const agent = httpAgent(options);
 const created: string[] = [];
@@ -44,16 +36,6 @@ async function failure(work: Promise<unknown>): Promise<UpstreamError> {
   return error as UpstreamError;
 }
 
-/** A real access token of the provisioner's client (client credentials). */
-async function realToken(): Promise<string> {
-  const response = await request(`${options.baseUrl}/realms/${options.realm}/protocol/openid-connect/token`, {
-    method: 'POST',
-    dispatcher: agent,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: options.clientId, client_secret: options.clientSecret }).toString(),
-  });
-  return ((await response.body.json()) as { access_token: string }).access_token;
-}
 
 /** The same token with its signature altered: what a forger holding a captured token could send. */
 function forged(token: string): string {
@@ -94,7 +76,7 @@ describe('Keycloak calls of a create (real Keycloak)', () => {
   });
 
   it('a refused (forged) token gets one retry with a fresh token', async () => {
-    const token = await realToken();
+    const token = await stackClientToken(options, agent);
     const tokens = tokenSource(forged(token), token);
     const http = new KeycloakHttp({ baseUrl: options.baseUrl, realm: options.realm, dispatcher: agent, tokens });
     const username = uniqueName('kc-retry');
@@ -104,7 +86,7 @@ describe('Keycloak calls of a create (real Keycloak)', () => {
   });
 
   it('a token refused twice fails as a permanent 401 after exactly one retry, and changes nothing', async () => {
-    const bad = forged(await realToken());
+    const bad = forged(await stackClientToken(options, agent));
     const tokens = tokenSource(bad, bad);
     const http = new KeycloakHttp({ baseUrl: options.baseUrl, realm: options.realm, dispatcher: agent, tokens });
     const username = uniqueName('kc-forged');

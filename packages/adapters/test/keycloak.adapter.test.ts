@@ -3,18 +3,10 @@ import { request } from 'undici';
 import { KeycloakIdentityProvider } from '../src/keycloak.adapter.js';
 import { UpstreamError, type NewIdentityUser } from '@kup/core';
 import { eventually } from '../../../test/helpers/poll.js';
-import { stackAgent, stackEnv, uniqueName } from './stack.js';
+import { stackAgent, stackEnv, uniqueName, stackClientToken, stackKeycloakOptions } from './stack.js';
 
 const env = stackEnv('KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_CLIENT_ID', 'KEYCLOAK_CLIENT_SECRET', 'KEYCLOAK_LOGIN_CLIENT_ID');
-const options = {
-  baseUrl: env.KEYCLOAK_URL!,
-  realm: env.KEYCLOAK_REALM!,
-  clientId: env.KEYCLOAK_CLIENT_ID!,
-  clientSecret: env.KEYCLOAK_CLIENT_SECRET!,
-  timeoutMs: 15_000,
-  // The explicit CA path: works whether or not NODE_EXTRA_CA_CERTS reached this worker.
-  caFile: env.STACK_CA_FILE,
-};
+const options = stackKeycloakOptions(env);
 const idp = new KeycloakIdentityProvider(options);
 const agent = stackAgent(env.STACK_CA_FILE);
 const created: string[] = [];
@@ -54,16 +46,6 @@ async function passwordGrant(username: string, password: string): Promise<number
   return response.statusCode;
 }
 
-/** The provisioner client's own token (client credentials), to read a user's full representation. */
-async function adminToken(): Promise<string> {
-  const response = await request(`${options.baseUrl}/realms/${options.realm}/protocol/openid-connect/token`, {
-    method: 'POST',
-    dispatcher: agent,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: options.clientId, client_secret: options.clientSecret }).toString(),
-  });
-  return ((await response.body.json()) as { access_token: string }).access_token;
-}
 
 async function expectUpstream(work: Promise<unknown>): Promise<UpstreamError> {
   const error = await work.then(
@@ -122,7 +104,7 @@ describe('KeycloakIdentityProvider (real Keycloak)', () => {
 
     const representation = await request(`${options.baseUrl}/admin/realms/${options.realm}/users/${id}`, {
       dispatcher: agent,
-      headers: { authorization: `Bearer ${await adminToken()}` },
+      headers: { authorization: `Bearer ${await stackClientToken(options, agent)}` },
     });
     expect(((await representation.body.json()) as { emailVerified?: boolean }).emailVerified).toBe(false);
 
@@ -132,7 +114,7 @@ describe('KeycloakIdentityProvider (real Keycloak)', () => {
     created.push(otherId);
     const verified = await request(`${options.baseUrl}/admin/realms/${options.realm}/users/${otherId}`, {
       dispatcher: agent,
-      headers: { authorization: `Bearer ${await adminToken()}` },
+      headers: { authorization: `Bearer ${await stackClientToken(options, agent)}` },
     });
     expect(((await verified.body.json()) as { emailVerified?: boolean }).emailVerified).toBe(true);
     await verifying.close();
