@@ -120,6 +120,30 @@ describe('KeycloakIdentityProvider (real Keycloak)', () => {
     await verifying.close();
   });
 
+  it('marks a user it created in one write, leaving the user a read-then-write would, password included', async () => {
+    const representationOf = async (id: string) => {
+      const response = await request(`${options.baseUrl}/admin/realms/${options.realm}/users/${id}`, {
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${await stackClientToken(options, agent)}` },
+      });
+      const { id: _id, username: _username, email, createdTimestamp: _created, ...rest } = (await response.body.json()) as Record<string, unknown>;
+      return { ...rest, email: String(email).replace(/^[^@]*/, '') };
+    };
+    const withProfile = (username: string) => ({ ...newUser(username), profile: 'large' });
+    const oneWrite = uniqueName('kc-made');
+    const { password: _password, ...made } = withProfile(oneWrite);
+    const oneWriteId = await create({ ...made, password: 'Made-Passw0rd!' });
+    await idp.setCreatedProvisioned(oneWriteId, made, 4243);
+
+    const readWrite = uniqueName('kc-read');
+    const readWriteId = await create(withProfile(readWrite));
+    await idp.setProvisioned(readWriteId, true, undefined, 4243);
+
+    expect(await idp.findUser(oneWrite)).toMatchObject({ provisioned: true, managed: true, grafanaUserId: 4243, email: `${oneWrite}@example.test`, fullName: 'Ada Lovelace', profile: 'large', expiresAt: '2027-12-31T00:00:00.000Z' });
+    expect(await representationOf(oneWriteId)).toEqual(await representationOf(readWriteId));
+    expect(await passwordGrant(oneWrite, 'Made-Passw0rd!')).toBe(200);
+  });
+
   it('finds by exact username only', async () => {
     const username = uniqueName('kc-exact');
     await create(newUser(username));

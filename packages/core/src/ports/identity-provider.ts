@@ -28,6 +28,9 @@ export interface IdentityUser {
   profile?: string | undefined;
 }
 
+/** A user as this attempt created it, its password left out: what `setCreatedProvisioned` writes back. */
+export type CreatedIdentityUser = Omit<NewIdentityUser, 'password'>;
+
 export interface NewIdentityUser {
   username: string;
   email: string | undefined;
@@ -52,6 +55,13 @@ export interface IdentityProvider {
   setPassword(userId: string, password: string, signal?: AbortSignal): Promise<void>;
   /** Sets or clears `provisioned=true`; with `grafanaUserId`, records it in the same write. */
   setProvisioned(userId: string, provisioned: boolean, signal?: AbortSignal, grafanaUserId?: number): Promise<void>;
+  /**
+   * `provisioned=true` and the Grafana id on a user this attempt of a create made: one write
+   * of the whole user as `createUser` was given it (no password), without reading it first.
+   * Only for such a user: nobody else has its password yet, and nothing but the job writes
+   * it. Any other user is marked with `setProvisioned` (a read, then a write).
+   */
+  setCreatedProvisioned(userId: string, created: CreatedIdentityUser, grafanaUserId: number, signal?: AbortSignal): Promise<void>;
   /** Records (or, with null, forgets) the Grafana account the provisioner made for this user. */
   setGrafanaUserId(userId: string, grafanaUserId: number | null, signal?: AbortSignal): Promise<void>;
   /** Adds `managed-by` (and `provisioned`) to an existing user: adoption of old accounts. */

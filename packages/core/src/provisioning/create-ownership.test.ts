@@ -151,7 +151,7 @@ describe('ProvisioningService.rollbackCreate', () => {
   it('removes everything this job made when it finally fails', async () => {
     const { sut, fakes } = build();
     const { ctx } = context();
-    fakes.identity.failOn('setProvisioned', new ProvisionerError('KEYCLOAK_ERROR', 'permanent'));
+    fakes.identity.failOn('setCreatedProvisioned', new ProvisionerError('KEYCLOAK_ERROR', 'permanent'));
     await expect(sut.create(input, ctx)).rejects.toMatchObject({ code: 'KEYCLOAK_ERROR' });
 
     const removed = await sut.rollbackCreate(input, ctx);

@@ -14,8 +14,9 @@ describe('ProvisioningService.create', () => {
     expect(result).toMatchObject({ username: 'jean-dupont', alreadyProvisioned: false, passwordIssued: true, namespace: 'jean-dupont' });
     expect(steps).toEqual([...CREATE_STEPS]);
     expectComplete(fakes);
-    // A new trainee costs Keycloak no lookup: the create comes first, the provisioned mark last.
-    expect(fakes.identity.calls).toEqual(['createUser', 'setProvisioned']);
+    // A new trainee costs Keycloak no lookup: the create comes first, the provisioned mark
+    // last, as one write of the user it created (no read).
+    expect(fakes.identity.calls).toEqual(['createUser', 'setCreatedProvisioned']);
     // Nor Grafana: the account is made without a lookup, since Grafana refuses a taken login or email.
     expect(fakes.grafana.calls).toEqual(['createUser', 'setOrgRole']);
     expect(state.value).toMatchObject({ initial: 'absent', owned: { keycloak: true, namespace: true, grafana: true } });
@@ -63,7 +64,7 @@ describe('ProvisioningService.create', () => {
     ['cluster', 'delete:NetworkPolicy'],
     ['grafana', 'createUser'],
     ['grafana', 'setOrgRole'],
-    ['identity', 'setProvisioned'],
+    ['identity', 'setCreatedProvisioned'],
   ];
   it.each(failurePoints)('completes on a re-run after a failure at %s.%s, nothing duplicated', async (port, method) => {
     const { sut, fakes } = build();
@@ -71,11 +72,30 @@ describe('ProvisioningService.create', () => {
     fakes[port].failOn(method);
     await expect(sut.create(input, ctx)).rejects.toThrow();
     expect(fakes.identity.byName('jean-dupont')?.provisioned ?? false).toBe(false);
+    const madeBefore = fakes.identity.byName('jean-dupont') !== undefined;
 
     const result = await sut.create(input, ctx);
     expect(result.alreadyProvisioned).toBe(false);
     expectComplete(fakes);
     expect(state.value.initial).toBe('absent');
+    // A user the first attempt made is read before it is marked (setProvisioned); one the
+    // re-run made itself is written back whole, without a read.
+    const mark = madeBefore ? 'setProvisioned' : 'setCreatedProvisioned';
+    expect(fakes.identity.calls.at(-1)).toBe(mark);
+  });
+
+  it('a re-run marks the user as Keycloak holds it, not as the job would have made it', async () => {
+    const { sut, fakes } = build();
+    const { ctx } = context();
+    fakes.grafana.failOn('createUser');
+    await expect(sut.create(input, ctx)).rejects.toThrow();
+    // Changed in between (an operator's expiry): the re-run's mark keeps it.
+    const user = fakes.identity.byName('jean-dupont');
+    if (!user) throw new Error('no user after the first attempt');
+    user.expiresAt = '2030-01-01T00:00:00.000Z';
+    await sut.create(input, ctx);
+    expect(fakes.identity.byName('jean-dupont')).toMatchObject({ provisioned: true, expiresAt: '2030-01-01T00:00:00.000Z' });
+    expect(fakes.identity.count('setCreatedProvisioned')).toBe(0);
   });
 
   it('a create that already finished every step but crashed before completing re-runs as a create, not a no-op', async () => {

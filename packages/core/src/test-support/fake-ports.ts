@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { UpstreamError } from '../errors.js';
 import { ANNOTATIONS } from '../domain/trainee-plan.js';
 import type { AccessQuestion, ClusterGateway, ClusterInventory, KeptObject, KindInfo, KubeObject, NamespaceInfo, ObjectRef } from '../ports/cluster-gateway.js';
-import type { IdentityPage, IdentityProvider, IdentityUser, NewIdentityUser } from '../ports/identity-provider.js';
+import type { CreatedIdentityUser, IdentityPage, IdentityProvider, IdentityUser, NewIdentityUser } from '../ports/identity-provider.js';
 import { Fake } from './fake-base.js';
 
 /** Small in-memory stand-ins for the ports, for unit tests of the domain services (fake-base.ts). */
@@ -42,6 +42,12 @@ export class FakeIdentity extends Fake implements IdentityProvider {
     this.call('setProvisioned');
     this.#get(userId).provisioned = provisioned;
     if (grafanaUserId !== undefined) this.#get(userId).grafanaUserId = grafanaUserId;
+  }
+  async setCreatedProvisioned(userId: string, created: CreatedIdentityUser, grafanaUserId: number) {
+    this.call('setCreatedProvisioned');
+    const user = this.#get(userId);
+    // As Keycloak's update: the user becomes what was sent (a missing email is removed).
+    Object.assign(user, { username: created.username, email: created.email, expiresAt: created.expiresAt, profile: created.profile, provisioned: true, grafanaUserId });
   }
   async setGrafanaUserId(userId: string, grafanaUserId: number | null) {
     this.call('setGrafanaUserId');

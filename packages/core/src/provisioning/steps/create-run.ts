@@ -1,7 +1,7 @@
 import type { PlaygroundSettings } from '../../domain/trainee-plan.js';
 import type { ClusterGateway } from '../../ports/cluster-gateway.js';
 import type { GrafanaGateway, GrafanaRole } from '../../ports/grafana-gateway.js';
-import type { IdentityProvider, IdentityUser } from '../../ports/identity-provider.js';
+import type { CreatedIdentityUser, IdentityProvider, IdentityUser } from '../../ports/identity-provider.js';
 import type { CreateJobData, CreateJobResult } from '../../queue/contract.js';
 import type { PlaygroundRun } from './playground-run.js';
 import type { IdentityGuards } from '../ownership.js';
@@ -32,6 +32,8 @@ export interface CreateRun extends PlaygroundRun {
   /** No state from an earlier attempt: Keycloak is asked to create the user before any lookup. */
   firstAttempt?: boolean;
   user?: IdentityUser;
+  /** The user as this attempt created it (none when an earlier attempt did, or it was there): its mark needs no read. */
+  created?: { id: string; user: CreatedIdentityUser };
   password?: string;
   grafanaUserId?: number;
   result?: CreateJobResult;

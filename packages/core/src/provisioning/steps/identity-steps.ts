@@ -126,19 +126,18 @@ async function judge({ input, ctx }: CreateRun, user: IdentityUser | undefined, 
  * alone stays an error.
  */
 async function createIdentity(
-  { deps, input, ctx }: CreateRun,
+  run: CreateRun,
   password: string,
   expiresAt: string,
 ): Promise<{ made: IdentityUser; holder?: never } | { made?: never; holder: IdentityUser }> {
+  const { deps, input, ctx } = run;
   // One write: when the job last asked, and that what Keycloak makes now is its own.
   await ctx.state.patch({ creatingAt: deps.now().getTime(), owned: { ...ctx.state.get().owned, keycloak: true } });
   const [firstName, ...rest] = (input.fullName ?? '').trim().split(/\s+/);
+  const created = { username: input.username, email: input.email, firstName: firstName || undefined, lastName: rest.join(' ') || undefined, expiresAt, profile: input.profile };
   let userId: string;
   try {
-    userId = await deps.identity.createUser(
-      { username: input.username, email: input.email, firstName: firstName || undefined, lastName: rest.join(' ') || undefined, password, expiresAt, profile: input.profile },
-      ctx.signal,
-    );
+    userId = await deps.identity.createUser({ ...created, password }, ctx.signal);
   } catch (error) {
     const holder = error instanceof UpstreamError && error.status === 409 ? await deps.identity.findUser(input.username, ctx.signal) : undefined;
     if (!holder) throw error;
@@ -148,6 +147,7 @@ async function createIdentity(
   // Written with the namespace's mark: lost in a crash before it, it is found again, since a
   // later attempt judges a managed user made after `creatingAt` to be this job's own.
   ctx.state.stage({ initial: 'absent', userId });
+  run.created = { id: userId, user: created };
   ctx.log.info({ userId }, 'keycloak user created');
   return {
     made: { id: userId, username: input.username, email: input.email, enabled: true, managed: true, provisioned: false, expiresAt, createdAt: Date.now(), grafanaUserId: null },

@@ -85,7 +85,9 @@ async function takeOrCreate({ deps, input, ctx }: CreateRun, user: IdentityUser,
 
 /**
  * `provisioned=true`, written last, with the Grafana id in the same write: it is what later
- * deletes, syncs and creates go by (ownership.ts).
+ * deletes, syncs and creates go by (ownership.ts). A user this attempt created is written
+ * back whole as it was created, without a read; one found (made by an earlier attempt, or
+ * half-made before this job) is read first, so nothing it holds is lost.
  */
 export const finishStep: Step<CreateRun> = {
   name: 'finish',
@@ -93,7 +95,9 @@ export const finishStep: Step<CreateRun> = {
     const { deps, input, ctx } = run;
     const user = need(run.user, 'user');
     const grafanaUserId = need(run.grafanaUserId, 'Grafana account');
-    await deps.identity.setProvisioned(user.id, true, ctx.signal, grafanaUserId);
+    const { created } = run;
+    if (created?.id === user.id) await deps.identity.setCreatedProvisioned(user.id, created.user, grafanaUserId, ctx.signal);
+    else await deps.identity.setProvisioned(user.id, true, ctx.signal, grafanaUserId);
     ctx.log.info({ userId: user.id, grafanaUserId, initial: ctx.state.get().initial }, 'playground provisioned');
     const { username, email } = input;
     run.result = { username, userId: user.id, email, alreadyProvisioned: false, passwordIssued: true, namespace: username, grafanaUserId };
