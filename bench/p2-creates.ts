@@ -7,7 +7,7 @@
 // A third figure, Keycloak alone serving a create job's calls, shows the bound where
 // Keycloak has its own cores.
 // Everything created is deleted afterwards (trainees through the API, users directly).
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetch } from 'undici';
 import { createAdapters } from '@kup/adapters';
@@ -24,7 +24,7 @@ export interface CreateFigures {
   cpuMsPerTrainee?: Record<string, number>;
   /** CPU milliseconds per user, by stack service, while Keycloak alone made its users. */
   keycloakOnlyCpuMsPerUser?: Record<string, number>;
-  /** Users/s when the only load is a create job's Keycloak calls (create, provisioned mark), through the worker's adapter. */
+  /** Users/s when the only load is a create job's Keycloak calls (create, the one-write provisioned mark), through the worker's adapter. */
   keycloakJobCallsPerSecond?: number;
   /** CPU milliseconds per user, by stack service, for those calls. */
   keycloakJobCallsCpuMsPerUser?: Record<string, number>;
@@ -59,9 +59,10 @@ async function createKeycloakUsers(token: string, usernames: readonly string[], 
 /**
  * Keycloak alone, two ways: bare creates of a user with a password (the P2 baseline), and
  * the calls a create job makes to Keycloak, through the worker's own adapter (create with
- * password, then the final `provisioned` mark: a read and a write; a first attempt looks
- * nothing up). After a warm-up of each, they alternate ROUNDS times, so that neither gains
- * more from the JVM warming up; each figure is the mean of its rounds. Nothing else loads
+ * password, then the final `provisioned` mark with the Grafana id: one write of the user as
+ * created; a first attempt looks nothing up). After a warm-up of each, they alternate
+ * ROUNDS times, each first in half of them, so that neither gains more from the JVM
+ * warming up; each figure is the mean of its rounds. Nothing else loads
  * the machine meanwhile, so the second figure is the rate Keycloak allows the provisioner
  * when it has its cores to itself, as in production.
  */
@@ -74,12 +75,11 @@ async function keycloakOnly(tag: string, count: number, concurrency: number): Pr
     ids.push(...(await createKeycloakUsers(token, names(kind, n), concurrency)));
   };
   const asJobs = async (kind: string, n = count) => {
-    await pool(names(kind, n), concurrency, async (username) => {
-      const id = await identity.createUser(
-        { username, email: `${username}@bench.example`, firstName: undefined, lastName: undefined, password: `Bench-${username}-9x!`, expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
-      );
+    await pool(names(kind, n), concurrency, async (username, index) => {
+      const created = { username, email: `${username}@bench.example`, firstName: undefined, lastName: undefined, expiresAt: new Date(Date.now() + 86_400_000).toISOString() };
+      const id = await identity.createUser({ ...created, password: `Bench-${username}-9x!` });
       ids.push(id);
-      await identity.setProvisioned(id, true);
+      await identity.setCreatedProvisioned(id, created, 1000 + index);
     });
   };
   const pids = stackPids();
@@ -93,9 +93,11 @@ async function keycloakOnly(tag: string, count: number, concurrency: number): Pr
     await bare('kcw', concurrency);
     await asJobs('kjw', concurrency);
     const rounds = { bare: [] as Timed[], jobs: [] as Timed[] };
+    // Each side goes first in half the rounds: the one that runs second inherits what the
+    // first left Keycloak to do (its garbage, its cache evictions).
     for (let n = 1; n <= ROUNDS; n++) {
-      rounds.bare.push(await timed(() => bare(`kc${n}`)));
-      rounds.jobs.push(await timed(() => asJobs(`kj${n}`)));
+      const pair = [() => timed(() => bare(`kc${n}`)).then((run) => rounds.bare.push(run)), () => timed(() => asJobs(`kj${n}`)).then((run) => rounds.jobs.push(run))];
+      for (const side of n % 2 === 1 ? pair : pair.reverse()) await side();
     }
     const rate = (runs: Timed[]) => (count * runs.length) / runs.reduce((sum, run) => sum + run.seconds, 0);
     const cpu = (runs: Timed[]) => perItem(Object.fromEntries(Object.keys(pids).map((name) => [name, runs.reduce((sum, run) => sum + (run.cpu[name] ?? 0), 0)])), count * runs.length);
@@ -109,7 +111,7 @@ async function keycloakOnly(tag: string, count: number, concurrency: number): Pr
 }
 
 /** Rounds of each Keycloak-alone measurement: a round of 40 users (the default) lasts about two seconds. */
-const ROUNDS = 3;
+const ROUNDS = 6;
 
 interface Timed {
   seconds: number;
@@ -132,6 +134,7 @@ export async function benchCreates(tag: string, count: number, concurrency: numb
   // BENCH_WORKER_CPU_PROF=<dir>: the worker writes a V8 CPU profile there when it stops (`node --cpu-prof`),
   // and the bench the span of the timed creates in the profile's clock: `bench/cpu-profile.ts` reads both.
   const profileDir = process.env.BENCH_WORKER_CPU_PROF;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const profile: Record<string, string> = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {};
   const worker = await startChild('apps/worker/dist/main.js', { QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(concurrency), WORKER_HEALTH_PORT: '0', ...profile }, /worker started/, 'p2-worker');
   const warmup = Array.from({ length: concurrency }, (_, i) => `${tag}-e2w-${i}`);

@@ -72,8 +72,9 @@ try {
     const concurrency = positive('concurrency', args.concurrency);
     log(`P2 end-to-end creates: ${creates} trainees, worker concurrency ${concurrency}…`);
     figures.p2 = await benchCreates(tag, creates, concurrency);
-    const { cpuMsPerTrainee, keycloakOnlyCpuMsPerUser } = figures.p2;
+    const { cpuMsPerTrainee, keycloakOnlyCpuMsPerUser, keycloakJobCallsCpuMsPerUser } = figures.p2;
     if (cpuMsPerTrainee) log(`P2   CPU ms per trainee: ${JSON.stringify(cpuMsPerTrainee)}; Keycloak alone per bare create: ${JSON.stringify(keycloakOnlyCpuMsPerUser)}`);
+    if (keycloakJobCallsCpuMsPerUser) log(`P2   Keycloak alone, CPU ms per user of a create job's calls: ${JSON.stringify(keycloakJobCallsCpuMsPerUser)}`);
   }
   if (only.has('p3')) {
     const namespaces = positive('namespaces', args.namespaces);
