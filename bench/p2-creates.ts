@@ -26,6 +26,8 @@ export interface CreateFigures {
   keycloakOnlyCpuMsPerUser?: Record<string, number>;
   /** Users/s when the only load is a create job's Keycloak calls (create, the one-write provisioned mark), through the worker's adapter. */
   keycloakJobCallsPerSecond?: number;
+  /** Each round's job calls rate against the bare creates' of the same round, in order. */
+  keycloakRoundRatios?: number[];
   /** CPU milliseconds per user, by stack service, for those calls. */
   keycloakJobCallsCpuMsPerUser?: Record<string, number>;
 }
@@ -71,10 +73,11 @@ async function keycloakOnly(tag: string, count: number, concurrency: number): Pr
   const { identity, close } = createAdapters(workerEnv.parse(process.env), { caFile: env('STACK_CA_FILE') });
   const ids: string[] = [];
   const names = (kind: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}-${kind}-${i}`);
-  const bare = async (kind: string, n = count) => {
+  const perRound = count * ROUND_SIZE;
+  const bare = async (kind: string, n = perRound) => {
     ids.push(...(await createKeycloakUsers(token, names(kind, n), concurrency)));
   };
-  const asJobs = async (kind: string, n = count) => {
+  const asJobs = async (kind: string, n = perRound) => {
     await pool(names(kind, n), concurrency, async (username, index) => {
       const created = { username, email: `${username}@bench.example`, firstName: undefined, lastName: undefined, expiresAt: new Date(Date.now() + 86_400_000).toISOString() };
       const id = await identity.createUser({ ...created, password: `Bench-${username}-9x!` });
@@ -99,9 +102,10 @@ async function keycloakOnly(tag: string, count: number, concurrency: number): Pr
       const pair = [() => timed(() => bare(`kc${n}`)).then((run) => rounds.bare.push(run)), () => timed(() => asJobs(`kj${n}`)).then((run) => rounds.jobs.push(run))];
       for (const side of n % 2 === 1 ? pair : pair.reverse()) await side();
     }
-    const rate = (runs: Timed[]) => (count * runs.length) / runs.reduce((sum, run) => sum + run.seconds, 0);
-    const cpu = (runs: Timed[]) => perItem(Object.fromEntries(Object.keys(pids).map((name) => [name, runs.reduce((sum, run) => sum + (run.cpu[name] ?? 0), 0)])), count * runs.length);
-    return { perSecond: rate(rounds.bare), cpuMsPerUser: cpu(rounds.bare), jobsPerSecond: rate(rounds.jobs), jobsCpuMsPerUser: cpu(rounds.jobs) };
+    const rate = (runs: Timed[]) => (perRound * runs.length) / runs.reduce((sum, run) => sum + run.seconds, 0);
+    const cpu = (runs: Timed[]) => perItem(Object.fromEntries(Object.keys(pids).map((name) => [name, runs.reduce((sum, run) => sum + (run.cpu[name] ?? 0), 0)])), perRound * runs.length);
+    const roundRatios = rounds.jobs.map((run, n) => round((rounds.bare[n] as Timed).seconds / run.seconds, 2));
+    return { perSecond: rate(rounds.bare), cpuMsPerUser: cpu(rounds.bare), jobsPerSecond: rate(rounds.jobs), jobsCpuMsPerUser: cpu(rounds.jobs), roundRatios };
   } finally {
     await pool(ids, 4, async (id) => {
       await identity.deleteUser(id);
@@ -110,8 +114,14 @@ async function keycloakOnly(tag: string, count: number, concurrency: number): Pr
   }
 }
 
-/** Rounds of each Keycloak-alone measurement: a round of 40 users (the default) lasts about two seconds. */
-const ROUNDS = 6;
+/**
+ * Rounds of each Keycloak-alone measurement, and their size in multiples of the creates'
+ * count: 120 users (the default) last three to four seconds. Rounds of 40 gave ratios from
+ * 0.71 to 1.42 within one run (Keycloak's own collections and background work land in
+ * whichever round is running), and means from 0.80 to 0.98 between runs of the same code.
+ */
+const ROUNDS = 8;
+const ROUND_SIZE = 3;
 
 interface Timed {
   seconds: number;
@@ -122,6 +132,7 @@ interface KeycloakAlone {
   perSecond: number;
   cpuMsPerUser: Record<string, number>;
   jobsPerSecond: number;
+  roundRatios: number[];
   jobsCpuMsPerUser: Record<string, number>;
 }
 
@@ -192,6 +203,7 @@ export async function benchCreates(tag: string, count: number, concurrency: numb
       cpuMsPerTrainee,
       keycloakOnlyCpuMsPerUser: keycloak.cpuMsPerUser,
       keycloakJobCallsPerSecond: round(keycloak.jobsPerSecond, 2),
+      keycloakRoundRatios: keycloak.roundRatios,
       keycloakJobCallsCpuMsPerUser: keycloak.jobsCpuMsPerUser,
     };
   } finally {

@@ -74,7 +74,7 @@ try {
     figures.p2 = await benchCreates(tag, creates, concurrency);
     const { cpuMsPerTrainee, keycloakOnlyCpuMsPerUser, keycloakJobCallsCpuMsPerUser } = figures.p2;
     if (cpuMsPerTrainee) log(`P2   CPU ms per trainee: ${JSON.stringify(cpuMsPerTrainee)}; Keycloak alone per bare create: ${JSON.stringify(keycloakOnlyCpuMsPerUser)}`);
-    if (keycloakJobCallsCpuMsPerUser) log(`P2   Keycloak alone, CPU ms per user of a create job's calls: ${JSON.stringify(keycloakJobCallsCpuMsPerUser)}`);
+    if (keycloakJobCallsCpuMsPerUser) log(`P2   Keycloak alone, CPU ms per user of a create job's calls: ${JSON.stringify(keycloakJobCallsCpuMsPerUser)}; each round's ratio: ${figures.p2.keycloakRoundRatios?.join(', ')}`);
   }
   if (only.has('p3')) {
     const namespaces = positive('namespaces', args.namespaces);
