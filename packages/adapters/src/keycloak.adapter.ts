@@ -83,14 +83,13 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     // is removed), so the body is the user as created, marked: the same user the read-then-write
     // of setProvisioned would send, without the read (about half of that mark's cost to Keycloak).
     const representation = this.#representation(created);
-    const attributes = representation.attributes as Attributes;
-    attributes[ATTRIBUTES.provisioned] = ['true'];
-    attributes[ATTRIBUTES.grafanaUserId] = [String(grafanaUserId)];
+    representation.attributes[ATTRIBUTES.provisioned] = ['true'];
+    representation.attributes[ATTRIBUTES.grafanaUserId] = [String(grafanaUserId)];
     await this.#http.send('set provisioned', 'PUT', `/users/${encodeURIComponent(userId)}`, { body: representation, signal });
   }
 
   /** The user `createUser` makes, without its password: `setCreatedProvisioned` writes it again. */
-  #representation(user: CreatedIdentityUser): UserRepresentation {
+  #representation(user: CreatedIdentityUser): UserRepresentation & { attributes: Attributes } {
     // `none` marks a user made by a provisioner that records Grafana ids: a Grafana login
     // found for it later is never taken for ours without the recorded id (see ownership.ts).
     const attributes: Attributes = { [ATTRIBUTES.managedBy]: [MANAGED_BY], [ATTRIBUTES.grafanaUserId]: [NO_GRAFANA_USER] };

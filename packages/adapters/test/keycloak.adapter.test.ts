@@ -46,6 +46,14 @@ async function passwordGrant(username: string, password: string): Promise<number
   return response.statusCode;
 }
 
+/** A user's full admin representation, read with the provisioner client's own token. */
+async function representationOf(id: string): Promise<Record<string, unknown>> {
+  const response = await request(`${options.baseUrl}/admin/realms/${options.realm}/users/${id}`, {
+    dispatcher: agent,
+    headers: { authorization: `Bearer ${await stackClientToken(options, agent)}` },
+  });
+  return (await response.body.json()) as Record<string, unknown>;
+}
 
 async function expectUpstream(work: Promise<unknown>): Promise<UpstreamError> {
   const error = await work.then(
@@ -102,31 +110,20 @@ describe('KeycloakIdentityProvider (real Keycloak)', () => {
     await idp.setGrafanaUserId(id, null);
     expect((await idp.findUser(username))?.grafanaUserId).toBeNull();
 
-    const representation = await request(`${options.baseUrl}/admin/realms/${options.realm}/users/${id}`, {
-      dispatcher: agent,
-      headers: { authorization: `Bearer ${await stackClientToken(options, agent)}` },
-    });
-    expect(((await representation.body.json()) as { emailVerified?: boolean }).emailVerified).toBe(false);
+    expect((await representationOf(id)).emailVerified).toBe(false);
 
     const verifying = new KeycloakIdentityProvider({ ...options, emailVerified: true });
     const other = uniqueName('kc-verified');
     const otherId = await verifying.createUser(newUser(other));
     created.push(otherId);
-    const verified = await request(`${options.baseUrl}/admin/realms/${options.realm}/users/${otherId}`, {
-      dispatcher: agent,
-      headers: { authorization: `Bearer ${await stackClientToken(options, agent)}` },
-    });
-    expect(((await verified.body.json()) as { emailVerified?: boolean }).emailVerified).toBe(true);
+    expect((await representationOf(otherId)).emailVerified).toBe(true);
     await verifying.close();
   });
 
   it('marks a user it created in one write, leaving the user a read-then-write would, password included', async () => {
-    const representationOf = async (id: string) => {
-      const response = await request(`${options.baseUrl}/admin/realms/${options.realm}/users/${id}`, {
-        dispatcher: agent,
-        headers: { authorization: `Bearer ${await stackClientToken(options, agent)}` },
-      });
-      const { id: _id, username: _username, email, createdTimestamp: _created, ...rest } = (await response.body.json()) as Record<string, unknown>;
+    // What the two users may differ in: their id, name and creation time.
+    const comparable = async (id: string) => {
+      const { id: _id, username: _username, email, createdTimestamp: _created, ...rest } = await representationOf(id);
       return { ...rest, email: String(email).replace(/^[^@]*/, '') };
     };
     const withProfile = (username: string) => ({ ...newUser(username), profile: 'large' });
@@ -140,7 +137,7 @@ describe('KeycloakIdentityProvider (real Keycloak)', () => {
     await idp.setProvisioned(readWriteId, true, undefined, 4243);
 
     expect(await idp.findUser(oneWrite)).toMatchObject({ provisioned: true, managed: true, grafanaUserId: 4243, email: `${oneWrite}@example.test`, fullName: 'Ada Lovelace', profile: 'large', expiresAt: '2027-12-31T00:00:00.000Z' });
-    expect(await representationOf(oneWriteId)).toEqual(await representationOf(readWriteId));
+    expect(await comparable(oneWriteId)).toEqual(await comparable(readWriteId));
     expect(await passwordGrant(oneWrite, 'Made-Passw0rd!')).toBe(200);
   });
 
