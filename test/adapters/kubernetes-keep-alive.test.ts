@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HTTP1_CONNECTIONS, KubernetesClusterGateway } from '@kup/adapters';
+import { CREDENTIALS_REUSE_MS, HTTP1_CONNECTIONS, KubernetesClusterGateway } from '@kup/adapters';
+import { eventually } from '../helpers/poll.js';
 import { env } from '../stack/helpers.js';
 
 interface Connected { connectParams: { port: string | number; protocol: string }; socket: { alpnProtocol?: string | false } }
@@ -120,6 +121,11 @@ describe('kubernetes adapter: connections', () => {
     expect(before).toBeLessThanOrEqual(2);
     // "Rotated": the file's bytes change (a trailing comment line; the certificate stays valid).
     appendFileSync(certFile, '# rotated\n');
+    // Credentials resolved for one request serve those of the next second (CREDENTIALS_REUSE_MS).
+    await eventually('a new connection for the rotated certificate', async () => {
+      await gateway.getNamespace('default');
+      return connections() > before ? true : undefined;
+    }, 10 * CREDENTIALS_REUSE_MS, CREDENTIALS_REUSE_MS / 4);
     const after = await settled(gateway, connections);
     expect(after).toBeGreaterThan(before);
     expect(after).toBeLessThanOrEqual(before + 2);

@@ -9,7 +9,7 @@ export type { GrafanaAdapterOptions } from './grafana.adapter.js';
 export { KeycloakIdentityProvider } from './keycloak.adapter.js';
 export type { KeycloakAdapterOptions } from './keycloak.adapter.js';
 export { KubernetesClusterGateway, FIELD_MANAGER } from './kubernetes.adapter.js';
-export { HTTP1_CONNECTIONS } from './kubernetes-http.js';
+export { CREDENTIALS_REUSE_MS, HTTP1_CONNECTIONS } from './kubernetes-http.js';
 export type { KubernetesAdapterOptions } from './kubernetes.adapter.js';
 export { withCallRetries, DEFAULT_CALL_RETRY, type RetryPolicy } from './retrying.js';
 export { UndiciWebhookTransport, WebhookTransportError, type WebhookTransportOptions } from './webhook.adapter.js';

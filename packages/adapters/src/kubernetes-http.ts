@@ -6,6 +6,22 @@ import { clearableDeadline, deadline } from './signals.js';
 
 export { HttpMethod };
 
+/**
+ * How long the credentials and TLS settings resolved for one request serve the next ones:
+ * a create's eight requests resolve them once instead of eight times (client-node's
+ * authenticators, the TLS options compared byte by byte), and a rotated token or
+ * certificate is still picked up within a second.
+ */
+export const CREDENTIALS_REUSE_MS = 1_000;
+
+/** Where and how a request goes straight onto the kept-alive dispatcher. */
+interface Direct {
+  origin: string;
+  basePath: string;
+  headers: Record<string, string>;
+  pool: Pool;
+}
+
 export interface KubeRequest {
   query?: Readonly<Record<string, string>>;
   body?: unknown;
@@ -15,6 +31,12 @@ export interface KubeRequest {
   signal?: AbortSignal | undefined;
   /** The caller does not read a successful answer: it is drained unparsed (apply answers are whole objects). */
   discardBody?: boolean;
+  /**
+   * A 404 answers `undefined` instead of rejecting: the caller asks whether the object is
+   * there, and "not yet" is the usual answer (a create's namespace reads), not worth an
+   * exception and its stack on every trainee.
+   */
+  absentAsUndefined?: boolean;
 }
 
 export interface ResourceRef {
@@ -41,6 +63,8 @@ export class KubeHttp extends KubernetesObjectApi {
   #pool: Pool | undefined;
   /** The cluster's server URL, parsed once. */
   #server: { url: string; origin: string; basePath: string } | undefined;
+  /** What `#direct` last resolved, and when (performance.now()). */
+  #resolved: { at: number; direct: Direct | undefined } | undefined;
 
   static create(kubeconfig: KubeConfig, timeoutMs: number): KubeHttp {
     const client = kubeconfig.makeApiClient(KubeHttp);
@@ -54,6 +78,7 @@ export class KubeHttp extends KubernetesObjectApi {
   async close(): Promise<void> {
     const pool = this.#pool;
     this.#pool = undefined;
+    this.#resolved = undefined;
     await pool?.close();
   }
 
@@ -103,7 +128,7 @@ export class KubeHttp extends KubernetesObjectApi {
         signal: timeout.signal,
       });
       const ok = response.statusCode >= 200 && response.statusCode <= 299;
-      if (ok && request.discardBody) {
+      if ((ok && request.discardBody) || (response.statusCode === 404 && request.absentAsUndefined)) {
         // Read to the end (no cap below the apiserver's object size), so the socket is kept alive.
         await response.body.dump({ limit: 4 * 1024 * 1024 });
         return undefined;
@@ -125,12 +150,20 @@ export class KubeHttp extends KubernetesObjectApi {
    * current TLS settings. Undefined where client-node would not use a plain TLS agent
    * (proxies, SOCKS, no TLS options): those requests go through client-node as made.
    */
-  async #direct(): Promise<{ origin: string; basePath: string; headers: Record<string, string>; pool: Pool } | undefined> {
+  async #direct(): Promise<Direct | undefined> {
+    const now = performance.now();
+    const cached = this.#resolved;
+    if (cached && now - cached.at < CREDENTIALS_REUSE_MS) return cached.direct;
+    const direct = await this.#resolveDirect();
+    this.#resolved = { at: now, direct };
+    return direct;
+  }
+
+  async #resolveDirect(): Promise<Direct | undefined> {
     const kubeconfig = this.#kubeconfig;
     const cluster = kubeconfig?.getCurrentCluster();
     if (!kubeconfig || !cluster) return undefined;
-    // Authenticators cache their credentials: asking each time costs no second login, and a
-    // rotated token or certificate is picked up on the next request.
+    // Authenticators cache their credentials: asking again costs no second login.
     const options: RequestOptions = {};
     await kubeconfig.applyToHTTPSOptions(options);
     const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = options as AgentOptions;
@@ -167,6 +200,7 @@ export class KubeHttp extends KubernetesObjectApi {
     await this.configuration.authMethods.default?.applySecurityAuthentication(context);
     const response = await this.configuration.httpApi.send(context).toPromise();
     const text = await response.body.text();
+    if (response.httpStatusCode === 404 && request.absentAsUndefined) return undefined;
     const body = parseJson(text);
     if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
       throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', body, response.headers);

@@ -95,7 +95,7 @@ export class KubernetesClusterGateway implements ClusterGateway {
   async get(ref: ObjectRef, signal?: AbortSignal): Promise<Record<string, unknown> | undefined> {
     return this.#absentAs(undefined, this.#call(`get ${describe(ref)}`, async () => {
       const path = await this.#http.pathOf(ref);
-      return (await this.#http.send(HttpMethod.GET, path, { signal })) as Record<string, unknown>;
+      return (await this.#http.send(HttpMethod.GET, path, { signal, absentAsUndefined: true })) as Record<string, unknown> | undefined;
     }));
   }
 
@@ -108,9 +108,9 @@ export class KubernetesClusterGateway implements ClusterGateway {
   }
 
   async getNamespace(name: string, signal?: AbortSignal): Promise<NamespaceInfo | undefined> {
-    const json = await this.#absentAs(undefined, this.#call(`get namespace ${name}`, () =>
-      this.#http.send(HttpMethod.GET, `/api/v1/namespaces/${encodeURIComponent(name)}`, { signal }),
-    ));
+    const json = await this.#call(`get namespace ${name}`, () =>
+      this.#http.send(HttpMethod.GET, `/api/v1/namespaces/${encodeURIComponent(name)}`, { signal, absentAsUndefined: true }),
+    );
     return json === undefined ? undefined : toNamespaceInfo(json as NamespaceJson);
   }
 
