@@ -1,7 +1,10 @@
 // P2 end-to-end creates: trainees fully provisioned per second (POST /provisioner through
 // the API, a worker process, Keycloak + Kubernetes + Grafana) vs Keycloak alone creating
 // users with a password (admin REST, same realm, same concurrency as the worker).
-// Both sides are warmed up first (a batch as large as the concurrency, not timed), and
+// Both sides are warmed up first, not timed (the end-to-end creates with as many trainees
+// as are timed, so the worker's JavaScript is compiled as in a worker that has been running:
+// with a batch only as large as the concurrency, most of the timed creates ran in V8's
+// interpreter and baseline tiers, at 20-30% more worker CPU per trainee), and
 // the CPU every process spends is charged to the users made: on a machine where Keycloak,
 // the apiserver, the Grafana stand-in and the worker share the cores, the sum bounds the rate.
 // A third figure, Keycloak alone serving a create job's calls, shows the bound where
@@ -148,7 +151,7 @@ export async function benchCreates(tag: string, count: number, concurrency: numb
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const profile: Record<string, string> = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {};
   const worker = await startChild('apps/worker/dist/main.js', { QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(concurrency), WORKER_HEALTH_PORT: '0', ...profile }, /worker started/, 'p2-worker');
-  const warmup = Array.from({ length: concurrency }, (_, i) => `${tag}-e2w-${i}`);
+  const warmup = Array.from({ length: count }, (_, i) => `${tag}-e2w-${i}`);
   const timed = Array.from({ length: count }, (_, i) => `${tag}-e2e-${i}`);
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
