@@ -17,8 +17,8 @@ const BATCH = 500;
 
 export const p5Username = (index: number): string => `${P5_PREFIX}${String(index).padStart(6, '0')}`;
 
-/** A token of the stack's Keycloak administrator (master realm): partialImport needs realm rights. */
-async function realmAdminToken(): Promise<string> {
+/** A token of the stack's Keycloak administrator (master realm): partialImport and clearing caches need realm rights. */
+export async function realmAdminToken(): Promise<string> {
   const res = await fetch(`${env('KEYCLOAK_URL')}/realms/master/protocol/openid-connect/token`, {
     method: 'POST',
     dispatcher: stackAgent(),
