@@ -38,8 +38,9 @@ interface Api {
  * Empties Keycloak's user cache (its admin API's `clear-user-cache`). Keycloak keeps up to
  * 10,000 users in it by default: 2,000 users just listed are all served from memory, 20,000
  * never are, and a listing of them costs Keycloak about 2.7 times as much per user (849
- * against 2,286 µs on 2026-11-27). Every timed run starts with it empty, so the two sizes
- * are compared in the same regime and the ratio shows how our part scales.
+ * against 2,286 µs on 2026-11-27). Every timed run starts with it empty, so both sizes
+ * start alike; they do not fit alike (a sync's per-user reads find 2,000 users in the
+ * cache and 20,000 mostly not: docs/benchmarks.md, P5).
  */
 async function clearKeycloakUserCache(): Promise<void> {
   const res = await fetch(`${env('KEYCLOAK_URL')}/admin/realms/${env('KEYCLOAK_REALM')}/clear-user-cache`, {
