@@ -56,6 +56,9 @@ describe('fleet: sync dry run', () => {
     const child = await h.fleetUser.getJob(`sync-user-${dry.job.data.runId}-${broken}`);
     expect(child).toBeDefined();
     expect(await h.secrets.get(secretKeyOf(child!))).toBeUndefined();
+    // The child reported from the user as the run listed them (it asked Keycloak nothing).
+    const keycloakUser = await findKeycloakUser(broken);
+    expect(child!.data.listed).toMatchObject({ id: keycloakUser?.id, managed: true, provisioned: true, grafanaUserId: grafanaUser!.id });
 
     const real = await h.run('sync', { usernamePrefix: prefix });
     expect(real.state, real.job.failedReason).toBe('completed');

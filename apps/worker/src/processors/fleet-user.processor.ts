@@ -64,12 +64,12 @@ export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTabl
   };
 
   const sync: JobProcessor = (job, token, signal) => {
-    const { username, resetPasswords, dryRun } = checkedData(job, syncUserData, syncJobState);
+    const { username, resetPasswords, dryRun, listed } = checkedData(job, syncUserData, syncJobState);
     return run(job, token, username, async (log) => {
       const context = stepContext<SyncState>(job, deps.secrets as SecretStore, log, signal);
       if (dryRun) {
         // Reads only: no password is sealed, no expire job added (a real sync adds one only to a user it did not fail on).
-        const found = await deps.sync.sync(username, context, { resetPasswords: resetPasswords === true, dryRun: true });
+        const found = await deps.sync.sync(username, context, { resetPasswords: resetPasswords === true, dryRun: true, listed });
         if (found.skipped || found.error || wouldRollBack(found) || !(await deps.expiry?.isMissing?.(username))) return found;
         return { ...found, repairs: [...(found.repairs ?? []), 'expiry: expire job missing: it would be added'] };
       }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { defaultPlaygroundSettings } from '../domain/trainee-plan.js';
 import { FakeCluster, FakeGrafana, FakeIdentity } from '../test-support/fake-ports.js';
 import { memoryJobState, type StepContext } from '../provisioning/step-context.js';
@@ -51,6 +51,21 @@ describe('sync dry run (one trainee)', () => {
       expect.stringMatching(/^grafana: account missing: it would be created/),
     ]);
     expect(snapshot(fakes)).toBe(before);
+  });
+
+  it('a fleet child given the user as listed reports from it and asks Keycloak nothing', async () => {
+    const { fakes, user, account } = await build();
+    fakes.cluster.objects.delete('ResourceQuota/ana/resource-limits');
+    const findUser = vi.spyOn(fakes.identity, 'findUser');
+    const { id, createdAt, email, enabled, managed, provisioned } = user;
+    const listed = { id, createdAt, email, enabled, managed, provisioned, grafanaUserId: account.id };
+    const result = await new SyncUserService(fakes, settings).sync('ana', context(), { dryRun: true, listed });
+    expect(result.repairs).toEqual(['ResourceQuota/resource-limits: missing: it would be applied']);
+    expect(findUser).not.toHaveBeenCalled();
+    // As listed, not as Keycloak holds it now: a listing without the Grafana id (as before it was recorded) reports it.
+    const { grafanaUserId: _recorded, ...unrecorded } = listed;
+    const stale = await new SyncUserService(fakes, settings).sync('ana', context(), { dryRun: true, listed: unrecorded });
+    expect(stale.repairs).toContain("keycloak: grafanaUserId attribute missing or wrong: the Grafana account's id would be recorded");
   });
 
   it('a healthy trainee has nothing to repair', async () => {

@@ -19,6 +19,8 @@ export interface SyncInspectOptions {
   createPending?: ((username: string, signal?: AbortSignal) => Promise<boolean>) | undefined;
   resetPasswords?: boolean;
   signal?: AbortSignal | undefined;
+  /** The user as the run's listing saw them: then Keycloak is not asked again (the report is as of the listing). */
+  listed?: IdentityUser | undefined;
 }
 
 const ROLLBACK = 'rollback:';
@@ -31,7 +33,7 @@ export function wouldRollBack(result: Pick<SyncUserResult, 'repairs'>): boolean 
 export async function inspectSync(ports: FleetPorts, settings: FleetSettings, username: string, options: SyncInspectOptions = {}): Promise<SyncUserResult> {
   const { signal } = options;
   const none = { username, fixedGrafana: false, fixedNamespace: false, fixedProvisioned: false, rolledBack: false, passwordIssued: false, dryRun: true };
-  const user = await ports.identity.findUser(username, signal);
+  const user = options.listed ?? (await ports.identity.findUser(username, signal));
   if (!user?.managed) return { ...none, repairs: [], skipped: 'no managed user of that name' };
   if (!user.provisioned && (await options.createPending?.(username, signal))) return { ...none, repairs: [], skipped: 'a create job for this user is pending' };
 

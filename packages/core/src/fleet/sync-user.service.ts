@@ -1,6 +1,6 @@
 import { isRetryable, describeError } from '../errors.js';
 import type { IdentityUser } from '../ports/identity-provider.js';
-import type { SyncUserResult } from '../queue/fleet-contract.js';
+import type { ListedIdentity, SyncUserResult } from '../queue/fleet-contract.js';
 import { traineeOf, type FleetPorts, type FleetSettings } from './fleet-context.js';
 import { UsernameConflictError } from '../errors.js';
 import type { GrafanaUser } from '../ports/grafana-gateway.js';
@@ -42,6 +42,8 @@ export interface SyncRequestOptions {
   resetPasswords?: boolean;
   /** Only report what would be repaired (sync-dry-run.ts); write nothing. */
   dryRun?: boolean;
+  /** A dry run's user as its run listed them (fleet runs): the dry run then asks Keycloak nothing. Ignored by a real sync. */
+  listed?: ListedIdentity | undefined;
 }
 
 /**
@@ -64,7 +66,8 @@ export class SyncUserService {
 
   async sync(username: string, ctx: StepContext<SyncState>, request: SyncRequestOptions = {}): Promise<SyncUserResult> {
     if (request.dryRun) {
-      const inspect = { createPending: this.options.createPending, resetPasswords: request.resetPasswords === true, signal: ctx.signal };
+      const listed = request.listed && { ...request.listed, username, email: request.listed.email, expiresAt: request.listed.expiresAt };
+      const inspect = { createPending: this.options.createPending, resetPasswords: request.resetPasswords === true, signal: ctx.signal, listed };
       return inspectSync(this.ports, this.settings, username, inspect);
     }
     const none = { username, fixedGrafana: false, fixedNamespace: false, fixedProvisioned: false, rolledBack: false, passwordIssued: false };

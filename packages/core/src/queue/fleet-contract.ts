@@ -141,6 +141,21 @@ export const listedUser = z.object({
 });
 export type ListedUser = z.infer<typeof listedUser>;
 
+/**
+ * The whole user as the listing saw them (sync dry runs): a dry run reports on the realm as
+ * its run listed it, so its children ask Keycloak nothing. A real sync looks the user up
+ * under its lock, as it writes.
+ */
+export const listedIdentity = listedUser.extend({
+  enabled: z.boolean(),
+  managed: z.boolean(),
+  provisioned: z.boolean(),
+  fullName: z.string().optional(),
+  grafanaUserId: z.number().int().nullable().optional(),
+  profile: z.string().optional(),
+});
+export type ListedIdentity = z.infer<typeof listedIdentity>;
+
 export const resetUserData = z.object({ runId: z.string(), username, mode: z.enum(RESET_MODES), listed: listedUser.optional() });
 export const cleanupUserData = z.object({
   runId: z.string(),
@@ -150,7 +165,14 @@ export const cleanupUserData = z.object({
   maxAgeDays: z.number().int().min(0),
   dryRun: z.boolean(),
 });
-export const syncUserData = z.object({ runId: z.string(), username, resetPasswords: z.boolean().optional(), dryRun: z.boolean().optional() });
+export const syncUserData = z.object({
+  runId: z.string(),
+  username,
+  resetPasswords: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+  /** Dry runs only. */
+  listed: listedIdentity.optional(),
+});
 export type ResetUserData = z.infer<typeof resetUserData>;
 export type CleanupUserData = z.infer<typeof cleanupUserData>;
 export type SyncUserData = z.infer<typeof syncUserData>;
