@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JOBS } from './contract.js';
+import { listedIdentity, listedUser } from './listed-user.js';
 
 /**
  * The fleet part of the queue contract: reset, cleanup and sync runs. A run is a BullMQ
@@ -128,33 +129,8 @@ export const fleetRunSchemas = { reset: resetRunData, cleanup: cleanupRunData, s
 
 // ---- child job data and results ----
 
-/**
- * The user as the run's listing saw them (purge runs): lets the child check the namespace's
- * fittings without asking Keycloak again. Never used to create anything: a child that has
- * to make or re-apply the namespace looks the user up first.
- */
-export const listedUser = z.object({
-  id: z.string(),
-  email: z.string().optional(),
-  createdAt: z.number().int(),
-  expiresAt: z.string().optional(),
-});
-export type ListedUser = z.infer<typeof listedUser>;
+export * from './listed-user.js';
 
-/**
- * The whole user as the listing saw them (sync dry runs): a dry run reports on the realm as
- * its run listed it, so its children ask Keycloak nothing. A real sync looks the user up
- * under its lock, as it writes.
- */
-export const listedIdentity = listedUser.extend({
-  enabled: z.boolean(),
-  managed: z.boolean(),
-  provisioned: z.boolean(),
-  fullName: z.string().optional(),
-  grafanaUserId: z.number().int().nullable().optional(),
-  profile: z.string().optional(),
-});
-export type ListedIdentity = z.infer<typeof listedIdentity>;
 
 export const resetUserData = z.object({ runId: z.string(), username, mode: z.enum(RESET_MODES), listed: listedUser.optional() });
 export const cleanupUserData = z.object({
