@@ -6,7 +6,8 @@
 // have (its OpenAPI says) is reported as not measured, with the reason.
 import { fetch } from 'undici';
 import { withCleanup } from './cleanup.js';
-import { dropPrefix, env, eventually, freePort, round, sampleRss, startChild, stackAgent, type Child } from './lib.js';
+import { dropPrefix, env, eventually, freePort, ROOT, round, sampleRss, startChild, stackAgent, type Child } from './lib.js';
+import { nodeFlagsFor } from './node-flags.js';
 import { markIdle, markManaged, P5_PREFIX, realmAdminToken, topUp } from './p5-users.js';
 
 type Measure = 'syncMs' | 'cleanupMs' | 'traineesMs';
@@ -20,6 +21,8 @@ export interface ScaleRun {
   missing: Partial<Record<Measure, string>>;
   /** The worker's peak RSS while it ran this size's fleet runs. */
   workerRssPeakMb: number;
+  /** The same, per run: which of them sets the peak. */
+  workerRssPeaksMb?: Partial<Record<Measure, number>>;
 }
 
 export interface ScaleFigures {
@@ -92,26 +95,28 @@ async function listAll(api: Api, limit: number, users: number): Promise<number> 
 }
 
 async function measureSize(api: Api, worker: Child, users: number, can: { trainees?: number; syncDryRun: boolean }, log: (line: string) => void): Promise<ScaleRun> {
-  const rss = sampleRss(worker.process.pid as number);
-  const run: ScaleRun = { users, missing: {}, workerRssPeakMb: 0 };
-  try {
-    log(`  ${users} users: cleanup dry run…`);
+  const pid = worker.process.pid as number;
+  const rss = sampleRss(pid);
+  const run: ScaleRun = { users, missing: {}, workerRssPeakMb: 0, workerRssPeaksMb: {} };
+  /** Times one run (Keycloak's cache emptied first) and notes the worker's peak RSS during it. */
+  const timed = async (measure: Measure, what: string, work: () => Promise<number>) => {
+    log(`  ${users} users: ${what}…`);
     await clearKeycloakUserCache();
-    run.cleanupMs = round(await fleetRun(api, '/cleanup', { dryRun: true, usernamePrefix: P5_PREFIX }));
-    if (can.syncDryRun) {
-      log(`  ${users} users: sync dry run…`);
-      await clearKeycloakUserCache();
-      run.syncMs = round(await fleetRun(api, '/sync', { dryRun: true, usernamePrefix: P5_PREFIX }));
-    } else {
-      run.missing.syncMs = 'POST /sync has no dry-run flag (a real sync would make every namespace)';
+    const phase = sampleRss(pid);
+    try {
+      run[measure] = round(await work());
+    } finally {
+      const peakMb = round(phase.stop().peakMb);
+      (run.workerRssPeaksMb as Partial<Record<Measure, number>>)[measure] = peakMb;
+      log(`    ${round((run[measure] ?? 0) / 1000)} s, worker RSS peak ${peakMb} MB`);
     }
-    if (can.trainees !== undefined) {
-      log(`  ${users} users: GET /trainees, every page…`);
-      await clearKeycloakUserCache();
-      run.traineesMs = round(await listAll(api, can.trainees, users));
-    } else {
-      run.missing.traineesMs = 'route missing (GET /trainees)';
-    }
+  };
+  try {
+    await timed('cleanupMs', 'cleanup dry run', () => fleetRun(api, '/cleanup', { dryRun: true, usernamePrefix: P5_PREFIX }));
+    if (can.syncDryRun) await timed('syncMs', 'sync dry run', () => fleetRun(api, '/sync', { dryRun: true, usernamePrefix: P5_PREFIX }));
+    else run.missing.syncMs = 'POST /sync has no dry-run flag (a real sync would make every namespace)';
+    if (can.trainees !== undefined) await timed('traineesMs', 'GET /trainees, every page', () => listAll(api, can.trainees as number, users));
+    else run.missing.traineesMs = 'route missing (GET /trainees)';
   } finally {
     run.workerRssPeakMb = round(rss.stop().peakMb);
   }
@@ -143,7 +148,9 @@ export async function benchScale(tag: string, small: number, large: number, log:
     const port = await freePort();
     apiChild = await startChild('apps/api/dist/main.js', { PORT: String(port), HOST: '127.0.0.1', QUEUE_PREFIX: prefix }, /listening/i, 'p5-api');
     const schedules = { RESET_SCHEDULE_ENABLED: 'false', CLEANUP_SCHEDULE_ENABLED: 'false', SYNC_SCHEDULE_ENABLED: 'false' };
-    worker = await startChild('apps/worker/dist/main.js', { QUEUE_PREFIX: prefix, WORKER_HEALTH_PORT: '0', ...schedules }, /worker started/, 'p5-worker');
+    // BENCH_P5_TRACE_GC=1: the worker logs each garbage collection with its heap sizes (`--trace-gc`, in p5-worker.log).
+    const flags = [...nodeFlagsFor(ROOT, 'apps/worker/dist/main.js'), ...(process.env.BENCH_P5_TRACE_GC === '1' ? ['--trace-gc'] : [])];
+    worker = await startChild('apps/worker/dist/main.js', { QUEUE_PREFIX: prefix, WORKER_HEALTH_PORT: '0', ...schedules }, /worker started/, 'p5-worker', flags);
     const api: Api = {
       async call(method, path, body) {
         const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
