@@ -178,18 +178,26 @@ export async function redisCpuSeconds(): Promise<number> {
 }
 
 /** Samples a process's RSS every `everyMs` until stopped; returns the peak and the last value. */
-export function sampleRss(pid: number, everyMs = 200): { stop(): { peakMb: number; lastMb: number } } {
+export function sampleRss(pid: number, everyMs = 200): { stop(): { peakMb: number; lastMb: number }; phase(): number } {
   let peakMb = 0;
+  let phasePeakMb = 0;
   let lastMb = 0;
   const timer = setInterval(() => {
     try {
       lastMb = rssMb(pid);
       peakMb = Math.max(peakMb, lastMb);
+      phasePeakMb = Math.max(phasePeakMb, lastMb);
     } catch {
       // the process is gone
     }
   }, everyMs);
   return {
+    /** The peak since the last call (or the start), from the same samples as the whole peak. */
+    phase() {
+      const peak = phasePeakMb;
+      phasePeakMb = 0;
+      return peak;
+    },
     stop() {
       clearInterval(timer);
       return { peakMb, lastMb };

@@ -95,18 +95,18 @@ async function listAll(api: Api, limit: number, users: number): Promise<number> 
 }
 
 async function measureSize(api: Api, worker: Child, users: number, can: { trainees?: number; syncDryRun: boolean }, log: (line: string) => void): Promise<ScaleRun> {
-  const pid = worker.process.pid as number;
-  const rss = sampleRss(pid);
+  const rss = sampleRss(worker.process.pid as number);
   const run: ScaleRun = { users, missing: {}, workerRssPeakMb: 0, workerRssPeaksMb: {} };
   /** Times one run (Keycloak's cache emptied first) and notes the worker's peak RSS during it. */
   const timed = async (measure: Measure, what: string, work: () => Promise<number>) => {
     log(`  ${users} users: ${what}…`);
     await clearKeycloakUserCache();
-    const phase = sampleRss(pid);
+    rss.phase();
     try {
       run[measure] = round(await work());
     } finally {
-      const peakMb = round(phase.stop().peakMb);
+      // From the size's own samples: a spike shorter than the 200 ms between samples is seen by both or by neither.
+      const peakMb = round(rss.phase());
       (run.workerRssPeaksMb as Partial<Record<Measure, number>>)[measure] = peakMb;
       log(`    ${round((run[measure] ?? 0) / 1000)} s, worker RSS peak ${peakMb} MB`);
     }
