@@ -96,7 +96,8 @@ async function listAll(api: Api, limit: number, users: number): Promise<number> 
 
 async function measureSize(api: Api, worker: Child, users: number, can: { trainees?: number; syncDryRun: boolean }, log: (line: string) => void): Promise<ScaleRun> {
   const rss = sampleRss(worker.process.pid as number);
-  const run: ScaleRun = { users, missing: {}, workerRssPeakMb: 0, workerRssPeaksMb: {} };
+  const peaks: Partial<Record<Measure, number>> = {};
+  const run: ScaleRun = { users, missing: {}, workerRssPeakMb: 0, workerRssPeaksMb: peaks };
   /** Times one run (Keycloak's cache emptied first) and notes the worker's peak RSS during it. */
   const timed = async (measure: Measure, what: string, work: () => Promise<number>) => {
     log(`  ${users} users: ${what}…`);
@@ -106,9 +107,8 @@ async function measureSize(api: Api, worker: Child, users: number, can: { traine
       run[measure] = round(await work());
     } finally {
       // From the size's own samples: a spike shorter than the 200 ms between samples is seen by both or by neither.
-      const peakMb = round(rss.phase());
-      (run.workerRssPeaksMb as Partial<Record<Measure, number>>)[measure] = peakMb;
-      log(`    ${round((run[measure] ?? 0) / 1000)} s, worker RSS peak ${peakMb} MB`);
+      peaks[measure] = round(rss.phase());
+      log(`    ${round((run[measure] ?? 0) / 1000)} s, worker RSS peak ${peaks[measure]} MB`);
     }
   };
   try {

@@ -91,9 +91,8 @@ function listedOf(user: IdentityUser | undefined): object {
 function listedIdentityOf(user: IdentityUser | undefined): object {
   if (!user) return {};
   const { id, createdAt, email, expiresAt, enabled, managed, provisioned, fullName, grafanaUserId, profile } = user;
-  const listed = { id, createdAt, email, expiresAt, enabled, managed, provisioned, fullName, grafanaUserId, profile };
-  // Undefined fields are left out (JSON drops them too); null (a provisioner's "no account yet") is kept.
-  return { listed: Object.fromEntries(Object.entries(listed).filter(([, value]) => value !== undefined)) };
+  // Undefined fields go as the job's JSON drops them; null (a provisioner's "no account yet") is kept.
+  return { listed: { id, createdAt, email, expiresAt, enabled, managed, provisioned, fullName, grafanaUserId, profile } };
 }
 
 function childData(kind: FleetKind, data: FleetRunData, username: string, user: IdentityUser | undefined): object {
@@ -151,30 +150,15 @@ export const CHILD_RESULTS_PAGE = 1000;
 
 /**
  * The results of a run's children, read a page at a time: one HGETALL of 20,000 results held
- * the reply, its strings and their parse at once (about 8, 8 and 11 MB), all in the worker's
- * heap until the run's result was written. Texts repeated from child to child (a dry run's
- * repairs) are kept once. A field a scan returns twice counts once (keyed by child).
+ * the reply, its strings and their parse at once (about 8, 8 and 11 MB) in the worker's heap.
+ * A field a scan returns twice counts once (keyed by child).
  */
 export async function childResults(job: Pick<Job, 'getDependencies'>, pageSize = CHILD_RESULTS_PAGE): Promise<unknown[]> {
   const values = new Map<string, unknown>();
-  const texts = new Map<string, string>();
-  const share = (text: string) => {
-    const kept = texts.get(text);
-    if (kept !== undefined) return kept;
-    texts.set(text, text);
-    return text;
-  };
   let cursor = 0;
   do {
     const page = await job.getDependencies({ processed: { cursor, count: pageSize } });
-    for (const [key, value] of Object.entries(page.processed ?? {})) {
-      if (value && typeof value === 'object') {
-        for (const [field, list] of Object.entries(value as Record<string, unknown>)) {
-          if (Array.isArray(list) && list.every((item) => typeof item === 'string')) (value as Record<string, unknown>)[field] = list.map(share);
-        }
-      }
-      values.set(key, value);
-    }
+    for (const [key, value] of Object.entries(page.processed ?? {})) values.set(key, value);
     cursor = page.nextProcessedCursor ?? 0;
   } while (cursor !== 0);
   return [...values.values()];

@@ -131,7 +131,6 @@ export const fleetRunSchemas = { reset: resetRunData, cleanup: cleanupRunData, s
 
 export * from './listed-user.js';
 
-
 export const resetUserData = z.object({ runId: z.string(), username, mode: z.enum(RESET_MODES), listed: listedUser.optional() });
 export const cleanupUserData = z.object({
   runId: z.string(),
