@@ -1,6 +1,7 @@
 // Sync's dry run against the stack: a trainee whose quota and Grafana account were deleted
 // by hand is reported with both repairs and left exactly as broken; a real sync afterwards
-// repairs them. A healthy trainee has nothing to repair. The dry run is a run of its own.
+// repairs them. A healthy trainee has nothing to repair. The dry run is a run of its own,
+// and lists Keycloak in full once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretKeyOf, syncRunResult, type ObjectRef } from '@kup/core';
 import { uniqueUsername } from '../helpers/names.js';
@@ -86,6 +87,33 @@ describe('fleet: sync dry run', () => {
     const result = syncRunResult.parse(job.returnvalue);
     expect(result).toMatchObject({ dry_run: true, message: 'Dry run: 0 users would be repaired; nothing changed' });
     expect(result.results).toMatchObject({ total_users: 1, would_repair: [], failed_fixes: [] });
+  });
+
+  it('reads Keycloak once in full: its second pass asks for usernames only, which list as the full listing does', async () => {
+    const identity = h.ports.identity;
+    const filter = { usernameContains: prefix };
+    const full = await identity.listManaged(0, 100, undefined, filter);
+    const names = await identity.listManagedNames!(0, 100, undefined, filter);
+    expect(names.usernames).toEqual(full.users.map((user) => user.username));
+    expect([...names.usernames].sort()).toEqual([...users].sort());
+
+    const calls: string[] = [];
+    const listManaged = identity.listManaged.bind(identity);
+    const listManagedNames = identity.listManagedNames!.bind(identity);
+    Object.assign(identity, {
+      listManaged: (...args: Parameters<typeof listManaged>) => (calls.push('full'), listManaged(...args)),
+      listManagedNames: (...args: Parameters<typeof listManagedNames>) => (calls.push('usernames'), listManagedNames(...args)),
+    });
+    try {
+      const { state, job } = await h.run('sync', { usernamePrefix: prefix, dryRun: true });
+      expect(state, job.failedReason).toBe('completed');
+      expect(syncRunResult.parse(job.returnvalue).results.total_users).toBe(2);
+      // One page in full (both trainees on it), then the pass that finds nobody new, by username.
+      expect(calls).toEqual(['full', 'usernames']);
+    } finally {
+      delete (identity as Partial<typeof identity>).listManaged;
+      delete (identity as Partial<typeof identity>).listManagedNames;
+    }
   });
 
   it('a dry run and a real sync enqueued together are two runs', async () => {

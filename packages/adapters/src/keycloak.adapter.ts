@@ -1,7 +1,7 @@
 import KeycloakAdminClient, { NetworkError } from '@keycloak/keycloak-admin-client';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
 import { Dispatcher1Wrapper, type Agent } from 'undici';
-import { UpstreamError, timeUpstream, MANAGED_BY, type IdentityPage, type IdentityProvider, type IdentityUser, type NewIdentityUser, type CreatedIdentityUser } from '@kup/core';
+import { UpstreamError, timeUpstream, MANAGED_BY, type IdentityPage, type IdentityProvider, type IdentityUser, type UsernamePage, type NewIdentityUser, type CreatedIdentityUser } from '@kup/core';
 import { KeycloakHttp } from './keycloak-http.js';
 import { ClientCredentialsTokens } from './keycloak-token.js';
 import { ATTRIBUTES, MANAGED_QUERY, NO_GRAFANA_USER, toIdentityUser, type Attributes } from './keycloak-users.js';
@@ -164,6 +164,14 @@ export class KeycloakIdentityProvider implements IdentityProvider {
       this.#admin.users.find({ q: MANAGED_QUERY, ...username, first, max, briefRepresentation: false }),
     );
     return { users: users.map(toIdentityUser), next: users.length >= max ? first + max : undefined };
+  }
+
+  async listManagedNames(first: number, max: number, signal?: AbortSignal, filter: { usernameContains?: string } = {}): Promise<UsernamePage> {
+    const username = filter.usernameContains ? { username: filter.usernameContains } : {};
+    const users = await this.#call('list managed usernames', signal, () =>
+      this.#admin.users.find({ q: MANAGED_QUERY, ...username, first, max, briefRepresentation: true }),
+    );
+    return { usernames: users.map((user) => user.username ?? ''), next: users.length >= max ? first + max : undefined };
   }
 
   async listUsers(first: number, max: number, signal?: AbortSignal): Promise<IdentityPage> {

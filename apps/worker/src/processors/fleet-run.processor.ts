@@ -25,6 +25,7 @@ import {
   type ChildSink,
   type CleanupRunData,
   type CleanupUserResult,
+  type FanOutListing,
   type FanOutState,
   type FleetKind,
   type FleetRunData,
@@ -40,7 +41,7 @@ import { jobFailure } from './job-failure.js';
 import type { JobProcessor } from './processor.js';
 
 export interface FleetRunProcessorDeps {
-  identity: Pick<IdentityProvider, 'findUser' | 'listManaged' | 'findGroup' | 'listGroupMembers'>;
+  identity: Pick<IdentityProvider, 'findUser' | 'listManaged' | 'findGroup' | 'listGroupMembers'> & Partial<Pick<IdentityProvider, 'listManagedNames'>>;
   /** The `fleet-user` queue: children are added there, one per trainee. */
   children: Pick<Queue, 'addBulk' | 'getJob'>;
   /** For the per-run set of usernames already given a child. */
@@ -115,31 +116,37 @@ function childData(kind: FleetKind, data: FleetRunData, username: string, user: 
 /**
  * Adds the children of one page. Which usernames are new is read first (a Redis set per
  * run), the children are added (idempotent: fixed ids), and only then marked seen: a
- * crash in between re-adds (a no-op), it never loses a child.
+ * crash in between re-adds (a no-op), it never loses a child. The page's other users are
+ * marked seen with them, so that a later pass, reading usernames only, knows them too.
  */
 function childSink(job: Job, kind: FleetKind, data: FleetRunData, deps: FleetRunProcessorDeps): ChildSink {
   const seenKey = `${deps.prefix}:fleet-run:${data.runId}:seen`;
+  const unseen = async (usernames: string[]) => {
+    const flags = await deps.redis.smismember(seenKey, ...usernames);
+    return usernames.filter((_, i) => flags[i] === 0);
+  };
   return {
-    addNew: async (usernames, listed) => {
-      const redis = deps.redis;
-      const flags = await redis.smismember(seenKey, ...usernames);
-      const fresh = usernames.filter((_, i) => flags[i] === 0);
-      if (fresh.length === 0) return 0;
-      await deps.children.addBulk(
-        fresh.map((username) => ({
-          name: FLEET_CHILD_OF[kind],
-          // The run's request id and trace context (its consumer span) carry on to each child.
-          data: { ...childData(kind, data, username, listed?.get(username)), ...jobTraceFields() },
-          opts: {
-            ...deps.childOptions,
-            jobId: fleetChildJobId(kind, data.runId, username),
-            parent: { id: job.id as string, queue: job.queueQualifiedName },
-            // One trainee's failure is reported by the parent, never fails the run.
-            ignoreDependencyOnFailure: true,
-          },
-        })),
-      );
-      await redis.multi().sadd(seenKey, ...fresh).expire(seenKey, SEEN_TTL_SECONDS).exec();
+    unseen,
+    addNew: async (usernames, listed, others = []) => {
+      const fresh = usernames.length > 0 ? await unseen(usernames) : [];
+      if (fresh.length > 0) {
+        await deps.children.addBulk(
+          fresh.map((username) => ({
+            name: FLEET_CHILD_OF[kind],
+            // The run's request id and trace context (its consumer span) carry on to each child.
+            data: { ...childData(kind, data, username, listed?.get(username)), ...jobTraceFields() },
+            opts: {
+              ...deps.childOptions,
+              jobId: fleetChildJobId(kind, data.runId, username),
+              parent: { id: job.id as string, queue: job.queueQualifiedName },
+              // One trainee's failure is reported by the parent, never fails the run.
+              ignoreDependencyOnFailure: true,
+            },
+          })),
+        );
+      }
+      const seen = [...fresh, ...others];
+      if (seen.length > 0) await deps.redis.multi().sadd(seenKey, ...seen).expire(seenKey, SEEN_TTL_SECONDS).exec();
       return fresh.length;
     },
   };
@@ -180,13 +187,20 @@ async function checkSingleUser(kind: FleetKind, username: string, deps: FleetRun
 }
 
 /** Whom a run pages through: the managed users, or a cohort's members (its Keycloak group). */
-async function listingOf(data: FleetRunData, deps: FleetRunProcessorDeps, signal?: AbortSignal): Promise<Pick<IdentityProvider, 'listManaged'>> {
+async function listingOf(data: FleetRunData, deps: FleetRunProcessorDeps, signal?: AbortSignal): Promise<FanOutListing> {
   const cohort = 'cohort' in data ? data.cohort : undefined;
   // A run scoped by prefix asks Keycloak for the usernames containing it (the selector keeps
   // those that start with it): paging every managed user would cost a run over a few of
   // them as much as one over thousands.
   const prefix = data.usernamePrefix;
-  if (!cohort && prefix) return { listManaged: (first, max, abort) => deps.identity.listManaged(first, max, abort, { usernameContains: prefix }) };
+  if (!cohort && prefix) {
+    const filter = { usernameContains: prefix };
+    const names = deps.identity.listManagedNames?.bind(deps.identity);
+    return {
+      listManaged: (first, max, abort) => deps.identity.listManaged(first, max, abort, filter),
+      ...(names ? { listManagedNames: (first: number, max: number, abort?: AbortSignal) => names(first, max, abort, filter) } : {}),
+    };
+  }
   if (!cohort) return deps.identity;
   const groupId = await deps.identity.findGroup(cohortGroupName(cohort), signal);
   if (!groupId) throw new ProvisionerError('COHORT_NOT_FOUND', `no cohort "${cohort}"`);

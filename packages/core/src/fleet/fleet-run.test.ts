@@ -8,13 +8,18 @@ import { fanOut, initialFanOut, type ChildSink } from './fan-out.js';
 
 const DAY = 86_400_000;
 
-function seenSink(onAdd: (names: string[]) => void = () => undefined): ChildSink & { seen: Set<string> } {
+/** As the worker's sink: `added` holds the children, `seen` every username a page showed. */
+function seenSink(onAdd: (names: string[]) => void = () => undefined): Required<ChildSink> & { added: Set<string>; seen: Set<string> } {
+  const added = new Set<string>();
   const seen = new Set<string>();
   return {
+    added,
     seen,
-    addNew: async (names) => {
+    unseen: async (names) => names.filter((n) => !seen.has(n)),
+    addNew: async (names, _listed, others = []) => {
       const fresh = names.filter((n) => !seen.has(n));
-      for (const n of fresh) seen.add(n);
+      for (const n of [...fresh, ...others]) seen.add(n);
+      for (const n of fresh) added.add(n);
       onAdd(fresh);
       return fresh.length;
     },
@@ -35,10 +40,41 @@ describe('fanOut', () => {
       select: (u) => matchesPrefix(u.username, 't-'),
       save: async (s) => void saved.push(s),
     });
-    expect([...sink.seen].sort()).toEqual(['t-0', 't-1', 't-2', 't-3', 't-4', 't-5', 't-6']);
+    expect([...sink.added].sort()).toEqual(['t-0', 't-1', 't-2', 't-3', 't-4', 't-5', 't-6']);
     expect(end).toMatchObject({ step: 'wait-children', added: 7, pass: 2 });
     expect(saved.length).toBeGreaterThanOrEqual(6);
-    expect(identity.calls.filter((c) => c === 'listManaged').length).toBe(6); // 3 pages, twice
+    // 3 pages in full, then the second pass by usernames only: nobody on them was new.
+    expect(identity.calls.filter((c) => c === 'listManaged').length).toBe(3);
+    expect(identity.calls.filter((c) => c === 'listManagedNames').length).toBe(3);
+  });
+
+  it('reads a later page in full only when a username on it is new to the run', async () => {
+    const identity = new FakeIdentity();
+    for (let i = 0; i < 6; i++) identity.add({ username: `n-${i}` });
+    // Someone adds a trainee at the front while the first pass pages: the offsets shift by one.
+    let late = false;
+    const sink = seenSink(() => {
+      if (late) return;
+      late = true;
+      const before = [...identity.users];
+      identity.users.clear();
+      identity.add({ username: 'n-00' });
+      for (const [id, user] of before) identity.users.set(id, user);
+    });
+    await fanOut(identity, initialFanOut(), sink, { pageSize: 3, maxPasses: 3, select: () => true, save: async () => undefined });
+    expect([...sink.added].sort()).toEqual(['n-0', 'n-00', 'n-1', 'n-2', 'n-3', 'n-4', 'n-5']);
+    // Three full pages, then only the one that showed n-00 again in full.
+    expect(identity.calls.filter((c) => c === 'listManaged').length).toBe(4);
+  });
+
+  it('walks every pass in full when the listing cannot give usernames alone (a cohort group)', async () => {
+    const identity = new FakeIdentity();
+    for (let i = 0; i < 4; i++) identity.add({ username: `g-${i}` });
+    const listing = { listManaged: identity.listManaged.bind(identity) };
+    const sink = seenSink();
+    await fanOut(listing, initialFanOut(), sink, { pageSize: 3, maxPasses: 3, select: () => true, save: async () => undefined });
+    expect(sink.added.size).toBe(4);
+    expect(identity.calls.filter((c) => c === 'listManaged').length).toBe(4);
   });
 
   it('finds every user although children delete them while it pages (shifting offsets)', async () => {
@@ -48,7 +84,7 @@ describe('fanOut', () => {
       for (const n of fresh) identity.users.delete(identity.byName(n)!.id);
     });
     const end = await fanOut(identity, initialFanOut(), sink, { pageSize: 3, maxPasses: 10, select: () => true, save: async () => undefined });
-    expect(sink.seen.size).toBe(10);
+    expect(sink.added.size).toBe(10);
     expect(identity.users.size).toBe(0);
     expect(end.step).toBe('wait-children');
   });
@@ -63,7 +99,7 @@ describe('fanOut', () => {
       select: () => true,
       save: async () => undefined,
     });
-    expect([...sink.seen]).toEqual(['r-3', 'r-4', 'r-5']);
+    expect([...sink.added]).toEqual(['r-3', 'r-4', 'r-5']);
   });
 });
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { UpstreamError } from '../errors.js';
 import { ANNOTATIONS } from '../domain/trainee-plan.js';
 import type { AccessQuestion, ClusterGateway, ClusterInventory, KeptObject, KindInfo, KubeObject, NamespaceInfo, ObjectRef } from '../ports/cluster-gateway.js';
-import type { CreatedIdentityUser, IdentityPage, IdentityProvider, IdentityUser, NewIdentityUser } from '../ports/identity-provider.js';
+import type { CreatedIdentityUser, IdentityPage, IdentityProvider, IdentityUser, NewIdentityUser, UsernamePage } from '../ports/identity-provider.js';
 import { Fake } from './fake-base.js';
 
 /** Small in-memory stand-ins for the ports, for unit tests of the domain services (fake-base.ts). */
@@ -67,9 +67,17 @@ export class FakeIdentity extends Fake implements IdentityProvider {
   }
   async listManaged(first: number, max: number): Promise<IdentityPage> {
     this.call('listManaged');
+    return this.listPage(first, max);
+  }
+  private async listPage(first: number, max: number): Promise<IdentityPage> {
     const managed = [...this.users.values()].filter((u) => u.managed);
     const users = managed.slice(first, first + max);
     return { users, next: first + max < managed.length ? first + max : undefined };
+  }
+  async listManagedNames(first: number, max: number): Promise<UsernamePage> {
+    this.call('listManagedNames');
+    const { users, next } = await this.listPage(first, max);
+    return { usernames: users.map((user) => user.username), next };
   }
   /** Group name → member ids. */
   readonly groups = new Map<string, Set<string>>();
