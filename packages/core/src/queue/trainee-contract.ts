@@ -14,7 +14,13 @@ const isoDateTime = z.iso.datetime({ offset: true });
 export const TRAINEE_STATES = ['provisioned', 'incomplete'] as const;
 export type TraineeState = (typeof TRAINEE_STATES)[number];
 
-/** The most trainees one page holds. */
+/**
+ * The most trainees one page holds. A page is one Keycloak listing, and a user Keycloak no
+ * longer holds in its cache costs it about 7 ms to load: a page of 1,000 such users took it
+ * longer than a query may wait (QUERY_TIMEOUT_SECONDS, 10 s). Larger pages would make a
+ * walk of N users cheaper per user, as its attribute search costs per page about as much as
+ * the users it matches (docs/benchmarks.md, P5c).
+ */
 export const TRAINEE_PAGE_MAX = 200;
 
 // ---- trainees.list ----
