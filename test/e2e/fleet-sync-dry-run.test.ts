@@ -2,6 +2,7 @@
 // by hand is reported with both repairs and left exactly as broken; a real sync afterwards
 // repairs them. A healthy trainee has nothing to repair. The dry run is a run of its own,
 // and lists Keycloak in full once.
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretKeyOf, syncRunResult, type ObjectRef } from '@kup/core';
 import { uniqueUsername } from '../helpers/names.js';
@@ -110,6 +111,10 @@ describe('fleet: sync dry run', () => {
       expect(syncRunResult.parse(job.returnvalue).results.total_users).toBe(2);
       // One page in full (both trainees on it), then the pass that finds nobody new, by username.
       expect(calls).toEqual(['full', 'usernames']);
+      // The run's set of usernames seen went with its listing.
+      const redis = new Redis(h.config.REDIS_URL);
+      expect(await redis.exists(`${h.config.QUEUE_PREFIX}:fleet-run:${job.data.runId}:seen`)).toBe(0);
+      redis.disconnect();
     } finally {
       delete (identity as Partial<typeof identity>).listManaged;
       delete (identity as Partial<typeof identity>).listManagedNames;

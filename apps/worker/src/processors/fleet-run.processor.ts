@@ -45,7 +45,7 @@ export interface FleetRunProcessorDeps {
   /** The `fleet-user` queue: children are added there, one per trainee. */
   children: Pick<Queue, 'addBulk' | 'getJob'>;
   /** For the per-run set of usernames already given a child. */
-  redis: Pick<Redis, 'smismember' | 'multi'>;
+  redis: Pick<Redis, 'smismember' | 'multi' | 'unlink'>;
   /** The queue prefix (QUEUE_PREFIX): the seen-sets live beside the queues. */
   prefix: string;
   /** Retry and retention options of each child. */
@@ -113,6 +113,9 @@ function childData(kind: FleetKind, data: FleetRunData, username: string, user: 
   }
 }
 
+/** The run's set of usernames its pages showed; kept until its fan-out is done (at most a week). */
+const seenKeyOf = (prefix: string, runId: string) => `${prefix}:fleet-run:${runId}:seen`;
+
 /**
  * Adds the children of one page. Which usernames are new is read first (a Redis set per
  * run), the children are added (idempotent: fixed ids), and only then marked seen: a
@@ -120,7 +123,7 @@ function childData(kind: FleetKind, data: FleetRunData, username: string, user: 
  * marked seen with them, so that a later pass, reading usernames only, knows them too.
  */
 function childSink(job: Job, kind: FleetKind, data: FleetRunData, deps: FleetRunProcessorDeps): ChildSink {
-  const seenKey = `${deps.prefix}:fleet-run:${data.runId}:seen`;
+  const seenKey = seenKeyOf(deps.prefix, data.runId);
   const unseen = async (usernames: string[]) => {
     const flags = await deps.redis.smismember(seenKey, ...usernames);
     return usernames.filter((_, i) => flags[i] === 0);
@@ -249,6 +252,8 @@ export function fleetRunProcessor(deps: FleetRunProcessorDeps): JobProcessor {
           await fanOut(await listingOf(data, deps, signal), state, sink, { pageSize, maxPasses, select: selector(kind, data), save, signal });
         }
         log.info({ children: state.added }, 'fan-out done');
+        // Its state is saved past the fan-out, so a resumed run never reads the set again.
+        await deps.redis.unlink(seenKeyOf(deps.prefix, data.runId));
       }
     } catch (error) {
       throw jobFailure(error);
