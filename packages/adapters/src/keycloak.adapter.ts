@@ -158,25 +158,24 @@ export class KeycloakIdentityProvider implements IdentityProvider {
   }
 
   async listManaged(first: number, max: number, signal?: AbortSignal, filter: { usernameContains?: string } = {}): Promise<IdentityPage> {
-    // With `username` (not exact) Keycloak matches it as a substring, together with `q`.
-    const username = filter.usernameContains ? { username: filter.usernameContains } : {};
-    const users = await this.#call('list managed users', signal, () =>
-      this.#admin.users.find({ q: MANAGED_QUERY, ...username, first, max, briefRepresentation: false }),
-    );
-    return { users: users.map(toIdentityUser), next: users.length >= max ? first + max : undefined };
+    const users = await this.#findManaged('list managed users', first, max, false, signal, filter);
+    return { users: users.map(toIdentityUser), next: nextOffset(users.length, first, max) };
   }
 
   async listManagedNames(first: number, max: number, signal?: AbortSignal, filter: { usernameContains?: string } = {}): Promise<UsernamePage> {
+    const users = await this.#findManaged('list managed usernames', first, max, true, signal, filter);
+    return { usernames: users.map((user) => user.username ?? ''), next: nextOffset(users.length, first, max) };
+  }
+
+  /** A page of the managed users; with `username` (not exact) Keycloak matches it as a substring, together with `q`. */
+  #findManaged(operation: string, first: number, max: number, briefRepresentation: boolean, signal: AbortSignal | undefined, filter: { usernameContains?: string }) {
     const username = filter.usernameContains ? { username: filter.usernameContains } : {};
-    const users = await this.#call('list managed usernames', signal, () =>
-      this.#admin.users.find({ q: MANAGED_QUERY, ...username, first, max, briefRepresentation: true }),
-    );
-    return { usernames: users.map((user) => user.username ?? ''), next: users.length >= max ? first + max : undefined };
+    return this.#call(operation, signal, () => this.#admin.users.find({ q: MANAGED_QUERY, ...username, first, max, briefRepresentation }));
   }
 
   async listUsers(first: number, max: number, signal?: AbortSignal): Promise<IdentityPage> {
     const users = await this.#call('list users', signal, () => this.#admin.users.find({ first, max, briefRepresentation: false }));
-    return { users: users.map(toIdentityUser), next: users.length >= max ? first + max : undefined };
+    return { users: users.map(toIdentityUser), next: nextOffset(users.length, first, max) };
   }
 
   async findGroup(name: string, signal?: AbortSignal): Promise<string | undefined> {
@@ -203,13 +202,13 @@ export class KeycloakIdentityProvider implements IdentityProvider {
 
   async listGroupMembers(groupId: string, first: number, max: number, signal?: AbortSignal): Promise<IdentityPage> {
     const users = await this.#call('list group members', signal, () => this.#admin.groups.listMembers({ id: groupId, first, max, briefRepresentation: false }));
-    return { users: users.map(toIdentityUser), next: users.length >= max ? first + max : undefined };
+    return { users: users.map(toIdentityUser), next: nextOffset(users.length, first, max) };
   }
 
   async listGroups(prefix: string, first: number, max: number, signal?: AbortSignal): Promise<{ groups: { id: string; name: string }[]; next: number | undefined }> {
     const found = await this.#call('list groups', signal, () => this.#admin.groups.find({ search: prefix, first, max, briefRepresentation: true }));
     const groups = found.flatMap((group) => (group.id && group.name?.startsWith(prefix) ? [{ id: group.id, name: group.name }] : []));
-    return { groups, next: found.length >= max ? first + max : undefined };
+    return { groups, next: nextOffset(found.length, first, max) };
   }
 
   async groupsOf(userId: string, signal?: AbortSignal): Promise<string[]> {
@@ -268,6 +267,9 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     }
   }
 }
+
+/** The offset of the next page, or undefined when this one came back short (the last). */
+const nextOffset = (count: number, first: number, max: number): number | undefined => (count >= max ? first + max : undefined);
 
 function toUpstreamError(operation: string, error: unknown): UpstreamError {
   if (error instanceof UpstreamError) return error;

@@ -10,7 +10,7 @@ export interface ChildSink {
    */
   addNew(usernames: string[], listed?: ReadonlyMap<string, IdentityUser>, others?: string[]): Promise<number>;
   /** Those of `usernames` that no page of this run has shown yet (selected or not). */
-  unseen?(usernames: string[]): Promise<string[]>;
+  unseen(usernames: string[]): Promise<string[]>;
 }
 
 /** Whom a run pages through; with `listManagedNames`, passes after the first read usernames only. */
@@ -34,8 +34,7 @@ async function fullPage(identity: FanOutListing, cursor: number, sink: ChildSink
   const selected: IdentityUser[] = [];
   const others: string[] = [];
   for (const user of page.users) (options.select(user) ? selected.push(user) : others.push(user.username));
-  const names = selected.map((user) => user.username);
-  const fresh = names.length > 0 || others.length > 0 ? await sink.addNew(names, new Map(selected.map((user) => [user.username, user])), others) : 0;
+  const fresh = page.users.length > 0 ? await sink.addNew(selected.map((user) => user.username), new Map(selected.map((user) => [user.username, user])), others) : 0;
   return { fresh, next: page.next };
 }
 
@@ -45,7 +44,7 @@ async function fullPage(identity: FanOutListing, cursor: number, sink: ChildSink
  * its cache holds, a second full pass costs it nearly as much as the first.
  */
 async function laterPage(identity: FanOutListing, cursor: number, sink: ChildSink, options: FanOutOptions): Promise<{ fresh: number; next: number | undefined }> {
-  if (!identity.listManagedNames || !sink.unseen) return fullPage(identity, cursor, sink, options);
+  if (!identity.listManagedNames) return fullPage(identity, cursor, sink, options);
   const page = await identity.listManagedNames(cursor, options.pageSize, options.signal);
   const unseen = page.usernames.length > 0 ? await sink.unseen(page.usernames) : [];
   return unseen.length > 0 ? fullPage(identity, cursor, sink, options) : { fresh: 0, next: page.next };

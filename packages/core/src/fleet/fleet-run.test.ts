@@ -9,7 +9,7 @@ import { fanOut, initialFanOut, type ChildSink } from './fan-out.js';
 const DAY = 86_400_000;
 
 /** As the worker's sink: `added` holds the children, `seen` every username a page showed. */
-function seenSink(onAdd: (names: string[]) => void = () => undefined): Required<ChildSink> & { added: Set<string>; seen: Set<string> } {
+function seenSink(onAdd: (names: string[]) => void = () => undefined): ChildSink & { added: Set<string>; seen: Set<string> } {
   const added = new Set<string>();
   const seen = new Set<string>();
   return {
