@@ -1,7 +1,7 @@
 // No trainee route leaks or touches a user the provisioner does not manage, against the
 // stack: a Keycloak account made directly (someone else's), one marked as another tool's,
 // and a name nobody has, all get the same 404 (state, kubeconfig, welcome, PATCH), and
-// PATCH writes nothing on them.
+// PATCH writes nothing on them. The list leaves them out whichever Keycloak list it walks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailOf, uniqueUsername } from '../helpers/names.js';
 import { createKeycloakUser, deleteKeycloakUser, findKeycloakUser } from '../helpers/stack.js';
@@ -44,6 +44,28 @@ describe('trainee routes never reach an unmanaged user', () => {
       expect(page.statusCode).toBe(200);
       expect(page.json()).toEqual({ items: [], nextCursor: null });
     }
+  });
+
+  it('GET /trainees does not list them when it walks the realm\'s users either (trainees half of those under the prefix)', async () => {
+    const course = uniqueUsername('t-walk');
+    const [ours1, ours2, theirs1, theirs2] = ['a', 'b', 'c', 'd'].map((letter) => `${course}-${letter}`) as [string, string, string, string];
+    for (const name of [ours1, ours2]) ids.push(await createKeycloakUser({ username: name, email: emailOf(name), attributes: { 'managed-by': ['k8s-provisioner'] } }));
+    ids.push(await createKeycloakUser({ username: theirs1, email: emailOf(theirs1), password: 'Sup3r-secret-pw' }));
+    ids.push(await createKeycloakUser({ username: theirs2, email: emailOf(theirs2), attributes: { 'managed-by': ['another-tool'] } }));
+    const listed: string[] = [];
+    const walks: unknown[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await call('GET', `/trainees?prefix=${course}&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(page.statusCode, page.body).toBe(200);
+      listed.push(...(page.json().items as { username: string }[]).map((item) => item.username));
+      cursor = page.json().nextCursor as string | null;
+      if (cursor) walks.push(JSON.parse(Buffer.from(cursor.split('.')[0] as string, 'base64url').toString()).w);
+    } while (cursor);
+    expect(listed).toEqual([ours1, ours2]);
+    // The walk the worker chose was the realm's (its cursors say so), not the attribute search.
+    expect(walks.length).toBeGreaterThan(0);
+    expect(new Set(walks)).toEqual(new Set(['realm']));
   });
 
   it('PATCH /trainees/:username is the same 404 and writes nothing', async () => {

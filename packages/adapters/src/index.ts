@@ -55,7 +55,7 @@ export function createAdapters(config: WorkerEnv, options: AdapterOptions = {}):
     caFile: options.caFile,
   });
   return {
-    identity: withCallRetries<IdentityProvider>(identity, ['findUser', 'setPassword', 'setProvisioned', 'setCreatedProvisioned', 'setGrafanaUserId', 'setExpiresAt', 'adopt', 'deleteUser', 'listManaged', 'listManagedNames', 'listUsers']),
+    identity: withCallRetries<IdentityProvider>(identity, ['findUser', 'setPassword', 'setProvisioned', 'setCreatedProvisioned', 'setGrafanaUserId', 'setExpiresAt', 'adopt', 'deleteUser', 'listManaged', 'listManagedNames', 'listUsers', 'countUsers']),
     cluster: withCallRetries<ClusterGateway>(cluster, ['apply', 'get', 'delete', 'getNamespace', 'deleteNamespace', 'waitForNamespaceGone', 'purgeNamespace', 'takeInventory', 'purgeTypes']),
     grafana: withCallRetries<GrafanaGateway>(grafana, ['findUser', 'setPassword', 'setOrgRole', 'deleteUser']),
     close: async () => {

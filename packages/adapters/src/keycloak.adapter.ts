@@ -169,12 +169,16 @@ export class KeycloakIdentityProvider implements IdentityProvider {
 
   /** A page of the managed users; with `username` (not exact) Keycloak matches it as a substring, together with `q`. */
   #findManaged(operation: string, first: number, max: number, briefRepresentation: boolean, signal: AbortSignal | undefined, filter: { usernameContains?: string }) {
-    const username = filter.usernameContains ? { username: filter.usernameContains } : {};
-    return this.#call(operation, signal, () => this.#admin.users.find({ q: MANAGED_QUERY, ...username, first, max, briefRepresentation }));
+    return this.#call(operation, signal, () => this.#admin.users.find({ q: MANAGED_QUERY, ...usernameQuery(filter), first, max, briefRepresentation }));
   }
 
-  async listUsers(first: number, max: number, signal?: AbortSignal): Promise<IdentityPage> {
-    const users = await this.#call('list users', signal, () => this.#admin.users.find({ first, max, briefRepresentation: false }));
+  countUsers(filter: { managed: boolean; usernameContains?: string }, signal?: AbortSignal): Promise<number> {
+    const query = { ...(filter.managed ? { q: MANAGED_QUERY } : {}), ...usernameQuery(filter) };
+    return this.#call('count users', signal, () => this.#admin.users.count(query));
+  }
+
+  async listUsers(first: number, max: number, signal?: AbortSignal, filter: { usernameContains?: string } = {}): Promise<IdentityPage> {
+    const users = await this.#call('list users', signal, () => this.#admin.users.find({ ...usernameQuery(filter), first, max, briefRepresentation: false }));
     return { users: users.map(toIdentityUser), next: nextOffset(users.length, first, max) };
   }
 
@@ -270,6 +274,8 @@ export class KeycloakIdentityProvider implements IdentityProvider {
 
 /** The offset of the next page, or undefined when this one came back short (the last). */
 const nextOffset = (count: number, first: number, max: number): number | undefined => (count >= max ? first + max : undefined);
+/** `username` without `exact`: Keycloak matches it as a substring. */
+const usernameQuery = (filter: { usernameContains?: string }) => (filter.usernameContains ? { username: filter.usernameContains } : {});
 
 function toUpstreamError(operation: string, error: unknown): UpstreamError {
   if (error instanceof UpstreamError) return error;

@@ -1,8 +1,8 @@
 import { ANNOTATIONS, namespaceManifest, namespacedManifests, staleObjects } from '../domain/trainee-plan.js';
 import type { ClusterGateway, KubeObject, NamespaceInfo } from '../ports/cluster-gateway.js';
 import type { GrafanaGateway } from '../ports/grafana-gateway.js';
-import { MANAGED_BY, type IdentityProvider, type IdentityUser } from '../ports/identity-provider.js';
-import type { TraineeDetail, TraineeListFilters, TraineeSummary } from '../queue/trainee-contract.js';
+import { MANAGED_BY, type IdentityPage, type IdentityProvider, type IdentityUser } from '../ports/identity-provider.js';
+import type { TraineeDetail, TraineeListFilters, TraineeSummary, TraineeWalk } from '../queue/trainee-contract.js';
 import { traineeOf, type FleetSettings } from './fleet-context.js';
 
 /**
@@ -13,6 +13,8 @@ import { traineeOf, type FleetSettings } from './fleet-context.js';
 export interface TraineePage {
   items: TraineeSummary[];
   nextOffset: number | null;
+  /** The list `nextOffset` counts in. */
+  walk: TraineeWalk;
 }
 
 /** Keycloak pages looked at for one answer at most: a sparse filter returns a short page and a cursor. */
@@ -42,34 +44,69 @@ export function matchesFilters(user: IdentityUser, filters: TraineeListFilters):
 }
 
 /**
- * One page of trainees from `offset` in Keycloak's list of managed users (ordered by
- * username). Users are read a Keycloak page at a time and filtered as they come; the next
- * offset is the position just after the last user looked at, so no user is skipped or
- * repeated while the realm does not change.
+ * One page of trainees from `offset` in the walk's list, ordered by username. Users are
+ * read a Keycloak page at a time and filtered as they come (the managed mark included);
+ * the next offset is the position just after the last user looked at, so no user is
+ * skipped or repeated while the realm does not change.
  */
 export async function listTrainees(
-  identity: Pick<IdentityProvider, 'listManaged'>,
-  request: TraineeListFilters & { limit: number; offset: number },
+  identity: Pick<IdentityProvider, 'listManaged' | 'listUsers' | 'countUsers'>,
+  request: TraineeListFilters & { limit: number; offset: number; walk?: TraineeWalk | 'choose' | undefined },
   signal?: AbortSignal,
 ): Promise<TraineePage> {
   const items: TraineeSummary[] = [];
   const pageSize = Math.max(request.limit, 20);
-  const filter = request.prefix ? { usernameContains: request.prefix } : {};
+  const walk = await chooseWalk(identity, request, signal);
+  const read = readerOf(identity, walk, request.prefix, signal);
   let position = request.offset;
   for (let pages = 0; pages < MAX_PAGES_PER_ANSWER; pages++) {
-    const page = await identity.listManaged(position, pageSize, signal, filter);
+    const page = await read(position, pageSize);
     for (const [index, user] of page.users.entries()) {
       if (!matchesFilters(user, request)) continue;
       items.push(summaryOf(user));
       if (items.length === request.limit) {
         const more = index + 1 < page.users.length || page.next !== undefined;
-        return { items, nextOffset: more ? position + index + 1 : null };
+        return { items, nextOffset: more ? position + index + 1 : null, walk };
       }
     }
-    if (page.next === undefined) return { items, nextOffset: null };
+    if (page.next === undefined) return { items, nextOffset: null, walk };
     position = page.next;
   }
-  return { items, nextOffset: position };
+  return { items, nextOffset: position, walk };
+}
+
+/**
+ * The walks. Keycloak's attribute search (`managed`) finds and sorts every matching user
+ * for each page it answers, so paging through N trainees costs it ~N² (docs/benchmarks.md,
+ * P5c); the realm's own list by username (`realm`, narrowed by the prefix as both are) costs
+ * per page what the page holds, but holds users the provisioner does not manage too, which
+ * are read and dropped. A first page (`choose`) counts both lists and walks the realm when
+ * the trainees are at least half of its users; the cursor keeps the walk, since an offset
+ * means nothing in the other list.
+ */
+async function chooseWalk(
+  identity: Pick<IdentityProvider, 'listUsers' | 'countUsers'>,
+  request: { prefix?: string | undefined; walk?: TraineeWalk | 'choose' | undefined },
+  signal: AbortSignal | undefined,
+): Promise<TraineeWalk> {
+  if (request.walk !== 'choose') return request.walk ?? 'managed';
+  if (!identity.countUsers || !identity.listUsers) return 'managed';
+  const filter = request.prefix ? { usernameContains: request.prefix } : {};
+  const [wanted, named] = await Promise.all([identity.countUsers({ managed: true, ...filter }, signal), identity.countUsers({ managed: false, ...filter }, signal)]);
+  return wanted > 0 && wanted * 2 >= named ? 'realm' : 'managed';
+}
+
+function readerOf(
+  identity: Pick<IdentityProvider, 'listManaged' | 'listUsers'>,
+  walk: TraineeWalk,
+  prefix: string | undefined,
+  signal: AbortSignal | undefined,
+): (first: number, max: number) => Promise<IdentityPage> {
+  const filter = prefix ? { usernameContains: prefix } : {};
+  if (walk === 'managed') return (first, max) => identity.listManaged(first, max, signal, filter);
+  const { listUsers } = identity;
+  if (!listUsers) throw new Error('this identity provider cannot list the realm: start again without the cursor');
+  return (first, max) => listUsers.call(identity, first, max, signal, filter);
 }
 
 /** Dotted paths of `wanted` whose value `actual` does not hold (extra fields in `actual` are fine). */

@@ -88,8 +88,17 @@ export interface IdentityProvider {
   setExpiresAt?(userId: string, expiresAt: string | undefined, signal?: AbortSignal): Promise<void>;
   /** Records the trainee's quota profile (`PATCH /trainees/:username {profile}`). */
   setProfile?(userId: string, profile: string, signal?: AbortSignal): Promise<void>;
-  /** Every user of the realm, managed or not, one page at a time: for adopting old accounts. */
-  listUsers?(first: number, max: number, signal?: AbortSignal): Promise<IdentityPage>;
+  /**
+   * Every user of the realm, managed or not, one page at a time, ordered by username
+   * (`usernameContains` as in `listManaged`): for adopting old accounts, and the trainee
+   * list's realm walk.
+   */
+  listUsers?(first: number, max: number, signal?: AbortSignal, filter?: { usernameContains?: string }): Promise<IdentityPage>;
+  /**
+   * How many users the realm holds (`managed`: only those with `managed-by`), narrowed by
+   * `usernameContains` as the listings are: lets the trainee list choose its walk.
+   */
+  countUsers?(filter: { managed: boolean; usernameContains?: string }, signal?: AbortSignal): Promise<number>;
 
   // Groups: where cohort membership lives (`cohort-<name>`), so it survives Redis.
   /** The group's id, or undefined when there is no group of exactly that name. */

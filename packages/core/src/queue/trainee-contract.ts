@@ -25,6 +25,10 @@ export const TRAINEE_PAGE_MAX = 200;
 
 // ---- trainees.list ----
 
+/** The lists a trainee page can be read from (trainee-view.ts, "walks"). */
+export const TRAINEE_WALKS = ['managed', 'realm'] as const;
+export type TraineeWalk = (typeof TRAINEE_WALKS)[number];
+
 export const traineeListFilters = z.strictObject({
   /** Usernames starting with this. */
   prefix: z.string().regex(/^[a-z0-9][-a-z0-9]{0,62}$/, 'a username prefix: lower-case letters, digits and -').optional(),
@@ -52,13 +56,20 @@ export const traineeListQuery = defineQuery(
   'trainees.list',
   traineeListFilters.extend({
     limit: z.number().int().min(1).max(TRAINEE_PAGE_MAX),
-    /** Position in Keycloak's list of managed users (ordered by username) to start from. */
+    /** Position in the walk's list (ordered by username) to start from. */
     offset: z.number().int().min(0),
+    /**
+     * Which list `offset` counts in (trainee-view.ts): `managed` (Keycloak's attribute search,
+     * also when absent: cursors of older APIs), `realm` (every user), or `choose` on a first page.
+     */
+    walk: z.enum(TRAINEE_WALKS).or(z.literal('choose')).optional(),
   }),
   z.object({
     items: z.array(traineeSummary),
     /** Where the next page starts; null on the last page. */
     nextOffset: z.number().int().min(0).nullable(),
+    /** The list `nextOffset` counts in (absent from older workers: `managed`). */
+    walk: z.enum(TRAINEE_WALKS).optional(),
   }),
 );
 

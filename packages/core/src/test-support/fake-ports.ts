@@ -69,10 +69,19 @@ export class FakeIdentity extends Fake implements IdentityProvider {
     this.call('listManaged');
     return this.listPage(first, max);
   }
-  private async listPage(first: number, max: number): Promise<IdentityPage> {
-    const managed = [...this.users.values()].filter((u) => u.managed);
-    const users = managed.slice(first, first + max);
-    return { users, next: first + max < managed.length ? first + max : undefined };
+  private async listPage(first: number, max: number, everyone = false, contains = ''): Promise<IdentityPage> {
+    const listed = [...this.users.values()].filter((u) => (everyone || u.managed) && u.username.includes(contains));
+    const users = listed.slice(first, first + max);
+    return { users, next: first + max < listed.length ? first + max : undefined };
+  }
+  async listUsers(first: number, max: number, _signal?: AbortSignal, filter: { usernameContains?: string } = {}): Promise<IdentityPage> {
+    this.call('listUsers');
+    return this.listPage(first, max, true, filter.usernameContains);
+  }
+  async countUsers(filter: { managed: boolean; usernameContains?: string }): Promise<number> {
+    this.call('countUsers');
+    const contains = filter.usernameContains ?? '';
+    return [...this.users.values()].filter((u) => (u.managed || !filter.managed) && u.username.includes(contains)).length;
   }
   async listManagedNames(first: number, max: number): Promise<UsernamePage> {
     this.call('listManagedNames');

@@ -46,10 +46,12 @@ export const traineeRoutes: FastifyPluginAsyncZod<TraineeRoutesOptions> = async 
     },
     async (request, reply) => {
       const { cursor, limit, ...filters } = request.query;
-      const offset = cursor ? cursors.decode(cursor, filters) : 0;
-      const page = await queries.ask(traineeListQuery, { ...filters, limit, offset }, abortOnClose(reply.raw, options.shutdown));
+      // A first page lets the worker choose the walk; the cursor keeps it (trainee-view.ts).
+      const position = cursor ? cursors.decode(cursor, filters) : { offset: 0, walk: 'choose' as const };
+      const page = await queries.ask(traineeListQuery, { ...filters, limit, ...position }, abortOnClose(reply.raw, options.shutdown));
       reply.header('cache-control', 'no-store');
-      return { items: page.items, nextCursor: page.nextOffset === null ? null : cursors.encode(page.nextOffset, filters) };
+      const next = page.nextOffset === null ? null : { offset: page.nextOffset, walk: page.walk ?? 'managed' };
+      return { items: page.items, nextCursor: next && cursors.encode(next, filters) };
     },
   );
 
