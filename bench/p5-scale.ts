@@ -2,6 +2,7 @@
 // P5 users, marked managed for the measurement only), the time per user of a cleanup dry
 // run and a sync dry run over all of them through the API (scoped with `usernamePrefix`),
 // and of paging through them with `GET /trainees`; and the worker's peak RSS at each size.
+// The small size's runs are short, so each of its figures is the median of three runs.
 // Same API and worker processes for both sizes. A route or flag the API under test does not
 // have (its OpenAPI says) is reported as not measured, with the reason.
 import { fetch } from 'undici';
@@ -23,7 +24,12 @@ export interface ScaleRun {
   workerRssPeakMb: number;
   /** The same, per run: which of them sets the peak. */
   workerRssPeaksMb?: Partial<Record<Measure, number>>;
+  /** Each run's time where a size was measured more than once (its figure is their median). */
+  timesMs?: Partial<Record<Measure, number[]>>;
 }
+
+/** Runs of each measure at the small size: they are short (5–18 s) and move between runs. */
+const SMALL_REPEATS = 3;
 
 export interface ScaleFigures {
   small: ScaleRun;
@@ -94,22 +100,27 @@ async function listAll(api: Api, limit: number, users: number): Promise<number> 
   return performance.now() - started;
 }
 
-async function measureSize(api: Api, worker: Child, users: number, can: { trainees?: number; syncDryRun: boolean }, log: (line: string) => void): Promise<ScaleRun> {
+async function measureSize(api: Api, worker: Child, users: number, repeats: number, can: { trainees?: number; syncDryRun: boolean }, log: (line: string) => void): Promise<ScaleRun> {
   const rss = sampleRss(worker.process.pid as number);
   const peaks: Partial<Record<Measure, number>> = {};
   const run: ScaleRun = { users, missing: {}, workerRssPeakMb: 0, workerRssPeaksMb: peaks };
-  /** Times one run (Keycloak's cache emptied first) and notes the worker's peak RSS during it. */
+  /** Times `repeats` runs (Keycloak's cache emptied before each), keeps their median and the worker's peak RSS. */
   const timed = async (measure: Measure, what: string, work: () => Promise<number>) => {
-    log(`  ${users} users: ${what}…`);
-    await clearKeycloakUserCache();
-    rss.phase();
-    try {
-      run[measure] = round(await work());
-    } finally {
-      // From the size's own samples: a spike shorter than the 200 ms between samples is seen by both or by neither.
-      peaks[measure] = round(rss.phase());
-      log(`    ${round((run[measure] ?? 0) / 1000)} s, worker RSS peak ${peaks[measure]} MB`);
+    const times: number[] = [];
+    for (let i = 1; i <= repeats; i++) {
+      log(`  ${users} users: ${what}${repeats > 1 ? ` (${i} of ${repeats})` : ''}…`);
+      await clearKeycloakUserCache();
+      rss.phase();
+      try {
+        times.push(round(await work()));
+      } finally {
+        // From the size's own samples: a spike shorter than the 200 ms between samples is seen by both or by neither.
+        peaks[measure] = Math.max(peaks[measure] ?? 0, round(rss.phase()));
+        log(`    ${round((times.at(-1) ?? 0) / 1000)} s, worker RSS peak ${peaks[measure]} MB`);
+      }
     }
+    run[measure] = median(times);
+    if (repeats > 1) run.timesMs = { ...run.timesMs, [measure]: times };
   };
   try {
     await timed('cleanupMs', 'cleanup dry run', () => fleetRun(api, '/cleanup', { dryRun: true, usernamePrefix: P5_PREFIX }));
@@ -161,13 +172,21 @@ export async function benchScale(tag: string, small: number, large: number, log:
     const runs: ScaleRun[] = [];
     for (const users of [small, large]) {
       const marking = performance.now();
-      await markManaged(managed, users);
-      log(`  marked users ${managed}…${users - 1} managed in ${round((performance.now() - marking) / 1000)} s`);
+      const from = managed;
+      // Counted before marking: a run stopped half-way through the marks still marks them all idle again.
       managed = users;
+      await markManaged(from, users);
+      log(`  marked users ${from}…${users - 1} managed in ${round((performance.now() - marking) / 1000)} s`);
       // An untimed run first, so that the small size does not pay for the worker's first fleet run.
       if (runs.length === 0) await fleetRun(api, '/cleanup', { dryRun: true, usernamePrefix: P5_PREFIX });
-      runs.push(await measureSize(api, worker, users, can, log));
+      runs.push(await measureSize(api, worker, users, users === small ? SMALL_REPEATS : 1, can, log));
     }
     return { small: runs[0] as ScaleRun, large: runs[1] as ScaleRun, seeded, seedSeconds };
   });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : round(((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2);
 }

@@ -56,7 +56,7 @@ export const FIGURE_DEFINITIONS: readonly string[] = [
     '  (2.69×): the sizes were in two regimes (docs/operations.md, "Scale workers"). Emptying it makes every run',
     '  start alike. The small-size runs are short (5–18 s) and their ratios move between runs: before the fan-out\'s',
     '  second pass read usernames only, P5a was 0.82–1.53× and P5c 0.94–1.35× over the runs of 2026-11-27 with',
-    '  the same code. A median of several small-size runs would steady the ratio; the bench does not take one yet.',
+    '  the same code. So each small-size figure is now the median of three runs (the raw figures give all three).',
     '  **P5d**: the worker\'s peak RSS over each size\'s runs (sampled every 200 ms; the raw figures give each',
     '  run\'s), within 50 MB of each other. A route or flag the API under test lacks is reported "not measured"',
     '  with the reason, and counts as not met.',
