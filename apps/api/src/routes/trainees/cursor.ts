@@ -9,9 +9,10 @@ export interface CursorPosition {
 }
 
 /**
- * The trainee list's opaque cursor: where the next page starts (and in which list), bound to the filters it was
- * made for, and signed (HMAC-SHA256, key derived from RESULT_ENCRYPTION_KEY) so that a
- * cursor edited or forged by hand is refused (400) instead of being read somewhere else.
+ * The trainee list's opaque cursor: where the next page starts (and in which list), bound
+ * to the filters it was made for, and signed (HMAC-SHA256, key derived from
+ * RESULT_ENCRYPTION_KEY) so that a cursor edited or forged by hand is refused (400) instead
+ * of being read somewhere else.
  */
 export class CursorCodec {
   readonly #key: Buffer;
