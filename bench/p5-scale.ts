@@ -1,64 +1,60 @@
-// P5 scale in users: with `small` and then `large` managed users in the realm (the cached
-// P5 users, marked managed for the measurement only), the time per user of a cleanup dry
-// run and a sync dry run over all of them through the API (scoped with `usernamePrefix`),
-// and of paging through them with `GET /trainees`; and the worker's peak RSS at each size.
-// The small size's runs are short, so each of its figures is the median of three runs.
-// Same API and worker processes for both sizes. A route or flag the API under test does not
-// have (its OpenAPI says) is reported as not measured, with the reason.
+// P5 scale in users: the time per user of a cleanup dry run and a sync dry run over all the
+// managed users (scoped with `usernamePrefix`), and of paging through them with
+// `GET /trainees`, with `small` and with `large` of them managed; and the worker's peak RSS
+// at each size. Each size has a realm of its own holding the same users (p5-users.ts) and
+// an API and a worker of its own, started alike; the two sizes' runs take turns, in rounds
+// whose order alternates, so that whatever the machine does meanwhile lands on both, and
+// each figure is the median of its size's rounds. A route or flag the API under test does
+// not have (its OpenAPI says) is reported as not measured, with the reason.
 import { fetch } from 'undici';
 import { withCleanup } from './cleanup.js';
-import { dropPrefix, env, eventually, freePort, ROOT, round, sampleRss, startChild, stackAgent, type Child } from './lib.js';
+import { dropPrefix, env, eventually, freePort, ROOT, round, sampleRss, startChild, type Child } from './lib.js';
 import { nodeFlagsFor } from './node-flags.js';
-import { markIdle, markManaged, P5_PREFIX, realmAdminToken, topUp } from './p5-users.js';
+import { clearUserCache, ensureP5Realm, P5_PREFIX, p5Realm, type P5Realm } from './p5-users.js';
 
 type Measure = 'syncMs' | 'cleanupMs' | 'traineesMs';
 
 export interface ScaleRun {
   users: number;
+  /** The realm this size was measured in (`kup-p5-<managed>-of-<users>`). */
+  realm?: string;
   syncMs?: number;
   cleanupMs?: number;
   traineesMs?: number;
   /** Why a figure is absent. */
   missing: Partial<Record<Measure, string>>;
-  /** The worker's peak RSS while it ran this size's fleet runs. */
+  /** The peak RSS of this size's worker over its fleet runs. */
   workerRssPeakMb: number;
-  /** The same, per run: which of them sets the peak. */
+  /** The same, per measure: which of them sets the peak. */
   workerRssPeaksMb?: Partial<Record<Measure, number>>;
-  /** Each run's time where a size was measured more than once (its figure is their median). */
+  /** Each round's time, in the order run (the figure is their median). */
   timesMs?: Partial<Record<Measure, number[]>>;
 }
 
-/** Runs of each measure at the small size: they are short (5–18 s) and move between runs. */
-const SMALL_REPEATS = 3;
+/** Rounds of both sizes' runs; a figure is the median of its size's rounds. */
+export const P5_ROUNDS = 3;
 
 export interface ScaleFigures {
   small: ScaleRun;
   large: ScaleRun;
-  /** Users made this run (the rest were cached in the realm). */
+  /** Users made this run (the rest were kept in the P5 realms). */
   seeded: number;
   seedSeconds: number;
+  /** How many rounds each figure is the median of; absent in runs before sizes took turns. */
+  rounds?: number;
 }
 
 interface Api {
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
-/**
- * Empties Keycloak's user cache (its admin API's `clear-user-cache`). Keycloak keeps up to
- * 10,000 users in it by default: 2,000 users just listed are all served from memory, 20,000
- * never are, and a listing of them costs Keycloak about 2.7 times as much per user (849
- * against 2,286 µs on 2026-11-27). Every timed run starts with it empty, so both sizes
- * start alike; they do not fit alike (a sync's per-user reads find 2,000 users in the
- * cache and 20,000 mostly not: docs/benchmarks.md, P5).
- */
-async function clearKeycloakUserCache(): Promise<void> {
-  const res = await fetch(`${env('KEYCLOAK_URL')}/admin/realms/${env('KEYCLOAK_REALM')}/clear-user-cache`, {
-    method: 'POST',
-    dispatcher: stackAgent(),
-    headers: { authorization: `Bearer ${await realmAdminToken()}` },
-  });
-  if (!res.ok) throw new Error(`clear Keycloak's user cache: ${res.status}`);
-  await res.body?.cancel();
+/** One size under test: its realm, and the API and worker that work in it. */
+interface Side {
+  realm: P5Realm;
+  api: Api;
+  worker: Child;
+  rss: ReturnType<typeof sampleRss>;
+  run: ScaleRun;
 }
 
 /** What the API under test offers: `GET /trainees` and its page limit, a dry-run flag on `POST /sync`. */
@@ -100,91 +96,101 @@ async function listAll(api: Api, limit: number, users: number): Promise<number> 
   return performance.now() - started;
 }
 
-async function measureSize(api: Api, worker: Child, users: number, repeats: number, can: { trainees?: number; syncDryRun: boolean }, log: (line: string) => void): Promise<ScaleRun> {
-  const rss = sampleRss(worker.process.pid as number);
-  const peaks: Partial<Record<Measure, number>> = {};
-  const run: ScaleRun = { users, missing: {}, workerRssPeakMb: 0, workerRssPeaksMb: peaks };
-  /** Times `repeats` runs (Keycloak's cache emptied before each), keeps their median and the worker's peak RSS. */
-  const timed = async (measure: Measure, what: string, work: () => Promise<number>) => {
-    const times: number[] = [];
-    for (let i = 1; i <= repeats; i++) {
-      log(`  ${users} users: ${what}${repeats > 1 ? ` (${i} of ${repeats})` : ''}…`);
-      await clearKeycloakUserCache();
-      rss.phase();
-      try {
-        times.push(round(await work()));
-      } finally {
-        // From the size's own samples: a spike shorter than the 200 ms between samples is seen by both or by neither.
-        peaks[measure] = Math.max(peaks[measure] ?? 0, round(rss.phase()));
-        log(`    ${round((times.at(-1) ?? 0) / 1000)} s, worker RSS peak ${peaks[measure]} MB`);
-      }
-    }
-    run[measure] = median(times);
-    if (repeats > 1) run.timesMs = { ...run.timesMs, [measure]: times };
-  };
+/**
+ * Keycloak keeps up to 10,000 users in its user cache by default: 2,000 users just listed are
+ * all served from memory, 20,000 never are (849 against 2,286 µs per user on 2026-11-27
+ * without this). So every timed run starts with the cache of both realms emptied.
+ */
+async function timed(side: Side, others: readonly Side[], measure: Measure, what: string, work: () => Promise<number>, log: (line: string) => void): Promise<void> {
+  const { run, rss } = side;
+  log(`  ${run.users} users: ${what}…`);
+  for (const { realm } of [side, ...others]) await clearUserCache(realm.name);
+  rss.phase();
+  const peaks = run.workerRssPeaksMb ?? {};
+  run.workerRssPeaksMb = peaks;
+  let time: number | undefined;
   try {
-    await timed('cleanupMs', 'cleanup dry run', () => fleetRun(api, '/cleanup', { dryRun: true, usernamePrefix: P5_PREFIX }));
-    if (can.syncDryRun) await timed('syncMs', 'sync dry run', () => fleetRun(api, '/sync', { dryRun: true, usernamePrefix: P5_PREFIX }));
-    else run.missing.syncMs = 'POST /sync has no dry-run flag (a real sync would make every namespace)';
-    if (can.trainees !== undefined) await timed('traineesMs', 'GET /trainees, every page', () => listAll(api, can.trainees as number, users));
-    else run.missing.traineesMs = 'route missing (GET /trainees)';
+    time = round(await work());
+    run.timesMs = { ...run.timesMs, [measure]: [...(run.timesMs?.[measure] ?? []), time] };
   } finally {
-    run.workerRssPeakMb = round(rss.stop().peakMb);
+    // From this size's own samples: a spike shorter than the 200 ms between samples is seen by both or by neither.
+    peaks[measure] = Math.max(peaks[measure] ?? 0, round(rss.phase()));
+    log(`    ${round((time ?? 0) / 1000)} s, worker RSS peak ${peaks[measure]} MB`);
   }
-  return run;
 }
 
-export async function benchScale(tag: string, small: number, large: number, log: (line: string) => void): Promise<ScaleFigures> {
+/** One round of a size: its cleanup dry run, its sync dry run, its trainee listing. */
+async function measureRound(side: Side, others: readonly Side[], can: { trainees?: number; syncDryRun: boolean }, log: (line: string) => void): Promise<void> {
+  const { api, run } = side;
+  const scope = { dryRun: true, usernamePrefix: P5_PREFIX };
+  await timed(side, others, 'cleanupMs', 'cleanup dry run', () => fleetRun(api, '/cleanup', scope), log);
+  if (can.syncDryRun) await timed(side, others, 'syncMs', 'sync dry run', () => fleetRun(api, '/sync', scope), log);
+  else run.missing.syncMs = 'POST /sync has no dry-run flag (a real sync would make every namespace)';
+  if (can.trainees !== undefined) await timed(side, others, 'traineesMs', 'GET /trainees, every page', () => listAll(api, can.trainees as number, run.users), log);
+  else run.missing.traineesMs = 'route missing (GET /trainees)';
+}
+
+/** Starts the API and the worker of one size, working in its realm under a queue prefix of their own. */
+async function startSide(realm: P5Realm, prefix: string, children: Child[]): Promise<Side> {
+  const port = await freePort();
+  const common = { QUEUE_PREFIX: prefix, KEYCLOAK_REALM: realm.name };
+  children.push(await startChild('apps/api/dist/main.js', { ...common, PORT: String(port), HOST: '127.0.0.1' }, /listening/i, `p5-api-${realm.managed}`));
+  const schedules = { RESET_SCHEDULE_ENABLED: 'false', CLEANUP_SCHEDULE_ENABLED: 'false', SYNC_SCHEDULE_ENABLED: 'false' };
+  // BENCH_P5_TRACE_GC=1: the worker logs each garbage collection with its heap sizes (`--trace-gc`, in p5-worker-<size>.log).
+  const flags = [...nodeFlagsFor(ROOT, 'apps/worker/dist/main.js'), ...(process.env.BENCH_P5_TRACE_GC === '1' ? ['--trace-gc'] : [])];
+  const worker = await startChild('apps/worker/dist/main.js', { ...common, WORKER_HEALTH_PORT: '0', ...schedules }, /worker started/, `p5-worker-${realm.managed}`, flags);
+  children.push(worker);
+  const token = env('API_TOKENS').split(',')[0] as string;
+  const api: Api = {
+    async call(method, path, body) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    },
+  };
+  return { realm, api, worker, rss: sampleRss(worker.process.pid as number), run: { users: realm.managed, realm: realm.name, missing: {}, workerRssPeakMb: 0 } };
+}
+
+export async function benchScale(tag: string, small: number, large: number, log: (line: string) => void, rounds = P5_ROUNDS): Promise<ScaleFigures> {
   if (small >= large) throw new Error('--p5-small must be below --p5-large');
   const started = performance.now();
-  log(`  topping up the cached P5 users (${P5_PREFIX}…) to ${large}…`);
-  const seeded = await topUp(large);
+  const realms = [p5Realm(small, large), p5Realm(large, large)] as const;
+  let seeded = 0;
+  for (const realm of realms) {
+    log(`  realm ${realm.name}: making what it lacks of ${realm.users} users (${P5_PREFIX}…, the first ${realm.managed} managed)…`);
+    seeded += await ensureP5Realm(realm);
+  }
   const seedSeconds = round((performance.now() - started) / 1000);
   log(`  made ${seeded} users in ${seedSeconds} s`);
-  const prefix = `bench-p5-${tag}`;
-  const token = env('API_TOKENS').split(',')[0] as string;
-  let managed = 0;
-  let apiChild: Child | undefined;
-  let worker: Child | undefined;
+  const children: Child[] = [];
+  const sides: Side[] = [];
   const cleanup = async () => {
-    await worker?.stop();
-    await apiChild?.stop();
-    if (managed > 0) {
-      log(`  marking the ${managed} P5 users idle again…`);
-      await markIdle(managed);
-    }
-    await dropPrefix(prefix);
+    for (const side of sides) side.rss.stop();
+    await Promise.all(children.map((child) => child.stop()));
+    await Promise.all(realms.map((realm) => dropPrefix(`bench-p5-${tag}-${realm.managed}`)));
   };
   return withCleanup(cleanup, async () => {
-    const port = await freePort();
-    apiChild = await startChild('apps/api/dist/main.js', { PORT: String(port), HOST: '127.0.0.1', QUEUE_PREFIX: prefix }, /listening/i, 'p5-api');
-    const schedules = { RESET_SCHEDULE_ENABLED: 'false', CLEANUP_SCHEDULE_ENABLED: 'false', SYNC_SCHEDULE_ENABLED: 'false' };
-    // BENCH_P5_TRACE_GC=1: the worker logs each garbage collection with its heap sizes (`--trace-gc`, in p5-worker.log).
-    const flags = [...nodeFlagsFor(ROOT, 'apps/worker/dist/main.js'), ...(process.env.BENCH_P5_TRACE_GC === '1' ? ['--trace-gc'] : [])];
-    worker = await startChild('apps/worker/dist/main.js', { QUEUE_PREFIX: prefix, WORKER_HEALTH_PORT: '0', ...schedules }, /worker started/, 'p5-worker', flags);
-    const api: Api = {
-      async call(method, path, body) {
-        const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-      },
-    };
-    const can = await capabilities(api);
-    const runs: ScaleRun[] = [];
-    for (const users of [small, large]) {
-      const marking = performance.now();
-      const from = managed;
-      // Counted before marking: a run stopped half-way through the marks still marks them all idle again.
-      managed = users;
-      await markManaged(from, users);
-      log(`  marked users ${from}…${users - 1} managed in ${round((performance.now() - marking) / 1000)} s`);
-      // An untimed run first, so that the small size does not pay for the worker's first fleet run.
-      if (runs.length === 0) await fleetRun(api, '/cleanup', { dryRun: true, usernamePrefix: P5_PREFIX });
-      runs.push(await measureSize(api, worker, users, users === small ? SMALL_REPEATS : 1, can, log));
+    for (const realm of realms) sides.push(await startSide(realm, `bench-p5-${tag}-${realm.managed}`, children));
+    const can = await capabilities((sides[0] as Side).api);
+    // An untimed run on each side first: no size pays for its worker's first fleet run.
+    for (const side of sides) await fleetRun(side.api, '/cleanup', { dryRun: true, usernamePrefix: P5_PREFIX });
+    for (let i = 0; i < rounds; i++) {
+      log(`  round ${i + 1} of ${rounds}`);
+      // Small first in odd rounds, large first in even ones.
+      for (const side of i % 2 === 0 ? sides : [...sides].reverse()) await measureRound(side, sides.filter((other) => other !== side), can, log);
     }
-    return { small: runs[0] as ScaleRun, large: runs[1] as ScaleRun, seeded, seedSeconds };
+    // Peaks over the timed runs only: the warm-up is left out, as it always was.
+    const [smallRun, largeRun] = sides.map(({ run, rss }) => {
+      for (const measure of ['cleanupMs', 'syncMs', 'traineesMs'] as const) {
+        const times = run.timesMs?.[measure];
+        if (times) run[measure] = median(times);
+      }
+      rss.stop();
+      run.workerRssPeakMb = Math.max(0, ...Object.values(run.workerRssPeaksMb ?? {}));
+      return run;
+    }) as [ScaleRun, ScaleRun];
+    return { small: smallRun, large: largeRun, seeded, seedSeconds, rounds };
   });
 }
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);

@@ -108,7 +108,19 @@ export function p5Rows(p5: ScaleFigures): Row[] {
   return rows;
 }
 
-/** One row per figure, with its baseline, ratio and target. */
+/** Each round's time per user, large against small, per measure: how far one round's ratio strays. */
+export function p5RoundRatios(p5: ScaleFigures): string {
+  const { small, large } = p5;
+  const parts: string[] = [];
+  for (const [key, what] of [['syncMs', 'sync'], ['cleanupMs', 'cleanup'], ['traineesMs', '`GET /trainees`']] as const) {
+    const a = small.timesMs?.[key] ?? [];
+    const b = large.timesMs?.[key] ?? [];
+    const ratios = b.slice(0, a.length).map((ms, i) => x(ms / large.users / ((a[i] as number) / small.users)));
+    if (ratios.length > 1) parts.push(`${what} ${ratios.join(', ')}`);
+  }
+  return parts.length ? parts.join('; ') : 'one round only';
+}
+
 /** Issue 16: a class made as one cohort against as many single creates, in the same run. */
 export function p6Rows(p6: CohortFigures): Row[] {
   const ratio = p6.cohortSeconds / p6.singleSeconds;
@@ -117,6 +129,7 @@ export function p6Rows(p6: CohortFigures): Row[] {
   return [{ id: 'P6', what, value: `${p6.cohortSeconds} s`, baseline: `${p6.singleSeconds} s`, ratio: `${round(ratio, 2)}× the time`, target: '≤ 1.2×', met: ratio <= 1.2 && failed === 0 }];
 }
 
+/** One row per figure, with its baseline, ratio and target. */
 export function rowsOf({ p1, p2, p3, p4, p5, p6 }: Figures): Row[] {
   return [
     ...(p1 ? p1Rows(p1) : []),

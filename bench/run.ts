@@ -1,4 +1,4 @@
-// `npm run bench [-- --namespaces N --creates N --queued N --seconds S --p5-small N --p5-large N --cohort N --only p1,p2,p3,p4,p5,p6 --p5-drop --merge --no-write]`
+// `npm run bench [-- --namespaces N --creates N --queued N --seconds S --p5-small N --p5-large N --p5-rounds N --cohort N --only p1,p2,p3,p4,p5,p6 --p5-drop --merge --no-write]`
 // Measures P1–P6 on the local stack, each against a baseline measured in the same run,
 // prints every figure with its ratio, and writes docs/benchmarks.md.
 import { randomBytes } from 'node:crypto';
@@ -12,7 +12,7 @@ import { benchCreates } from './p2-creates.js';
 import { benchReset, workerRbacsOf } from './p3-reset.js';
 import { benchWorkerMemory } from './p4-worker-memory.js';
 import { benchScale } from './p5-scale.js';
-import { dropP5Users } from './p5-users.js';
+import { dropP5 } from './p5-users.js';
 import { cleanUpOnSignals, sweepTag } from './cleanup.js';
 import { benchCohort } from './p6-cohort.js';
 import { renderReport, rowsOf, type Figures } from './report.js';
@@ -27,7 +27,9 @@ const { values: args } = parseArgs({
     only: { type: 'string', default: 'p1,p2,p3,p4,p5,p6' },
     'p5-small': { type: 'string', default: '2000' },
     'p5-large': { type: 'string', default: '20000' },
-    /** Removes the cached P5 users from the realm at the end. */
+    /** Rounds of both sizes' runs; each P5 figure is the median of its size's rounds. */
+    'p5-rounds': { type: 'string', default: '3' },
+    /** Removes the P5 realms (and P5 users earlier runs left in the stack's realm) at the end. */
     'p5-drop': { type: 'boolean', default: false },
     /** P6: trainees in the cohort, and as many single creates. */
     cohort: { type: 'string', default: '200' },
@@ -89,10 +91,14 @@ try {
   if (only.has('p5')) {
     const small = positive('p5-small', args['p5-small']);
     const large = positive('p5-large', args['p5-large']);
-    log(`P5 scale: ${small} vs ${large} managed users…`);
-    figures.p5 = await benchScale(tag, small, large, log);
+    const rounds = positive('p5-rounds', args['p5-rounds']);
+    log(`P5 scale: ${small} vs ${large} managed users, ${rounds} rounds…`);
+    figures.p5 = await benchScale(tag, small, large, log, rounds);
   }
-  if (args['p5-drop']) log(`P5 users dropped: ${await dropP5Users()}`);
+  if (args['p5-drop']) {
+    const dropped = await dropP5();
+    log(`P5 dropped: ${dropped.realms} realms, ${dropped.users} users left in the stack's realm by earlier runs`);
+  }
   if (only.has('p6')) {
     const trainees = positive('cohort', args.cohort);
     const concurrency = positive('concurrency', args.concurrency);
