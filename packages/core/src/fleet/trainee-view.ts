@@ -56,8 +56,10 @@ export async function listTrainees(
 ): Promise<TraineePage> {
   const items: TraineeSummary[] = [];
   const pageSize = Math.max(request.limit, 20);
-  const walk = await chooseWalk(identity, request, signal);
-  const read = readerOf(identity, walk, request.prefix, signal);
+  // Both lists are narrowed by the prefix alike: counted, then walked.
+  const filter = request.prefix ? { usernameContains: request.prefix } : {};
+  const walk = await chooseWalk(identity, request.walk, filter, signal);
+  const read = readerOf(identity, walk, filter, signal);
   let position = request.offset;
   for (let pages = 0; pages < MAX_PAGES_PER_ANSWER; pages++) {
     const page = await read(position, pageSize);
@@ -75,6 +77,8 @@ export async function listTrainees(
   return { items, nextOffset: position, walk };
 }
 
+type UsernameFilter = { usernameContains?: string };
+
 /**
  * The walks. Keycloak's attribute search (`managed`) finds and sorts every matching user
  * for each page it answers, so paging through N trainees costs it ~N² (docs/benchmarks.md,
@@ -86,12 +90,12 @@ export async function listTrainees(
  */
 async function chooseWalk(
   identity: Pick<IdentityProvider, 'listUsers' | 'countUsers'>,
-  request: { prefix?: string | undefined; walk?: TraineeWalk | 'choose' | undefined },
+  walk: TraineeWalk | 'choose' | undefined,
+  filter: UsernameFilter,
   signal: AbortSignal | undefined,
 ): Promise<TraineeWalk> {
-  if (request.walk !== 'choose') return request.walk ?? 'managed';
+  if (walk !== 'choose') return walk ?? 'managed';
   if (!identity.countUsers || !identity.listUsers) return 'managed';
-  const filter = request.prefix ? { usernameContains: request.prefix } : {};
   const [wanted, named] = await Promise.all([identity.countUsers({ managed: true, ...filter }, signal), identity.countUsers({ managed: false, ...filter }, signal)]);
   return wanted > 0 && wanted * 2 >= named ? 'realm' : 'managed';
 }
@@ -99,10 +103,9 @@ async function chooseWalk(
 function readerOf(
   identity: Pick<IdentityProvider, 'listManaged' | 'listUsers'>,
   walk: TraineeWalk,
-  prefix: string | undefined,
+  filter: UsernameFilter,
   signal: AbortSignal | undefined,
 ): (first: number, max: number) => Promise<IdentityPage> {
-  const filter = prefix ? { usernameContains: prefix } : {};
   if (walk === 'managed') return (first, max) => identity.listManaged(first, max, signal, filter);
   const { listUsers } = identity;
   if (!listUsers) throw new Error('this identity provider cannot list the realm: start again without the cursor');
