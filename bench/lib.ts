@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Agent, fetch } from 'undici';
@@ -162,6 +163,28 @@ export function cpuSnapshot(pids: Record<string, number>): Record<string, number
 export function cpuSince(before: Record<string, number>, pids: Record<string, number>): Record<string, number> {
   const now = cpuSnapshot(pids);
   return Object.fromEntries(Object.entries(now).map(([name, seconds]) => [name, seconds - (before[name] ?? 0)]));
+}
+
+/**
+ * Waits until the stack's servers (or the named ones) together spend under a tenth of a core
+ * for two seconds running, at most `maxMs`; returns whether they did. A timed run then does
+ * not pay for work left from before it: a stack just started (Keycloak's JVM compiling and
+ * collecting for a minute or more), a seeding's creates, a listing.
+ */
+export async function stackQuiet(names?: readonly string[], maxMs = 60_000): Promise<boolean> {
+  const all = stackPids();
+  const pids = names ? Object.fromEntries(Object.entries(all).filter(([name]) => names.includes(name))) : all;
+  if (Object.keys(pids).length === 0) return true;
+  const deadline = performance.now() + maxMs;
+  let quietSeconds = 0;
+  let before = cpuSnapshot(pids);
+  while (quietSeconds < 2 && performance.now() < deadline) {
+    await sleep(1000);
+    const used = Object.values(cpuSince(before, pids)).reduce((sum, seconds) => sum + seconds, 0);
+    before = cpuSnapshot(pids);
+    quietSeconds = used < 0.1 ? quietSeconds + 1 : 0;
+  }
+  return quietSeconds >= 2;
 }
 
 /** CPU time the stack's Redis has used so far, in seconds (`INFO cpu`). */

@@ -10,7 +10,6 @@
 // inventory lists it may list ServiceAccounts only). P3_WORKER_RBAC picks others (a list of admin, shipped, inventory:
 // the latter adds k8s/components/purge-inventory, which lists all but Secrets).
 import { readFileSync } from 'node:fs';
-import { setTimeout } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fetch } from 'undici';
 import { createAdapters, type Adapters } from '@kup/adapters';
@@ -18,7 +17,7 @@ import { applyPlayground, fleetSettings, MANAGED_BY, traineeOf, workerEnv, type 
 import { KubeRaw, oldReset } from './old-reset.js';
 import { workerServiceAccountKubeconfig } from '../test/helpers/service-account-kubeconfig.js';
 import { deleteKeycloakUsers, keycloakUserIds, withCleanup } from './cleanup.js';
-import { cpuSince, cpuSnapshot, dropPrefix, env, eventually, freePort, keycloakAdminToken, LOG_DIR, pool, round, stackAgent, stackPids, startChild } from './lib.js';
+import { cpuSince, cpuSnapshot, dropPrefix, stackQuiet, env, eventually, freePort, keycloakAdminToken, LOG_DIR, pool, round, stackAgent, stackPids, startChild } from './lib.js';
 
 /** One `POST /reset` purge of the seeded namespaces, by a worker with the given rights. */
 export interface ResetRun {
@@ -160,24 +159,12 @@ async function ourReset(tag: string, count: number, workerRbac: WorkerRbac, rese
 }
 
 /**
- * Waits until Keycloak has spent under a tenth of a core for two seconds running (at most a
- * minute), so that a timed run does not pay for the JVM's collection or compilation after
- * the work before it (the seeding's creates, the listing): a live realm does that between
- * resets, not during one.
+ * Waits for a quiet Keycloak (bench/lib.ts, `stackQuiet`), so that a timed run does not pay
+ * for the JVM's collection or compilation after the work before it (the seeding's creates,
+ * the listing): a live realm does that between resets, not during one.
  */
 async function keycloakQuiet(log: (line: string) => void): Promise<void> {
-  const pid = stackPids().keycloak;
-  if (pid === undefined) return;
-  const deadline = performance.now() + 60_000;
-  let quietSeconds = 0;
-  let before = cpuSnapshot({ keycloak: pid });
-  while (quietSeconds < 2 && performance.now() < deadline) {
-    await setTimeout(1000);
-    const used = cpuSince(before, { keycloak: pid }).keycloak ?? 0;
-    before = cpuSnapshot({ keycloak: pid });
-    quietSeconds = used < 0.1 ? quietSeconds + 1 : 0;
-  }
-  if (quietSeconds < 2) log('  Keycloak was still busy after a minute; timing anyway');
+  if (!(await stackQuiet(['keycloak']))) log('  Keycloak was still busy after a minute; timing anyway');
 }
 
 /** Lists the managed users under `prefix` the way the reset's fan-out does (pages of a thousand), twice, off the clock. */

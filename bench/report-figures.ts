@@ -4,6 +4,8 @@ export const FIGURE_DEFINITIONS: readonly string[] = [
     '## What each figure is',
     '',
     'Each row says met or not met against issue 19\'s targets; rows whose target reads "information" have none.',
+    'A run starts measuring once the stack\'s servers together spend under a tenth of a core for two seconds (at',
+    'most three minutes): a stack just started keeps Keycloak\'s JVM busy compiling and collecting for a while.',
     '',
     '- **P1 enqueue**: autocannon, 50 connections, against `POST /provisioner` of the real API process',
     '  (`apps/api/dist/main.js`: token check, zod validation, username, info-level access log, the BullMQ add on the',
