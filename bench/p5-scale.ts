@@ -40,8 +40,6 @@ export interface ScaleFigures {
   /** Users made this run (the rest were kept in the P5 realms). */
   seeded: number;
   seedSeconds: number;
-  /** How many rounds each figure is the median of; absent in runs before sizes took turns. */
-  rounds?: number;
 }
 
 interface Api {
@@ -179,16 +177,15 @@ export async function benchScale(tag: string, small: number, large: number, log:
       for (const side of i % 2 === 0 ? sides : [...sides].reverse()) await measureRound(side, sides.filter((other) => other !== side), can, log);
     }
     // Peaks over the timed runs only: the warm-up is left out, as it always was.
-    const [smallRun, largeRun] = sides.map(({ run, rss }) => {
+    const [smallRun, largeRun] = sides.map(({ run }) => {
       for (const measure of ['cleanupMs', 'syncMs', 'traineesMs'] as const) {
         const times = run.timesMs?.[measure];
         if (times) run[measure] = median(times);
       }
-      rss.stop();
       run.workerRssPeakMb = Math.max(0, ...Object.values(run.workerRssPeaksMb ?? {}));
       return run;
     }) as [ScaleRun, ScaleRun];
-    return { small: smallRun, large: largeRun, seeded, seedSeconds, rounds };
+    return { small: smallRun, large: largeRun, seeded, seedSeconds };
   });
 }
 function median(values: number[]): number {

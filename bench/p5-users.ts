@@ -29,7 +29,7 @@ export interface P5Realm {
 export const p5Realm = (managed: number, users: number): P5Realm => ({ name: `kup-p5-${managed}-of-${users}`, users, managed });
 
 /** A token of the stack's Keycloak administrator (master realm): realms, partialImport and caches need it. */
-export async function realmAdminToken(): Promise<string> {
+async function realmAdminToken(): Promise<string> {
   const res = await fetch(`${env('KEYCLOAK_URL')}/realms/master/protocol/openid-connect/token`, {
     method: 'POST',
     dispatcher: stackAgent(),
@@ -40,12 +40,20 @@ export async function realmAdminToken(): Promise<string> {
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
+let cached: { token: string; at: number } | undefined;
+
+/** The administrator's token, fetched again after 30 s (it lasts a minute): each fetch costs Keycloak a password hash. */
+async function adminToken(): Promise<string> {
+  if (!cached || Date.now() - cached.at > 30_000) cached = { token: await realmAdminToken(), at: Date.now() };
+  return cached.token;
+}
+
 /** One call to Keycloak's admin API as its administrator; throws on anything but `ok`. */
 async function admin(method: string, path: string, body?: unknown, ok: readonly number[] = [200, 201, 204]): Promise<{ status: number; text: string }> {
   const res = await fetch(`${env('KEYCLOAK_URL')}/admin/realms${path}`, {
     method,
     dispatcher: stackAgent(),
-    headers: { authorization: `Bearer ${await realmAdminToken()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${await adminToken()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
