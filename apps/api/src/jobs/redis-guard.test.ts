@@ -19,6 +19,26 @@ describe('RedisGuard', () => {
     await expect(guard.run(() => new Promise(() => undefined))).rejects.toBeInstanceOf(QueueUnavailableError);
   });
 
+  it('gives each operation its own deadline, the shorter after the longer too', async () => {
+    const guard = new RedisGuard(redis('ready'));
+    const outcome = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: unknown) => (error instanceof QueueUnavailableError ? 'gave up' : 'other'));
+    let finish: (value: string) => void = () => undefined;
+    const long = outcome(guard.run(() => new Promise(() => undefined), 60_000));
+    const quick = outcome(guard.run(() => new Promise<string>((resolve) => (finish = resolve)), 60_000));
+    const short = outcome(guard.run(() => new Promise(() => undefined), 20));
+    expect(await short).toBe('gave up');
+    finish('done');
+    expect(await quick).toBe('resolved');
+    // The long one is still running: it has neither resolved nor been given up.
+    expect(await Promise.race([long, Promise.resolve('pending')])).toBe('pending');
+  });
+
+  it('classifies an operation that throws before returning a promise', async () => {
+    const guard = new RedisGuard(redis('ready'));
+    const bug = new TypeError('thrown at once');
+    await expect(guard.run(() => { throw bug; })).rejects.toBe(bug);
+  });
+
   it('turns connection errors into "queue unavailable"', async () => {
     const guard = new RedisGuard(redis('ready'));
     const error = new Error("Stream isn't writeable and enableOfflineQueue options is false");
