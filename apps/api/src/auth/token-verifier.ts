@@ -1,26 +1,31 @@
-import { hash, timingSafeEqual } from 'node:crypto';
-
-/** One-shot hashing: a fraction of `createHash`'s cost, paid on every request. */
-const sha256 = (value: string): Buffer => hash('sha256', value, 'buffer');
+import { timingSafeEqual } from 'node:crypto';
 
 /**
- * Checks API tokens in constant time. Both sides are hashed first, so the comparison
- * always runs over 32 bytes whatever the lengths, and every configured token is compared
- * (no early exit), so timing tells nothing about which one, or how much of one, matched.
+ * Checks API tokens in constant time: every configured token is compared in full (no early
+ * exit, and `timingSafeEqual` reads every byte), so timing tells nothing about which token,
+ * or how much of one, matched. A candidate of another length is not compared with a token
+ * (`timingSafeEqual` needs equal lengths): the token is compared with itself instead, so the
+ * work is the same; what timing could tell is whether some token has the candidate's length,
+ * and tokens are long random strings whose length is no secret. Earlier both sides were
+ * hashed first, to compare 32 bytes whatever the lengths: one SHA-256 per request, the largest
+ * piece of the API's own code in the P1 profile (docs/benchmarks.md).
  */
 export class TokenVerifier {
-  readonly #digests: readonly Buffer[];
+  readonly #tokens: readonly Buffer[];
 
   constructor(tokens: readonly string[]) {
     if (tokens.length === 0) throw new RangeError('at least one API token is needed');
-    this.#digests = tokens.map(sha256);
+    this.#tokens = tokens.map((token) => Buffer.from(token, 'utf8'));
   }
 
   verify(candidate: string | undefined): boolean {
     if (!candidate) return false;
-    const digest = sha256(candidate);
+    const given = Buffer.from(candidate, 'utf8');
     let match = false;
-    for (const known of this.#digests) match = timingSafeEqual(digest, known) || match;
+    for (const known of this.#tokens) {
+      const sameLength = given.length === known.length;
+      match = (timingSafeEqual(sameLength ? given : known, known) && sameLength) || match;
+    }
     return match;
   }
 }
