@@ -19,6 +19,7 @@ import { DOCS_PREFIX, registerDocs } from './plugins/docs.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { registerMetrics } from './plugins/metrics.js';
+import { lazyRequestLogger } from './plugins/request-logger.js';
 import { registerTracing } from './plugins/tracing.js';
 import { healthRoutes } from './routes/health/index.js';
 import { jobRoutes } from './routes/jobs/index.js';
@@ -60,6 +61,7 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
     requestIdHeader: false,
     // One access line per request (the onResponse hook below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -75,9 +77,10 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   app.addHook('onResponse', (request, reply, done) => {
     // Probes and scrapes that succeed would drown the log: debug level for them.
     const quiet = reply.statusCode < 400 && QUIET_ROUTES.has(request.routeOptions.url ?? '');
-    const line = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
-    if (quiet) request.log.debug(line, 'request');
-    else request.log.info(line, 'request');
+    // The root logger with the request id as a field: the line a child would write, without making one (request-logger.ts).
+    const line = { reqId: request.id, method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (quiet) app.log.debug(line, 'request');
+    else app.log.info(line, 'request');
     done();
   });
 
