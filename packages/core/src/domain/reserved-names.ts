@@ -62,22 +62,31 @@ export function parseNamePatterns(raw: string): string[] {
     .filter((part) => part.length > 0);
 }
 
-/** Compiled patterns, by pattern: a setting's few dozen entries, compiled once, not per request. */
-const compiled = new Map<string, RegExp>();
-
 /** `*` matches any run of characters (none included); everything else is literal. */
-function patternRegExp(pattern: string): RegExp {
-  let regExp = compiled.get(pattern);
-  if (!regExp) {
-    const parts = pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    regExp = new RegExp(`^${parts.join('.*')}$`);
-    compiled.set(pattern, regExp);
+const patternSource = (pattern: string): string => pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+
+/**
+ * Compiled lists, by list: a setting's few dozen patterns become one expression, compiled once
+ * rather than tested one by one on every request (docs/benchmarks.md, P1); only a name that
+ * matches is tested against each pattern, to say which one reserves it.
+ */
+const compiled = new WeakMap<readonly string[], { any: RegExp; each: RegExp[] }>();
+
+function compiledList(patterns: readonly string[]): { any: RegExp; each: RegExp[] } {
+  let list = compiled.get(patterns);
+  if (!list) {
+    const sources = patterns.map(patternSource);
+    list = { any: new RegExp(`^(?:${sources.join('|')})$`), each: sources.map((source) => new RegExp(`^${source}$`)) };
+    compiled.set(patterns, list);
   }
-  return regExp;
+  return list;
 }
 
 /** The first pattern that reserves `name`, or undefined when the name is free. */
 export function reservedBy(name: string, patterns: readonly string[]): string | undefined {
+  if (patterns.length === 0) return undefined;
   const lower = name.toLowerCase();
-  return patterns.find((pattern) => patternRegExp(pattern).test(lower));
+  const list = compiledList(patterns);
+  if (!list.any.test(lower)) return undefined;
+  return patterns.find((_pattern, index) => list.each[index]?.test(lower));
 }

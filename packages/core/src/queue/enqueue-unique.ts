@@ -80,8 +80,12 @@ export const enqueueLockKey = (prefix: string, queueName: string, jobId: string)
  */
 function isOurs(stored: HeldJob, added: Job, data: object): boolean {
   const held = (stored.data ?? {}) as Record<string, unknown>;
-  return stored.timestamp === added.timestamp && Object.entries(data).every(([key, value]) => JSON.stringify(held[key]) === JSON.stringify(value));
+  return stored.timestamp === added.timestamp && Object.entries(data).every(([key, value]) => sameValue(held[key], value));
 }
+
+/** Equal as JSON: strings and numbers (nearly every field) compared as they are, objects as JSON text. */
+const sameValue = (stored: unknown, sent: unknown): boolean =>
+  stored === sent || (typeof sent === 'object' && sent !== null && JSON.stringify(stored) === JSON.stringify(sent));
 
 /**
  * The one enqueue-and-replace of the project (the API's create and delete, and every

@@ -36,4 +36,16 @@ describe('pythonSlugify agrees with python-slugify 8.0.1 + text-unidecode 1.3', 
   ])('%j → %j', (input, expected) => {
     expect(pythonSlugify(input)).toBe(expected);
   });
+
+  // Plain texts (letters, digits, `_`, `.`, `-`) take a short path; a `!` added at the end
+  // sends the same text down every step, and only adds a trailing separator, which goes.
+  it('gives plain texts what every step would give them', () => {
+    const alphabet = 'aZ09_.-xQ';
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let n = 0; n < 2000; n += 1) {
+      const text = Array.from({ length: next() % 12 }, () => alphabet[next() % alphabet.length]).join('');
+      expect(pythonSlugify(text), text).toBe(pythonSlugify(`${text}!`));
+    }
+  });
 });

@@ -9,6 +9,9 @@ import { TEXT_UNIDECODE_OVERLAY } from './text-unidecode-overlay.js';
  * them. Each step below is one line of python-slugify's, in the same order.
  */
 export function pythonSlugify(input: string): string {
+  // Letters, digits, `_`, `.` and `-` only (nearly every address and name): no step but the
+  // lowercasing and the separators changes such a text, so those are all it takes.
+  if (PLAIN.test(input)) return separated(input.toLowerCase());
   // Runs of apostrophes become a separator before transliterating (`O'Brien` → `O-Brien`).
   let text = input.replace(/'+/g, '-');
   text = textUnidecode(text);
@@ -18,8 +21,14 @@ export function pythonSlugify(input: string): string {
   text = text.replace(/'+/g, '');
   // `1,000` → `1000` (python's `\d` is any decimal digit, hence \p{Nd}).
   text = text.replace(/(?<=\p{Nd}),(?=\p{Nd})/gu, '');
-  text = text.replace(/[^-a-zA-Z0-9]+/g, '-');
-  return text.replace(/-{2,}/g, '-').replace(/^-+|-+$/g, '');
+  return separated(text);
+}
+
+const PLAIN = /^[\w.-]*$/;
+
+/** Every run of other characters becomes one `-`, none at either end. */
+function separated(text: string): string {
+  return text.replace(/[^-a-zA-Z0-9]+/g, '-').replace(/-{2,}/g, '-').replace(/^-+|-+$/g, '');
 }
 
 const overlay = new Map<number, string>();
