@@ -31,6 +31,7 @@ export interface Submission {
  */
 export class JobSubmitter {
   private readonly mutex: RedisMutex;
+  private readonly turn = new TurnGate();
 
   constructor(private readonly deps: JobSubmitterDeps) {
     this.mutex = new RedisMutex(deps.redis);
@@ -40,12 +41,13 @@ export class JobSubmitter {
     const { queues, jobOptions, prefix, secrets, lockTtlMs, lockWaitMs } = this.deps;
     const lock = { mutex: this.mutex, key: enqueueLockKey(prefix, queue, jobId), ttlMs: lockTtlMs, waitMs: lockWaitMs };
     const readHolder = (id: string) => this.readHolder(queues[queue].toKey(id));
-    return this.deps.guard.run(() =>
-      enqueueUnique(
+    return this.deps.guard.run(async () => {
+      await this.turn.passed();
+      return enqueueUnique(
         { queue: queues[queue], queueName: queue, name, jobId, data, jobOptions, policy, readHolder, onRemoved: (removed) => secrets.remove(secretKeyOf(removed)) },
         lock,
-      ),
-    );
+      );
+    });
   }
 
   /**
@@ -56,5 +58,26 @@ export class JobSubmitter {
     const [timestamp, data] = await this.deps.redis.hmget(key, 'timestamp', 'data');
     if (timestamp == null) return undefined;
     return { timestamp: Number(timestamp), data: data == null ? undefined : (JSON.parse(data) as unknown) };
+  }
+}
+
+/**
+ * Resolves for everyone who waits in one turn of the event loop at once, at its end
+ * (setImmediate). Each request's body is parsed in a callback of its own, and ioredis sends
+ * the commands issued before it flushes (process.nextTick): the adds of requests that waited
+ * here leave in one write, in one auto-pipeline, and their read-backs share the next one,
+ * rather than each request paying for a write and a pipeline of its own (docs/benchmarks.md, P1).
+ */
+export class TurnGate {
+  private waiting: Promise<void> | undefined;
+
+  passed(): Promise<void> {
+    this.waiting ??= new Promise((resolve) => {
+      setImmediate(() => {
+        this.waiting = undefined;
+        resolve();
+      });
+    });
+    return this.waiting;
   }
 }
