@@ -47,15 +47,14 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   const admins = options.adminTokens?.length ? new TokenVerifier(options.adminTokens) : undefined;
   const publicPrefixes = options.publicPrefixes ?? [];
 
-  const isPublic = (request: FastifyRequest): boolean => {
-    if (request.routeOptions.config.public) return true;
-    const route = request.routeOptions.url;
+  // `request.routeOptions` builds a new object each time it is read: read once per request.
+  const isPublic = ({ config, url: route }: FastifyRequest['routeOptions']): boolean => {
+    if (config.public) return true;
     return route !== undefined && publicPrefixes.some((prefix) => route === prefix || route.startsWith(`${prefix}/`));
   };
 
-  /** Whether the token is valid where the request goes (and with which role). */
-  const verified = (request: FastifyRequest, token: string | undefined): boolean => {
-    const route = request.routeOptions.url;
+  /** Whether the token is valid where the request goes (`route`, the matched pattern), and with which role. */
+  const verified = (request: FastifyRequest, route: string | undefined, token: string | undefined): boolean => {
     // The matched route, not the raw URL: an admin token opens Bull Board's routes and nothing else.
     const onAdminPath = options.adminPrefix !== undefined && route !== undefined && under(route, options.adminPrefix);
     // On admin paths both verifiers run, so timing does not tell which kind of token matched.
@@ -79,9 +78,10 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   // `done` rather than async: an allowed request (nearly all of them) makes no promise here;
   // a refused one is answered without calling `done`, which ends it.
   app.addHook('onRequest', (request, reply, done) => {
-    if (isPublic(request)) return done();
+    const route = request.routeOptions;
+    if (isPublic(route)) return done();
     const token = tokenFromAuthorization(request.headers.authorization);
-    if (verified(request, token)) return done();
+    if (verified(request, route.url, token)) return done();
     refuse(request, reply, token).catch(done);
   });
 }
