@@ -1,5 +1,5 @@
-// P1 enqueue: POST /provisioner through the full API (auth, validation, logging, Redis
-// lock, queue) vs a bare Fastify route answering 202, each in its own plain Node process
+// P1 enqueue: POST /provisioner through the full API (auth, validation, logging, the queue add
+// and its read-back) vs a bare Fastify route answering 202, each in its own plain Node process
 // started the same way, driven by autocannon with 50 connections. Every request carries a
 // unique email, so every one really enqueues a new job (deduplicated answers would
 // measure a cheaper path). A third server, a bare route doing one BullMQ add, shows what

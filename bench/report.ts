@@ -1,6 +1,6 @@
 // docs/benchmarks.md from one bench run: figures, baselines, ratios, machine, date, how to rerun.
 import { cpus, loadavg, totalmem } from 'node:os';
-import { ceilingRps, type EnqueueFigures } from './p1-enqueue.js';
+import { p1Where } from './report-p1.js';
 import type { CreateFigures } from './p2-creates.js';
 import { p5RoundRatios, type Figures, type Row } from './report-rows.js';
 import { round } from './lib.js';
@@ -35,34 +35,7 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4, p5, p6 }: Re
     ...FIGURE_DEFINITIONS,
     '## Where the time goes',
     '',
-    '- P1: per request the API checks the token (one hash), validates with zod, derives the username, writes one',
-    '  access log line and adds the job (one Lua script on Redis); the one-add route does only the add.',
-    ...p1CpuLines(p1),
-    '  Where each µs goes, from `node --cpu-prof` of the API under this load (50 connections, unique emails),',
-    '  with the shipped heap flags, self time by component (a native call such as a socket write counted to the',
-    '  package that made it), startup left out; shares of the API\'s busy CPU on a loaded 2-core machine',
-    '  (profile shares, not targets), same minute, before → after the change below: garbage collection',
-    '  21.7% → 23.8%; Redis client (ioredis: commands, auto-pipelines, its socket writes) 17.1% → 17.6%; Fastify',
-    '  (routing, hooks, body parse, reply and its socket write) 15.0% → 15.4%; our route, guard and enqueue code',
-    '  8.6% → 8.4%; event loop, promises, timers 7.9% → 8.3%; BullMQ job and its Lua call (msgpack of the',
-    '  options) 6.5% → 6.9%; HTTP parse 5.9% → 6.5%; access log (pino, redaction, write) 6.3% → 2.8%; username',
-    '  3.6% → 3.4%; zod validation 3.1% → 2.9%; token check (one SHA-256) 2.9% → 3.0%; metrics 1.5% → 1.0%.',
-    '  The change: pino ran its wildcard redact paths (`*.password`, …) on every value of every line, numbers',
-    '  and strings included, parsing each path again per value: 16 KB of garbage per access line, a quarter of',
-    '  what a request allocated (67 → 52 KB per request, from a sampling allocation profile). Secret keys are',
-    '  now censored by one scan that allocates nothing when the line holds none (packages/core/src/logging).',
-    '  Garbage collection is the largest share because the pinned 2 MiB semi-spaces (P4b) fill every few',
-    '  milliseconds while 50 requests are in flight, so most of a request\'s objects are copied at least once.',
-    '  Earlier changes (in the API since): the read-back after the add is two fields of the job hash (HMGET),',
-    '  not BullMQ\'s getJob; no span hooks with tracing off; hooks that never wait take `done`; the access lines',
-    '  of one event-loop turn leave in one write; the email\'s domain check is remembered per domain. What is',
-    '  left is spread thin, and most of it is the libraries the API is built on: Fastify and Node\'s HTTP server,',
-    '  ioredis (a Pipeline per auto-pipelined flush copies every BullMQ script onto itself; auto-pipelining off',
-    '  cost more), BullMQ\'s job encoding, and the garbage they make.',
-    '  Tried and left out: sending the read-back in the add\'s own round trip (queued once BullMQ has queued the add,',
-    '  so that ioredis\' auto-pipeline writes both at once). A lone request then makes one write to Redis, not two,',
-    '  but under the P1 load auto-pipelining already shares each write among the requests in flight: in three',
-    '  alternating pairs the API spent 271, 295 and 287 µs per request with it, 267, 285 and 230 without.',
+    ...p1Where(p1),
     '- P4b: without flags, Node sizes the heap from the memory it sees: 256 MiB of old generation and 1 MiB',
     '  semi-spaces inside the api\'s 256Mi limit, 4 GiB and 32 MiB on this 24 GiB host. Under the P1 load the API\'s',
     '  live heap stays about 45 MB, but with the host\'s 32 MiB semi-spaces its RSS peaked at 250–345 MB: young',
@@ -208,23 +181,6 @@ export function renderReport({ started, argv, rows, p1, p2, p3, p4, p5, p6 }: Re
     '',
   ];
   return lines.join('\n');
-}
-
-/** Where P1's CPU goes: the API's CPU per request against the one-add route's, which bounds the ratio. */
-function p1CpuLines(p1: EnqueueFigures | undefined): string[] {
-  const queue = p1?.enqueueOnly;
-  if (!p1?.api.cpu || !p1.bare.cpu || !queue?.cpu) return [];
-  const { api, bare, one } = { api: p1.api.cpu, bare: p1.bare.cpu, one: queue.cpu };
-  const lines = [
-    `  CPU per request, measured: API ${api.serverUs} µs + Redis ${api.redisUs} µs + load generator ${api.loadUs} µs; one-add route`,
-    `  ${one.serverUs} µs + Redis ${one.redisUs} µs + load ${one.loadUs} µs; bare route ${bare.serverUs} µs + load ${bare.loadUs} µs.`,
-    `  Each server is one Node thread, so with Redis and the load generator on cores of their own the ratio is`,
-    `  bounded by one-add / API CPU per request: ${one.serverUs} / ${api.serverUs} = ${round(one.serverUs / api.serverUs, 2)}×. Over the add itself`,
-    `  (${round(one.serverUs - bare.serverUs)} µs above the bare route), the token check, validation, username and access log cost`,
-    `  ${round(api.serverUs - one.serverUs)} µs; 0.9× leaves them ${round(one.serverUs / 0.9 - one.serverUs)} µs, and 1.0× needs them paid for by a cheaper add.`,
-  ];
-  if (p1.cores) lines.push(`  On ${p1.cores} shared cores the three processes' CPU caps the API at ${Math.round(ceilingRps(api, p1.cores))} req/s (one-add route: ${Math.round(ceilingRps(one, p1.cores))}).`);
-  return lines;
 }
 
 /** Where P2's CPU goes, by process, and the best ratio the machine's cores allow at that cost. */
