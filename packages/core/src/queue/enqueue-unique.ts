@@ -122,14 +122,38 @@ function add(request: EnqueueUniqueRequest): Promise<Job> {
  * finished job must be replaced, which needs the lock.
  */
 async function addOrFindPending(request: EnqueueUniqueRequest, policy: ExistingJobPolicy): Promise<Enqueued | undefined> {
-  const job = await add(request);
-  if (request.readHolder) {
-    const held = await request.readHolder(request.jobId);
+  const { readHolder } = request;
+  const adding = add(request);
+  const reading = readHolder ? readOnceQueued(readHolder, request.jobId) : undefined;
+  let job: Job;
+  try {
+    job = await adding;
+  } catch (error) {
+    reading?.catch(() => undefined);
+    throw error;
+  }
+  if (readHolder && reading) {
+    // Read before the add had run, the id was free then, but a rival may have taken it since: read again.
+    const held = (await reading) ?? (await readHolder(request.jobId));
     if (!held || isOurs(held, job, request.data)) return { job, created: true };
   }
   const stored = await request.queue.getJob(request.jobId);
   if (!stored || isOurs(stored, job, request.data)) return { job: stored ?? job, created: true };
   return (await decide(policy, stored)) === 'answer' ? { job: stored, created: false } : undefined;
+}
+
+/**
+ * The read-back, sent in the add's own round trip: BullMQ's add reaches ioredis without waiting
+ * on I/O, so once the promise jobs of this turn have run (process.nextTick comes after them) the
+ * add is queued, and a read queued then follows it in the same auto-pipelined write. Which one
+ * Redis ran first only matters when the read found no job: a job found is ours (our creation
+ * time and data, request id included) or was there before our add, which then changed nothing;
+ * "none" is read again once the add has answered (docs/benchmarks.md, P1).
+ */
+function readOnceQueued(readHolder: (jobId: string) => Promise<HeldJob | undefined>, jobId: string): Promise<HeldJob | undefined> {
+  return new Promise((resolve, reject) => {
+    process.nextTick(() => readHolder(jobId).then(resolve, reject));
+  });
 }
 
 async function replaceUnlessPending(request: EnqueueUniqueRequest, policy: ExistingJobPolicy): Promise<Enqueued> {
