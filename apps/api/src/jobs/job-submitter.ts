@@ -63,10 +63,10 @@ export class JobSubmitter {
 
 /**
  * Resolves for everyone who waits in one turn of the event loop at once, at its end
- * (setImmediate). Each request's body is parsed in a callback of its own, and ioredis sends
- * the commands issued before it flushes (process.nextTick): the adds of requests that waited
- * here leave in one write, in one auto-pipeline, and their read-backs share the next one,
- * rather than each request paying for a write and a pipeline of its own (docs/benchmarks.md, P1).
+ * (setImmediate). The requests whose bodies were parsed in that turn then make their adds (and
+ * their read-backs, enqueue-unique.ts) in one run of promise jobs, which ioredis' auto-pipeline
+ * sends in one write, rather than each in the callback that parsed it. Kept because it measured
+ * cheaper, in alternating runs under the P1 load (docs/benchmarks.md), not on reasoning alone.
  */
 export class TurnGate {
   private waiting: Promise<void> | undefined;
