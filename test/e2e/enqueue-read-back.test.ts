@@ -10,14 +10,17 @@ import { dropPrefix } from '../helpers/redis.js';
 import { uniquePrefix } from '../helpers/names.js';
 import { stackEnv } from '../helpers/stack.js';
 
-describe('enqueueUnique with a read-back', () => {
+describe.each([
+  ['auto-pipelined', true],
+  ['plain', false],
+])('enqueueUnique with a read-back, %s connection', (_mode, enableAutoPipelining) => {
   const prefix = uniquePrefix('rb');
   let redis: Redis;
   let queue: Queue;
   let reads = 0;
 
   beforeAll(async () => {
-    redis = new Redis(stackEnv('REDIS_URL'), { maxRetriesPerRequest: null, enableAutoPipelining: true });
+    redis = new Redis(stackEnv('REDIS_URL'), { maxRetriesPerRequest: null, enableAutoPipelining });
     queue = new Queue('provisioning', { connection: redis, prefix });
     // Until the connection is ready, an add waits for it and the read-back goes out first (and is read again).
     await queue.waitUntilReady();

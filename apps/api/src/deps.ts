@@ -26,9 +26,10 @@ function throttledErrorLog(logger: Logger, what: string, intervalMs = 30_000) {
 
 export function createApiDeps(config: ApiEnv, logger: Logger): ApiDeps {
   const redis = createRedisClient(config, {
-    // Commands issued in the same tick by concurrent requests leave in one write: under
-    // load, many requests' adds and reads share a round trip (docs/benchmarks.md, P1).
-    enableAutoPipelining: true,
+    // No auto-pipelining: each auto-pipelined flush builds an ioredis Pipeline, which copies every
+    // script BullMQ defines on the connection (64) onto itself, about 90 µs each. The creates of one
+    // turn are sent in one write by JobSubmitter instead (docs/benchmarks.md, P1).
+    enableAutoPipelining: false,
     enableOfflineQueue: false,
     connectTimeout: 2_000,
     maxRetriesPerRequest: 1,

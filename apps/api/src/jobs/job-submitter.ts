@@ -8,7 +8,7 @@ export type { ExistingJobPolicy } from '@kup/core';
 export interface JobSubmitterDeps {
   queues: Readonly<Record<QueueName, Pick<Queue, 'add' | 'getJob' | 'toKey'>>>;
   /** The queues' own connection (the read-back must see their writes). */
-  redis: Pick<Redis, 'set' | 'eval' | 'hmget'>;
+  redis: Pick<Redis, 'set' | 'eval' | 'hmget'> & { readonly stream?: Corkable };
   guard: RedisGuard;
   secrets: { remove(jobKey: string): Promise<void> };
   jobOptions: JobsOptions;
@@ -31,10 +31,11 @@ export interface Submission {
  */
 export class JobSubmitter {
   private readonly mutex: RedisMutex;
-  private readonly turn = new TurnGate();
+  private readonly turn: TurnGate;
 
   constructor(private readonly deps: JobSubmitterDeps) {
     this.mutex = new RedisMutex(deps.redis);
+    this.turn = new TurnGate(() => deps.redis.stream);
   }
 
   submit(queue: QueueName, name: string, jobId: string, data: object, policy?: ExistingJobPolicy): Promise<Submission> {
@@ -61,21 +62,34 @@ export class JobSubmitter {
   }
 }
 
+/** What the gate holds back while a turn's creates write their commands: the connection's socket. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 /**
  * Resolves for everyone who waits in one turn of the event loop at once, at its end
- * (setImmediate). The requests whose bodies were parsed in that turn then make their adds (and
- * their read-backs, enqueue-unique.ts) in one run of promise jobs, which ioredis' auto-pipeline
- * sends in one write, rather than each in the callback that parsed it. Kept because it measured
- * cheaper, in alternating runs under the P1 load (docs/benchmarks.md), not on reasoning alone.
+ * (setImmediate), with the Redis connection's socket corked until their commands are written:
+ * the adds, made in the promise jobs that follow, and the read-backs, made on process.nextTick
+ * after them (enqueue-unique.ts), leave in one write instead of a write each (ioredis writes
+ * every command as it is sent when not auto-pipelining, deps.ts). Uncorked two ticks later, so
+ * after those reads; anything else written meanwhile leaves with them. Kept because it measured
+ * cheaper, in alternating runs under the P1 load (docs/benchmarks.md).
  */
 export class TurnGate {
   private waiting: Promise<void> | undefined;
+
+  constructor(private readonly stream?: () => Corkable | undefined) {}
 
   passed(): Promise<void> {
     this.waiting ??= new Promise((resolve) => {
       setImmediate(() => {
         this.waiting = undefined;
+        const stream = this.stream?.();
+        stream?.cork();
         resolve();
+        if (stream) queueMicrotask(() => process.nextTick(() => process.nextTick(() => stream.uncork())));
       });
     });
     return this.waiting;

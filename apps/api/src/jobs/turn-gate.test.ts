@@ -21,4 +21,18 @@ describe('TurnGate', () => {
     expect(again).not.toBe(once);
     await expect(again).resolves.toBeUndefined();
   });
+
+  it('keeps the stream corked while the waiters write, until the reads they send on the next tick', async () => {
+    const events: string[] = [];
+    const gate = new TurnGate(() => ({ cork: () => events.push('cork'), uncork: () => events.push('uncork') }));
+    await Promise.all(
+      [1, 2].map(async (n) => {
+        await gate.passed();
+        events.push(`add ${n}`);
+        process.nextTick(() => events.push(`read ${n}`));
+      }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(['cork', 'add 1', 'add 2', 'read 1', 'read 2', 'uncork']);
+  });
 });

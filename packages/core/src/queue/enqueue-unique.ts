@@ -145,7 +145,8 @@ async function addOrFindPending(request: EnqueueUniqueRequest, policy: ExistingJ
 /**
  * The read-back, sent in the add's own round trip: BullMQ's add reaches ioredis without waiting
  * on I/O, so once the promise jobs of this turn have run (process.nextTick comes after them) the
- * add is queued, and a read queued then follows it in the same auto-pipelined write. Which one
+ * add is sent or queued, and a read sent then follows it, in the same write when the connection
+ * auto-pipelines or its socket is corked (the API's JobSubmitter). Which one
  * Redis ran first only matters when the read found no job: a job found is ours (our creation
  * time and data, request id included) or was there before our add, which then changed nothing;
  * "none" is read again once the add has answered (docs/benchmarks.md, P1).
