@@ -174,6 +174,10 @@ export const controllerManager: Server = {
         `--root-ca-file=${pki.caCert()}`,
         '--leader-elect=false',
         '--profiling=false',
+        // A quota whose first count missed an object (the namespace's `default` ServiceAccount,
+        // made as the quota is) is recounted at the next full sync: 5 minutes by default, past
+        // the tests that wait for the count (test/adapters/purge-quota-counts.test.ts).
+        '--resource-quota-sync-period=15s',
       ],
     };
   },
