@@ -21,6 +21,15 @@ describe('reserved namespaces', () => {
     expect(reservedBy('exactly', patterns)).toBeUndefined();
     expect(reservedBy('my-team-a', patterns)).toBeUndefined();
   });
+
+  it('reads a list built afresh for each call the same as the list it copies', () => {
+    for (const name of ['kube-system', 'team-a', 'argocd', 'alice']) {
+      expect(reservedBy(name, [...DEFAULT_RESERVED_NAMESPACES])).toBe(reservedBy(name, DEFAULT_RESERVED_NAMESPACES));
+    }
+    expect(reservedBy('a,b', ['a,b'])).toBe('a,b');
+    expect(reservedBy('a', ['a,b'])).toBeUndefined();
+    expect(reservedBy('a', ['a', 'b'])).toBe('a');
+  });
 });
 
 describe('what Keycloak accepts', () => {

@@ -66,19 +66,30 @@ export function parseNamePatterns(raw: string): string[] {
 const patternSource = (pattern: string): string => pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*');
 
 /**
- * Compiled lists, by list: a setting's few dozen patterns become one expression, compiled once
- * rather than tested one by one on every request (docs/benchmarks.md, P1); only a name that
- * matches is tested against each pattern, to say which one reserves it.
+ * Compiled lists: a setting's few dozen patterns become one expression, compiled once rather
+ * than tested one by one on every request (docs/benchmarks.md, P1); only a name that matches is
+ * tested against each pattern, to say which one reserves it. Found by the array first (the
+ * config's lists are made once), then by the patterns' text, so a caller that builds its list
+ * afresh each time still compiles it once; the cap only keeps a caller with endless new lists
+ * from growing the cache without end.
  */
-const compiled = new WeakMap<readonly string[], { any: RegExp; each: RegExp[] }>();
+type CompiledList = { any: RegExp; each: RegExp[] };
+const byArray = new WeakMap<readonly string[], CompiledList>();
+const byText = new Map<string, CompiledList>();
+const MAX_COMPILED_LISTS = 32;
 
-function compiledList(patterns: readonly string[]): { any: RegExp; each: RegExp[] } {
-  let list = compiled.get(patterns);
+function compiledList(patterns: readonly string[]): CompiledList {
+  let list = byArray.get(patterns);
+  if (list) return list;
+  const key = JSON.stringify(patterns);
+  list = byText.get(key);
   if (!list) {
     const sources = patterns.map(patternSource);
     list = { any: new RegExp(`^(?:${sources.join('|')})$`), each: sources.map((source) => new RegExp(`^${source}$`)) };
-    compiled.set(patterns, list);
+    if (byText.size >= MAX_COMPILED_LISTS) byText.clear();
+    byText.set(key, list);
   }
+  byArray.set(patterns, list);
   return list;
 }
 
