@@ -8,7 +8,7 @@
 // where they share the cores, that sum bounds the rate.
 import autocannon, { type Result } from 'autocannon';
 import { availableParallelism } from 'node:os';
-import { cpuSeconds, dropPrefix, env, freePort, redisCpuSeconds, ROOT, round, sampleRss, startChild } from './lib.js';
+import { cpuSeconds, dropPrefix, env, freePort, median, redisCpuSeconds, ROOT, round, sampleRss, startChild } from './lib.js';
 import { shippedMallocEnv, shippedNodeFlags } from './node-flags.js';
 
 /** CPU microseconds per request: the server process, Redis, the load generator (autocannon, in this process). */
@@ -28,12 +28,15 @@ export interface ServerFigures {
 }
 
 export interface EnqueueFigures {
+  /** The median of the rounds (the RSS: the peak over all of them). */
   api: ServerFigures & { rssPeakMb: number };
   bare: ServerFigures;
   /** A bare route doing one BullMQ add (bench/enqueue-server.mjs): what the API adds on top of the queue. */
   enqueueOnly?: ServerFigures;
   /** Cores the machine has: the most the three processes can use together. */
   cores?: number;
+  /** Each round's API and one-add figures, in the order run (older runs measured one round, without them). */
+  rounds?: Array<{ api: ServerFigures & { rssPeakMb: number }; enqueueOnly: ServerFigures }>;
 }
 
 /**
@@ -97,15 +100,38 @@ async function measureServer(name: string, entry: string, childEnv: Record<strin
   }
 }
 
-export async function benchEnqueue(seconds: number, tag: string): Promise<EnqueueFigures> {
+/** Each field the median of the rounds' (CPU too, when every round measured it). */
+function medianOf(runs: readonly ServerFigures[]): ServerFigures {
+  const of = (pick: (figures: ServerFigures) => number) => median(runs.map(pick));
+  const cpus = runs.flatMap((run) => (run.cpu ? [run.cpu] : []));
+  const cpu = cpus.length === runs.length ? { serverUs: median(cpus.map((c) => c.serverUs)), redisUs: median(cpus.map((c) => c.redisUs)), loadUs: median(cpus.map((c) => c.loadUs)) } : undefined;
+  return { rps: of((r) => r.rps), p99Ms: of((r) => r.p99Ms), non2xx: Math.max(...runs.map((r) => r.non2xx)), errors: Math.max(...runs.map((r) => r.errors)), ...(cpu ? { cpu } : {}) };
+}
+
+/**
+ * The API and the one-add route take turns, `rounds` times, the one-add route first in odd
+ * rounds and last in even ones: the machine's speed drifts by half within minutes here, and
+ * one run of each, minutes apart, put that drift into the ratio (0.45× to 0.65× for the same
+ * code). Each figure is the median of its side's rounds; the bare route, information only, runs once.
+ */
+export async function benchEnqueue(seconds: number, tag: string, rounds = 3): Promise<EnqueueFigures> {
   const prefix = `bench-p1-${tag}`;
   const token = env('API_TOKENS').split(',')[0] as string;
   try {
     const bare = await measureServer('bare', 'bench/bare-server.mjs', {}, undefined, seconds, tag);
-    const enqueueOnly = await measureServer('enqueue', 'bench/enqueue-server.mjs', { QUEUE_PREFIX: `${prefix}-q` }, undefined, seconds, `${tag}-q`);
-    // Info-level logs as deployed, to a file (the child's stdout is piped to the bench log).
-    const api = await measureServer('api', 'apps/api/dist/main.js', { QUEUE_PREFIX: prefix, LOG_LEVEL: 'info' }, token, seconds, tag);
-    return { api: { ...api.figures, rssPeakMb: api.rssPeakMb }, bare: bare.figures, enqueueOnly: enqueueOnly.figures, cores: availableParallelism() };
+    const runs: NonNullable<EnqueueFigures['rounds']> = [];
+    for (let turn = 1; turn <= rounds; turn++) {
+      const queue = () => measureServer('enqueue', 'bench/enqueue-server.mjs', { QUEUE_PREFIX: `${prefix}-q` }, undefined, seconds, `${tag}-q${turn}`);
+      // Info-level logs as deployed, to a file (the child's stdout is piped to the bench log).
+      const api = () => measureServer('api', 'apps/api/dist/main.js', { QUEUE_PREFIX: prefix, LOG_LEVEL: 'info' }, token, seconds, `${tag}-${turn}`);
+      const queueFirst = turn % 2 === 1;
+      const firstRun = await (queueFirst ? queue() : api());
+      const secondRun = await (queueFirst ? api() : queue());
+      const [queueRun, apiRun] = queueFirst ? [firstRun, secondRun] : [secondRun, firstRun];
+      runs.push({ api: { ...apiRun.figures, rssPeakMb: apiRun.rssPeakMb }, enqueueOnly: queueRun.figures });
+    }
+    const api = { ...medianOf(runs.map((run) => run.api)), rssPeakMb: Math.max(...runs.map((run) => run.api.rssPeakMb)) };
+    return { api, bare: bare.figures, enqueueOnly: medianOf(runs.map((run) => run.enqueueOnly)), cores: availableParallelism(), rounds: runs };
   } finally {
     await dropPrefix(prefix);
     await dropPrefix(`${prefix}-q`);

@@ -8,7 +8,7 @@
 // not have (its OpenAPI says) is reported as not measured, with the reason.
 import { fetch } from 'undici';
 import { withCleanup } from './cleanup.js';
-import { dropPrefix, env, eventually, freePort, ROOT, round, sampleRss, startChild, type Child } from './lib.js';
+import { dropPrefix, env, eventually, freePort, median, ROOT, round, sampleRss, startChild, type Child } from './lib.js';
 import { nodeFlagsFor } from './node-flags.js';
 import { clearUserCache, ensureP5Realm, P5_PREFIX, p5Realm, type P5Realm } from './p5-users.js';
 
@@ -187,9 +187,4 @@ export async function benchScale(tag: string, small: number, large: number, log:
     }) as [ScaleRun, ScaleRun];
     return { small: smallRun, large: largeRun, seeded, seedSeconds };
   });
-}
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : round(((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2);
 }

@@ -8,8 +8,10 @@ function p1CpuLines(p1: EnqueueFigures | undefined): string[] {
   const queue = p1?.enqueueOnly;
   if (!p1?.api.cpu || !p1.bare.cpu || !queue?.cpu) return [];
   const { api, bare, one } = { api: p1.api.cpu, bare: p1.bare.cpu, one: queue.cpu };
+  const rounds = (p1.rounds ?? []).map((run) => `${run.api.rps} / ${run.enqueueOnly.rps} (${round(run.api.rps / run.enqueueOnly.rps, 2)}×)`);
   const lines = [
-    `  CPU per request, measured: API ${api.serverUs} µs + Redis ${api.redisUs} µs + load generator ${api.loadUs} µs; one-add route`,
+    ...(rounds.length > 0 ? [`  Each round, API / one-add route req/s: ${rounds.join('; ')}.`] : []),
+    `  CPU per request, measured (the median of the rounds): API ${api.serverUs} µs + Redis ${api.redisUs} µs + load generator ${api.loadUs} µs; one-add route`,
     `  ${one.serverUs} µs + Redis ${one.redisUs} µs + load ${one.loadUs} µs; bare route ${bare.serverUs} µs + load ${bare.loadUs} µs.`,
     `  Each server is one Node thread, so with Redis and the load generator on cores of their own the ratio is`,
     `  bounded by one-add / API CPU per request: ${one.serverUs} / ${api.serverUs} = ${round(one.serverUs / api.serverUs, 2)}×. Over the add itself`,
@@ -64,7 +66,15 @@ export function p1Where(p1: EnqueueFigures | undefined): string[] {
     '  `done`; the access lines of one turn leave in one write; the email\'s domain check is remembered per domain.',
     '  Tried and left out: semi-spaces of 8 MiB, 587 against 695 µs, the mean of four alternations (before the',
     '  read-back moved), but an RSS peak of 151–158 MB, over P4b\'s 150; 4 MiB gained nothing beyond the noise;',
-    '  V8\'s `--optimize-for-size` peaked 10 MB lower for half as much CPU again; `MALLOC_ARENA_MAX=2` changed nothing.',
+    '  V8\'s `--optimize-for-size` peaked 10 MB lower for half as much CPU again; `MALLOC_ARENA_MAX=2` changed nothing;',
+    '  8 MiB semi-spaces with `--heap-growing-percent=10` (the old generation grown by a tenth over what is live):',
+    '  211, 200, 205 against 406, 443, 233 µs in one set of alternations, then 246, 222, 293 against 255, 259, 257 in',
+    '  the next, the machine\'s drift rather than the flag, and peaks up to 159 MB; `--single-threaded-gc` peaked',
+    '  70 MB higher and cost more. Why the collector costs five times the one-add route\'s (V8\'s `--trace-gc` and a',
+    '  sampling heap profile, 2026-11-28): the API allocates 38 KB per request against 18 (ioredis 5.9 against 4.2,',
+    '  the read-back\'s command; our route, submitter and enqueue code 6.3; Fastify 4.0 against 1.7, with the',
+    '  response schema and hooks; zod 1.6; the access line 1.1), so it collects twice as often per request, and each',
+    '  scavenge takes twice as long (2.1 against 1.0 ms: more of every waiting request survives it).',
     '  And, as an experiment only, no read-back at all (it is what keeps another trainee\'s job from being answered',
     '  as ours): before it went with the add, 598, 356 and 591 against 714, 735 and 662 µs, the largest single',
     '  piece of the API\'s own cost then, mostly by the second round trip every request waited for.',

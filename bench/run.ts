@@ -1,4 +1,4 @@
-// `npm run bench [-- --namespaces N --creates N --queued N --seconds S --p5-small N --p5-large N --p5-rounds N --cohort N --only p1,p2,p3,p4,p5,p6 --p5-drop --merge --no-write]`
+// `npm run bench [-- --namespaces N --creates N --queued N --seconds S --p1-rounds N --p5-small N --p5-large N --p5-rounds N --cohort N --only p1,p2,p3,p4,p5,p6 --p5-drop --merge --no-write]`
 // Measures P1–P6 on the local stack, each against a baseline measured in the same run,
 // prints every figure with its ratio, and writes docs/benchmarks.md.
 import { randomBytes } from 'node:crypto';
@@ -24,6 +24,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     queued: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '10' },
+    /** Turns of the API and the one-add route; each P1 figure is the median of its side's rounds. */
+    'p1-rounds': { type: 'string', default: '3' },
     only: { type: 'string', default: 'p1,p2,p3,p4,p5,p6' },
     'p5-small': { type: 'string', default: '2000' },
     'p5-large': { type: 'string', default: '20000' },
@@ -65,8 +67,10 @@ try {
   if (measuring && !(await stackQuiet(undefined, 180_000))) log('the stack was still busy after three minutes; measuring anyway');
   if (only.has('p1')) {
     const seconds = positive('seconds', args.seconds);
-    log(`P1 enqueue: autocannon, 50 connections, ${seconds} s each…`);
-    figures.p1 = await benchEnqueue(seconds, tag);
+    const rounds = positive('p1-rounds', args['p1-rounds']);
+    log(`P1 enqueue: autocannon, 50 connections, ${seconds} s each, ${rounds} rounds…`);
+    figures.p1 = await benchEnqueue(seconds, tag, rounds);
+    log(`P1   each round, API / one-add req/s: ${(figures.p1.rounds ?? []).map((run) => `${run.api.rps} / ${run.enqueueOnly.rps}`).join('; ')}`);
     const { api, enqueueOnly: queue } = figures.p1;
     if (api.cpu && queue?.cpu) {
       log(`P1   CPU µs per request: API ${api.cpu.serverUs} + Redis ${api.cpu.redisUs}; one-add route ${queue.cpu.serverUs} + Redis ${queue.cpu.redisUs}`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../bench/report-rows.js';
+import { p1Where } from '../../bench/report-p1.js';
 import type { EnqueueFigures } from '../../bench/p1-enqueue.js';
 import type { CreateFigures } from '../../bench/p2-creates.js';
 import type { ScaleFigures } from '../../bench/p5-scale.js';
@@ -21,6 +22,23 @@ describe('bench report: issue 19\'s lines', () => {
     expect(row(rowsOf({ p1: p1([1010, 10], [1000, 10]) }), 'P1+')?.met).toBe(true);
     // The bare route is information, not a target.
     expect(row(rowsOf({ p1: p1([950, 14], [1000, 10]) }), 'P1i')?.met).toBeUndefined();
+  });
+
+  it('P1 names every round it took the median of, with its own ratio', () => {
+    const cpu = { serverUs: 300, redisUs: 80, loadUs: 80 };
+    const figures: EnqueueFigures = {
+      ...p1([950, 14], [1000, 10]),
+      api: { ...server(950, 14), cpu, rssPeakMb: 140 },
+      bare: { ...server(10_000, 5), cpu: { serverUs: 60, redisUs: 0, loadUs: 70 } },
+      enqueueOnly: { ...server(1000, 10), cpu: { serverUs: 180, redisUs: 80, loadUs: 75 } },
+      rounds: [
+        { api: { ...server(900, 15), rssPeakMb: 140 }, enqueueOnly: server(1200, 9) },
+        { api: { ...server(950, 14), rssPeakMb: 138 }, enqueueOnly: server(1000, 10) },
+      ],
+    };
+    const text = p1Where(figures).join('\n');
+    expect(text).toContain('Each round, API / one-add route req/s: 900 / 1200 (0.75×); 950 / 1000 (0.95×).');
+    expect(text).toContain('180 / 300 = 0.6×');
   });
 
   it('P2 has two targets: the job\'s Keycloak calls at 0.9× bare creates, and worker CPU at most 0.25× Keycloak\'s per bare create', () => {
