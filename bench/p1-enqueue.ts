@@ -35,8 +35,10 @@ export interface EnqueueFigures {
   enqueueOnly?: ServerFigures;
   /** Cores the machine has: the most the three processes can use together. */
   cores?: number;
-  /** Each round's API and one-add figures, in the order run (older runs measured one round, without them). */
-  rounds?: Array<{ api: ServerFigures & { rssPeakMb: number }; enqueueOnly: ServerFigures }>;
+  /** The API's features written the plain way (bench/naive-server.mjs): what the API's own work saves. */
+  naive?: ServerFigures;
+  /** Each round's figures, in the order run (older runs measured one round, without them). */
+  rounds?: Array<{ api: ServerFigures & { rssPeakMb: number }; enqueueOnly: ServerFigures; naive?: ServerFigures }>;
 }
 
 /**
@@ -109,10 +111,11 @@ function medianOf(runs: readonly ServerFigures[]): ServerFigures {
 }
 
 /**
- * The API and the one-add route take turns, `rounds` times, the one-add route first in odd
- * rounds and last in even ones: the machine's speed drifts by half within minutes here, and
- * one run of each, minutes apart, put that drift into the ratio (0.45× to 0.65× for the same
- * code). Each figure is the median of its side's rounds; the bare route, information only, runs once.
+ * The API, the one-add route and the naive one take turns, `rounds` times, the API in the middle,
+ * the one-add route first in odd rounds and last in even ones: the machine's speed drifts by half
+ * within minutes here, and one run of each, minutes apart, put that drift into the ratio (0.45× to
+ * 0.65× for the same code). Each figure is the median of its side's rounds; the bare route,
+ * information only, runs once.
  */
 export async function benchEnqueue(seconds: number, tag: string, rounds = 3): Promise<EnqueueFigures> {
   const prefix = `bench-p1-${tag}`;
@@ -124,16 +127,19 @@ export async function benchEnqueue(seconds: number, tag: string, rounds = 3): Pr
       const queue = () => measureServer('enqueue', 'bench/enqueue-server.mjs', { QUEUE_PREFIX: `${prefix}-q` }, undefined, seconds, `${tag}-q${turn}`);
       // Info-level logs as deployed, to a file (the child's stdout is piped to the bench log).
       const api = () => measureServer('api', 'apps/api/dist/main.js', { QUEUE_PREFIX: prefix, LOG_LEVEL: 'info' }, token, seconds, `${tag}-${turn}`);
+      const naive = () => measureServer('naive', 'bench/naive-server.mjs', { QUEUE_PREFIX: `${prefix}-n` }, token, seconds, `${tag}-n${turn}`);
+      // The API in the middle; the others change ends each round.
       const queueFirst = turn % 2 === 1;
-      const firstRun = await (queueFirst ? queue() : api());
-      const secondRun = await (queueFirst ? api() : queue());
-      const [queueRun, apiRun] = queueFirst ? [firstRun, secondRun] : [secondRun, firstRun];
-      runs.push({ api: { ...apiRun.figures, rssPeakMb: apiRun.rssPeakMb }, enqueueOnly: queueRun.figures });
+      const firstRun = await (queueFirst ? queue() : naive());
+      const apiRun = await api();
+      const lastRun = await (queueFirst ? naive() : queue());
+      const [queueRun, naiveRun] = queueFirst ? [firstRun, lastRun] : [lastRun, firstRun];
+      runs.push({ api: { ...apiRun.figures, rssPeakMb: apiRun.rssPeakMb }, enqueueOnly: queueRun.figures, naive: naiveRun.figures });
     }
     const api = { ...medianOf(runs.map((run) => run.api)), rssPeakMb: Math.max(...runs.map((run) => run.api.rssPeakMb)) };
-    return { api, bare: bare.figures, enqueueOnly: medianOf(runs.map((run) => run.enqueueOnly)), cores: availableParallelism(), rounds: runs };
+    const naive = medianOf(runs.flatMap((run) => (run.naive ? [run.naive] : [])));
+    return { api, bare: bare.figures, enqueueOnly: medianOf(runs.map((run) => run.enqueueOnly)), naive, cores: availableParallelism(), rounds: runs };
   } finally {
-    await dropPrefix(prefix);
-    await dropPrefix(`${prefix}-q`);
+    for (const suffix of ['', '-q', '-n']) await dropPrefix(`${prefix}${suffix}`);
   }
 }

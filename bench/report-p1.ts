@@ -8,11 +8,12 @@ function p1CpuLines(p1: EnqueueFigures | undefined): string[] {
   const queue = p1?.enqueueOnly;
   if (!p1?.api.cpu || !p1.bare.cpu || !queue?.cpu) return [];
   const { api, bare, one } = { api: p1.api.cpu, bare: p1.bare.cpu, one: queue.cpu };
-  const rounds = (p1.rounds ?? []).map((run) => `${run.api.rps} / ${run.enqueueOnly.rps} (${round(run.api.rps / run.enqueueOnly.rps, 2)}×)`);
+  const ratio = (a: number, b: number) => `${round(a / b, 2)}×`;
+  const rounds = (p1.rounds ?? []).map((run) => `${run.api.rps} / ${run.enqueueOnly.rps} (${ratio(run.api.rps, run.enqueueOnly.rps)})${run.naive ? `, naive ${run.naive.rps} (${ratio(run.api.rps, run.naive.rps)})` : ''}`);
   const lines = [
     ...(rounds.length > 0 ? [`  Each round, API / one-add route req/s: ${rounds.join('; ')}.`] : []),
     `  CPU per request, measured (the median of the rounds): API ${api.serverUs} µs + Redis ${api.redisUs} µs + load generator ${api.loadUs} µs; one-add route`,
-    `  ${one.serverUs} µs + Redis ${one.redisUs} µs + load ${one.loadUs} µs; bare route ${bare.serverUs} µs + load ${bare.loadUs} µs.`,
+    `  ${one.serverUs} µs + Redis ${one.redisUs} µs + load ${one.loadUs} µs; bare route ${bare.serverUs} µs + load ${bare.loadUs} µs${p1.naive?.cpu ? `; naive route ${p1.naive.cpu.serverUs} µs + Redis ${p1.naive.cpu.redisUs} µs` : ''}.`,
     `  Each server is one Node thread, so with Redis and the load generator on cores of their own the ratio is`,
     `  bounded by one-add / API CPU per request: ${one.serverUs} / ${api.serverUs} = ${round(one.serverUs / api.serverUs, 2)}×. Over the add itself`,
     `  (${round(one.serverUs - bare.serverUs)} µs above the bare route), the token check, validation, username, read-back and access log cost`,

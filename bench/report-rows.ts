@@ -41,6 +41,9 @@ export function p1Rows(p1: EnqueueFigures): Row[] {
     rows.push({ id: 'P1', what: 'POST /provisioner, full API vs a route doing one BullMQ add (50 connections)', ...common, target: '≥ 0.9× req/s and p99 ≤ 1.5×', met: rate >= 0.9 && p99 <= 1.5 });
     rows.push({ id: 'P1+', what: 'the same, beyond the queue\'s own cost', ...common, target: '≥ 1.0× req/s', met: rate >= 1.0 });
   }
+  if (p1.naive) {
+    rows.push({ id: 'P1n', what: 'POST /provisioner, full API vs the same features written the plain way', value: api, baseline: `${p1.naive.rps} req/s, p99 ${p1.naive.p99Ms} ms`, ratio: `${x(p1.api.rps / p1.naive.rps)} req/s, ${x(p1.api.p99Ms / Math.max(0.01, p1.naive.p99Ms))} p99`, target: 'information', met: undefined });
+  }
   const bare = p1.api.rps / p1.bare.rps;
   rows.push({ id: 'P1i', what: 'POST /provisioner, full API vs a bare route answering 202', value: api, baseline: `${p1.bare.rps} req/s, p99 ${p1.bare.p99Ms} ms`, ratio: x(bare), target: 'information', met: undefined });
   return rows;

@@ -20,8 +20,10 @@ describe('bench report: issue 19\'s lines', () => {
     expect(row(rowsOf({ p1: p1([950, 16], [1000, 10]) }), 'P1')?.met).toBe(false);
     expect(row(rowsOf({ p1: p1([850, 10], [1000, 10]) }), 'P1')?.met).toBe(false);
     expect(row(rowsOf({ p1: p1([1010, 10], [1000, 10]) }), 'P1+')?.met).toBe(true);
-    // The bare route is information, not a target.
+    // The bare route is information, not a target; so is the naive one, shown only when measured.
     expect(row(rowsOf({ p1: p1([950, 14], [1000, 10]) }), 'P1i')?.met).toBeUndefined();
+    expect(row(rowsOf({ p1: p1([950, 14], [1000, 10]) }), 'P1n')).toBeUndefined();
+    expect(row(rowsOf({ p1: { ...p1([950, 14], [1000, 10]), naive: server(500, 28) } }), 'P1n')).toMatchObject({ ratio: '1.9× req/s, 0.5× p99', met: undefined });
   });
 
   it('P1 names every round it took the median of, with its own ratio', () => {
