@@ -38,7 +38,7 @@ export interface EnqueueFigures {
   /** The API's features written the plain way (bench/naive-server.mjs): what the API's own work saves. */
   naive?: ServerFigures;
   /** Each round's figures, in the order run (older runs measured one round, without them). */
-  rounds?: Array<{ api: ServerFigures & { rssPeakMb: number }; enqueueOnly: ServerFigures; naive?: ServerFigures }>;
+  rounds?: Array<{ api: ServerFigures & { rssPeakMb: number }; enqueueOnly: ServerFigures; naive: ServerFigures }>;
 }
 
 /**
@@ -137,8 +137,8 @@ export async function benchEnqueue(seconds: number, tag: string, rounds = 3): Pr
       runs.push({ api: { ...apiRun.figures, rssPeakMb: apiRun.rssPeakMb }, enqueueOnly: queueRun.figures, naive: naiveRun.figures });
     }
     const api = { ...medianOf(runs.map((run) => run.api)), rssPeakMb: Math.max(...runs.map((run) => run.api.rssPeakMb)) };
-    const naive = medianOf(runs.flatMap((run) => (run.naive ? [run.naive] : [])));
-    return { api, bare: bare.figures, enqueueOnly: medianOf(runs.map((run) => run.enqueueOnly)), naive, cores: availableParallelism(), rounds: runs };
+    const side = (pick: (run: (typeof runs)[number]) => ServerFigures) => medianOf(runs.map(pick));
+    return { api, bare: bare.figures, enqueueOnly: side((run) => run.enqueueOnly), naive: side((run) => run.naive), cores: availableParallelism(), rounds: runs };
   } finally {
     for (const suffix of ['', '-q', '-n']) await dropPrefix(`${prefix}${suffix}`);
   }

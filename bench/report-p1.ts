@@ -3,15 +3,22 @@
 import { ceilingRps, type EnqueueFigures } from './p1-enqueue.js';
 import { round } from './lib.js';
 
+/** Every round's rates and ratios, as the bench prints them and this page gives them; undefined without rounds. */
+export function p1RoundsLine(p1: EnqueueFigures): string | undefined {
+  if (!p1.rounds?.length) return undefined;
+  const ratio = (a: number, b: number) => `${round(a / b, 2)}×`;
+  const rounds = p1.rounds.map((run) => `${run.api.rps} / ${run.enqueueOnly.rps} (${ratio(run.api.rps, run.enqueueOnly.rps)}), naive ${run.naive.rps} (${ratio(run.api.rps, run.naive.rps)})`);
+  return `Each round, API / one-add route req/s: ${rounds.join('; ')}`;
+}
+
 /** CPU per request of each P1 server in this run, and the bounds they set on the ratio. */
 function p1CpuLines(p1: EnqueueFigures | undefined): string[] {
   const queue = p1?.enqueueOnly;
   if (!p1?.api.cpu || !p1.bare.cpu || !queue?.cpu) return [];
   const { api, bare, one } = { api: p1.api.cpu, bare: p1.bare.cpu, one: queue.cpu };
-  const ratio = (a: number, b: number) => `${round(a / b, 2)}×`;
-  const rounds = (p1.rounds ?? []).map((run) => `${run.api.rps} / ${run.enqueueOnly.rps} (${ratio(run.api.rps, run.enqueueOnly.rps)})${run.naive ? `, naive ${run.naive.rps} (${ratio(run.api.rps, run.naive.rps)})` : ''}`);
+  const rounds = p1RoundsLine(p1);
   const lines = [
-    ...(rounds.length > 0 ? [`  Each round, API / one-add route req/s: ${rounds.join('; ')}.`] : []),
+    ...(rounds ? [`  ${rounds}.`] : []),
     `  CPU per request, measured (the median of the rounds): API ${api.serverUs} µs + Redis ${api.redisUs} µs + load generator ${api.loadUs} µs; one-add route`,
     `  ${one.serverUs} µs + Redis ${one.redisUs} µs + load ${one.loadUs} µs; bare route ${bare.serverUs} µs + load ${bare.loadUs} µs${p1.naive?.cpu ? `; naive route ${p1.naive.cpu.serverUs} µs + Redis ${p1.naive.cpu.redisUs} µs` : ''}.`,
     `  Each server is one Node thread, so with Redis and the load generator on cores of their own the ratio is`,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadStackEnv, LOG_DIR, ROOT, round, stackQuiet } from './lib.js';
 import { benchEnqueue } from './p1-enqueue.js';
+import { p1RoundsLine } from './report-p1.js';
 import { benchCreates } from './p2-creates.js';
 import { benchReset, workerRbacsOf } from './p3-reset.js';
 import { benchWorkerMemory } from './p4-worker-memory.js';
@@ -70,7 +71,7 @@ try {
     const rounds = positive('p1-rounds', args['p1-rounds']);
     log(`P1 enqueue: autocannon, 50 connections, ${seconds} s each, ${rounds} rounds…`);
     figures.p1 = await benchEnqueue(seconds, tag, rounds);
-    log(`P1   each round, API / one-add req/s: ${(figures.p1.rounds ?? []).map((run) => `${run.api.rps} / ${run.enqueueOnly.rps}`).join('; ')}`);
+    log(`P1   ${p1RoundsLine(figures.p1) ?? 'no rounds'}`);
     const { api, enqueueOnly: queue } = figures.p1;
     if (api.cpu && queue?.cpu) {
       log(`P1   CPU µs per request: API ${api.cpu.serverUs} + Redis ${api.cpu.redisUs}; one-add route ${queue.cpu.serverUs} + Redis ${queue.cpu.redisUs}`);

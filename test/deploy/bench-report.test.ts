@@ -34,12 +34,12 @@ describe('bench report: issue 19\'s lines', () => {
       bare: { ...server(10_000, 5), cpu: { serverUs: 60, redisUs: 0, loadUs: 70 } },
       enqueueOnly: { ...server(1000, 10), cpu: { serverUs: 180, redisUs: 80, loadUs: 75 } },
       rounds: [
-        { api: { ...server(900, 15), rssPeakMb: 140 }, enqueueOnly: server(1200, 9) },
-        { api: { ...server(950, 14), rssPeakMb: 138 }, enqueueOnly: server(1000, 10) },
+        { api: { ...server(900, 15), rssPeakMb: 140 }, enqueueOnly: server(1200, 9), naive: server(600, 30) },
+        { api: { ...server(950, 14), rssPeakMb: 138 }, enqueueOnly: server(1000, 10), naive: server(500, 28) },
       ],
     };
     const text = p1Where(figures).join('\n');
-    expect(text).toContain('Each round, API / one-add route req/s: 900 / 1200 (0.75×); 950 / 1000 (0.95×).');
+    expect(text).toContain('Each round, API / one-add route req/s: 900 / 1200 (0.75×), naive 600 (1.5×); 950 / 1000 (0.95×), naive 500 (1.9×).');
     expect(text).toContain('180 / 300 = 0.6×');
   });
 
