@@ -37,8 +37,10 @@ export interface EnqueueFigures {
   cores?: number;
   /** The API's features written the plain way (bench/naive-server.mjs): what the API's own work saves. */
   naive?: ServerFigures;
-  /** Each round's figures, in the order run (older runs measured one round, without them). */
-  rounds?: Array<{ api: ServerFigures & { rssPeakMb: number }; enqueueOnly: ServerFigures; naive: ServerFigures }>;
+  /** The API with its queue taken away (bench/floor-server.mjs): the most any add could leave it. */
+  floor?: ServerFigures;
+  /** Each round's figures, in the order run (older runs measured one round, without them; the floor came later). */
+  rounds?: Array<{ api: ServerFigures & { rssPeakMb: number }; enqueueOnly: ServerFigures; naive: ServerFigures; floor?: ServerFigures }>;
 }
 
 /**
@@ -111,8 +113,8 @@ function medianOf(runs: readonly ServerFigures[]): ServerFigures {
 }
 
 /**
- * The API, the one-add route and the naive one take turns, `rounds` times, the API in the middle,
- * the one-add route first in odd rounds and last in even ones: the machine's speed drifts by half
+ * The API, the one-add route, the floor and the naive one take turns, `rounds` times, the API and
+ * the floor in the middle, the one-add route first in odd rounds and last in even ones: the machine's speed drifts by half
  * within minutes here, and one run of each, minutes apart, put that drift into the ratio (0.45× to
  * 0.65× for the same code). Each figure is the median of its side's rounds; the bare route,
  * information only, runs once.
@@ -122,24 +124,27 @@ export async function benchEnqueue(seconds: number, tag: string, rounds = 3): Pr
   const token = env('API_TOKENS').split(',')[0] as string;
   try {
     const bare = await measureServer('bare', 'bench/bare-server.mjs', {}, undefined, seconds, tag);
-    const runs: NonNullable<EnqueueFigures['rounds']> = [];
+    type Measured = Awaited<ReturnType<typeof measureServer>>;
+    type Side = 'queue' | 'api' | 'floor' | 'naive';
+    const runs: Array<{ api: ServerFigures & { rssPeakMb: number }; enqueueOnly: ServerFigures; naive: ServerFigures; floor: ServerFigures }> = [];
     for (let turn = 1; turn <= rounds; turn++) {
-      const queue = () => measureServer('enqueue', 'bench/enqueue-server.mjs', { QUEUE_PREFIX: `${prefix}-q` }, undefined, seconds, `${tag}-q${turn}`);
-      // Info-level logs as deployed, to a file (the child's stdout is piped to the bench log).
-      const api = () => measureServer('api', 'apps/api/dist/main.js', { QUEUE_PREFIX: prefix, LOG_LEVEL: 'info' }, token, seconds, `${tag}-${turn}`);
-      const naive = () => measureServer('naive', 'bench/naive-server.mjs', { QUEUE_PREFIX: `${prefix}-n` }, token, seconds, `${tag}-n${turn}`);
-      // The API in the middle; the others change ends each round.
-      const queueFirst = turn % 2 === 1;
-      const firstRun = await (queueFirst ? queue() : naive());
-      const apiRun = await api();
-      const lastRun = await (queueFirst ? naive() : queue());
-      const [queueRun, naiveRun] = queueFirst ? [firstRun, lastRun] : [lastRun, firstRun];
-      runs.push({ api: { ...apiRun.figures, rssPeakMb: apiRun.rssPeakMb }, enqueueOnly: queueRun.figures, naive: naiveRun.figures });
+      const servers: Record<Side, () => Promise<Measured>> = {
+        queue: () => measureServer('enqueue', 'bench/enqueue-server.mjs', { QUEUE_PREFIX: `${prefix}-q` }, undefined, seconds, `${tag}-q${turn}`),
+        // Info-level logs as deployed, to a file (the child's stdout is piped to the bench log).
+        api: () => measureServer('api', 'apps/api/dist/main.js', { QUEUE_PREFIX: prefix, LOG_LEVEL: 'info' }, token, seconds, `${tag}-${turn}`),
+        floor: () => measureServer('floor', 'bench/floor-server.mjs', { QUEUE_PREFIX: `${prefix}-f`, LOG_LEVEL: 'info' }, token, seconds, `${tag}-f${turn}`),
+        naive: () => measureServer('naive', 'bench/naive-server.mjs', { QUEUE_PREFIX: `${prefix}-n` }, token, seconds, `${tag}-n${turn}`),
+      };
+      // The API and the floor in the middle, the one-add route and the naive one at the ends, all reversed every other round.
+      const order: Side[] = turn % 2 === 1 ? ['queue', 'api', 'floor', 'naive'] : ['naive', 'floor', 'api', 'queue'];
+      const got = {} as Record<Side, Measured>;
+      for (const side of order) got[side] = await servers[side]();
+      runs.push({ api: { ...got.api.figures, rssPeakMb: got.api.rssPeakMb }, enqueueOnly: got.queue.figures, naive: got.naive.figures, floor: got.floor.figures });
     }
     const api = { ...medianOf(runs.map((run) => run.api)), rssPeakMb: Math.max(...runs.map((run) => run.api.rssPeakMb)) };
     const side = (pick: (run: (typeof runs)[number]) => ServerFigures) => medianOf(runs.map(pick));
-    return { api, bare: bare.figures, enqueueOnly: side((run) => run.enqueueOnly), naive: side((run) => run.naive), cores: availableParallelism(), rounds: runs };
+    return { api, bare: bare.figures, enqueueOnly: side((run) => run.enqueueOnly), naive: side((run) => run.naive), floor: side((run) => run.floor), cores: availableParallelism(), rounds: runs };
   } finally {
-    for (const suffix of ['', '-q', '-n']) await dropPrefix(`${prefix}${suffix}`);
+    for (const suffix of ['', '-q', '-n', '-f']) await dropPrefix(`${prefix}${suffix}`);
   }
 }

@@ -7,7 +7,11 @@ import { round } from './lib.js';
 export function p1RoundsLine(p1: EnqueueFigures): string | undefined {
   if (!p1.rounds?.length) return undefined;
   const ratio = (a: number, b: number) => `${round(a / b, 2)}×`;
-  const rounds = p1.rounds.map((run) => `${run.api.rps} / ${run.enqueueOnly.rps} (${ratio(run.api.rps, run.enqueueOnly.rps)}), naive ${run.naive.rps} (${ratio(run.api.rps, run.naive.rps)})`);
+  const rounds = p1.rounds.map(
+    (run) =>
+      `${run.api.rps} / ${run.enqueueOnly.rps} (${ratio(run.api.rps, run.enqueueOnly.rps)}), naive ${run.naive.rps} (${ratio(run.api.rps, run.naive.rps)})` +
+      (run.floor ? `, floor ${run.floor.rps} (${ratio(run.floor.rps, run.enqueueOnly.rps)} of the one-add route)` : ''),
+  );
   return `Each round, API / one-add route req/s: ${rounds.join('; ')}`;
 }
 
@@ -26,6 +30,20 @@ function p1CpuLines(p1: EnqueueFigures | undefined): string[] {
     `  (${round(one.serverUs - bare.serverUs)} µs above the bare route), the token check, validation, username, read-back and access log cost`,
     `  ${round(api.serverUs - one.serverUs)} µs; 0.9× leaves them ${round(one.serverUs / 0.9 - one.serverUs)} µs, and 1.0× needs them paid for by a cheaper add.`,
   ];
+  const floor = p1.floor?.cpu;
+  if (floor) {
+    const budget = round(one.serverUs / 0.9 - floor.serverUs);
+    const bareAdd = round(one.serverUs - bare.serverUs);
+    lines.push(
+      `  The API with its queue taken away (P1f) costs ${floor.serverUs} µs of CPU per request, ${round(floor.serverUs / one.serverUs, 2)}× the one-add route's`,
+      `  whole request (the bound with an add that cost nothing: ${one.serverUs} / ${floor.serverUs} = ${round(one.serverUs / floor.serverUs, 2)}×). ${
+        budget <= 0
+          ? 'Even such an add would leave the API under 0.9×.'
+          : `0.9× leaves the add and its read-back ${budget} µs, ${round(budget / bareAdd, 2)}× what BullMQ's add alone costs the one-add route (${bareAdd} µs).`
+      }`,
+      `  The add and its read-back, with what the requests waiting on them cost the collector, cost the API ${round(api.serverUs - floor.serverUs)} µs.`,
+    );
+  }
   if (p1.cores) lines.push(`  On ${p1.cores} shared cores the three processes' CPU caps the API at ${Math.round(ceilingRps(api, p1.cores))} req/s (one-add route: ${Math.round(ceilingRps(one, p1.cores))}).`);
   return lines;
 }
@@ -83,6 +101,15 @@ export function p1Where(p1: EnqueueFigures | undefined): string[] {
     '  the read-back\'s command; our route, submitter and enqueue code 6.3; Fastify 4.0 against 1.7, with the',
     '  response schema and hooks; zod 1.6; the access line 1.1), so it collects twice as often per request, and each',
     '  scavenge takes twice as long (2.1 against 1.0 ms: more of every waiting request survives it).',
+    '  The floor (P1f) profiled the same way beside the one-add route, one run each on 2026-11-28, µs per request',
+    '  as profiled, floor against one-add route: Fastify 73 against 32 (validation and reply serialisation through',
+    '  the zod type provider, our four hooks, the request id and its header, the child logger factory); streams,',
+    '  buffers, sockets 36 against 41; event loop and promises 30 against 24; HTTP parse 17 against 11; garbage',
+    '  collection 17 against 15; the access log 17; zod in the handler 16; metrics 11; our route 10; the token',
+    '  check 10; the username 9; Redis client and BullMQ none against 67 and 25. In all 245 against 216, a run of',
+    '  each (the rounds above, alternating and without the profiler, compare them better). With the add, the',
+    '  collector\'s share grows from 17 to 76 µs: the floor\'s requests end in the turn they start, the API\'s wait on',
+    '  Redis with everything they hold, and every scavenge copies them.',
     '  And, as an experiment only, no read-back at all (it is what keeps another trainee\'s job from being answered',
     '  as ours): before it went with the add, 598, 356 and 591 against 714, 735 and 662 µs, the largest single',
     '  piece of the API\'s own cost then, mostly by the second round trip every request waited for.',

@@ -44,6 +44,10 @@ export function p1Rows(p1: EnqueueFigures): Row[] {
   if (p1.naive) {
     rows.push({ id: 'P1n', what: 'POST /provisioner, full API vs the same features written the plain way', value: api, baseline: `${p1.naive.rps} req/s, p99 ${p1.naive.p99Ms} ms`, ratio: `${x(p1.api.rps / p1.naive.rps)} req/s, ${x(p1.api.p99Ms / Math.max(0.01, p1.naive.p99Ms))} p99`, target: 'information', met: undefined });
   }
+  if (p1.floor && queue) {
+    const floor = p1.floor;
+    rows.push({ id: 'P1f', what: 'POST /provisioner, the API with its queue taken away vs the one-add route', value: `${floor.rps} req/s, p99 ${floor.p99Ms} ms`, baseline: `${queue.rps} req/s, p99 ${queue.p99Ms} ms`, ratio: `${x(floor.rps / queue.rps)} req/s, ${x(floor.p99Ms / Math.max(0.01, queue.p99Ms))} p99`, target: 'information', met: undefined });
+  }
   const bare = p1.api.rps / p1.bare.rps;
   rows.push({ id: 'P1i', what: 'POST /provisioner, full API vs a bare route answering 202', value: api, baseline: `${p1.bare.rps} req/s, p99 ${p1.bare.p99Ms} ms`, ratio: x(bare), target: 'information', met: undefined });
   return rows;

@@ -24,6 +24,9 @@ describe('bench report: issue 19\'s lines', () => {
     expect(row(rowsOf({ p1: p1([950, 14], [1000, 10]) }), 'P1i')?.met).toBeUndefined();
     expect(row(rowsOf({ p1: p1([950, 14], [1000, 10]) }), 'P1n')).toBeUndefined();
     expect(row(rowsOf({ p1: { ...p1([950, 14], [1000, 10]), naive: server(500, 28) } }), 'P1n')).toMatchObject({ ratio: '1.9× req/s, 0.5× p99', met: undefined });
+    // The floor (the API with its queue taken away) is measured against the one-add route, never a target.
+    expect(row(rowsOf({ p1: p1([950, 14], [1000, 10]) }), 'P1f')).toBeUndefined();
+    expect(row(rowsOf({ p1: { ...p1([950, 14], [1000, 10]), floor: server(850, 12) } }), 'P1f')).toMatchObject({ value: '850 req/s, p99 12 ms', ratio: '0.85× req/s, 1.2× p99', met: undefined });
   });
 
   it('P1 names every round it took the median of, with its own ratio', () => {
@@ -35,12 +38,29 @@ describe('bench report: issue 19\'s lines', () => {
       enqueueOnly: { ...server(1000, 10), cpu: { serverUs: 180, redisUs: 80, loadUs: 75 } },
       rounds: [
         { api: { ...server(900, 15), rssPeakMb: 140 }, enqueueOnly: server(1200, 9), naive: server(600, 30) },
-        { api: { ...server(950, 14), rssPeakMb: 138 }, enqueueOnly: server(1000, 10), naive: server(500, 28) },
+        { api: { ...server(950, 14), rssPeakMb: 138 }, enqueueOnly: server(1000, 10), naive: server(500, 28), floor: server(800, 12) },
       ],
     };
     const text = p1Where(figures).join('\n');
-    expect(text).toContain('Each round, API / one-add route req/s: 900 / 1200 (0.75×), naive 600 (1.5×); 950 / 1000 (0.95×), naive 500 (1.9×).');
+    expect(text).toContain('Each round, API / one-add route req/s: 900 / 1200 (0.75×), naive 600 (1.5×); 950 / 1000 (0.95×), naive 500 (1.9×), floor 800 (0.8× of the one-add route).');
     expect(text).toContain('180 / 300 = 0.6×');
+    expect(text).not.toContain('queue taken away (P1f)');
+  });
+
+  it('P1f says whether any add, however cheap, could still reach 0.9×', () => {
+    const figures = (floorUs: number): EnqueueFigures => ({
+      ...p1([950, 14], [1000, 10]),
+      api: { ...server(950, 14), cpu: { serverUs: 300, redisUs: 80, loadUs: 80 }, rssPeakMb: 140 },
+      bare: { ...server(10_000, 5), cpu: { serverUs: 60, redisUs: 0, loadUs: 70 } },
+      enqueueOnly: { ...server(1000, 10), cpu: { serverUs: 180, redisUs: 80, loadUs: 75 } },
+      floor: { ...server(900, 12), cpu: { serverUs: floorUs, redisUs: 0, loadUs: 80 } },
+    });
+    const over = p1Where(figures(240)).join('\n');
+    expect(over).toContain('costs 240 µs of CPU per request, 1.33× the one-add route\'s');
+    expect(over).toContain('180 / 240 = 0.75×). Even such an add would leave the API under 0.9×.');
+    expect(over).toContain('cost the API 60 µs.');
+    // 180 / 0.9 = 200 µs in all: 50 left for the add, against the 120 µs BullMQ's add costs the one-add route.
+    expect(p1Where(figures(150)).join('\n')).toContain('0.9× leaves the add and its read-back 50 µs, 0.42× what BullMQ\'s add alone costs the one-add route (120 µs).');
   });
 
   it('P2 has two targets: the job\'s Keycloak calls at 0.9× bare creates, and worker CPU at most 0.25× Keycloak\'s per bare create', () => {
