@@ -2,8 +2,8 @@
 // main.ts starts it) with its queue taken away. The provisioning queue's add answers a job at
 // once and the read-back finds no other holder, so a create does everything the API does
 // (token check, zod, username, reserved names, access log, metrics, the submitter, the reply)
-// except reach Redis. Against the one-add route, P1f is the most the API could reach if its
-// add cost nothing: where it is under P1's target, no cheaper enqueue can meet it.
+// except reach Redis (our enqueue code around the add and read-back still runs). Against the
+// one-add route, P1f is what the API could reach if its add and read-back cost nothing.
 // Any other command that reaches Redis after start-up is refused, so it shows as non-2xx
 // answers in the figures instead of being measured silently.
 import { buildApp, createApiDeps } from '@kup/api';
