@@ -2,8 +2,9 @@
 // and its read-back) vs a bare Fastify route answering 202, each in its own plain Node process
 // started the same way, driven by autocannon with 50 connections. Every request carries a
 // unique email, so every one really enqueues a new job (deduplicated answers would
-// measure a cheaper path). A third server, a bare route doing one BullMQ add, shows what
-// the API adds on top of the queue. Also samples the API's RSS under that load (P4), and
+// measure a cheaper path). Beside it, in rounds: a bare route doing one BullMQ add (what the
+// API adds on top of the queue), the same features written the plain way (naive-server.mjs)
+// and the API with its queue taken away (floor-server.mjs). Also samples the API's RSS under that load (P4), and
 // the CPU time each request costs the server, Redis and the load generator: on a machine
 // where they share the cores, that sum bounds the rate.
 import autocannon, { type Result } from 'autocannon';
@@ -37,10 +38,18 @@ export interface EnqueueFigures {
   cores?: number;
   /** The API's features written the plain way (bench/naive-server.mjs): what the API's own work saves. */
   naive?: ServerFigures;
-  /** The API with its queue taken away (bench/floor-server.mjs): the most any add could leave it. */
+  /** The API with its queue taken away (bench/floor-server.mjs): the API when its add and read-back cost nothing. */
   floor?: ServerFigures;
   /** Each round's figures, in the order run (older runs measured one round, without them; the floor came later). */
-  rounds?: Array<{ api: ServerFigures & { rssPeakMb: number }; enqueueOnly: ServerFigures; naive: ServerFigures; floor?: ServerFigures }>;
+  rounds?: Round[];
+}
+
+/** One round of P1: each server's figures (runs before the floor existed lack it). */
+export interface Round {
+  api: ServerFigures & { rssPeakMb: number };
+  enqueueOnly: ServerFigures;
+  naive: ServerFigures;
+  floor?: ServerFigures;
 }
 
 /**
@@ -114,8 +123,8 @@ function medianOf(runs: readonly ServerFigures[]): ServerFigures {
 
 /**
  * The API, the one-add route, the floor and the naive one take turns, `rounds` times, the API and
- * the floor in the middle, the one-add route first in odd rounds and last in even ones: the machine's speed drifts by half
- * within minutes here, and one run of each, minutes apart, put that drift into the ratio (0.45× to
+ * the floor in the middle, the one-add route first in odd rounds and last in even ones: the
+ * machine's speed drifts by half within minutes here, and one run of each, minutes apart, put that drift into the ratio (0.45× to
  * 0.65× for the same code). Each figure is the median of its side's rounds; the bare route,
  * information only, runs once.
  */
@@ -126,7 +135,7 @@ export async function benchEnqueue(seconds: number, tag: string, rounds = 3): Pr
     const bare = await measureServer('bare', 'bench/bare-server.mjs', {}, undefined, seconds, tag);
     type Measured = Awaited<ReturnType<typeof measureServer>>;
     type Side = 'queue' | 'api' | 'floor' | 'naive';
-    const runs: Array<{ api: ServerFigures & { rssPeakMb: number }; enqueueOnly: ServerFigures; naive: ServerFigures; floor: ServerFigures }> = [];
+    const runs: Array<Required<Round>> = [];
     for (let turn = 1; turn <= rounds; turn++) {
       const servers: Record<Side, () => Promise<Measured>> = {
         queue: () => measureServer('enqueue', 'bench/enqueue-server.mjs', { QUEUE_PREFIX: `${prefix}-q` }, undefined, seconds, `${tag}-q${turn}`),

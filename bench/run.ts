@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     queued: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '10' },
-    /** Turns of the API and the one-add route; each P1 figure is the median of its side's rounds. */
+    /** Rounds of P1's servers taking turns; each P1 figure is the median of its side's rounds. */
     'p1-rounds': { type: 'string', default: '3' },
     only: { type: 'string', default: 'p1,p2,p3,p4,p5,p6' },
     'p5-small': { type: 'string', default: '2000' },
