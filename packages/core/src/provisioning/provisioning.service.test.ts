@@ -24,6 +24,17 @@ describe('ProvisioningService.create', () => {
     expect(binding.subjects[0]?.name).toBe(`https://issuer.example/realms/playground#${result.userId}`);
   });
 
+  it('binds the trainee last: no right in the namespace before its quota, limits and network policies exist', async () => {
+    const { sut, fakes } = build({ networkPolicy: true });
+    await sut.create(input, context().ctx);
+    const applies = fakes.cluster.calls.filter((call) => call.startsWith('apply:'));
+    const binding = applies.indexOf('apply:RoleBinding');
+    expect(applies.slice(0, binding)).toEqual(expect.arrayContaining(['apply:ResourceQuota', 'apply:LimitRange', 'apply:NetworkPolicy']));
+    expect(applies.slice(binding + 1)).not.toEqual(expect.arrayContaining(['apply:ResourceQuota']));
+    expect(applies.slice(binding + 1)).not.toEqual(expect.arrayContaining(['apply:LimitRange']));
+    expect(applies.slice(binding + 1)).not.toEqual(expect.arrayContaining(['apply:NetworkPolicy']));
+  });
+
   it('sets the expiry from the input, or now + the default days, on the user and the namespace', async () => {
     const { sut, fakes } = build();
     await sut.create(input, context().ctx);

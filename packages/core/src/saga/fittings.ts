@@ -3,16 +3,19 @@ import type { ClusterGateway, KubeObject, ObjectRef } from '../ports/cluster-gat
 
 /**
  * The named groups the plan's namespaced objects are applied in, by kind, in this order;
- * the names are the progress steps of a create (`CREATE_STEPS`). A kind the table does not
- * name is applied with the last group, so an object added to the plan
+ * the names are the progress steps of a create (`CREATE_STEPS`). The trainee's RoleBinding
+ * comes last: until the quota, the limits and the network policies are in place the trainee
+ * holds no right in the namespace, so nothing they make escapes them (a recreate reset makes
+ * the namespace anew while the trainee's token stays valid). A kind the table does not name
+ * is applied with the last group, so an object added to the plan
  * (`namespacedManifests`) is applied by every operation without touching this table; name
  * it here only to give it its own progress step.
  */
 export const FITTING_GROUPS = [
-  { name: 'rbac', kinds: ['RoleBinding', 'Role'] },
   { name: 'quota', kinds: ['ResourceQuota'] },
   { name: 'limits', kinds: ['LimitRange'] },
   { name: 'network-policy', kinds: ['NetworkPolicy'] },
+  { name: 'rbac', kinds: ['RoleBinding', 'Role'] },
 ] as const;
 
 export type FittingGroup = (typeof FITTING_GROUPS)[number]['name'];
