@@ -4,7 +4,7 @@
 // admission policy (k8s/base/trainee-policy.yaml) must each refuse what would reach the
 // node, other namespaces or other hosts; ordinary work must still be admitted.
 import {
-  CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Ingress, type V1Pod, type V1Service,
+  AppsV1Api, BatchV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Ingress, type V1Pod, type V1PodSpec, type V1Service,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailOf, uniqueUsername } from '../helpers/names.js';
@@ -55,6 +55,8 @@ describe('a trainee cannot leave their playground', () => {
   let policy: AppliedTraineePolicy;
   let core: CoreV1Api;
   let net: NetworkingV1Api;
+  let apps: AppsV1Api;
+  let batch: BatchV1Api;
   const trainee = uniqueUsername('t-iso');
   const adminCore = adminKubeConfig().makeApiClient(CoreV1Api);
 
@@ -69,6 +71,8 @@ describe('a trainee cannot leave their playground', () => {
     const kc = kubeConfigForToken(idToken);
     core = kc.makeApiClient(CoreV1Api);
     net = kc.makeApiClient(NetworkingV1Api);
+    apps = kc.makeApiClient(AppsV1Api);
+    batch = kc.makeApiClient(BatchV1Api);
     // Pods need the namespace's default ServiceAccount and a quota whose usage the
     // controller has counted; before that the apiserver refuses every pod for other reasons.
     await eventually('default ServiceAccount and counted quota', async () => {
@@ -111,6 +115,67 @@ describe('a trainee cannot leave their playground', () => {
     const res = await attempt(() => core.createNamespacedPod({ namespace: trainee, body }));
     expect(res.status, res.message).toBe(403);
     expect(res.message).toContain('violates PodSecurity "baseline:latest"');
+  });
+
+  // What Pod Security baseline lets through but the trainee policy refuses: volumes the node
+  // mounts itself, placement around the scheduler and the taints, the system priority classes.
+  const placements: [string, Partial<V1PodSpec>, string][] = [
+    ['an nfs volume', { volumes: [{ name: 'n', nfs: { server: '10.0.0.2', path: '/exports' } }] }, 'volumes in playgrounds may only be'],
+    ['an iscsi volume', { volumes: [{ name: 'i', iscsi: { targetPortal: '10.0.0.3:3260', iqn: 'iqn.2001-04.com.example:t', lun: 0 } }] }, 'volumes in playgrounds may only be'],
+    ['a gitRepo volume', { volumes: [{ name: 'g', gitRepo: { repository: 'https://example.com/r.git' } }] }, 'volumes in playgrounds may only be'],
+    ['a nodeName', { nodeName: 'control-plane-1' }, 'may not set nodeName'],
+    ['a toleration of every taint', { tolerations: [{ operator: 'Exists' }] }, 'may only tolerate the node conditions'],
+    ['a toleration of the control plane', { tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }] }, 'may only tolerate the node conditions'],
+    ['the system-node-critical priority class', { priorityClassName: 'system-node-critical' }, 'system- priority classes'],
+  ];
+
+  it.each(placements)('refuses a pod with %s (trainee policy)', async (what, spec, reason) => {
+    const res = await attempt(() => core.createNamespacedPod({ namespace: trainee, body: pod(`p-${what.replace(/\W+/g, '-').toLowerCase()}`.slice(0, 60), spec) }));
+    expect(res.status, res.message).toBe(403);
+    expect(res.message).toContain(policy.name);
+    expect(res.message).toContain(reason);
+  });
+
+  it.each(placements)('refuses a Deployment, a CronJob and a PodTemplate whose pods have %s (their controllers are not checked)', async (what, spec, reason) => {
+    const name = `w-${what.replace(/\W+/g, '-').toLowerCase()}`.slice(0, 50);
+    const template = { metadata: { labels: { app: name } }, spec: { containers: [container], ...spec } };
+    const tries = [
+      await attempt(() => apps.createNamespacedDeployment({ namespace: trainee, body: { metadata: { name }, spec: { selector: { matchLabels: { app: name } }, template } } })),
+      await attempt(() => batch.createNamespacedCronJob({
+        namespace: trainee,
+        body: { metadata: { name }, spec: { schedule: '0 0 1 1 *', jobTemplate: { spec: { template: { ...template, spec: { ...template.spec, restartPolicy: 'Never' } } } } } },
+      })),
+      await attempt(() => core.createNamespacedPodTemplate({ namespace: trainee, body: { metadata: { name }, template } })),
+    ];
+    for (const res of tries) {
+      expect(res.status, res.message).toBe(403);
+      expect(res.message).toContain(reason);
+    }
+  });
+
+  it('admits a Deployment with the volumes a playground needs, and the node-condition tolerations', async () => {
+    const spec: V1PodSpec = {
+      containers: [container],
+      volumes: [{ name: 'scratch', emptyDir: {} }, { name: 'conf', configMap: { name: 'web' } }, { name: 'token', projected: { sources: [{ serviceAccountToken: { path: 't' } }] } }],
+      tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }],
+    };
+    const res = await attempt(() =>
+      apps.createNamespacedDeployment({ namespace: trainee, body: { metadata: { name: 'ok-web' }, spec: { replicas: 0, selector: { matchLabels: { app: 'ok-web' } }, template: { metadata: { labels: { app: 'ok-web' } }, spec } } } }));
+    expect(res.status, res.message).toBe(201);
+  });
+
+  it('refuses a finalizer the trainee adds, which would keep the namespace (and the accounts) from ever being deleted', async () => {
+    const made = await attempt(() => core.createNamespacedConfigMap({ namespace: trainee, body: { metadata: { name: 'keep-me', finalizers: ['example.com/keep'] } } }));
+    expect(made.status, made.message).toBe(403);
+    expect(made.message).toContain('finalizers may not be added');
+    expect((await attempt(() => core.createNamespacedConfigMap({ namespace: trainee, body: { metadata: { name: 'plain-cm' } } }))).status).toBe(201);
+    const added = await attempt(() =>
+      core.patchNamespacedConfigMap(
+        { name: 'plain-cm', namespace: trainee, body: [{ op: 'add', path: '/metadata/finalizers', value: ['example.com/keep'] }] },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      ));
+    expect(added.status, added.message).toBe(403);
+    expect(added.message).toContain('finalizers may not be added');
   });
 
   it('admits a plain pod without securityContext or resources; the LimitRange fills them in', async () => {
@@ -164,6 +229,9 @@ describe('a trainee cannot leave their playground', () => {
     ['a TLS section for another host', [`${trainee}.${DOMAIN}`], { spec: { tls: [{ hosts: ['provisioner.example.com'], secretName: 'x' }] } }],
     ['a defaultBackend', [`${trainee}.${DOMAIN}`], { spec: { defaultBackend: { service: { name: 'web', port: { number: 80 } } } } }],
     ['a snippet annotation', [`${trainee}.${DOMAIN}`], { metadata: { annotations: { 'nginx.ingress.kubernetes.io/server-snippet': 'location /x {}' } } }],
+    ['a server alias of another trainee and the whole domain', [`${trainee}.${DOMAIN}`], { metadata: { annotations: { 'nginx.ingress.kubernetes.io/server-alias': `bob.${DOMAIN}, *.${DOMAIN}` } } }],
+    ['an auth-url into the controller', [`${trainee}.${DOMAIN}`], { metadata: { annotations: { 'nginx.ingress.kubernetes.io/auth-url': 'http://x/#;}}}\n' } } }],
+    ['a mirror target', [`${trainee}.${DOMAIN}`], { metadata: { annotations: { 'nginx.ingress.kubernetes.io/mirror-target': 'http://10.0.0.5' } } }],
   ] as const)('refuses an Ingress for %s (trainee policy)', async (_what, hosts, extra) => {
     const body = ingress(`ing-${_what.replace(/\W+/g, '-').toLowerCase()}`, [...hosts], extra as Partial<V1Ingress>);
     const res = await attempt(() => net.createNamespacedIngress({ namespace: trainee, body }));
@@ -176,6 +244,12 @@ describe('a trainee cannot leave their playground', () => {
       const res = await attempt(() => net.createNamespacedIngress({ namespace: trainee, body: ingress(name, [host]) }));
       expect(res.status, `${host}: ${res.message}`).toBe(201);
     }
+    // The everyday ingress-nginx annotations stay allowed.
+    const annotated = ingress('rewrite', [`${trainee}.${DOMAIN}`], {
+      metadata: { annotations: { 'nginx.ingress.kubernetes.io/rewrite-target': '/', 'nginx.ingress.kubernetes.io/ssl-redirect': 'false', 'example.com/owner': 'me' } },
+    });
+    const res = await attempt(() => net.createNamespacedIngress({ namespace: trainee, body: annotated }));
+    expect(res.status, res.message).toBe(201);
   });
 
   it('refuses every Ingress in a namespace that names no trainee domain', async () => {
