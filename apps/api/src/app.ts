@@ -144,6 +144,7 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
     fleet: deps.queues.fleet, fleetUser: deps.queues['fleet-user'], redis: deps.redis, secrets: deps.secrets, guard,
     jobOptions: defaultJobOptions(config), queuePrefix: config.QUEUE_PREFIX, maxTrainees: config.COHORT_MAX_TRAINEES ?? 500,
     reservedNamespaces: config.RESERVED_NAMESPACES ?? DEFAULT_RESERVED_NAMESPACES, bodyLimit: config.BODY_LIMIT_BYTES,
+    quotaProfiles,
   });
   const schedules = new Queue(FLEET_SCHEDULES_QUEUE, { connection: deps.redis, prefix: config.QUEUE_PREFIX });
   schedules.on('error', (error) => deps.logger.warn({ err: error.message }, 'schedules queue error'));

@@ -43,10 +43,13 @@ export class JobReader {
 
   /**
    * The state is read before the job's hash: a job read first and finishing in between
-   * would show `failed` without its reason (or `completed` without its result).
+   * would show `failed` without its reason (or `completed` without its result). A job is
+   * always in one of the state sets, so `unknown` is no job: never read that key as one, as
+   * it may be one of the queue's own (`meta`, `events`, `wait`: a RangeError or WRONGTYPE).
    */
   private async describe(queue: QueueName, id: string): Promise<JobView | undefined> {
     const raw = await this.deps.queues[queue].getJobState(id);
+    if (raw === 'unknown') return undefined;
     const job = await this.deps.queues[queue].getJob(id);
     if (!job) return undefined;
     const state: JobStateName = (JOB_STATES as readonly string[]).includes(raw) ? (raw as JobStateName) : 'unknown';

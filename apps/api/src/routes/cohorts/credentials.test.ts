@@ -1,6 +1,10 @@
+import Fastify from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { describe, expect, it } from 'vitest';
 import { cohortMemberJobId } from '@kup/core';
+import { registerErrorHandler } from '../../plugins/error-handler.js';
 import { readCohortCredentials, type CredentialsDeps } from './credentials.js';
+import { cohortRoutes } from './index.js';
 
 const members = [{ username: 'ana-silva', email: 'ana.silva@school.io' }, { username: 'jean-dupont', email: 'jean.dupont@school.io' }];
 
@@ -56,5 +60,38 @@ describe('readCohortCredentials', () => {
   it('is a 409 while the cohort is being created, and a 404 for a cohort nobody made', async () => {
     await expect(readCohortCredentials(deps({ state: 'waiting-children' }).value, 'k8s')).rejects.toMatchObject({ statusCode: 409, code: 'COHORT_PENDING' });
     await expect(readCohortCredentials(deps().value, 'other')).rejects.toMatchObject({ statusCode: 404, code: 'COHORT_NOT_FOUND' });
+  });
+});
+
+describe('GET /cohorts/:name/credentials', () => {
+  it('has no HEAD (Fastify\'s default runs the GET): a HEAD takes nothing, the GET after it still gets the CSV', async () => {
+    const { value, sealed } = deps({ sealed: { [keyOf('ana-silva')]: 'pw-ana', [keyOf('jean-dupont')]: 'pw-jean' } });
+    const app = Fastify();
+    app.setValidatorCompiler(validatorCompiler);
+    app.setSerializerCompiler(serializerCompiler);
+    registerErrorHandler(app);
+    // Not spread whole: Fastify reads a `prefix` option as the routes' path prefix.
+    await app.register(cohortRoutes, {
+      fleet: value.fleet as never,
+      fleetUser: value.fleetUser as never,
+      redis: value.redis as never,
+      secrets: value.secrets,
+      queuePrefix: value.prefix,
+      queries: { ask: async () => ({}) } as never,
+      shutdown: new AbortController().signal,
+      guard: { run: (fn) => fn() },
+      jobOptions: {},
+      maxTrainees: 500,
+      reservedNamespaces: [],
+      bodyLimit: 1_048_576,
+    });
+    const head = await app.inject({ method: 'HEAD', url: '/cohorts/k8s/credentials' });
+    expect(head.statusCode).toBe(404);
+    expect(sealed.size).toBe(2);
+    const get = await app.inject({ method: 'GET', url: '/cohorts/k8s/credentials' });
+    expect(get.statusCode, get.body).toBe(200);
+    expect(get.body).toContain('ana-silva,ana-silva@x.io,pw-ana,ana-silva');
+    expect(sealed.size).toBe(0);
+    await app.close();
   });
 });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { enqueueCohortCreate, enqueueCohortDelete, enqueueCohortExpiry, planCohort, type SecretStore } from '@kup/core';
+import { BUILT_IN_PROFILE_NAMES, enqueueCohortCreate, enqueueCohortDelete, enqueueCohortExpiry, planCohort, unknownProfileMessage, type SecretStore } from '@kup/core';
 import { bodyErrors, commonErrors, errorBody } from '../../http/schemas.js';
 import { HttpError } from '../../http/http-error.js';
 import type { RedisGuard } from '../../jobs/redis-guard.js';
@@ -22,6 +22,8 @@ export interface CohortRoutesOptions extends CohortReadsOptions {
   queuePrefix: string;
   maxTrainees: number;
   reservedNamespaces: readonly string[];
+  /** The quota profile names a cohort may ask for (built-in and QUOTA_PROFILES_FILE's), as POST /provisioner checks them. */
+  quotaProfiles?: readonly string[];
   /** BODY_LIMIT_BYTES: a cohort's body may be larger, up to what `maxTrainees` rows need. */
   bodyLimit: number;
 }
@@ -57,6 +59,9 @@ export const cohortRoutes: FastifyPluginAsyncZod<CohortRoutesOptions> = async (a
       if (trainees.length > options.maxTrainees) {
         throw new HttpError(400, `${trainees.length} trainees: at most ${options.maxTrainees} per cohort request (COHORT_MAX_TRAINEES)`, 'COHORT_TOO_LARGE');
       }
+      // Refused here, not by the worker: there every member's create would fail, after the group was made.
+      const profiles = options.quotaProfiles ?? BUILT_IN_PROFILE_NAMES;
+      if (profile !== undefined && !profiles.includes(profile)) throw new HttpError(400, unknownProfileMessage(profile, profiles), 'UNKNOWN_PROFILE');
       const { members, problems } = planCohort(trainees, { reserved: options.reservedNamespaces, expiresAt });
       const rows = [...(csvProblems.get(request) ?? []), ...problems].sort((a, b) => a.row - b.row);
       if (rows.length > 0) {
@@ -115,6 +120,8 @@ export const cohortRoutes: FastifyPluginAsyncZod<CohortRoutesOptions> = async (a
   app.get(
     '/cohorts/:name/credentials',
     {
+      // Fastify's automatic HEAD runs this handler: a `curl -I` or a link checker would take the passwords.
+      exposeHeadRoute: false,
       schema: {
         tags: ['cohorts'],
         summary: 'The cohort\'s credentials as CSV (username,email,password,namespace), once: the first read takes them; later reads answer 410',
