@@ -40,7 +40,8 @@ export function toIdentityUser(user: UserRepresentation): IdentityUser {
     managed: attribute(user, ATTRIBUTES.managedBy) === MANAGED_BY,
     provisioned: attribute(user, ATTRIBUTES.provisioned) === 'true',
     expiresAt: attribute(user, ATTRIBUTES.expiresAt),
-    createdAt: user.createdTimestamp ?? 0,
+    // Unknown stays unknown: 0 (1970) would make the user a year old to cleanup.
+    createdAt: Number.isFinite(user.createdTimestamp) ? user.createdTimestamp : undefined,
     ...(fullName ? { fullName } : {}),
     grafanaUserId: grafanaUserIdOf(user),
     profile: attribute(user, ATTRIBUTES.profile),

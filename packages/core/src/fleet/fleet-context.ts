@@ -43,13 +43,15 @@ const DAY_MS = 86_400_000;
  * Keycloak's id, email, `expires-at` and `createdTimestamp`. The namespace's own
  * annotations are used only when Keycloak has no expiry. Its quota profile comes from the
  * namespace, else Keycloak's `quota-profile`; cohort and template record from the namespace.
+ * A creation time Keycloak does not give counts as now (never as long ago).
  */
 export function traineeOf(user: IdentityUser, namespace: NamespaceInfo | undefined, defaultExpiryDays: number): Trainee {
-  const createdAt = new Date(user.createdAt).toISOString();
+  const created = user.createdAt ?? Date.now();
+  const createdAt = new Date(created).toISOString();
   const expiresAt =
     user.expiresAt ??
     namespace?.annotations[ANNOTATIONS.expiresAt] ??
-    new Date(user.createdAt + defaultExpiryDays * DAY_MS).toISOString();
+    new Date(created + defaultExpiryDays * DAY_MS).toISOString();
   return {
     username: user.username,
     userId: user.id,
@@ -62,13 +64,13 @@ export function traineeOf(user: IdentityUser, namespace: NamespaceInfo | undefin
   };
 }
 
-/** Why cleanup removes this user, or undefined when it stays. */
+/** Why cleanup removes this user, or undefined when it stays. An unknown creation time is never old. */
 export function cleanupReason(user: Pick<IdentityUser, 'createdAt' | 'expiresAt'>, now: number, maxAgeDays: number): 'age' | 'expired' | undefined {
   if (user.expiresAt !== undefined) {
     const expires = Date.parse(user.expiresAt);
     if (Number.isFinite(expires) && expires <= now) return 'expired';
   }
-  return user.createdAt <= now - maxAgeDays * DAY_MS ? 'age' : undefined;
+  return user.createdAt !== undefined && user.createdAt <= now - maxAgeDays * DAY_MS ? 'age' : undefined;
 }
 
 export function matchesPrefix(username: string, prefix: string | undefined): boolean {

@@ -102,7 +102,7 @@ export class ResetUserService {
     // The namespace as the run's inventory saw it: no request of its own (see the class comment).
     const namespace = inventory.namespaces.get(username);
     if (!namespace || !isManagedNamespace(namespace) || namespace.phase === 'Terminating') return undefined;
-    const user: IdentityUser = { ...listed, username, email: listed.email, expiresAt: listed.expiresAt, enabled: true, managed: true, provisioned: true };
+    const user: IdentityUser = { ...listed, username, email: listed.email, createdAt: listed.createdAt, expiresAt: listed.expiresAt, enabled: true, managed: true, provisioned: true };
     const trainee = traineeOf(user, namespace, this.settings.defaultExpiryDays);
     if (!fittingsCurrent(this.settings.playground, trainee, namespace, inventory)) {
       ctx.log.info({ username }, 'fittings not current: full purge');

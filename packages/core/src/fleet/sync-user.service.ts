@@ -66,7 +66,7 @@ export class SyncUserService {
 
   async sync(username: string, ctx: StepContext<SyncState>, request: SyncRequestOptions = {}): Promise<SyncUserResult> {
     if (request.dryRun) {
-      const listed = request.listed && { ...request.listed, username, email: request.listed.email, expiresAt: request.listed.expiresAt };
+      const listed = request.listed && { ...request.listed, username, email: request.listed.email, createdAt: request.listed.createdAt, expiresAt: request.listed.expiresAt };
       const inspect = { createPending: this.options.createPending, resetPasswords: request.resetPasswords === true, signal: ctx.signal, listed };
       return inspectSync(this.ports, this.settings, username, inspect);
     }

@@ -20,12 +20,15 @@ export interface TraineePage {
 /** Keycloak pages looked at for one answer at most: a sparse filter returns a short page and a cursor. */
 const MAX_PAGES_PER_ANSWER = 10;
 
+/** Shown as the epoch when Keycloak gives no creation time: the API's `created` is always a date. */
+const shownCreated = (user: IdentityUser): string => new Date(user.createdAt ?? 0).toISOString();
+
 export function summaryOf(user: IdentityUser): TraineeSummary {
   return {
     username: user.username,
     email: user.email ?? null,
     fullName: user.fullName ?? null,
-    created: new Date(user.createdAt).toISOString(),
+    created: shownCreated(user),
     expires: user.expiresAt ?? null,
     provisioned: user.provisioned,
   };
@@ -35,7 +38,7 @@ export function matchesFilters(user: IdentityUser, filters: TraineeListFilters):
   if (!user.managed) return false;
   if (filters.prefix !== undefined && !user.username.startsWith(filters.prefix)) return false;
   if (filters.state !== undefined && user.provisioned !== (filters.state === 'provisioned')) return false;
-  if (filters.createdBefore !== undefined && !(user.createdAt < Date.parse(filters.createdBefore))) return false;
+  if (filters.createdBefore !== undefined && !(user.createdAt !== undefined && user.createdAt < Date.parse(filters.createdBefore))) return false;
   if (filters.expiresBefore !== undefined) {
     const expires = user.expiresAt === undefined ? Number.NaN : Date.parse(user.expiresAt);
     if (!(expires < Date.parse(filters.expiresBefore))) return false;
@@ -195,7 +198,7 @@ export async function describeTrainee(ports: TraineeViewPorts, settings: FleetSe
       email: user.email ?? null,
       fullName: user.fullName ?? null,
       enabled: user.enabled,
-      created: new Date(user.createdAt).toISOString(),
+      created: shownCreated(user),
       attributes: { managedBy: MANAGED_BY, provisioned: user.provisioned, expiresAt: user.expiresAt ?? null, grafanaUserId: recordedId },
     },
     namespace: namespaceView,

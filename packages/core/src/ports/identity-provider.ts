@@ -13,8 +13,11 @@ export interface IdentityUser {
   provisioned: boolean;
   /** ISO date from the `expires-at` attribute, when set. */
   expiresAt: string | undefined;
-  /** Keycloak's `createdTimestamp`, ms since the epoch. */
-  createdAt: number;
+  /**
+   * Keycloak's `createdTimestamp`, ms since the epoch; undefined when Keycloak gives none
+   * (an imported user): such a user is never taken for an old one.
+   */
+  createdAt: number | undefined;
   /** First and last name joined, when Keycloak has any. */
   fullName?: string | undefined;
   /**

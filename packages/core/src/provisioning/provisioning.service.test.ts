@@ -166,6 +166,34 @@ describe('ProvisioningService.create', () => {
     expectComplete(fakes);
   });
 
+  it('a half-made user left by an earlier job gets this job\'s expiry and quota profile in Keycloak, as the namespace does', async () => {
+    const { sut, fakes } = build();
+    const existing = fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', expiresAt: '2026-03-02T00:00:00.000Z', profile: 'large' });
+    await sut.create({ ...input, expiresAt: '2027-01-01T00:00:00.000Z', profile: 'small' }, context().ctx);
+    expect(fakes.identity.users.get(existing.id)).toMatchObject({ provisioned: true, expiresAt: '2027-01-01T00:00:00.000Z', profile: 'small' });
+    expect(fakes.cluster.namespaces.get('jean-dupont')?.annotations['k8s-user-provisioner/expires-at']).toBe('2027-01-01T00:00:00.000Z');
+
+    // No profile asked: the default, as on the namespace.
+    const other = build();
+    const earlier = other.fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', expiresAt: '2026-03-02T00:00:00.000Z', profile: 'large' });
+    await other.sut.create(input, context().ctx);
+    expect(other.fakes.identity.users.get(earlier.id)).toMatchObject({ expiresAt: '2026-03-31T12:00:00.000Z', profile: 'medium' });
+    expect(other.fakes.cluster.namespaces.get('jean-dupont')?.labels['k8s-user-provisioner/profile']).toBe('medium');
+  });
+
+  it('takes a half-made user over once: an expiry set between its attempts stays', async () => {
+    const { sut, fakes } = build();
+    const existing = fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', expiresAt: '2026-03-02T00:00:00.000Z' });
+    const { ctx } = context();
+    fakes.cluster.failOn('apply:Namespace');
+    await expect(sut.create({ ...input, expiresAt: '2027-01-01T00:00:00.000Z' }, ctx)).rejects.toThrow();
+    expect(fakes.identity.users.get(existing.id)?.expiresAt).toBe('2027-01-01T00:00:00.000Z');
+    fakes.identity.users.get(existing.id)!.expiresAt = '2030-01-01T00:00:00.000Z';
+    await sut.create({ ...input, expiresAt: '2027-01-01T00:00:00.000Z' }, ctx);
+    expect(fakes.identity.users.get(existing.id)).toMatchObject({ provisioned: true, expiresAt: '2030-01-01T00:00:00.000Z' });
+    expect(fakes.identity.count('setExpiresAt')).toBe(1);
+  });
+
   it('completes on a re-run after a failure at the Grafana lookup that follows a refused login, owning no account', async () => {
     const { sut, fakes } = build();
     fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', provisioned: false });

@@ -8,7 +8,8 @@ import { z } from 'zod';
 export const listedUser = z.object({
   id: z.string(),
   email: z.string().optional(),
-  createdAt: z.number().int(),
+  /** None when Keycloak gives no creation time. */
+  createdAt: z.number().int().optional(),
   expiresAt: z.string().optional(),
 });
 export type ListedUser = z.infer<typeof listedUser>;

@@ -57,6 +57,10 @@ export class FakeIdentity extends Fake implements IdentityProvider {
     this.call('setExpiresAt');
     this.#get(userId).expiresAt = expiresAt;
   }
+  async setProfile(userId: string, profile: string) {
+    this.call('setProfile');
+    this.#get(userId).profile = profile;
+  }
   async adopt(userId: string) {
     this.call('adopt');
     this.#get(userId).managed = true;

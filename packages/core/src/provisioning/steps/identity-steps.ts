@@ -113,7 +113,9 @@ async function judge({ input, ctx }: CreateRun, user: IdentityUser | undefined, 
   }
   const state = ctx.state.get();
   if (state.initial !== undefined) return user;
-  const ours = mayBeOurs && user !== undefined && state.creatingAt !== undefined && !user.provisioned && user.createdAt >= state.creatingAt - CLOCK_SKEW_MS;
+  const made = user?.createdAt;
+  // No creation time: not provably made after this job began, so not taken for ours.
+  const ours = mayBeOurs && user !== undefined && state.creatingAt !== undefined && !user.provisioned && made !== undefined && made >= state.creatingAt - CLOCK_SKEW_MS;
   const initial: CreateState['initial'] = !user || ours ? 'absent' : user.provisioned ? 'provisioned' : 'partial';
   await ctx.state.patch({ initial, owned: { ...state.owned, keycloak: initial === 'absent' }, ...(ours && user ? { userId: user.id } : {}) });
   return user;
@@ -164,11 +166,35 @@ async function ensureIdentity(run: CreateRun, existing: IdentityUser | undefined
   const { deps, input, ctx } = run;
   if (existing) {
     await deps.identity.setPassword(existing.id, password, ctx.signal);
+    const user = ctx.state.get().userId === undefined ? await takeOver(run, existing, expiresAt) : existing;
     await ctx.state.patch({ userId: existing.id });
-    return existing;
+    return user;
   }
   const { made } = await createIdentity(run, password, expiresAt);
   // Taken since the lookup: by someone else, since this job holds the trainee's create.
   if (!made) throw new UsernameConflictError(input.username);
   return made;
+}
+
+/**
+ * A half-made user of an earlier job, taken over (once: before its id is recorded): it gets
+ * this job's expiry and quota profile, which the namespace and the expire job get too (the
+ * expire job and cleanup read Keycloak's). The job's own user already has them; a change
+ * made to it since (an operator's expiry) stays.
+ */
+async function takeOver({ deps, input, ctx }: CreateRun, existing: IdentityUser, expiresAt: string): Promise<IdentityUser> {
+  if (ctx.state.get().initial !== 'partial') return existing;
+  const user = { ...existing };
+  if (existing.expiresAt !== expiresAt && deps.identity.setExpiresAt) {
+    await deps.identity.setExpiresAt(existing.id, expiresAt, ctx.signal);
+    user.expiresAt = expiresAt;
+  }
+  // None asked: the default, as the namespace's label says (a user holding none has it already).
+  const profile = input.profile ?? deps.settings.defaultProfile;
+  const differs = existing.profile === undefined ? input.profile !== undefined : existing.profile !== profile;
+  if (differs && deps.identity.setProfile) {
+    await deps.identity.setProfile(existing.id, profile, ctx.signal);
+    user.profile = profile;
+  }
+  return user;
 }
