@@ -37,3 +37,23 @@ describe('BullExpiryScheduler.cancel (the trainee is gone)', () => {
     expect(await new BullExpiryScheduler(queue as never, {}).cancel('ana')).toBe(false);
   });
 });
+
+describe('BullExpiryScheduler.schedule (a new expiry)', () => {
+  it('moves the waiting job and drops the delete an earlier attempt had begun: at its new time it decides afresh', async () => {
+    const updates: unknown[] = [];
+    const delays: number[] = [];
+    // An expire job waiting for its retry after removing the namespace and Keycloak user, then a create made the trainee again.
+    const data = { username: 'ana', dueAt: '2026-11-26T12:00:00.000Z', state: { target: { username: 'ana', userId: 'u-1' }, removed: { namespace: true, keycloak: true } } };
+    const job = {
+      data,
+      getState: async () => 'delayed',
+      updateData: async (next: unknown) => void updates.push(next),
+      changeDelay: async (delay: number) => void delays.push(delay),
+    };
+    const now = Date.parse('2026-11-27T00:00:00.000Z');
+    const scheduler = new BullExpiryScheduler({ getJob: async () => job, add: async () => undefined } as never, {}, () => now);
+    await scheduler.schedule('ana', '2026-12-27T00:00:00.000Z');
+    expect(updates).toEqual([{ username: 'ana', dueAt: '2026-12-27T00:00:00.000Z' }]);
+    expect(delays).toEqual([30 * 86_400_000]);
+  });
+});

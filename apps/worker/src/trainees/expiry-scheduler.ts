@@ -25,7 +25,10 @@ export class BullExpiryScheduler implements ExpiryScheduler {
     if (existing) {
       const state = await existing.getState();
       if (state === 'delayed') {
-        await existing.updateData({ ...existing.data, dueAt: dueAtOf(dueMs) });
+        // A delete a failed attempt began is dropped: it was for the trainee as it was then (a
+        // create may have made them again since), and at its new time the job decides afresh.
+        const { state: _begun, ...data } = existing.data as Record<string, unknown>;
+        await existing.updateData({ ...data, dueAt: dueAtOf(dueMs) });
         return existing.changeDelay(delay);
       }
       if (PENDING.has(state)) return;

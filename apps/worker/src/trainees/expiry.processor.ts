@@ -1,10 +1,10 @@
 import { DelayedError } from 'bullmq';
 import {
-  deleteJobState,
   expireJobData,
+  expireJobState,
   jobLogFields,
-  type DeleteState,
   type ExpireJobResult,
+  type ExpireState,
   type ExpiryService,
   type Logger,
   type ProvisioningService,
@@ -30,10 +30,12 @@ const WAIT = Symbol('wait');
  * `expire`: due at the trainee's expiry. Under the trainee's lock it reads the expiry
  * Keycloak holds now; past → the trainee is deleted as `DELETE /provisioner` would; still
  * ahead (it was extended) → the same job waits until then; no managed user → done.
+ * A retry of a delete already begun finishes it without asking: an attempt that removed the
+ * Keycloak user and failed at Grafana would otherwise find no user, and leave the account.
  */
 export function expireProcessor(deps: ExpiryProcessorDeps): JobProcessor {
   return async (job, token, signal) => {
-    const { username } = checkedData(job, expireJobData, deleteJobState);
+    const { username } = checkedData(job, expireJobData, expireJobState);
     const log = deps.log.child({ jobId: job.id, username, attempt: job.attemptsMade + 1, ...jobLogFields(job) });
     const outcome = await runJob<ExpireJobResult | { [WAIT]: number }>({
       job,
@@ -43,18 +45,31 @@ export function expireProcessor(deps: ExpiryProcessorDeps): JobProcessor {
       log,
       ...(deps.stallLimit !== undefined ? { stallLimit: deps.stallLimit } : {}),
       work: async () => {
-        const verdict = await deps.expiry.verdict(username, signal);
-        if (verdict.action === 'skip') return verdict.result;
-        if (verdict.action === 'wait') return { [WAIT]: verdict.dueAt };
-        log.info({ expiresAt: verdict.expiresAt }, 'trainee expired: deleting');
-        const ctx = stepContext<DeleteState>(job, deps.secrets as SecretStore, log, signal);
+        const ctx = stepContext<ExpireState>(job, deps.secrets as SecretStore, log, signal);
+        const earlier = ctx.state.get();
+        let expiresAt = earlier.expiresAt ?? null;
+        // Nothing removed yet: Keycloak's expiry decides again (it may have been extended meanwhile).
+        if (!Object.values(earlier.removed ?? {}).some(Boolean)) {
+          const verdict = await deps.expiry.verdict(username, signal);
+          if (verdict.action === 'wait') return { [WAIT]: verdict.dueAt };
+          // A target chosen but no user left (removed, its record lost in a crash): the delete finishes the rest.
+          if (verdict.action === 'skip' && !earlier.target) return verdict.result;
+          if (verdict.action === 'delete') {
+            expiresAt = verdict.expiresAt;
+            // Written with the delete's first record, the target.
+            ctx.state.stage({ expiresAt });
+          }
+        }
+        log.info({ expiresAt, resumed: earlier.target !== undefined }, 'trainee expired: deleting');
         const removed = await deps.service.delete({ usernames: [username] }, ctx);
-        return { username, deleted: removed.found, expiresAt: verdict.expiresAt };
+        return { username, deleted: removed.found, expiresAt };
       },
     });
     if (WAIT in outcome) {
       log.info({ dueAt: new Date(outcome[WAIT]).toISOString() }, 'expiry is ahead: waiting until then');
-      await job.updateData({ ...job.data, dueAt: new Date(outcome[WAIT]).toISOString() });
+      // A delete begun (nothing removed) is forgotten: at its new time the job decides afresh.
+      const { state: _begun, ...data } = job.data as Record<string, unknown>;
+      await job.updateData({ ...data, dueAt: new Date(outcome[WAIT]).toISOString() });
       await job.moveToDelayed(outcome[WAIT], token);
       throw new DelayedError();
     }

@@ -2,6 +2,7 @@ import { UserNotFoundError } from '../errors.js';
 import { ANNOTATIONS, LABELS, namespaceManifest } from '../domain/trainee-plan.js';
 import type { ClusterGateway } from '../ports/cluster-gateway.js';
 import { MANAGED_BY, type IdentityProvider } from '../ports/identity-provider.js';
+import type { DeleteState } from '../provisioning/step-context.js';
 import type { ExpireJobResult, SetExpiryJobData, SetExpiryJobResult } from '../queue/trainee-contract.js';
 import { traineeOf, type FleetSettings } from './fleet-context.js';
 
@@ -21,6 +22,14 @@ export interface ExpiryScheduler {
 export interface ExpiryPorts {
   identity: Pick<IdentityProvider, 'findUser' | 'setExpiresAt'>;
   cluster: Pick<ClusterGateway, 'getNamespace' | 'apply'>;
+}
+
+/**
+ * What an `expire` job keeps between attempts: its delete's progress, and the expiry that
+ * decided it (Keycloak's, gone with the user once the delete has removed it).
+ */
+export interface ExpireState extends DeleteState {
+  expiresAt?: string;
 }
 
 /** What an `expire` job found: remove the trainee now, wait until `dueAt`, or nothing to do. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatIssues } from './error-codes.js';
 import type { CleanupState } from '../fleet/cleanup-user.service.js';
+import type { ExpireState } from '../fleet/expiry.service.js';
 import type { ResetState } from '../fleet/reset-user.service.js';
 import type { SyncState } from '../fleet/sync-user.service.js';
 import type { CreateState, DeleteState } from '../provisioning/step-context.js';
@@ -38,6 +39,8 @@ export const cleanupJobState = deleteJobState.extend({
   userId: userId.optional(),
   reason: z.enum(['age', 'expired']).optional(),
 }) satisfies z.ZodType<CleanupState>;
+
+export const expireJobState = deleteJobState.extend({ expiresAt: z.string().optional() }) satisfies z.ZodType<ExpireState>;
 
 export const resetJobState = z.object({ namespaceGone: z.boolean().optional() }) satisfies z.ZodType<ResetState>;
 
