@@ -3,7 +3,7 @@ import type { DeleteState, StepContext } from '../provisioning/step-context.js';
 import type { CleanupUserResult } from '../queue/fleet-contract.js';
 import { cleanupReason } from './fleet-context.js';
 
-/** Kept between attempts: the verdict of the first attempt, so a retry after the delete still reports it. */
+/** Kept between attempts: the verdict, so a retry after the delete still reports it. */
 export interface CleanupState extends DeleteState {
   userId?: string;
   reason?: 'age' | 'expired';
@@ -28,13 +28,16 @@ export class CleanupUserService {
     const { dryRun } = options;
     const earlier = ctx.state.get();
     const user = await this.deps.identity.findUser(username, ctx.signal);
+    // Until something is removed, a retry of the same user decides again: a trainer may have
+    // extended the expiry during the backoff. Once something is, the delete is finished.
+    const begun = Object.values(earlier.removed ?? {}).some(Boolean);
 
-    if (!earlier.reason) {
+    if (!earlier.reason || (!begun && user !== undefined && user.id === earlier.userId)) {
       if (!user || !user.managed) return { username, userId: null, deleted: false, dryRun, skipped: 'no managed user of that name' };
       const reason = cleanupReason(user, options.now, options.maxAgeDays);
       if (!reason) return { username, userId: user.id, deleted: false, dryRun, skipped: 'neither old nor expired' };
       if (dryRun) return { username, userId: user.id, deleted: false, dryRun, reason };
-      await ctx.state.patch({ userId: user.id, reason });
+      if (reason !== earlier.reason) await ctx.state.patch({ userId: user.id, reason });
     }
     const { reason, userId } = ctx.state.get();
     // An earlier attempt chose this user; if it has been re-made since (another id), it is not ours.

@@ -110,6 +110,24 @@ describe('deletePlayground', () => {
     expect(fakes.grafana.users.size).toBe(0);
   });
 
+  it('a retry leaves alone a trainee made again under the name since (another user id), its namespace and Grafana account', async () => {
+    const { sut, fakes } = build();
+    const { user, grafanaUser } = seed(fakes, 'jean-dupont', 'jean.dupont@x.io');
+    fakes.identity.users.get(user.id)!.grafanaUserId = grafanaUser.id;
+    fakes.grafana.failOn('deleteUser');
+    const { ctx } = context();
+    await expect(sut(['jean-dupont'], ctx)).rejects.toThrow();
+    // A create during the backoff: a new Keycloak user and namespace, the Grafana account taken over.
+    const again = fakes.identity.add({ username: 'jean-dupont', email: 'jean.dupont@x.io', provisioned: true, grafanaUserId: grafanaUser.id });
+    fakes.cluster.namespaces.set('jean-dupont', { name: 'jean-dupont', uid: 'new', phase: 'Active', labels: { ...managed }, annotations: {} });
+
+    expect(await sut(['jean-dupont'], ctx)).toEqual({ username: 'jean-dupont', userId: user.id, found: true, removed: { namespace: true, keycloak: true, grafana: false } });
+    expect(fakes.identity.users.get(again.id)).toBeDefined();
+    expect(fakes.cluster.namespaces.get('jean-dupont')?.uid).toBe('new');
+    expect(fakes.grafana.users.get(grafanaUser.id)).toBeDefined();
+    expect(fakes.cluster.count('deleteNamespace') + fakes.identity.count('deleteUser')).toBe(2);
+  });
+
   it('reports the removal on a re-run that finds nothing left', async () => {
     const { sut, fakes } = build();
     const { user } = seed(fakes, 'jean-dupont', 'jean.dupont@x.io');

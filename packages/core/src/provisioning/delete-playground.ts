@@ -45,8 +45,9 @@ async function mark(run: DeleteRun, part: keyof DeleteRun['removed'], done: bool
 /**
  * Chooses the target: the first candidate username with a Keycloak user or a namespace,
  * recorded in the job's state with the Grafana account that is ours, so that a retry
- * finishes the same target (even once the Keycloak user is gone). Refuses, before touching
- * anything, a human account or a namespace the provisioner never made.
+ * finishes the same target (even once the Keycloak user is gone), never a user made again
+ * under the name since (another id). Refuses, before touching anything, a human account or
+ * a namespace the provisioner never made.
  */
 const inspectTarget: Step<DeleteRun> = {
   name: 'inspect',
@@ -60,6 +61,12 @@ const inspectTarget: Step<DeleteRun> = {
         deps.cluster.getNamespace(username, ctx.signal),
         deps.grafana.findUser(username, ctx.signal).then((g) => (g?.login === username ? g : undefined)),
       ]);
+      // A user of another id than the one chosen was made since (a create during the backoff):
+      // that trainee, its namespace and Grafana account are not this delete's. Nothing is left of ours.
+      if (chosen?.userId && user && user.id !== chosen.userId) {
+        ctx.log.warn({ username, userId: user.id, chosenUserId: chosen.userId }, 'user made again since the first attempt: left alone');
+        break;
+      }
       // A Grafana login alone is no target: without a Keycloak user nothing says it is ours.
       if (user || namespace || (chosen && grafanaUser)) {
         Object.assign(run, { username, user, namespace, grafanaUser });
