@@ -32,12 +32,12 @@ export const playgroundEnvShape = {
   NETWORK_POLICY_DEFAULT_DENY: bool(true),
   /**
    * Addresses playground pods may not reach (a NetworkPolicy allowing all egress but these):
-   * the cloud metadata address and, added by the operator, the control plane's CIDRs.
-   * Comma-separated IPv4/IPv6 CIDRs; `none` for no egress policy.
+   * the cloud metadata address (IPv4, and AWS's IPv6 one) and, added by the operator, the
+   * control plane's CIDRs. Comma-separated IPv4/IPv6 CIDRs; `none` for no egress policy.
    */
   NETWORK_POLICY_EGRESS_DENY_CIDRS: z
     .string()
-    .default('169.254.169.254/32')
+    .default('169.254.169.254/32,fd00:ec2::254/128')
     .transform((raw) => (raw.trim() === 'none' ? [] : raw.split(',').map((part) => part.trim()).filter(Boolean)))
     .pipe(z.array(z.union([z.cidrv4(), z.cidrv6()], { error: 'each entry must be an IPv4 or IPv6 CIDR (or the whole value `none`)' }))),
   /**

@@ -238,7 +238,7 @@ describe('defaultPlaygroundSettings', () => {
     const settings = defaultPlaygroundSettings('https://issuer.test/realms/p');
     expect(settings.podSecurityLevel).toBe('baseline');
     expect(settings.defaultDenyNetworkPolicy).toBe(true);
-    expect(settings.egressDenyCidrs).toEqual(['169.254.169.254/32']);
+    expect(settings.egressDenyCidrs).toEqual(['169.254.169.254/32', 'fd00:ec2::254/128']);
     expect(settings.serviceTypes).toEqual(['ClusterIP']);
     expect(settings.ingressDomain).toBeUndefined();
   });
