@@ -178,6 +178,22 @@ describe('a trainee cannot leave their playground', () => {
     expect(added.message).toContain('finalizers may not be added');
   });
 
+  it('cannot fill etcd with ConfigMaps: the quota stops them at 100 per playground', async () => {
+    const blob = 'x'.repeat(64 * 1024);
+    let refused: { status: number; message: string } | undefined;
+    let made = 0;
+    for (let i = 0; i < 150 && !refused; i++) {
+      const res = await attempt(() => core.createNamespacedConfigMap({ namespace: trainee, body: { metadata: { name: `flood-${i}` }, data: { blob } } }));
+      if (res.status === 201) made++;
+      else refused = res;
+    }
+    expect(refused?.status, refused?.message).toBe(403);
+    expect(refused?.message).toContain('exceeded quota');
+    expect(refused?.message).toContain('count/configmaps');
+    expect(made).toBeLessThanOrEqual(100);
+    await adminCore.deleteCollectionNamespacedConfigMap({ namespace: trainee });
+  });
+
   it('admits a plain pod without securityContext or resources; the LimitRange fills them in', async () => {
     const res = await attempt(() => core.createNamespacedPod({ namespace: trainee, body: pod('plain') }));
     expect(res.status, res.message).toBe(201);

@@ -86,7 +86,7 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
         'services.nodeports': '0',
         persistentvolumeclaims: '5',
         'requests.storage': '10Gi',
-        // Read back exactly as planned (the apiserver keeps `5k` as written): no drift.
+        // Read back exactly as planned (the apiserver keeps `500` and `100` as written): no drift.
         ...purgeCountEntries(),
       },
     });

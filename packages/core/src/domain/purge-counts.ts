@@ -41,16 +41,24 @@ export const PURGE_COUNTED_RESOURCES: readonly string[] = [
 ];
 
 /**
- * The cap of each count entry: far above what a playground holds (so it limits nothing a
- * trainee does by hand or with a chart), low enough that a script cannot fill etcd with
- * millions of small objects: at most 5,000 of each type per namespace. Written as the
- * apiserver stores the quantity (`5k`), so the live quota reads back as planned (no drift).
+ * The cap of each count entry: above what a playground holds (a course's charts and
+ * exercises, a Deployment's rollout history), and a bound on what one trainee can put in
+ * etcd, which every tenant shares: at most 500 of each type per namespace.
  */
-export const PURGE_COUNT_CAP = '5k';
+export const PURGE_COUNT_CAP = '500';
 
-/** The count entries of a playground's quota, `count/<resource>[.<group>]` → cap. */
+/**
+ * The types whose objects carry up to 1 MiB of data each: 100 of each, so one trainee
+ * holds at most about 200 MiB of them (at 5,000, a script filled a 2 GiB etcd alone).
+ */
+export const DATA_COUNT_CAPS: Readonly<Record<string, string>> = { 'count/configmaps': '100', 'count/secrets': '100' };
+
+/**
+ * The count entries of a playground's quota, `count/<resource>[.<group>]` → cap, written as
+ * the apiserver stores the quantity, so the live quota reads back as planned (no drift).
+ */
 export function purgeCountEntries(): Record<string, string> {
-  return Object.fromEntries(PURGE_COUNTED_RESOURCES.map((name) => [name, PURGE_COUNT_CAP]));
+  return Object.fromEntries(PURGE_COUNTED_RESOURCES.map((name) => [name, DATA_COUNT_CAPS[name] ?? PURGE_COUNT_CAP]));
 }
 
 /** The quota entry counting a resource of an API group ('' for the core group). */
