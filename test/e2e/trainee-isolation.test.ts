@@ -198,7 +198,18 @@ describe('a trainee cannot leave their playground', () => {
     const res = await attempt(() => core.createNamespacedPod({ namespace: trainee, body: pod('plain') }));
     expect(res.status, res.message).toBe(201);
     const created = await adminCore.readNamespacedPod({ name: 'plain', namespace: trainee });
-    expect(created.spec?.containers[0]?.resources).toMatchObject({ limits: { cpu: '100m', memory: '256Mi' }, requests: { cpu: '10m', memory: '64Mi' } });
+    expect(created.spec?.containers[0]?.resources).toMatchObject({
+      limits: { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '256Mi' },
+      requests: { cpu: '10m', memory: '64Mi', 'ephemeral-storage': '64Mi' },
+    });
+  });
+
+  it('cannot take a node\'s disk: a pod asking for more ephemeral storage than the quota is refused', async () => {
+    const res = await attempt(() =>
+      core.createNamespacedPod({ namespace: trainee, body: pod('disk-hog', {}, { resources: { limits: { 'ephemeral-storage': '100Gi' }, requests: { 'ephemeral-storage': '1Gi' } } }) }));
+    expect(res.status, res.message).toBe(403);
+    expect(res.message).toContain('exceeded quota');
+    expect(res.message).toContain('limits.ephemeral-storage');
   });
 
   it('may read Endpoints but not write them, nor use the services proxy (CVE-2021-25740)', async () => {

@@ -86,6 +86,8 @@ describe('KubernetesClusterGateway (real apiserver)', () => {
         'services.nodeports': '0',
         persistentvolumeclaims: '5',
         'requests.storage': '10Gi',
+        'requests.ephemeral-storage': '2Gi',
+        'limits.ephemeral-storage': '5Gi',
         // Read back exactly as planned (the apiserver keeps `500` and `100` as written): no drift.
         ...purgeCountEntries(),
       },

@@ -20,6 +20,14 @@ export const playgroundEnvShape = {
   LIMIT_DEFAULT_REQUEST_MEMORY: quantity.default('64Mi'),
   LIMIT_DEFAULT_CPU: quantity.default('100m'),
   LIMIT_DEFAULT_MEMORY: quantity.default('256Mi'),
+  /**
+   * Node disk (container layers, logs, emptyDir) a playground may use: without it one
+   * trainee's pod fills a node's disk and the kubelet evicts other trainees' pods.
+   */
+  QUOTA_REQUESTS_EPHEMERAL_STORAGE: quantity.default('2Gi'),
+  QUOTA_LIMITS_EPHEMERAL_STORAGE: quantity.default('5Gi'),
+  LIMIT_DEFAULT_REQUEST_EPHEMERAL_STORAGE: quantity.default('64Mi'),
+  LIMIT_DEFAULT_EPHEMERAL_STORAGE: quantity.default('256Mi'),
   // Trainee namespace hardening: Pod Security, quota, network, admission.
   /** Pod Security level enforced on every playground namespace (warn and audit are always `restricted`). */
   POD_SECURITY_LEVEL: z.enum(['baseline', 'restricted']).default('baseline'),

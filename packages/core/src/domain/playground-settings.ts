@@ -15,6 +15,10 @@ const PLAYGROUND_KEYS = [
   'LIMIT_DEFAULT_REQUEST_MEMORY',
   'LIMIT_DEFAULT_CPU',
   'LIMIT_DEFAULT_MEMORY',
+  'QUOTA_REQUESTS_EPHEMERAL_STORAGE',
+  'QUOTA_LIMITS_EPHEMERAL_STORAGE',
+  'LIMIT_DEFAULT_REQUEST_EPHEMERAL_STORAGE',
+  'LIMIT_DEFAULT_EPHEMERAL_STORAGE',
   'NETWORK_POLICY_DEFAULT_DENY',
   'NETWORK_POLICY_EGRESS_DENY_CIDRS',
   'POD_SECURITY_LEVEL',
@@ -77,12 +81,16 @@ function baseProfile(config: PlaygroundConfig): QuotaProfile {
       servicesNodePorts: config.QUOTA_SERVICES_NODEPORTS,
       persistentVolumeClaims: config.QUOTA_PERSISTENT_VOLUME_CLAIMS,
       requestsStorage: config.QUOTA_REQUESTS_STORAGE,
+      requestsEphemeralStorage: config.QUOTA_REQUESTS_EPHEMERAL_STORAGE,
+      limitsEphemeralStorage: config.QUOTA_LIMITS_EPHEMERAL_STORAGE,
     },
     limits: {
       defaultRequestCpu: config.LIMIT_DEFAULT_REQUEST_CPU,
       defaultRequestMemory: config.LIMIT_DEFAULT_REQUEST_MEMORY,
       defaultCpu: config.LIMIT_DEFAULT_CPU,
       defaultMemory: config.LIMIT_DEFAULT_MEMORY,
+      defaultRequestEphemeralStorage: config.LIMIT_DEFAULT_REQUEST_EPHEMERAL_STORAGE,
+      defaultEphemeralStorage: config.LIMIT_DEFAULT_EPHEMERAL_STORAGE,
     },
   };
 }

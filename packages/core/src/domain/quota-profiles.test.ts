@@ -53,7 +53,7 @@ describe('quota profiles', () => {
   it('lays a profile over QUOTA_* (fields it leaves out keep the settings\' values)', () => {
     const settings = defaultPlaygroundSettings(ISSUER, { QUOTA_SERVICES_NODEPORTS: 3, LIMIT_DEFAULT_CPU: '150m' });
     expect(hardOf(settings, { ...trainee, profile: 'small' })['services.nodeports']).toBe('3');
-    expect(limitOf(settings, { ...trainee, profile: 'small' })).toEqual({ cpu: '150m', memory: '256Mi' });
+    expect(limitOf(settings, { ...trainee, profile: 'small' })).toEqual({ cpu: '150m', memory: '256Mi', 'ephemeral-storage': '256Mi' });
     expect(BUILT_IN_PROFILES.small?.limits).toBeUndefined();
   });
 

@@ -13,6 +13,9 @@ export interface QuotaValues {
   servicesNodePorts: number;
   persistentVolumeClaims: number;
   requestsStorage: string;
+  /** Node disk: container layers, logs and emptyDir volumes of all pods together. */
+  requestsEphemeralStorage: string;
+  limitsEphemeralStorage: string;
 }
 
 /** A playground's LimitRange values (what a container without resources gets). */
@@ -21,6 +24,8 @@ export interface LimitValues {
   defaultRequestMemory: string;
   defaultCpu: string;
   defaultMemory: string;
+  defaultRequestEphemeralStorage: string;
+  defaultEphemeralStorage: string;
 }
 
 /** A named quota profile: the ResourceQuota and the LimitRange of a playground. */
@@ -47,11 +52,17 @@ export const PROFILE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
  */
 export const BUILT_IN_PROFILES: Readonly<Record<string, ProfileOverride>> = {
   small: {
-    quota: { pods: 10, requestsCpu: '50m', requestsMemory: '1Gi', limitsCpu: '250m', limitsMemory: '2Gi', persistentVolumeClaims: 2, requestsStorage: '5Gi' },
+    quota: {
+      pods: 10, requestsCpu: '50m', requestsMemory: '1Gi', limitsCpu: '250m', limitsMemory: '2Gi', persistentVolumeClaims: 2, requestsStorage: '5Gi',
+      requestsEphemeralStorage: '1Gi', limitsEphemeralStorage: '3Gi',
+    },
   },
   medium: {},
   large: {
-    quota: { pods: 40, requestsCpu: '200m', requestsMemory: '4Gi', limitsCpu: '1', limitsMemory: '8Gi', persistentVolumeClaims: 10, requestsStorage: '20Gi' },
+    quota: {
+      pods: 40, requestsCpu: '200m', requestsMemory: '4Gi', limitsCpu: '1', limitsMemory: '8Gi', persistentVolumeClaims: 10, requestsStorage: '20Gi',
+      requestsEphemeralStorage: '4Gi', limitsEphemeralStorage: '10Gi',
+    },
   },
 };
 
@@ -73,11 +84,20 @@ const profileOverride = z.strictObject({
       servicesNodePorts: count,
       persistentVolumeClaims: count,
       requestsStorage: quantity,
+      requestsEphemeralStorage: quantity,
+      limitsEphemeralStorage: quantity,
     })
     .partial()
     .optional(),
   limits: z
-    .strictObject({ defaultRequestCpu: quantity, defaultRequestMemory: quantity, defaultCpu: quantity, defaultMemory: quantity })
+    .strictObject({
+      defaultRequestCpu: quantity,
+      defaultRequestMemory: quantity,
+      defaultCpu: quantity,
+      defaultMemory: quantity,
+      defaultRequestEphemeralStorage: quantity,
+      defaultEphemeralStorage: quantity,
+    })
     .partial()
     .optional(),
 });

@@ -29,6 +29,10 @@ const config: Parameters<typeof playgroundSettings>[0] = {
   LIMIT_DEFAULT_REQUEST_MEMORY: '32Mi',
   LIMIT_DEFAULT_CPU: '200m',
   LIMIT_DEFAULT_MEMORY: '128Mi',
+  QUOTA_REQUESTS_EPHEMERAL_STORAGE: '1Gi',
+  QUOTA_LIMITS_EPHEMERAL_STORAGE: '3Gi',
+  LIMIT_DEFAULT_REQUEST_EPHEMERAL_STORAGE: '32Mi',
+  LIMIT_DEFAULT_EPHEMERAL_STORAGE: '128Mi',
   NETWORK_POLICY_DEFAULT_DENY: false,
   NETWORK_POLICY_EGRESS_DENY_CIDRS: [],
   POD_SECURITY_LEVEL: 'baseline',
@@ -146,6 +150,8 @@ describe('namespacedManifests', () => {
         'services.nodeports': '1',
         persistentvolumeclaims: '4',
         'requests.storage': '8Gi',
+        'requests.ephemeral-storage': '1Gi',
+        'limits.ephemeral-storage': '3Gi',
         // The object counts a purge reads, the same for every profile.
         'count/configmaps': '100',
         'count/secrets': '100',
@@ -159,7 +165,13 @@ describe('namespacedManifests', () => {
     const limitRange = byKind(namespacedManifests(settings(), trainee)).get('LimitRange');
     expect(limitRange?.metadata.name).toBe(LIMIT_RANGE_NAME);
     expect(limitRange?.spec).toEqual({
-      limits: [{ type: 'Container', defaultRequest: { cpu: '20m', memory: '32Mi' }, default: { cpu: '200m', memory: '128Mi' } }],
+      limits: [
+        {
+          type: 'Container',
+          defaultRequest: { cpu: '20m', memory: '32Mi', 'ephemeral-storage': '32Mi' },
+          default: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': '128Mi' },
+        },
+      ],
     });
   });
 
@@ -231,6 +243,8 @@ describe('defaultPlaygroundSettings', () => {
       servicesNodePorts: 0,
       persistentVolumeClaims: 5,
       requestsStorage: '10Gi',
+      requestsEphemeralStorage: '2Gi',
+      limitsEphemeralStorage: '5Gi',
     });
   });
 

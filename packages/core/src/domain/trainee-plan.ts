@@ -198,6 +198,8 @@ function unhashedManifests(settings: PlaygroundSettings, trainee: Trainee): Kube
           'services.nodeports': String(quota.servicesNodePorts),
           persistentvolumeclaims: String(quota.persistentVolumeClaims),
           'requests.storage': quota.requestsStorage,
+          'requests.ephemeral-storage': quota.requestsEphemeralStorage,
+          'limits.ephemeral-storage': quota.limitsEphemeralStorage,
           // What a purge reads instead of listing the trainee's objects (see purge-counts.ts).
           ...purgeCountEntries(),
         },
@@ -211,8 +213,8 @@ function unhashedManifests(settings: PlaygroundSettings, trainee: Trainee): Kube
         limits: [
           {
             type: 'Container',
-            defaultRequest: { cpu: limits.defaultRequestCpu, memory: limits.defaultRequestMemory },
-            default: { cpu: limits.defaultCpu, memory: limits.defaultMemory },
+            defaultRequest: { cpu: limits.defaultRequestCpu, memory: limits.defaultRequestMemory, 'ephemeral-storage': limits.defaultRequestEphemeralStorage },
+            default: { cpu: limits.defaultCpu, memory: limits.defaultMemory, 'ephemeral-storage': limits.defaultEphemeralStorage },
           },
         ],
       },
