@@ -4,6 +4,8 @@ import {
   CleanupUserService,
   createJobId,
   createJobResult,
+  createJobState,
+  failedCreateRecord,
   secretKeyOf,
   type IdentityUser,
   defaultJobOptions,
@@ -18,6 +20,7 @@ import {
   ResetUserService,
   SyncUserService,
   type FleetPorts,
+  type GrafanaRecord,
   type Logger,
   type SecretStore,
   type UserLock,
@@ -91,11 +94,19 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     if (!result.success || !result.data.passwordIssued || result.data.userId !== user.id) return undefined;
     return deps.secrets.get(secretKeyOf(job));
   };
+  // The Grafana account the trainee's create made before it failed for good (its rollback may
+  // not have reached Grafana): what its checked state records, for sync's rollback to remove.
+  const failedCreate = async (user: IdentityUser): Promise<GrafanaRecord | undefined> => {
+    const job = await queues.provisioning.getJob(createJobId(user.username));
+    if (!job || !(await job.isFailed())) return undefined;
+    const state = createJobState.safeParse((job.data as { state?: unknown }).state);
+    return state.success ? failedCreateRecord(state.data, user) : undefined;
+  };
   const userProcessors = fleetUserProcessors({
     // Purge children share one cluster inventory per run and process (see InventoryCache).
     reset: new ResetUserService(deps.ports, settings, new InventoryCache(() => takeReportedInventory(() => deps.ports.cluster.takeInventory(PURGE_KEEPS), logger))),
     cleanup: new CleanupUserService({ ...deps.ports, namespaceDeleteTimeoutMs: settings.namespaceDeleteTimeoutMs, ...(settings.guards ? { guards: settings.guards } : {}) }),
-    sync: new SyncUserService(deps.ports, settings, { createPending, currentPassword }),
+    sync: new SyncUserService(deps.ports, settings, { createPending, currentPassword, failedCreate }),
     secrets: deps.secrets,
     locks: deps.locks,
     log: logger,

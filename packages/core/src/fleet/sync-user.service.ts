@@ -5,8 +5,8 @@ import { traineeOf, type FleetPorts, type FleetSettings } from './fleet-context.
 import { UsernameConflictError } from '../errors.js';
 import type { GrafanaUser } from '../ports/grafana-gateway.js';
 import { defaultGuards, grafanaEmail } from '../provisioning/ownership.js';
-import { createGrafanaAccount, isOurGrafanaAccount } from '../provisioning/steps/grafana-account.js';
-import { memoryJobState, type DeleteState, type StepContext } from '../provisioning/step-context.js';
+import { createGrafanaAccount, isOurGrafanaAccount, type GrafanaRecord } from '../provisioning/steps/grafana-account.js';
+import { memoryJobState, type CreateState, type DeleteState, type StepContext } from '../provisioning/step-context.js';
 import { deletePlayground } from '../provisioning/delete-playground.js';
 import { PLAYGROUND_STEPS, type PlaygroundRun } from '../provisioning/steps/playground-run.js';
 import { runSteps } from '../saga/runner.js';
@@ -35,6 +35,20 @@ export interface SyncOptions {
   createPending?: (username: string, signal?: AbortSignal) => Promise<boolean>;
   /** The trainee's current password while the service still holds it sealed (their create job's); else undefined. */
   currentPassword?: (user: IdentityUser, signal?: AbortSignal) => Promise<string | undefined>;
+  /** The Grafana account the trainee's failed create job recorded making for this very user (`failedCreateRecord`); else undefined. */
+  failedCreate?: (user: IdentityUser, signal?: AbortSignal) => Promise<GrafanaRecord | undefined>;
+}
+
+/**
+ * What a failed create's state proves it made in Grafana, for sync's rollback: the account is
+ * recorded in Keycloak only at the create's `finish`, so until then the job's own marks are
+ * the only record (its `owned.grafana`, set before the account is sent, and the id when it
+ * was kept). Only when the job recorded this very Keycloak user; the same rule as the
+ * create's own undo (its id, or our login with our email).
+ */
+export function failedCreateRecord(state: CreateState, user: Pick<IdentityUser, 'id'>): GrafanaRecord | undefined {
+  if (state.userId !== user.id || state.owned?.grafana !== true) return undefined;
+  return { madeId: state.grafanaUserId, making: true };
 }
 
 export interface SyncRequestOptions {
@@ -176,15 +190,20 @@ export class SyncUserService {
 
   /**
    * Removes what exists of a half-made user through the one delete (delete-playground.ts):
-   * its namespace and Grafana account when ours (the account this sync made counts), its
-   * Keycloak user. A namespace the provisioner does not manage is left alone.
+   * its namespace and Grafana account when ours (the account this sync made counts, and so
+   * does the one its failed create made: that create's rollback may not have reached
+   * Grafana), its Keycloak user. A namespace the provisioner does not manage is left alone.
    */
   private async rollback(user: IdentityUser, ctx: StepContext<SyncState>): Promise<void> {
     const state = ctx.state.get();
     const deps = { ...this.ports, namespaceDeleteTimeoutMs: this.settings.namespaceDeleteTimeoutMs, guards: this.#guards };
     // Its own record: the sync's state keeps what it repaired, not what a delete removed.
     const deleteCtx = { ...ctx, state: memoryJobState<DeleteState>(), progress: async () => undefined };
-    const madeByCaller = { madeId: state.grafanaUserId, making: state.grafanaMissing };
+    // A sync that made the account found none under the login: any there now is its own or a stranger's.
+    const madeBySync = state.grafanaMissing === true || state.grafanaUserId !== undefined;
+    const madeByCaller = madeBySync
+      ? { madeId: state.grafanaUserId, making: state.grafanaMissing }
+      : ((await this.options.failedCreate?.(user, ctx.signal)) ?? {});
     await deletePlayground(deps, { usernames: [user.username] }, deleteCtx, { madeByCaller, foreignNamespace: 'leave' });
   }
 }
