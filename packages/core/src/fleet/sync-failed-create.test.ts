@@ -92,6 +92,25 @@ describe('SyncUserService: the rollback of a failed create', () => {
     }
   });
 
+  it('a new trainee\'s create whose undo cannot reach Grafana keeps its Keycloak user, so sync finds it and removes both', async () => {
+    const { sut, fakes } = build();
+    fakes.grafana.failOn('setOrgRole', new UpstreamError('grafana', 'set role', 400));
+    const { ctx, state } = createContext();
+    await expect(sut.create(input, ctx)).rejects.toThrow();
+    fakes.grafana.failOn('findUser', new UpstreamError('grafana', 'find user', 503));
+    await expect(sut.rollbackCreate(input, ctx)).rejects.toThrow();
+    // The namespace went; the Keycloak user stays, as the record of the account left behind
+    // (removed with it, nothing would ever look at the account again).
+    expect(fakes.cluster.namespaces.has(input.username)).toBe(false);
+    expect(fakes.identity.byName(input.username)).toMatchObject({ managed: true, provisioned: false });
+    expect(fakes.grafana.users.size).toBe(1);
+    expect((await syncWith(fakes, state.value)).rolledBack).toBe(true);
+    expect(fakes.identity.byName(input.username)).toBeUndefined();
+    expect(fakes.grafana.users.size).toBe(0);
+    await sut.create(input, createContext().ctx);
+    expectComplete(fakes);
+  });
+
   it('failedCreateRecord: only a create that marked the account its own, for this very Keycloak user', () => {
     const state: CreateState = { userId: 'u1', owned: { grafana: true }, grafanaUserId: 7 };
     expect(failedCreateRecord(state, { id: 'u1' })).toEqual({ madeId: 7, making: true });

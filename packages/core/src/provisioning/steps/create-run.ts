@@ -37,6 +37,8 @@ export interface CreateRun extends PlaygroundRun {
   password?: string;
   grafanaUserId?: number;
   result?: CreateJobResult;
+  /** The rollback could not remove the job's Grafana account: the Keycloak user stays, as its record. */
+  grafanaLeft?: boolean;
 }
 
 /** What a step needs that an earlier step of this attempt found. */

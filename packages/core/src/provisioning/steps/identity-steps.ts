@@ -69,9 +69,17 @@ export const keycloakUserStep: Step<CreateRun> = {
     run.user = user;
     run.trainee = { username: input.username, userId: user.id, email: input.email, createdAt: need(createdAt, 'creation date'), expiresAt, profile: input.profile };
   },
-  async undo({ deps, input, ctx }) {
+  async undo({ deps, input, ctx, grafanaLeft }) {
     const state = ctx.state.get();
     if (!owns(state, 'keycloak')) return false;
+    // Kept while the job's Grafana account could not be removed: a half-made user is what sync
+    // rolls back (with the account, by the failed job's record) and what the next create of the
+    // trainee finishes. Without it nothing would ever look at the account, and every new create
+    // of the trainee would find its login taken.
+    if (grafanaLeft) {
+      ctx.log.warn({ username: input.username }, 'Grafana account not removed: the Keycloak user is kept for sync or the next create');
+      return false;
+    }
     const found = await deps.identity.findUser(input.username, ctx.signal);
     const ours = found && found.managed && (state.userId === undefined ? sameEmail(found.email, input.email) : found.id === state.userId);
     return ours ? deps.identity.deleteUser(found.id, ctx.signal) : false;

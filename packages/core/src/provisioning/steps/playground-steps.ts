@@ -40,13 +40,19 @@ export const grafanaUserStep: Step<CreateRun> = {
     run.grafanaUserId = id;
     await deps.grafana.setOrgRole(deps.grafanaOrgId, id, deps.grafanaRole, ctx.signal);
   },
-  async undo({ deps, input, ctx }) {
+  async undo(run) {
+    const { deps, input, ctx } = run;
     const state = ctx.state.get();
     if (!owns(state, 'grafana')) return false;
     const { username } = input;
-    const found = await deps.grafana.findUser(username, ctx.signal);
-    const ours = found && isOurGrafanaAccount(found, { username, email: input.email, grafanaUserId: null }, { madeId: state.grafanaUserId, making: true }, deps.guards);
-    return ours ? deps.grafana.deleteUser(found.id, ctx.signal) : false;
+    try {
+      const found = await deps.grafana.findUser(username, ctx.signal);
+      const ours = found && isOurGrafanaAccount(found, { username, email: input.email, grafanaUserId: null }, { madeId: state.grafanaUserId, making: true }, deps.guards);
+      return ours ? await deps.grafana.deleteUser(found.id, ctx.signal) : false;
+    } catch (error) {
+      run.grafanaLeft = true;
+      throw error;
+    }
   },
 };
 
