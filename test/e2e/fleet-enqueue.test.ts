@@ -1,9 +1,10 @@
-// enqueueFleetRun against the stack's Redis: one run per kind at a time, and a producer
-// that loses the race to replace a finished run is told so, with the winner's run.
+// enqueueFleetRun against the stack's Redis: one run per kind at a time, answering only the
+// same request (another one is refused), and a producer that loses the race to replace a
+// finished run is told so, with the winner's run (or refused, when the winner asked otherwise).
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueFleetRun, type FleetRunData } from '@kup/core';
+import { DifferentRunPendingError, enqueueFleetRun, type FleetRunData } from '@kup/core';
 import { dropPrefix } from '../helpers/redis.js';
 import { uniquePrefix } from '../helpers/names.js';
 import { eventually, stackEnv } from '../helpers/stack.js';
@@ -38,14 +39,18 @@ describe('enqueueFleetRun', () => {
     }
   }
 
-  it('answers a pending run instead of starting a second', async () => {
+  it('answers a pending run instead of starting a second, and refuses a request it does not answer', async () => {
     await finishedRun();
     const first = await enqueueFleetRun(queue, 'reset', { mode: 'purge' }, { origin: 'test', jobOptions: {}, redis });
-    const second = await enqueueFleetRun(queue, 'reset', {}, { origin: 'test', jobOptions: {}, redis });
+    const second = await enqueueFleetRun(queue, 'reset', { mode: 'purge' }, { origin: 'schedule', jobOptions: {}, redis });
     expect(first.created).toBe(true);
     expect(second).toMatchObject({ created: false });
     expect(runIdOf(second.job)).toBe(runIdOf(first.job));
     expect(second.job.data).toMatchObject({ mode: 'purge' });
+    await expect(enqueueFleetRun(queue, 'reset', {}, { origin: 'test', jobOptions: {}, redis })).rejects.toBeInstanceOf(DifferentRunPendingError);
+    const stored = await queue.getJob('reset');
+    expect(stored && runIdOf(stored)).toBe(runIdOf(first.job));
+    expect(stored?.data).toMatchObject({ mode: 'purge', origin: 'test' });
   });
 
   it('tells a producer that lost the race to replace a finished run that it created nothing', async () => {
@@ -62,11 +67,33 @@ describe('enqueueFleetRun', () => {
         };
       },
     });
-    const loser = await enqueueFleetRun(racing, 'reset', {}, { origin: 'test', jobOptions: {}, redis });
+    const loser = await enqueueFleetRun(racing, 'reset', { mode: 'purge' }, { origin: 'test', jobOptions: {}, redis });
     expect(rival).toBeDefined();
     expect(loser.created).toBe(false);
     expect(runIdOf(loser.job)).toBe(runIdOf(rival as Job));
     expect(loser.job.data).toMatchObject({ mode: 'purge', origin: 'rival' });
+    const stored = await queue.getJob('reset');
+    expect(stored && runIdOf(stored)).toBe(runIdOf(rival as Job));
+  });
+
+  it('refuses a producer that lost that race to a rival asking another run', async () => {
+    await queue.obliterate({ force: true });
+    await finishedRun();
+    let rival: Job | undefined;
+    const racing = new Proxy(queue, {
+      get(target, key, receiver) {
+        if (key !== 'add') return Reflect.get(target, key, receiver) as unknown;
+        return async (...args: Parameters<Queue['add']>) => {
+          rival ??= (await enqueueFleetRun(target, 'reset', { mode: 'purge' }, { origin: 'rival', jobOptions: {}, redis })).job;
+          return target.add(...args);
+        };
+      },
+    });
+    await expect(enqueueFleetRun(racing, 'reset', {}, { origin: 'test', jobOptions: {}, redis })).rejects.toMatchObject({
+      code: 'DIFFERENT_RUN_PENDING',
+      jobId: 'reset',
+      differences: ['mode: "purge" pending, "recreate" asked'],
+    });
     const stored = await queue.getJob('reset');
     expect(stored && runIdOf(stored)).toBe(runIdOf(rival as Job));
   });

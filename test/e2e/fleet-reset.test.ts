@@ -109,8 +109,10 @@ describe('fleet: reset', () => {
   it('a reset asked for while one is running does not start a second', async () => {
     const first = await h.enqueue('reset', { usernamePrefix: prefix });
     expect(first.created).toBe(true);
-    const second = await h.enqueue('reset', { usernamePrefix: prefix, mode: 'purge' });
+    const second = await h.enqueue('reset', { usernamePrefix: prefix, mode: 'recreate' });
     expect(second.created).toBe(false);
+    // Another mode is not answered with this run: it is refused (the API's 409), nothing enqueued.
+    await expect(h.enqueue('reset', { usernamePrefix: prefix, mode: 'purge' })).rejects.toMatchObject({ code: 'DIFFERENT_RUN_PENDING', jobId: 'reset' });
     expect(second.job.id).toBe(first.job.id);
     expect(second.job.data.runId).toBe(first.job.data.runId);
     const { state, job } = await waitForJob(h.fleet, 'reset', 150_000);

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { EnqueueBusyError } from '@kup/core';
+import { DifferentRunPendingError, EnqueueBusyError } from '@kup/core';
 import { HttpError } from '../http/http-error.js';
 import type { ErrorBody } from '../http/schemas.js';
 import { registerProblemJson } from './problem-json.js';
@@ -40,6 +40,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     // Another producer held the replace lock of the same job id too long (enqueueUnique): retry.
     if (error instanceof EnqueueBusyError) return reply.code(503).send({ message: error.message, code: 'BUSY' } satisfies ErrorBody);
+    // A run under the same id is pending for a different request (fleet run, cohort): nothing was enqueued.
+    if (error instanceof DifferentRunPendingError) return reply.code(409).send({ message: error.message, code: error.code, jobId: error.jobId });
     if (error instanceof HttpError) {
       if (error.statusCode >= 500) request.log.warn({ err: error.cause ?? error, code: error.code }, error.message);
       return reply.code(error.statusCode).send({ message: error.message, ...(error.code ? { code: error.code } : {}) } satisfies ErrorBody);

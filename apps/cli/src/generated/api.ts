@@ -279,6 +279,15 @@ export interface paths {
                     };
                 };
                 /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CohortRunPending"];
+                    };
+                };
+                /** @description Default Response */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -513,6 +522,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CohortRunPending"];
                     };
                 };
                 /** @description Default Response */
@@ -2018,7 +2036,7 @@ export interface components {
          *     }
          */
         CohortAccepted: {
-            /** @description An operation of this kind on this cohort was already pending: it is answered, nothing new starts. */
+            /** @description The same operation on this cohort, asked the same, was already pending: it is answered, nothing new starts (asked differently: 409 `DIFFERENT_RUN_PENDING`). */
             alreadyPending: boolean;
             jobId: string;
             /** @description GET it for the flow's progress (trainees done of total) and result. */
@@ -2034,7 +2052,7 @@ export interface components {
          *     }
          */
         CohortAcceptedInput: {
-            /** @description An operation of this kind on this cohort was already pending: it is answered, nothing new starts. */
+            /** @description The same operation on this cohort, asked the same, was already pending: it is answered, nothing new starts (asked differently: 409 `DIFFERENT_RUN_PENDING`). */
             alreadyPending: boolean;
             jobId: string;
             /** @description GET it for the flow's progress (trainees done of total) and result. */
@@ -2273,6 +2291,28 @@ export interface components {
                 row: number;
             }[];
         };
+        /** @description `DIFFERENT_RUN_PENDING`: the same operation on this cohort is pending for a different request (another trainee list, expiry or profile); nothing was enqueued. */
+        CohortRunPending: {
+            code?: string;
+            details?: {
+                message: string;
+                path: string;
+            }[];
+            /** @description The pending operation: follow it, or send this request again once it has ended. */
+            jobId: string;
+            message: string;
+        };
+        /** @description `DIFFERENT_RUN_PENDING`: the same operation on this cohort is pending for a different request (another trainee list, expiry or profile); nothing was enqueued. */
+        CohortRunPendingInput: {
+            code?: string;
+            details?: {
+                message: string;
+                path: string;
+            }[];
+            /** @description The pending operation: follow it, or send this request again once it has ended. */
+            jobId: string;
+            message: string;
+        };
         Created: {
             jobId: string;
             message: string;
@@ -2448,14 +2488,14 @@ export interface components {
             username: string;
         };
         FleetAccepted: {
-            /** @description A run of this kind was already pending: it is answered, no second one starts. */
+            /** @description The same run (same id, same request) was already pending: it is answered, no second one starts. One pending under the id for a different request is a 409 `DIFFERENT_RUN_PENDING` instead. */
             alreadyPending: boolean;
             jobId: string;
             /** @description GET it for the run's state, progress (users done of total) and result. */
             statusUrl: string;
         };
         FleetAcceptedInput: {
-            /** @description A run of this kind was already pending: it is answered, no second one starts. */
+            /** @description The same run (same id, same request) was already pending: it is answered, no second one starts. One pending under the id for a different request is a 409 `DIFFERENT_RUN_PENDING` instead. */
             alreadyPending: boolean;
             jobId: string;
             /** @description GET it for the run's state, progress (users done of total) and result. */

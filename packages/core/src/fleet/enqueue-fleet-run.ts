@@ -1,7 +1,8 @@
 import type { Job, JobsOptions, Queue } from 'bullmq';
-import { enqueueLockKey, enqueueUnique } from '../queue/enqueue-unique.js';
+import { answerOnlySameRequest, enqueueLockKey, enqueueUnique, shownValue } from '../queue/enqueue-unique.js';
 import { RedisMutex, type MutexRedis } from '../store/redis-mutex.js';
 import {
+  fleetRequestSchemas,
   fleetRunJobId,
   newRunId,
   type CleanupRequest,
@@ -27,7 +28,7 @@ export interface EnqueueFleetOptions {
 
 export interface EnqueuedRun {
   job: Job;
-  /** False when a run of this kind was already pending and is answered instead. */
+  /** False when the same run (same id, same request) was already pending and is answered instead. */
   created: boolean;
 }
 
@@ -57,18 +58,39 @@ export function fleetRunData(kind: FleetKind, request: FleetRequest, origin: str
   }
 }
 
+/** A flag is stored only when set (sync's `dryRun`, `resetPasswords`): `false` and absent ask the same. */
+const asked = (value: unknown): unknown => (value === false ? undefined : value);
+
+/**
+ * What a pending run's data asks differently from `data` (both with defaults applied), one
+ * item per field the caller chooses (the request schema's: scope, mode, prefix, dry run,
+ * cohort or username…); empty when it is the same request. The run's own fields (`runId`,
+ * `origin`, `state`…) never count: a schedule's firing asks the same as the same manual call.
+ */
+export function fleetRequestDifferences(kind: FleetKind, pending: Record<string, unknown>, data: FleetRunData): string[] {
+  const wanted = data as Record<string, unknown>;
+  return Object.keys(fleetRequestSchemas[kind].shape)
+    .filter((field) => asked(pending[field]) !== asked(wanted[field]))
+    .map((field) => `${field}: ${shownValue(pending[field])} pending, ${shownValue(wanted[field])} asked`);
+}
+
 /**
  * Enqueues a fleet run under its fixed id, the one function the API, the CLI and the
- * schedulers use. While a run of that kind (or for that user) is pending, that run is
- * returned and nothing new starts (the old CronJobs' `concurrencyPolicy: Forbid`); a
- * finished one is replaced (through `enqueueUnique`, as create does). Its children stay
- * (until their own retention): a sync child keeps its sealed password readable.
+ * schedulers use. While a run under that id is pending, the same request is answered with
+ * that run and nothing new starts (the old CronJobs' `concurrencyPolicy: Forbid`); a request
+ * that differs (another mode, scope, prefix, `maxAgeDays`, dry run or not, a cohort's run
+ * against the user `cohort-<name>`'s) is refused with `DifferentRunPendingError` (the API's
+ * 409) and enqueues nothing. A finished one is replaced (through `enqueueUnique`, as create
+ * does). Its children stay (until their own retention): a sync child keeps its sealed
+ * password readable.
  */
 export function enqueueFleetRun(queue: Queue, kind: FleetKind, request: FleetRequest, options: EnqueueFleetOptions): Promise<EnqueuedRun> {
-  // Only sync's dry run runs under an id of its own; cleanup's shares the cleanup id.
+  // Only sync's dry run runs under an id of its own; cleanup's shares the cleanup id, so a
+  // pending real cleanup refuses a dry run (and the other way round) rather than answer it.
   const dryRun = kind === 'sync' && (request as SyncRequest).dryRun === true;
   const jobId = fleetRunJobId(kind, 'username' in request ? request.username : undefined, 'cohort' in request ? request.cohort : undefined, dryRun);
   const data = fleetRunData(kind, request, options.origin, options.now ?? Date.now());
   const lock = { mutex: new RedisMutex(options.redis), key: enqueueLockKey(queue.opts.prefix ?? 'bull', queue.name, jobId) };
-  return enqueueUnique({ queue, queueName: queue.name, name: kind, jobId, data, jobOptions: options.jobOptions, removeChildren: false }, lock);
+  const policy = answerOnlySameRequest(`${kind} run`, (pending) => fleetRequestDifferences(kind, pending, data));
+  return enqueueUnique({ queue, queueName: queue.name, name: kind, jobId, data, jobOptions: options.jobOptions, removeChildren: false, policy }, lock);
 }

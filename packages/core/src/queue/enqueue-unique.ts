@@ -70,6 +70,46 @@ export class EnqueueBusyError extends Error {
   }
 }
 
+/**
+ * Refused because an unfinished job under the same id was asked with different data (a fleet
+ * run of another scope or mode, a cohort creation with another trainee list): answering it would
+ * give the caller another request's run. Nothing was enqueued; the same request as the pending
+ * one is still answered with it. Not a job failure code (it never fails a job); the API answers
+ * it with 409 `DIFFERENT_RUN_PENDING` and the pending job's id.
+ */
+export class DifferentRunPendingError extends Error {
+  readonly code = 'DIFFERENT_RUN_PENDING';
+
+  constructor(
+    /** The pending job's id (the id this request would have had). */
+    readonly jobId: string,
+    what: string,
+    /** What differs, one item per field: `mode: "purge" pending, "recreate" asked`. */
+    readonly differences: readonly string[],
+  ) {
+    super(`a different ${what} is still pending under the id "${jobId}" (${differences.join('; ')}): nothing was enqueued; try again when it has ended`);
+    this.name = 'DifferentRunPendingError';
+  }
+}
+
+/**
+ * The policy of a job id that requests with different data share: a finished job is replaced;
+ * an unfinished one is answered only when `differences` finds nothing (the same request again),
+ * else the request is refused with `DifferentRunPendingError`. It reads only the job that
+ * enqueueUnique already read back: no Redis round trip of its own.
+ */
+export function answerOnlySameRequest(what: string, differences: (pendingData: Record<string, unknown>) => string[]): ExistingJobPolicy {
+  return async (existing, state) => {
+    if (isFinished(state)) return 'replace';
+    const found = differences((existing.data ?? {}) as Record<string, unknown>);
+    if (found.length === 0) return 'answer';
+    throw new DifferentRunPendingError(existing.id ?? '', what, found);
+  };
+}
+
+/** A value in a conflict's message: quoted text, `none` when absent. */
+export const shownValue = (value: unknown): string => (value === undefined ? 'none' : JSON.stringify(value));
+
 /** Where the replace lock of a job id lives: beside the queues, under their prefix. */
 export const enqueueLockKey = (prefix: string, queueName: string, jobId: string): string => `${prefix}:lock:enqueue:${queueName}:${jobId}`;
 

@@ -254,7 +254,9 @@ export type SyncRunResult = z.infer<typeof syncRunResult>;
  * The parent id: fixed per kind (and per user for single-user runs, per cohort for a
  * cohort's) → no overlap. A dry run has ids of its own (`sync.dry-run`,
  * `sync.dry-run-<user>`: a `.` is in no username), so it neither answers nor replaces a
- * real run.
+ * real run. The id leaves out the rest of the request (mode, prefix, maxAgeDays, cleanup's dry
+ * run), and `reset-cohort-<name>` is also the id of the user `cohort-<name>`'s reset: a pending
+ * run asked differently refuses the request (`enqueueFleetRun`) rather than answer it.
  */
 export function fleetRunJobId(kind: FleetKind, username?: string, cohortName?: string, dryRun = false): string {
   const base = dryRun ? `${kind}.dry-run` : kind;

@@ -9,7 +9,7 @@ import { statusUrlOf } from '../provisioner/index.js';
 import { csvProblems, registerCsvBody } from './csv-body.js';
 import { readCohortCredentials } from './credentials.js';
 import { cohortReadRoutes, type CohortReadsOptions } from './reads.js';
-import { cohortAccepted, cohortBody, cohortParams, cohortPatchBody, cohortQuery, credentialsCsv, credentialsGone, rowsRefused } from './schemas.js';
+import { cohortAccepted, cohortBody, cohortParams, cohortPatchBody, cohortQuery, cohortRunPending, credentialsCsv, credentialsGone, rowsRefused } from './schemas.js';
 
 export interface CohortRoutesOptions extends CohortReadsOptions {
   fleet: Queue;
@@ -51,7 +51,7 @@ export const cohortRoutes: FastifyPluginAsyncZod<CohortRoutesOptions> = async (a
         consumes: ['application/json', 'text/csv'],
         querystring: cohortQuery,
         body: cohortBody,
-        response: { 202: cohortAccepted, ...bodyErrors, 400: rowsRefused },
+        response: { 202: cohortAccepted, ...bodyErrors, 400: rowsRefused, 409: cohortRunPending },
       },
     },
     async (request, reply) => {
@@ -105,7 +105,7 @@ export const cohortRoutes: FastifyPluginAsyncZod<CohortRoutesOptions> = async (a
         summary: 'Move every member\'s expiry (each as PATCH /trainees/:username would), as one flow',
         params: cohortParams,
         body: cohortPatchBody,
-        response: { 202: cohortAccepted, ...bodyErrors },
+        response: { 202: cohortAccepted, ...bodyErrors, 409: cohortRunPending },
       },
     },
     async (request, reply) => {

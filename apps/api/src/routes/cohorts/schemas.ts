@@ -41,10 +41,15 @@ export const cohortAccepted = z
   .object({
     jobId: z.string(),
     statusUrl: z.string().describe('GET it for the flow\'s progress (trainees done of total) and result.'),
-    alreadyPending: z.boolean().describe('An operation of this kind on this cohort was already pending: it is answered, nothing new starts.'),
+    alreadyPending: z.boolean().describe('The same operation on this cohort, asked the same, was already pending: it is answered, nothing new starts (asked differently: 409 `DIFFERENT_RUN_PENDING`).'),
     trainees: z.number().int().optional(),
   })
   .meta({ id: 'CohortAccepted', examples: [{ jobId: 'cohort-create-k8s-101-march', statusUrl: '/jobs/cohort-create-k8s-101-march', alreadyPending: false, trainees: 20 }] });
+
+export const cohortRunPending = errorBody
+  .extend({ jobId: z.string().describe('The pending operation: follow it, or send this request again once it has ended.') })
+  .describe('`DIFFERENT_RUN_PENDING`: the same operation on this cohort is pending for a different request (another trainee list, expiry or profile); nothing was enqueued.')
+  .meta({ id: 'CohortRunPending' });
 
 export const rowsRefused = errorBody
   .extend({ rows: z.array(z.object({ row: z.number().int(), reason: z.string() })).optional().describe('Every invalid row: row N is the Nth trainee (a CSV\'s line N + 1).') })

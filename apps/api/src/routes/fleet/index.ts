@@ -27,8 +27,9 @@ export interface FleetRoutesOptions {
 }
 
 /**
- * `POST /reset`, `POST /cleanup`, `POST /sync`: enqueue a fleet run (one per kind at a
- * time: a pending one is answered instead) and answer 202, or with `Prefer: wait` the old
+ * `POST /reset`, `POST /cleanup`, `POST /sync`: enqueue a fleet run (one per id at a time: a
+ * pending one is answered when it was asked the same, else the request is a 409
+ * `DIFFERENT_RUN_PENDING`, see the error handler) and answer 202, or with `Prefer: wait` the old
  * synchronous statistics. A single-user run for a user who is not provisioned fails in
  * the worker (the API never calls Keycloak): with `Prefer: wait` that is a 404.
  */

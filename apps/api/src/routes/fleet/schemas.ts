@@ -10,7 +10,7 @@ export const fleetAccepted = z
   .object({
     jobId: z.string(),
     statusUrl: z.string().describe('GET it for the run\'s state, progress (users done of total) and result.'),
-    alreadyPending: z.boolean().describe('A run of this kind was already pending: it is answered, no second one starts.'),
+    alreadyPending: z.boolean().describe('The same run (same id, same request) was already pending: it is answered, no second one starts. One pending under the id for a different request is a 409 `DIFFERENT_RUN_PENDING` instead.'),
   })
   .meta({ id: 'FleetAccepted' });
 
