@@ -185,6 +185,33 @@ describe('rate limit on failed authentication', () => {
   });
 });
 
+describe('rate limit with a guessable token (a short VERIFICATION_TOKEN, the old name)', () => {
+  const short = 'kup-old-42';
+  let legacy: TestApi;
+  beforeAll(async () => {
+    // The old service's variable, and no API_TOKENS: the only way a short token is accepted.
+    legacy = await startTestApi(uniquePrefix('rel-legacy'), { API_TOKENS: undefined as unknown as string, VERIFICATION_TOKEN: short });
+  });
+  afterAll(async () => {
+    await legacy.close();
+    await dropPrefix(env('REDIS_URL'), legacy.config.QUEUE_PREFIX);
+  });
+
+  it('locks a guessing client out, right guess included, until its window ends; others are served', async () => {
+    const get = (authorization: string, remoteAddress: string) => legacy.app.inject({ method: 'GET', url: '/jobs/x', headers: { authorization }, remoteAddress });
+    expect(legacy.config.API_TOKENS).toEqual([short]);
+    const attacker = '192.0.2.201';
+    const limit = legacy.config.AUTH_FAILURE_LIMIT;
+    for (let i = 0; i < limit; i += 1) expect((await get(`kup-old-${i}x`, attacker)).statusCode).toBe(401);
+    expect((await get('kup-old-xx', attacker)).statusCode).toBe(429);
+    // The guess that is right: still 429, so guessing gains nothing from going on.
+    const right = await get(short, attacker);
+    expect(right.statusCode).toBe(429);
+    expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await get(short, '192.0.2.202')).statusCode).toBe(404);
+  });
+});
+
 describe('rate limit behind a proxy (TRUST_PROXY)', () => {
   let proxied: TestApi;
   beforeAll(async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Queue } from 'bullmq';
-import { DEFAULT_RESERVED_NAMESPACES, defaultJobOptions, quotaProfileNames, FLEET_SCHEDULES_QUEUE, WEBHOOKS_QUEUE, buildWelcome, welcomeSettingsFrom, type ApiEnv, type ClusterAccessEnv, type CreateJobResult } from '@kup/core';
+import { DEFAULT_RESERVED_NAMESPACES, MIN_API_TOKEN_LENGTH, defaultJobOptions, quotaProfileNames, FLEET_SCHEDULES_QUEUE, WEBHOOKS_QUEUE, buildWelcome, welcomeSettingsFrom, type ApiEnv, type ClusterAccessEnv, type CreateJobResult } from '@kup/core';
 import type { ApiDeps } from './deps.js';
 import { JobReader } from './jobs/job-reader.js';
 import { JobSubmitter } from './jobs/job-submitter.js';
@@ -93,7 +93,9 @@ export async function buildApp(config: ApiConfig, deps: ApiDeps): Promise<Fastif
     timeWindowMs: (config.AUTH_FAILURE_WINDOW_SECONDS ?? 60) * 1000,
   });
   const adminTokens = config.BULL_BOARD_ADMIN_TOKENS ?? [];
-  registerAuth(app, { tokens: config.API_TOKENS, adminTokens, adminPrefix: BULL_BOARD_PATH, publicPrefixes: [DOCS_PREFIX], failures });
+  // A guessable token (only the old VERIFICATION_TOKEN may be one) locks out a client over the failure limit.
+  const lockOutLimited = config.API_TOKENS.some((token) => token.length < MIN_API_TOKEN_LENGTH);
+  registerAuth(app, { tokens: config.API_TOKENS, adminTokens, adminPrefix: BULL_BOARD_PATH, publicPrefixes: [DOCS_PREFIX], failures, lockOutLimited });
   registerMetrics(app, { public: config.METRICS_PUBLIC ?? false });
   await registerDocs(app);
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TokenVerifier, tokenFromAuthorization } from '../auth/token-verifier.js';
 import type { ErrorBody } from '../http/schemas.js';
-import { TOO_MANY, type FailedAuthLimiter } from './auth-rate-limit.js';
+import { TOO_MANY, clientKey, type FailedAuthLimiter } from './auth-rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -30,7 +30,17 @@ export interface AuthOptions {
   publicPrefixes?: readonly string[];
   /** Counts failed authentications and refuses (429) clients over the limit. */
   failures?: Pick<FailedAuthLimiter, 'fail'>;
+  /**
+   * A client over the limit is refused even with a valid token, until its window ends. For a
+   * guessable token (shorter than MIN_API_TOKEN_LENGTH, taken only through the old
+   * VERIFICATION_TOKEN): otherwise the limit answers wrong guesses 429 and the right one 200,
+   * and does not slow the guessing at all. Off for strong tokens, so a flood of bad tokens
+   * behind a shared address locks no one out.
+   */
+  lockOutLimited?: boolean;
 }
+
+const MAX_LOCKED_CLIENTS = 10_000;
 
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
@@ -38,12 +48,23 @@ const under = (path: string, prefix: string) => path === prefix || path.startsWi
  * Every route needs an API token unless it is marked public. `/admin/*` (Bull Board, used
  * from a browser) also challenges for HTTP Basic auth, whose password is a token, and
  * there a Bull Board admin token is accepted too. A request with a valid token is never
- * refused here; a wrong token is counted (before it is answered) and answered 401, or 429
+ * refused here (unless `lockOutLimited`); a wrong token is counted (before it is answered) and answered 401, or 429
  * once its client is over the limit; a request with no credential at all is answered 401. Registered on the root instance so it covers routes
  * added by plugins too.
  */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   const verifier = new TokenVerifier(options.tokens);
+  /** Clients over the limit, until when (this replica's view: its own failures' verdicts). */
+  const lockedUntil = new Map<string, number>();
+  const locked = (ip: string): number | undefined => {
+    if (!options.lockOutLimited || lockedUntil.size === 0) return undefined;
+    const client = clientKey(ip);
+    const until = lockedUntil.get(client);
+    if (until === undefined) return undefined;
+    if (until > Date.now()) return until;
+    lockedUntil.delete(client);
+    return undefined;
+  };
   const admins = options.adminTokens?.length ? new TokenVerifier(options.adminTokens) : undefined;
   const publicPrefixes = options.publicPrefixes ?? [];
 
@@ -71,6 +92,10 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     // Only a credential that was tried counts: a browser's first request to Bull Board
     // carries none until it is challenged (401 + WWW-Authenticate), and that is no guess.
     const verdict = token === undefined ? undefined : await options.failures?.fail(request.ip);
+    if (verdict?.limited && options.lockOutLimited) {
+      if (lockedUntil.size >= MAX_LOCKED_CLIENTS) lockedUntil.clear();
+      lockedUntil.set(clientKey(request.ip), Date.now() + verdict.retryAfterSeconds * 1000);
+    }
     if (verdict?.limited) reply.code(429).header('retry-after', String(verdict.retryAfterSeconds)).send(TOO_MANY);
     else reply.code(401).send(UNAUTHORIZED);
   };
@@ -80,6 +105,11 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions;
     if (isPublic(route)) return done();
+    const until = locked(request.ip);
+    if (until !== undefined) {
+      reply.code(429).header('retry-after', String(Math.max(1, Math.ceil((until - Date.now()) / 1000)))).send(TOO_MANY);
+      return;
+    }
     const token = tokenFromAuthorization(request.headers.authorization);
     if (verified(request, route.url, token)) return done();
     refuse(request, reply, token).catch(done);
