@@ -33,6 +33,7 @@ import { fleetScheduleProcessor } from './processors/fleet-schedule.processor.js
 import { fleetUserProcessors, reportParentProgress } from './processors/fleet-user.processor.js';
 import { cohortRunProcessors } from './processors/cohort.processor.js';
 import { cohortMemberProcessors } from './processors/cohort-member.processor.js';
+import { stopOnLostJobLocks } from './processors/run-job.js';
 import type { ExpiryJobs, ProvisioningProcessorDeps } from './processors/processor.js';
 import type { JobProcessor } from './processors/processor.js';
 import { ensureSchedules, recheckSchedules, type ScheduleCheck } from './schedules.js';
@@ -133,6 +134,8 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
   });
   const worker = (name: string, processor: JobProcessor, concurrency: number) => {
     const w = new Worker(name, processor, options(concurrency));
+    // A job whose lock BullMQ could not renew is cancelled: its attempt stops (run-job.ts).
+    stopOnLostJobLocks(w);
     w.on('error', (error) => logger.error({ err: describeError(error), queue: name }, 'worker error'));
     w.on('failed', (job, error) => logger.warn({ jobId: job?.id, job: job?.name, ...(job ? jobLogFields(job) : {}), reason: error.message }, 'job attempt failed'));
     return w;

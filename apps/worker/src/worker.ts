@@ -25,7 +25,7 @@ import { createFleetWorkers, type FleetWorkers } from './fleet-workers.js';
 import { createWorkerHealth, type WorkerHealth } from './worker-metrics.js';
 import { dispatch } from './job-registry.js';
 import { createProcessor } from './processors/create.processor.js';
-import { BULLMQ_STALL_MARGIN } from './processors/run-job.js';
+import { BULLMQ_STALL_MARGIN, stopOnLostJobLocks } from './processors/run-job.js';
 import { deleteProcessor } from './processors/delete.processor.js';
 import { checkTraineeClusterRole } from './trainee-role-check.js';
 import { createWebhookWorkers, type WebhookWorkers } from './webhooks.js';
@@ -125,6 +125,7 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   worker.on('completed', (job) => logger.info({ jobId: job.id, job: job.name, ...jobLogFields(job) }, 'job completed'));
   worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, job: job?.name, ...(job ? jobLogFields(job) : {}), reason: error.message }, 'job attempt failed'));
   worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: it will run again'));
+  stopOnLostJobLocks(worker);
   webhooks.watchFailures(worker);
 
   const health = createWorkerHealth(config, { redis, workers: [worker, ...fleet.workers, queries.worker, ...(webhooks.worker ? [webhooks.worker] : [])], logger });

@@ -1,7 +1,7 @@
 import { createJobData, createJobState, jobLogFields, secretKeyOf, type CreateState, type SecretStore } from '@kup/core';
 import { checkedData, stepContext } from './job-context.js';
 import type { JobProcessor, ProvisioningProcessorDeps } from './processor.js';
-import { runJob } from './run-job.js';
+import { AttemptSignal, runJob } from './run-job.js';
 
 /**
  * `create`: provisions one trainee. The password is generated and stored sealed on first
@@ -13,7 +13,8 @@ export function createProcessor(deps: ProvisioningProcessorDeps): JobProcessor {
     // Before anything, the rollback included: a tampered state must not choose what is removed.
     const input = checkedData(job, createJobData, createJobState);
     const log = deps.log.child({ jobId: job.id, username: input.username, attempt: job.attemptsMade + 1, ...jobLogFields(job) });
-    const ctx = stepContext<CreateState>(job, deps.secrets as SecretStore, log, signal);
+    const attempt = new AttemptSignal(signal);
+    const ctx = stepContext<CreateState>(job, deps.secrets as SecretStore, log, attempt.signal);
 
     return runJob({
       job,
@@ -22,6 +23,7 @@ export function createProcessor(deps: ProvisioningProcessorDeps): JobProcessor {
       locks: deps.locks,
       log,
       stallLimit: deps.stallLimit,
+      attempt,
       work: async () => {
         const result = await deps.service.create(input, ctx);
         // The password stays readable for the TTL counted from the job's end. A user

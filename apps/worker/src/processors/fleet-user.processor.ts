@@ -23,7 +23,7 @@ import {
 import { checkedData, stepContext } from './job-context.js';
 import type { ExpiryJobs, JobProcessor } from './processor.js';
 import type { ProcessorTable } from '../job-registry.js';
-import { runJob } from './run-job.js';
+import { AttemptSignal, runJob } from './run-job.js';
 
 export interface FleetUserProcessorDeps {
   reset: Pick<ResetUserService, 'reset'>;
@@ -42,22 +42,24 @@ export interface FleetUserProcessorDeps {
  * on its own, and fails as `CODE: message`, which its parent reports per user.
  */
 export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTable {
-  const run = <T>(job: Job, token: string | undefined, username: string, work: (log: Logger) => Promise<T>) => {
+  // `work` gets the attempt's signal (BullMQ's and the trainee lock's) for its steps.
+  const run = <T>(job: Job, token: string | undefined, signal: AbortSignal | undefined, username: string, work: (log: Logger, signal: AbortSignal) => Promise<T>) => {
     const log = deps.log.child({ jobId: job.id, username, parentId: job.parent?.id, attempt: job.attemptsMade + 1, ...jobLogFields(job) });
-    return runJob({ job, token, usernames: [username], locks: deps.locks, log, work: () => work(log) });
+    const attempt = new AttemptSignal(signal);
+    return runJob({ job, token, usernames: [username], locks: deps.locks, log, attempt, work: () => work(log, attempt.signal) });
   };
 
   const reset: JobProcessor = (job, token, signal) => {
     const { runId, username, mode, listed } = checkedData(job, resetUserData, resetJobState);
-    return run(job, token, username, (log) =>
-      deps.reset.reset(username, mode, stepContext<ResetState>(job, deps.secrets as SecretStore, log, signal), { runId, listed }),
+    return run(job, token, signal, username, (log, held) =>
+      deps.reset.reset(username, mode, stepContext<ResetState>(job, deps.secrets as SecretStore, log, held), { runId, listed }),
     );
   };
 
   const cleanup: JobProcessor = (job, token, signal) => {
     const { username, now, maxAgeDays, dryRun } = checkedData(job, cleanupUserData, cleanupJobState);
-    return run(job, token, username, async (log) => {
-      const result = await deps.cleanup.cleanup(username, { now, maxAgeDays, dryRun }, stepContext<CleanupState>(job, deps.secrets as SecretStore, log, signal));
+    return run(job, token, signal, username, async (log, held) => {
+      const result = await deps.cleanup.cleanup(username, { now, maxAgeDays, dryRun }, stepContext<CleanupState>(job, deps.secrets as SecretStore, log, held));
       if (result.deleted && !result.dryRun && (await deps.expiry?.cancel?.(username))) log.info('expire job removed');
       return result;
     });
@@ -65,8 +67,8 @@ export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTabl
 
   const sync: JobProcessor = (job, token, signal) => {
     const { username, resetPasswords, dryRun, listed } = checkedData(job, syncUserData, syncJobState);
-    return run(job, token, username, async (log) => {
-      const context = stepContext<SyncState>(job, deps.secrets as SecretStore, log, signal);
+    return run(job, token, signal, username, async (log, held) => {
+      const context = stepContext<SyncState>(job, deps.secrets as SecretStore, log, held);
       if (dryRun) {
         // Reads only: no password is sealed, no expire job added (a real sync adds one only to a user it did not fail on).
         const found = await deps.sync.sync(username, context, { resetPasswords: resetPasswords === true, dryRun: true, listed });

@@ -23,13 +23,15 @@ export interface WithState<S extends object> {
 /**
  * A JobState backed by the job's own data (`job.updateData`), so what a job recorded
  * survives a crash of the worker and is read back by the next attempt. Shown in Bull
- * Board: it never holds a secret.
+ * Board: it never holds a secret. Once `signal` is aborted (the attempt lost its lock) it
+ * writes nothing: the state may be another run's now, and a write would undo its marks.
  */
-export function jobState<S extends object>(job: Job): JobState<S> {
+export function jobState<S extends object>(job: Job, signal?: AbortSignal): JobState<S> {
   let current = { ...((job.data as WithState<S>).state ?? {}) } as S;
   return {
     get: () => current,
     patch: async (changes) => {
+      signal?.throwIfAborted();
       current = { ...current, ...changes };
       await job.updateData({ ...job.data, state: current });
     },
@@ -43,7 +45,8 @@ export function jobState<S extends object>(job: Job): JobState<S> {
 /**
  * The StepContext of one attempt of a job: progress on the job, state in the job's data,
  * and the job's password, generated and stored sealed on first use only, then read back
- * by every later attempt.
+ * by every later attempt. `signal` is the attempt's (runJob's `AttemptSignal`): once it is
+ * aborted no step starts (progress is reported before each) and no state is written.
  */
 export function stepContext<S extends object>(job: Job, secrets: SecretStore, log: Logger, signal: AbortSignal | undefined): StepContext<S> {
   const jobKey = secretKeyOf(job);
@@ -51,8 +54,9 @@ export function stepContext<S extends object>(job: Job, secrets: SecretStore, lo
   return {
     jobKey,
     password: () => (password ??= secrets.putIfAbsent(jobKey, generatePassword())),
-    state: jobState<S>(job),
+    state: jobState<S>(job, signal),
     progress: async (step, done, total) => {
+      signal?.throwIfAborted();
       log.debug({ step, done, total }, 'step');
       await job.updateProgress({ step, done, total });
     },

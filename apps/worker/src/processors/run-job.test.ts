@@ -1,8 +1,8 @@
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { describe, expect, it, vi } from 'vitest';
-import { LOCKED, ProvisionerError, UpstreamError, UsernameConflictError, createLogger } from '@kup/core';
+import { LOCKED, LockLostError, ProvisionerError, UpstreamError, UsernameConflictError, createLogger } from '@kup/core';
 import { jobFailure } from './job-failure.js';
-import { ROLLBACK_TRIES, StalledTooOftenError, runJob, willRetry, type UserLocks } from './run-job.js';
+import { AttemptSignal, ROLLBACK_TRIES, StalledTooOftenError, runJob, stopOnLostJobLocks, willRetry, type UserLocks } from './run-job.js';
 import { fakeJob } from './test-job.js';
 
 const log = createLogger({ name: 'test', level: 'silent' });
@@ -34,11 +34,86 @@ describe('runJob', () => {
     expect(job.delayedUntil).toBeGreaterThanOrEqual(before + 2_000);
   });
 
-  it('locks every username of the job, each once, in a stable order', async () => {
-    const locked: string[] = [];
-    const locks: UserLocks = { withLock: async (username, holder, work) => (locked.push(`${username}@${holder}`), work()) };
-    await runJob({ job: fakeJob('delete', {}), token: 't', usernames: ['b', 'a', 'b'], locks, log, work: async () => 'ok' });
-    expect(locked).toEqual(['a@delete-x', 'b@delete-x']);
+  it('locks every username of the job, each once, in a stable order, as this attempt', async () => {
+    const locked: string[][] = [];
+    const locks: UserLocks = { withLock: async (username, holder, work) => (locked.push([username, holder]), work()) };
+    const job = fakeJob('delete', {});
+    await runJob({ job, token: 't', usernames: ['b', 'a', 'b'], locks, log, work: async () => 'ok' });
+    await runJob({ job, token: 't', usernames: ['a'], locks, log, work: async () => 'ok' });
+    expect(locked.map(([username]) => username)).toEqual(['a', 'b', 'a']);
+    const [first, second, again] = locked.map(([, holder]) => holder);
+    // The job's id and a token of the attempt: another attempt of the job is another holder.
+    expect(first).toMatch(/^delete-x:[0-9a-f-]{36}$/);
+    expect(second).toBe(first);
+    expect(again).not.toBe(first);
+  });
+
+  describe('when a lock is lost', () => {
+    /** Locks that report the user's lock lost while the work runs, as a renewal would. */
+    const losing: UserLocks = { withLock: async (_u, _h, work, options) => (setImmediate(() => options?.onLost?.('not-ours')), work()) };
+
+    it('aborts the attempt\'s signal and fails USER_BUSY, retryable, never undone even as the last attempt', async () => {
+      const attempt = new AttemptSignal(undefined);
+      const undo = vi.fn(async () => undefined);
+      const after = vi.fn();
+      const failure = await runJob({
+        job: fakeJob('create', {}, { attemptsMade: 2, attempts: 3 }),
+        token: 't',
+        usernames: ['jean'],
+        locks: losing,
+        log,
+        attempt,
+        work: async () => {
+          await new Promise((resolve) => attempt.signal.addEventListener('abort', resolve));
+          attempt.signal.throwIfAborted();
+          after();
+        },
+        onFinalFailure: undo,
+      }).catch((error: unknown) => error);
+      expect(failure).not.toBeInstanceOf(UnrecoverableError);
+      expect((failure as Error).message).toBe('USER_BUSY: lost the lock on trainee "jean" (taken or expired) while working: another run may be at it now; this attempt stopped');
+      expect((failure as Error).cause).toBeInstanceOf(LockLostError);
+      expect(after).not.toHaveBeenCalled();
+      expect(undo).not.toHaveBeenCalled();
+    });
+
+    it('fails the attempt even when its work got to the end: it may not have been alone', async () => {
+      const attempt = new AttemptSignal(undefined);
+      const run = runJob({
+        job: fakeJob('create', {}),
+        token: 't',
+        usernames: ['jean'],
+        locks: losing,
+        log,
+        attempt,
+        work: () => new Promise((resolve) => attempt.signal.addEventListener('abort', () => resolve('done anyway'))),
+      });
+      await expect(run).rejects.toThrow(/^USER_BUSY: lost the lock on trainee "jean"/);
+    });
+
+    it('takes BullMQ\'s abort of the job (its lock lost) the same way', async () => {
+      const bullmq = new AbortController();
+      const listeners = new Map<string, (ids: string[]) => void>();
+      const on = (event: string, listener: (ids: string[]) => void) => listeners.set(event, listener);
+      stopOnLostJobLocks({ on: on as never, cancelJob: (id) => (id === 'create-x' && bullmq.abort('job lock lost'), true) });
+      const attempt = new AttemptSignal(bullmq.signal);
+      const undo = vi.fn(async () => undefined);
+      const run = runJob({
+        job: fakeJob('create', {}, { attemptsMade: 2, attempts: 3 }),
+        token: 't',
+        usernames: ['jean'],
+        locks: free,
+        log,
+        attempt,
+        work: async () => {
+          listeners.get('lockRenewalFailed')?.(['create-x']);
+          attempt.signal.throwIfAborted();
+        },
+        onFinalFailure: undo,
+      });
+      await expect(run).rejects.toThrow(/^USER_BUSY: lost the job's lock/);
+      expect(undo).not.toHaveBeenCalled();
+    });
   });
 
   const failing = (onFinalFailure: () => Promise<void>) =>

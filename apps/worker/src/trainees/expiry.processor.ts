@@ -12,7 +12,7 @@ import {
 } from '@kup/core';
 import { checkedData, stepContext } from '../processors/job-context.js';
 import type { JobProcessor } from '../processors/processor.js';
-import { runJob, type UserLocks } from '../processors/run-job.js';
+import { AttemptSignal, runJob, type UserLocks } from '../processors/run-job.js';
 
 export interface ExpiryProcessorDeps {
   expiry: Pick<ExpiryService, 'verdict' | 'setExpiry'>;
@@ -37,6 +37,7 @@ export function expireProcessor(deps: ExpiryProcessorDeps): JobProcessor {
   return async (job, token, signal) => {
     const { username } = checkedData(job, expireJobData, expireJobState);
     const log = deps.log.child({ jobId: job.id, username, attempt: job.attemptsMade + 1, ...jobLogFields(job) });
+    const attempt = new AttemptSignal(signal);
     const outcome = await runJob<ExpireJobResult | { [WAIT]: number }>({
       job,
       token,
@@ -44,13 +45,14 @@ export function expireProcessor(deps: ExpiryProcessorDeps): JobProcessor {
       locks: deps.locks,
       log,
       ...(deps.stallLimit !== undefined ? { stallLimit: deps.stallLimit } : {}),
+      attempt,
       work: async () => {
-        const ctx = stepContext<ExpireState>(job, deps.secrets as SecretStore, log, signal);
+        const ctx = stepContext<ExpireState>(job, deps.secrets as SecretStore, log, attempt.signal);
         const earlier = ctx.state.get();
         let expiresAt = earlier.expiresAt ?? null;
         // Nothing removed yet: Keycloak's expiry decides again (it may have been extended meanwhile).
         if (!Object.values(earlier.removed ?? {}).some(Boolean)) {
-          const verdict = await deps.expiry.verdict(username, signal);
+          const verdict = await deps.expiry.verdict(username, attempt.signal);
           if (verdict.action === 'wait') return { [WAIT]: verdict.dueAt };
           // A target chosen but no user left (removed, its record lost in a crash): the delete finishes the rest.
           if (verdict.action === 'skip' && !earlier.target) return verdict.result;

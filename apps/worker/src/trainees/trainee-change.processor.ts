@@ -14,6 +14,6 @@ export function traineeChangeProcessor<Data extends { username: string }>(
 ): JobProcessor {
   return async (job, token, signal) => {
     const input = checkedData(job, dataSchema, z.object({}));
-    return runTraineeJob(deps, job, token, input.username, () => work(input, signal));
+    return runTraineeJob(deps, job, token, signal, input.username, (_log, held) => work(input, held));
   };
 }

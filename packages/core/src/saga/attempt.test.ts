@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProvisionerError, UpstreamError } from '../errors.js';
-import { ROLLBACK_TRIES, StalledTooOftenError, retryFollows, runAttempt } from './attempt.js';
+import { LockLostError, ROLLBACK_TRIES, StalledTooOftenError, retryFollows, runAttempt } from './attempt.js';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const permanent = () => new ProvisionerError('USERNAME_CONFLICT', 'taken');
@@ -77,5 +77,14 @@ describe('runAttempt', () => {
     await expect(attempt).rejects.toBeInstanceOf(StalledTooOftenError);
     expect(ran).toBe(false);
     expect(undone).toBe(true);
+  });
+
+  it('an attempt that lost its lock is retryable and never undone, even as the last one', async () => {
+    let undone = 0;
+    const lost = new LockLostError('the lock on trainee "jean"');
+    expect(retryFollows({ made: 0, allowed: 3 }, lost)).toBe(true);
+    const attempt = runAttempt({ count: { made: 2, allowed: 3, stalled: 0 }, log: silent, work: () => Promise.reject(lost), onFinalFailure: async () => void undone++ });
+    await expect(attempt).rejects.toMatchObject({ code: 'USER_BUSY', retryable: true });
+    expect(undone).toBe(0);
   });
 });

@@ -16,6 +16,17 @@ export class StalledTooOftenError extends ProvisionerError {
   }
 }
 
+/**
+ * The attempt lost a lock it worked under (its trainee's, or the queue's on the job), so
+ * another run may be at work on the same trainee: it stopped, and is retried. It is never
+ * undone, even as the last attempt: what it made may be that other run's now.
+ */
+export class LockLostError extends ProvisionerError {
+  constructor(what: string) {
+    super('USER_BUSY', `lost ${what} while working: another run may be at it now; this attempt stopped`, { retryable: true });
+  }
+}
+
 /** Where a job stands among its attempts, as the queue counts them. */
 export interface AttemptCount {
   /** Attempts already ended before this one. */
@@ -50,7 +61,7 @@ export interface AttemptOptions<T> {
  * One attempt of an operation: the decisions that are the domain's, not the queue's. A job
  * interrupted `stallLimit` times fails without running again; a failure is logged and,
  * when no retry will follow, the operation is undone (with tries) before the error is
- * rethrown for the queue to record.
+ * rethrown for the queue to record; an attempt that lost its lock (`LockLostError`) is not.
  */
 export async function runAttempt<T>(options: AttemptOptions<T>): Promise<T> {
   const { count, log } = options;
@@ -61,7 +72,7 @@ export async function runAttempt<T>(options: AttemptOptions<T>): Promise<T> {
     const retry = retryFollows(count, error);
     const { code, message } = describeError(error);
     log[retry ? 'warn' : 'error']({ code, errorMessage: message, attemptsMade: count.made, retry }, 'attempt failed');
-    if (!retry && options.onFinalFailure) await undoWithTries(options, error);
+    if (!retry && options.onFinalFailure && !(error instanceof LockLostError)) await undoWithTries(options, error);
     throw error;
   }
 }

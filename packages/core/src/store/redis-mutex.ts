@@ -48,15 +48,53 @@ export class RedisMutex {
 
   /**
    * Runs `work` holding a lock already taken by `token`, then releases it. With `renew`,
-   * the lock is renewed every third of its TTL so work that outlives the TTL keeps it.
+   * the lock is renewed every third of its TTL so work that outlives the TTL keeps it, and
+   * `onLost` is called once (renewal then stops) when the lock may no longer be ours: a
+   * renewal found it gone or another's (`'not-ours'`), or none was confirmed for five sixths
+   * of the TTL, so it could lapse before the next one (`'unconfirmed'`: Redis unreachable or
+   * too slow). Stopping the work is the caller's part (runJob aborts the attempt).
    */
-  async hold<T>(key: string, token: string, ttlMs: number, work: () => Promise<T>, options: { renew?: boolean } = {}): Promise<T> {
-    const timer = options.renew ? setInterval(() => void this.renew(key, token, ttlMs).catch(() => undefined), ttlMs / 3) : undefined;
+  async hold<T>(key: string, token: string, ttlMs: number, work: () => Promise<T>, options: { renew?: boolean; onLost?: (why: LockLoss) => void } = {}): Promise<T> {
+    const renewal = options.renew ? this.keepRenewed(key, token, ttlMs, options.onLost) : undefined;
     try {
       return await work();
     } finally {
-      if (timer) clearInterval(timer);
+      renewal?.stop();
       await this.release(key, token);
     }
   }
+
+  private keepRenewed(key: string, token: string, ttlMs: number, onLost: (why: LockLoss) => void = () => undefined): { stop: () => void } {
+    let stopped = false;
+    let confirmedAt = 0;
+    let deadline: NodeJS.Timeout | undefined;
+    const stop = () => {
+      stopped = true;
+      clearInterval(timer);
+      clearTimeout(deadline);
+    };
+    const lose = (why: LockLoss) => {
+      if (stopped) return;
+      stop();
+      onLost(why);
+    };
+    // Counted from when the renewal was sent: Redis cannot have set the TTL earlier than that.
+    const confirmed = (sentAt: number) => {
+      if (stopped || sentAt <= confirmedAt) return;
+      confirmedAt = sentAt;
+      clearTimeout(deadline);
+      deadline = setTimeout(() => lose('unconfirmed'), Math.max(0, sentAt + (ttlMs * 5) / 6 - Date.now()));
+    };
+    const timer = setInterval(() => {
+      const sentAt = Date.now();
+      // A failed call proves nothing either way: the deadline decides.
+      this.renew(key, token, ttlMs).then((ours) => (ours ? confirmed(sentAt) : lose('not-ours')), () => undefined);
+    }, ttlMs / 3);
+    // The caller took the lock just before.
+    confirmed(Date.now());
+    return { stop };
+  }
 }
+
+/** Why a held lock was given up: a renewal found it gone or another's, or none could be confirmed in time. */
+export type LockLoss = 'not-ours' | 'unconfirmed';

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisMutex } from '../../src/store/redis-mutex.js';
+import { eventually } from '../../../../test/helpers/poll.js';
 import { connectRedis, deleteKeys, uniquePrefix } from './helpers.js';
 
 const redis = connectRedis();
@@ -52,5 +53,24 @@ describe('RedisMutex (real Redis)', () => {
       }, { renew: true }),
     ).rejects.toThrow('work failed');
     expect(await redis.exists(key)).toBe(0);
+  });
+
+  it('hold reports, once, a renewal that finds the lock gone', async () => {
+    await mutex.acquire(key, 'a', 300);
+    const lost: string[] = [];
+    await mutex.hold(
+      key,
+      'a',
+      300,
+      async () => {
+        await redis.del(key);
+        await eventually('the loss is reported', async () => (lost.length > 0 ? true : undefined), 5_000, 10);
+        // Free now: another takes it; this holder's release leaves it alone.
+        expect(await mutex.acquire(key, 'b', 300)).toBe(true);
+      },
+      { renew: true, onLost: (why) => lost.push(why) },
+    );
+    expect(lost).toEqual(['not-ours']);
+    expect(await redis.get(key)).toBe('b');
   });
 });

@@ -32,11 +32,10 @@ describe('UserLock (real Redis)', () => {
     expect(await lock.acquire('emilie', 'create-emilie')).toBe(true);
   });
 
-  it('lets the same holder in again and renews its TTL', async () => {
-    expect(await lock.acquire('jean', 'create-jean')).toBe(true);
-    await redis.pexpire(rawKey('jean'), 1_000);
-    expect(await lock.acquire('jean', 'create-jean')).toBe(true);
-    expect(await redis.pttl(rawKey('jean'))).toBeGreaterThan(5_000);
+  it('is taken once: a holder is one attempt, not let in again', async () => {
+    expect(await lock.acquire('jean', 'create-jean:a1')).toBe(true);
+    expect(await lock.acquire('jean', 'create-jean:a1')).toBe(false);
+    expect(await lock.extend('jean', 'create-jean:a1')).toBe(true);
   });
 
   it('ignores a release or an extend by a non-holder', async () => {
@@ -99,9 +98,28 @@ describe('UserLock.withLock (real Redis)', () => {
     expect(await lock.acquire('jean', 'delete-jean')).toBe(true);
   });
 
-  it('lets a re-run of the same job back in (stalled-job recovery)', async () => {
-    await lock.acquire('jean', 'create-jean');
-    expect(await lock.withLock('jean', 'create-jean', async () => 'again')).toBe('again');
+  it('keeps a re-run of the same job out while an earlier attempt may still be working', async () => {
+    await lock.acquire('jean', 'create-jean:a1');
+    let ran = false;
+    expect(await lock.withLock('jean', 'create-jean:a2', async () => (ran = true))).toBe(LOCKED);
+    expect(ran).toBe(false);
+    expect(await redis.get(rawKey('jean'))).toBe('create-jean:a1');
+  });
+
+  it('tells the work once when another holder has the lock, and leaves it to that holder', async () => {
+    const shortLock = new UserLock(redis, prefix, 300);
+    const lost: string[] = [];
+    await shortLock.withLock(
+      'jean',
+      'create-jean:a1',
+      async () => {
+        await redis.set(rawKey('jean'), 'delete-jean:b1', 'PX', 10_000);
+        await eventually('the loss is reported', async () => (lost.length > 0 ? true : undefined), 5_000, 10);
+      },
+      { onLost: (why) => lost.push(why) },
+    );
+    expect(lost).toEqual(['not-ours']);
+    expect(await redis.get(rawKey('jean'))).toBe('delete-jean:b1');
   });
 
   it('renews the lock while work outlives its TTL', async () => {
