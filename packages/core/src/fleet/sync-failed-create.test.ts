@@ -92,7 +92,7 @@ describe('SyncUserService: the rollback of a failed create', () => {
     }
   });
 
-  it('a new trainee\'s create whose undo cannot reach Grafana keeps its Keycloak user, so sync finds it and removes both', async () => {
+  it('a new trainee\'s create whose undo cannot reach Grafana keeps its Keycloak user, with the account recorded: sync finishes the playground', async () => {
     const { sut, fakes } = build();
     fakes.grafana.failOn('setOrgRole', new UpstreamError('grafana', 'set role', 400));
     const { ctx, state } = createContext();
@@ -102,13 +102,28 @@ describe('SyncUserService: the rollback of a failed create', () => {
     // The namespace went; the Keycloak user stays, as the record of the account left behind
     // (removed with it, nothing would ever look at the account again).
     expect(fakes.cluster.namespaces.has(input.username)).toBe(false);
-    expect(fakes.identity.byName(input.username)).toMatchObject({ managed: true, provisioned: false });
-    expect(fakes.grafana.users.size).toBe(1);
-    expect((await syncWith(fakes, state.value)).rolledBack).toBe(true);
-    expect(fakes.identity.byName(input.username)).toBeUndefined();
-    expect(fakes.grafana.users.size).toBe(0);
+    const account = [...fakes.grafana.users.values()][0]!;
+    expect(fakes.identity.byName(input.username)).toMatchObject({ managed: true, provisioned: false, grafanaUserId: account.id });
+    // Sync takes it as any half-made user whose parts are its own: finished, nothing left half-made.
+    expect((await syncWith(fakes, state.value)).rolledBack).toBe(false);
+    expect(fakes.identity.byName(input.username)).toMatchObject({ provisioned: true, grafanaUserId: account.id });
+    expect(fakes.cluster.namespaces.has(input.username)).toBe(true);
+    expect([...fakes.grafana.users.keys()]).toEqual([account.id]);
+  });
+
+  it('…and records the account on that user, so the next create of the trainee finishes it, before any sync', async () => {
+    const { sut, fakes } = build();
+    fakes.grafana.failOn('setOrgRole', new UpstreamError('grafana', 'set role', 400));
+    const { ctx } = createContext();
+    await expect(sut.create(input, ctx)).rejects.toThrow();
+    fakes.grafana.failOn('findUser', new UpstreamError('grafana', 'find user', 503));
+    await expect(sut.rollbackCreate(input, ctx)).rejects.toThrow();
+    const account = [...fakes.grafana.users.values()][0]!;
+    expect(fakes.identity.byName(input.username)).toMatchObject({ provisioned: false, grafanaUserId: account.id });
+    // A new POST replaces the failed job (and its record): the user's own record is enough.
     await sut.create(input, createContext().ctx);
     expectComplete(fakes);
+    expect([...fakes.grafana.users.keys()]).toEqual([account.id]);
   });
 
   it('failedCreateRecord: only a create that marked the account its own, for this very Keycloak user', () => {

@@ -72,17 +72,20 @@ export const keycloakUserStep: Step<CreateRun> = {
   async undo({ deps, input, ctx, grafanaLeft }) {
     const state = ctx.state.get();
     if (!owns(state, 'keycloak')) return false;
-    // Kept while the job's Grafana account could not be removed: a half-made user is what sync
-    // rolls back (with the account, by the failed job's record) and what the next create of the
-    // trainee finishes. Without it nothing would ever look at the account, and every new create
-    // of the trainee would find its login taken.
-    if (grafanaLeft) {
-      ctx.log.warn({ username: input.username }, 'Grafana account not removed: the Keycloak user is kept for sync or the next create');
-      return false;
-    }
     const found = await deps.identity.findUser(input.username, ctx.signal);
     const ours = found && found.managed && (state.userId === undefined ? sameEmail(found.email, input.email) : found.id === state.userId);
-    return ours ? deps.identity.deleteUser(found.id, ctx.signal) : false;
+    if (!ours) return false;
+    // Kept while the job's Grafana account could not be removed: a half-made user is what sync
+    // rolls back and what the next create of the trainee finishes. Without it nothing would ever
+    // look at the account, and every new create of the trainee would find its login taken. The
+    // account's id goes on the user when the job knows it, so both find the account by record
+    // (else sync still has the failed job's).
+    if (grafanaLeft) {
+      ctx.log.warn({ username: input.username }, 'Grafana account not removed: the Keycloak user is kept for sync or the next create');
+      if (state.grafanaUserId !== undefined) await deps.identity.setGrafanaUserId(found.id, state.grafanaUserId, ctx.signal);
+      return false;
+    }
+    return deps.identity.deleteUser(found.id, ctx.signal);
   },
 };
 
