@@ -131,6 +131,23 @@ describe('names and identities: API and worker against the stack', () => {
       await oidcLogin(name, password);
       expect(await grafanaLoginStatus(name, password)).toBe(200);
       expect((await findKeycloakUser(name))?.email).toBe(emailOf(name));
+
+      // The second person un-enrolled (a stale LMS, a typo): their DELETE never takes the
+      // first one's playground, whatever it asks to wait.
+      for (const wait of [60, undefined]) {
+        const gone = await call('DELETE', '/provisioner', { email: emailOf(name, 'other.invalid'), full_name: 'Second Trainee' }, wait);
+        if (wait) {
+          expect(gone.status).toBe(409);
+          expect(gone.body).toMatchObject({ code: 'USERNAME_CONFLICT' });
+        } else {
+          expect(gone.status).toBe(202);
+          await eventually('the delete job fails', async () => ((await jobOf(`delete-${name}`))?.failedReason ? true : undefined), 60_000);
+        }
+      }
+      expect((await findKeycloakUser(name))?.email).toBe(emailOf(name));
+      expect(await getNamespace(name)).toBeDefined();
+      await oidcLogin(name, password);
+      expect(await grafanaLoginStatus(name, password)).toBe(200);
     });
   });
 

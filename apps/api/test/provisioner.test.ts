@@ -180,7 +180,8 @@ describe('DELETE /provisioner', () => {
     expect(res.json()).toEqual({ jobId, statusUrl: `/jobs/${jobId}`, username: `jdupont${suffix}` });
     const job = await t.deps.queues[QUEUES.provisioning].getJob(jobId);
     expect(job?.name).toBe('delete');
-    expect(job?.data).toEqual({ usernames: [`jdupont${suffix}`, `jean-dupont-${suffix}`], requestId: res.headers['x-request-id'] });
+    // The email goes along: the worker deletes no trainee of another email under those names.
+    expect(job?.data).toEqual({ usernames: [`jdupont${suffix}`, `jean-dupont-${suffix}`], email: `jdupont${suffix}@example.org`, requestId: res.headers['x-request-id'] });
   });
 
   it('refuses an empty body with 400', async () => {

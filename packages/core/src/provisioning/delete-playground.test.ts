@@ -67,6 +67,33 @@ describe('deletePlayground', () => {
     expect(result).toMatchObject({ username: 'emilie-durand', found: true, removed: { namespace: true, keycloak: true, grafana: true } });
   });
 
+  it('never deletes a trainee of another email under the username the caller\'s email gives: USERNAME_CONFLICT, nothing touched', async () => {
+    const { fakes } = build();
+    const { user } = seed(fakes, 'jean-dupont', 'jean.dupont@a.com');
+    const run = (input: { usernames: string[]; email?: string }) => deletePlayground({ ...fakes, namespaceDeleteTimeoutMs: 1_000 }, input, context().ctx);
+    // b.com was refused at create (same username); an LMS un-enrolling b.com must not take a.com's playground.
+    await expect(run({ usernames: ['jean-dupont'], email: 'jean.dupont@b.com' })).rejects.toMatchObject({ code: 'USERNAME_CONFLICT' });
+    // Nor through the name-derived fallback.
+    await expect(run({ usernames: ['never-made', 'jean-dupont'], email: 'never-made@x.io' })).rejects.toMatchObject({ code: 'USERNAME_CONFLICT' });
+    expect(fakes.identity.byName('jean-dupont')?.id).toBe(user.id);
+    expect(fakes.cluster.namespaces.has('jean-dupont')).toBe(true);
+    expect(fakes.grafana.users.size).toBe(1);
+    expect(fakes.identity.count('deleteUser') + fakes.cluster.count('deleteNamespace') + fakes.grafana.count('deleteUser')).toBe(0);
+    // The same email (any case) deletes; so does the old service's trainee made from a name alone (no email held).
+    expect(await run({ usernames: ['jean-dupont'], email: 'Jean.Dupont@A.com' })).toMatchObject({ found: true });
+    seed(fakes, 'marie-curie', undefined);
+    expect(await run({ usernames: ['mcurie', 'marie-curie'], email: 'mcurie@x.io' })).toMatchObject({ found: true, username: 'marie-curie' });
+  });
+
+  it('judges a namespace left without its user by the email it records', async () => {
+    const { fakes } = build();
+    fakes.cluster.namespaces.set('ana', { name: 'ana', uid: 'ana', phase: 'Active', labels: { ...managed }, annotations: { 'k8s-user-provisioner/email': 'ana@a.com' } });
+    const run = (email: string) => deletePlayground({ ...fakes, namespaceDeleteTimeoutMs: 1_000 }, { usernames: ['ana'], email }, context().ctx);
+    await expect(run('ana@b.com')).rejects.toMatchObject({ code: 'USERNAME_CONFLICT' });
+    expect(fakes.cluster.namespaces.has('ana')).toBe(true);
+    expect(await run('ana@a.com')).toMatchObject({ found: true });
+  });
+
   it('removes leftovers of a half-made user (namespace only)', async () => {
     const { sut, fakes } = build();
     fakes.cluster.namespaces.set('half', { name: 'half', uid: 'u', phase: 'Active', labels: { ...managed }, annotations: {} });

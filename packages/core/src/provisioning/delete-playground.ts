@@ -3,6 +3,9 @@ import type { GrafanaGateway, GrafanaUser } from '../ports/grafana-gateway.js';
 import type { IdentityProvider, IdentityUser } from '../ports/identity-provider.js';
 import type { DeleteJobData, DeleteJobResult } from '../queue/contract.js';
 import { runSteps, type RunFlags, type Step } from '../saga/runner.js';
+import { sameEmail } from '../domain/identity.js';
+import { ANNOTATIONS } from '../domain/trainee-plan.js';
+import { UsernameConflictError } from '../errors.js';
 import { NamespaceConflictError, UnmanagedUserError, defaultGuards, isManagedNamespace, type IdentityGuards } from './ownership.js';
 import type { DeleteState, StepContext } from './step-context.js';
 import { isOurGrafanaAccount, type GrafanaRecord } from './steps/grafana-account.js';
@@ -47,7 +50,8 @@ async function mark(run: DeleteRun, part: keyof DeleteRun['removed'], done: bool
  * recorded in the job's state with the Grafana account that is ours, so that a retry
  * finishes the same target (even once the Keycloak user is gone), never a user made again
  * under the name since (another id). Refuses, before touching anything, a human account or
- * a namespace the provisioner never made.
+ * a namespace the provisioner never made, and a trainee of another email than the caller
+ * named (two emails can give one username: create refuses the second, so must delete).
  */
 const inspectTarget: Step<DeleteRun> = {
   name: 'inspect',
@@ -55,6 +59,7 @@ const inspectTarget: Step<DeleteRun> = {
     const { deps, input, ctx } = run;
     const chosen = ctx.state.get().target;
     const candidates = chosen ? [chosen.username] : input.usernames;
+    const someoneElse: string[] = [];
     for (const username of candidates) {
       const [user, namespace, grafanaUser] = await Promise.all([
         deps.identity.findUser(username, ctx.signal),
@@ -67,6 +72,11 @@ const inspectTarget: Step<DeleteRun> = {
         ctx.log.warn({ username, userId: user.id, chosenUserId: chosen.userId }, 'user made again since the first attempt: left alone');
         break;
       }
+      if (!chosen && (user || namespace) && !sameCaller(input.email, user, namespace)) {
+        ctx.log.warn({ username }, 'the trainee under this username has another email: left alone');
+        someoneElse.push(username);
+        continue;
+      }
       // A Grafana login alone is no target: without a Keycloak user nothing says it is ours.
       if (user || namespace || (chosen && grafanaUser)) {
         Object.assign(run, { username, user, namespace, grafanaUser });
@@ -74,6 +84,7 @@ const inspectTarget: Step<DeleteRun> = {
       }
     }
     const previous = ctx.state.get();
+    if (run.username === undefined && someoneElse[0] !== undefined) throw new UsernameConflictError(someoneElse[0]);
     if (run.username === undefined) {
       const target = previous.target;
       ctx.log.info({ candidates }, target ? 'nothing left to delete' : 'no such user: nothing to delete');
@@ -94,6 +105,17 @@ const inspectTarget: Step<DeleteRun> = {
     }
   },
 };
+
+/**
+ * Whether the trainee found is the one the caller named: same email, by Keycloak's record (or,
+ * with the user gone, the namespace's). No email on either side is no contradiction: the old
+ * service's trainees made from a full name alone hold none, and internal deletes name none.
+ */
+function sameCaller(email: string | undefined, user: IdentityUser | undefined, namespace: NamespaceInfo | undefined): boolean {
+  if (email === undefined) return true;
+  const held = user ? user.email : namespace?.annotations[ANNOTATIONS.email];
+  return held === undefined || held === '' || sameEmail(held, email);
+}
 
 /** The namespace, waiting until it is gone. */
 const removeNamespace: Step<DeleteRun> = {

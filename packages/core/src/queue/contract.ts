@@ -97,6 +97,12 @@ export type CreateJobData = z.infer<typeof createJobData>;
 export const deleteJobData = z.object({
   /** Candidates in the order tried: email-derived, then name-derived. */
   usernames: z.array(username).min(1).max(2),
+  /**
+   * The email the caller named (`DELETE /provisioner`): a candidate whose trainee holds
+   * another one is someone else, never deleted. Internal deletes (cleanup, expiry, a
+   * trainee's own route) name the username alone.
+   */
+  email: z.string().max(320).optional(),
 });
 export type DeleteJobData = z.infer<typeof deleteJobData>;
 

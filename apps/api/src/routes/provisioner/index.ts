@@ -117,7 +117,8 @@ export const provisionerRoutes: FastifyPluginAsyncZod<ProvisionerRoutesOptions> 
       const usernames = usernameCandidates({ email, fullName });
       const [username] = usernames;
       if (!username) throw new HttpError(400, NO_USERNAME, 'INVALID_USERNAME');
-      const data = deleteJobData.safeParse({ usernames });
+      // The email goes with them: a username held by another email's trainee is not deleted.
+      const data = deleteJobData.safeParse({ usernames, ...(email !== undefined ? { email } : {}) });
       if (!data.success) throw new HttpError(400, `cannot delete "${username}": ${data.error.issues[0]?.message}`, 'INVALID_INPUT');
 
       const { job } = await submitter.submit(QUEUES.provisioning, JOBS.delete, deleteJobId(username), data.data);
