@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { caDataFrom } from './cluster-access.js';
+import { caDataFrom, clusterCaData } from './cluster-access.js';
 import { loadApiConfig, loadWorkerConfig } from './env.js';
 import { apiBase as api, configIssues as issues, workerBase as worker } from '../test-support/env-fixture.js';
 
@@ -30,6 +30,18 @@ describe('cluster access settings', () => {
     expect(loadWorkerConfig({ ...worker, CLUSTER_CA_FILE: join(dir, 'ca.crt') }).CLUSTER_CA_FILE).toBe(join(dir, 'ca.crt'));
   });
 
+  it('hand on only the certificates of a cert+key file, and refuse a key alone without echoing it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kup-ca-'));
+    const KEY_PEM = '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIsecret\n-----END EC PRIVATE KEY-----';
+    writeFileSync(join(dir, 'bundle.pem'), `${PEM}\n${KEY_PEM}\n`);
+    writeFileSync(join(dir, 'key.pem'), `${KEY_PEM}\n`);
+    const data = clusterCaData({ CLUSTER_CA_FILE: join(dir, 'bundle.pem') });
+    expect(Buffer.from(data, 'base64').toString('utf8')).toBe(`${PEM}\n`);
+    const refused = issues(() => loadWorkerConfig({ ...worker, CLUSTER_CA_FILE: join(dir, 'key.pem') }));
+    expect(refused).toEqual(['CLUSTER_CA_FILE: cannot be read as a PEM certificate (holds no PEM certificate)']);
+    expect(issues(() => loadApiConfig({ ...api, CLUSTER_CA_DATA: KEY_PEM })).join()).not.toMatch(/secret|PRIVATE/);
+  });
+
   it('want OIDC_ISSUER_URL in the API once a server is set (the worker derives it from Keycloak)', () => {
     expect(issues(() => loadApiConfig({ ...api, ...server }))[0]).toMatch(/^OIDC_ISSUER_URL: required with CLUSTER_SERVER_URL/);
     expect(issues(() => loadApiConfig({ ...api, ...server, OIDC_ISSUER_URL: 'https://kc.example/realms/playground' }))).toEqual([]);
@@ -47,5 +59,16 @@ describe('caDataFrom', () => {
     expect(caDataFrom(PEM)).toBe(b64);
     expect(caDataFrom(`${b64.slice(0, 20)}\n${b64.slice(20)}`)).toBe(b64);
     expect(caDataFrom('-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----')).toBeUndefined();
+  });
+
+  it('passes on the certificates of a cert+key bundle, never the key', () => {
+    const KEY_PEM = '-----BEGIN PRIVATE KEY-----\nMIIEsecret\n-----END PRIVATE KEY-----';
+    const SECOND = '-----BEGIN CERTIFICATE-----\nMIIBsecond\n-----END CERTIFICATE-----';
+    const certs = Buffer.from(`${PEM}\n${SECOND}\n`).toString('base64');
+    const bundle = `${PEM}\n${KEY_PEM}\n${SECOND}\n`;
+    expect(caDataFrom(bundle)).toBe(certs);
+    expect(caDataFrom(Buffer.from(bundle).toString('base64'))).toBe(certs);
+    // A "certificate" block wrapping a key is no certificate.
+    expect(caDataFrom(`-----BEGIN CERTIFICATE-----\n${KEY_PEM}\n-----END CERTIFICATE-----`)).toBeUndefined();
   });
 });

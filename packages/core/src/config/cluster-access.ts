@@ -10,15 +10,23 @@ import { z } from 'zod';
 
 const url = z.url({ protocol: /^https?$/ });
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+// A certificate block whose body is base64 only: a block wrapping anything else is no certificate.
+const PEM_CERTIFICATES = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
 
-/** A PEM bundle, or its base64 (the kubeconfig's `certificate-authority-data`), as that base64; undefined if neither. */
+/** The certificate blocks of a PEM text, as base64 of those blocks alone; undefined if there is none. */
+function certificatesOnly(pem: string): string | undefined {
+  // Only the certificates go on: the text may be a bundle with the private key (as many tools write),
+  // and what this returns is copied into every trainee's kubeconfig.
+  const blocks = pem.match(PEM_CERTIFICATES);
+  return blocks ? Buffer.from(`${blocks.join('\n')}\n`).toString('base64') : undefined;
+}
+
+/** A PEM bundle, or its base64 (the kubeconfig's `certificate-authority-data`), as the base64 of its certificates alone; undefined if it holds none. */
 export function caDataFrom(value: string): string | undefined {
   const text = value.trim();
-  if (PEM_CERTIFICATE.test(text)) return Buffer.from(`${text}\n`).toString('base64');
+  if (text.includes('-----BEGIN ')) return certificatesOnly(text);
   if (!/^[A-Za-z0-9+/\s]+=*\s*$/.test(text)) return undefined;
-  const compact = text.replace(/\s+/g, '');
-  return PEM_CERTIFICATE.test(Buffer.from(compact, 'base64').toString('utf8')) ? compact : undefined;
+  return certificatesOnly(Buffer.from(text.replace(/\s+/g, ''), 'base64').toString('utf8'));
 }
 
 export const clusterAccessEnvShape = {
