@@ -93,6 +93,20 @@ describe('k8s/overlays/example', () => {
     });
   });
 
+  it('spreads api and worker over nodes, and lets drains evict their unready pods', () => {
+    for (const name of ['api', 'worker']) {
+      const own = { 'app.kubernetes.io/name': 'k8s-user-provisioner', 'app.kubernetes.io/component': name };
+      const pod = (find(objects, 'Deployment', name) as Workload).spec.template.spec as PodSpec & { topologySpreadConstraints?: unknown[] };
+      expect(pod.topologySpreadConstraints, name).toEqual([
+        { topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: own } },
+      ]);
+      // With Redis down every pod is unready: the default policy would block every drain.
+      expect(find(objects, 'PodDisruptionBudget', name), name).toMatchObject({
+        spec: { unhealthyPodEvictionPolicy: 'AlwaysAllow', selector: { matchLabels: own } },
+      });
+    }
+  });
+
   it('gives each app only variables the config schemas know, and all its own requires', () => {
     // api and worker share one ConfigMap, so the api also sees (and ignores) worker settings.
     // The malloc settings are read by the C library, not by our config (docs/operations.md, "Heap sizes").
@@ -138,8 +152,15 @@ describe('k8s/overlays/example', () => {
     const conf = cm?.data['redis.conf'] ?? '';
     expect(conf).toMatch(/^appendonly yes$/m);
     expect(conf).toMatch(/^maxmemory-policy noeviction$/m);
-    const sts = find(objects, 'StatefulSet', 'redis') as Manifest & { spec: { volumeClaimTemplates?: unknown[] } };
+    const sts = find(objects, 'StatefulSet', 'redis') as Manifest & { spec: { volumeClaimTemplates?: unknown[]; template: { spec: PodSpec } } };
     expect(sts.spec.volumeClaimTemplates).toHaveLength(1);
+    // A fork (AOF rewrite, RDB save) copies pages on write: maxmemory leaves room for it
+    // under the limit, and the memory request is the limit.
+    const memory = sts.spec.template.spec.containers.find((c) => c.name === 'redis')?.resources ?? {};
+    expect(memory.requests?.memory).toBe(memory.limits?.memory);
+    const limitMib = Number(/^(\d+)Mi$/.exec(memory.limits?.memory ?? '')?.[1] ?? Number.NaN);
+    const maxmemoryMib = Number(/^maxmemory (\d+)mb$/m.exec(conf)?.[1] ?? Number.NaN); // Redis's mb is MiB
+    expect(maxmemoryMib).toBeLessThanOrEqual(0.6 * limitMib);
   });
 });
 

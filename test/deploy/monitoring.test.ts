@@ -10,11 +10,13 @@ import { type Manifest, renderWithComponents, repoRoot } from '../helpers/servic
 type PodMonitor = Manifest & {
   spec: {
     selector: { matchLabels: Record<string, string>; matchExpressions?: { key: string; operator: string; values: string[] }[] };
-    podMetricsEndpoints: { port: string; path: string }[];
+    podMetricsEndpoints: { port: string; path: string; authorization?: { type: string; credentials: SecretKey } }[];
   };
 };
+type SecretKey = { name: string; key: string };
+type Container = { ports?: { name: string }[]; env?: { name: string; valueFrom?: { secretKeyRef?: SecretKey } }[] };
 type Deployment = Manifest & {
-  spec: { template: { metadata: { labels: Record<string, string> }; spec: { containers: { ports?: { name: string }[] }[] } } };
+  spec: { template: { metadata: { labels: Record<string, string> }; spec: { containers: Container[] } } };
 };
 
 const read = (path: string): string => readFileSync(join(repoRoot, path), 'utf8');
@@ -37,6 +39,28 @@ describe('k8s/components/monitoring', () => {
     }
     // Redis and anything else of the installation is not scraped as if it were ours.
     expect(selects({ 'app.kubernetes.io/name': 'k8s-user-provisioner', 'app.kubernetes.io/component': 'redis' })).toBe(false);
+  });
+
+  it('scrapes each component with the token that component checks', async () => {
+    const objects = await renderWithComponents(['monitoring']);
+    const monitor = objects.find((o) => o.kind === 'PodMonitor') as PodMonitor;
+    const endpointOf = (name: string) => {
+      const containers = (objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as Deployment).spec.template.spec.containers;
+      const ports = containers.flatMap((c) => (c.ports ?? []).map((p) => p.name));
+      const env = containers.flatMap((c) => c.env ?? []);
+      return { endpoint: monitor.spec.podMetricsEndpoints.find((e) => ports.includes(e.port)), env };
+    };
+    // The worker checks WORKER_METRICS_TOKEN: Prometheus sends the very Secret key the worker reads.
+    const worker = endpointOf('worker');
+    const workerToken = worker.env.find((e) => e.name === 'WORKER_METRICS_TOKEN')?.valueFrom?.secretKeyRef;
+    expect(workerToken).toMatchObject({ name: 'k8s-user-provisioner', key: 'WORKER_METRICS_TOKEN' });
+    expect(worker.endpoint?.authorization).toEqual({ type: 'Bearer', credentials: { name: workerToken?.name, key: workerToken?.key } });
+    // The api checks API_TOKENS (a list): Prometheus sends a token of its own, which operators add to that list.
+    const api = endpointOf('api');
+    expect(api.env.find((e) => e.name === 'API_TOKENS')?.valueFrom?.secretKeyRef).toBeTruthy();
+    expect(api.env.map((e) => e.name)).not.toContain('WORKER_METRICS_TOKEN');
+    expect(api.endpoint?.authorization).toEqual({ type: 'Bearer', credentials: { name: 'k8s-user-provisioner-metrics', key: 'token' } });
+    expect(read('docs/operations.md')).toMatch(/`k8s-user-provisioner-metrics`, key `token` \(one of `API_TOKENS`/);
   });
 });
 
