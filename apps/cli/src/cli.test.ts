@@ -108,6 +108,19 @@ describe('provisioner CLI', () => {
     expect(JSON.parse(requests.at(-1)?.body ?? '')).toEqual({ maxAgeDays: 0, confirmMassDelete: true });
   });
 
+  it('warns when the token is on the command line, or would cross the network in plain HTTP; not for the environment and a local server', async () => {
+    const flag = io();
+    expect(await run(['sync', '--url', url, '--token', 't'], flag.io)).toBe(0);
+    expect(flag.err.join('\n')).toMatch(/--token shows the API token .*set PROVISIONER_TOKEN instead/);
+    const quiet = io({ PROVISIONER_URL: url, PROVISIONER_TOKEN: 't' });
+    expect(await run(['sync'], quiet.io)).toBe(0);
+    expect(quiet.err).toEqual([]);
+    // A remote host over http: warned before anything is sent (it cannot be reached here).
+    const remote = io({ PROVISIONER_URL: 'http://provisioner.example.invalid:1', PROVISIONER_TOKEN: 't' });
+    await run(['sync'], remote.io);
+    expect(remote.err[0]).toMatch(/http:\/\/provisioner\.example\.invalid:1 is plain HTTP/);
+  });
+
   it('sync --dry-run asks for a dry run; without it the body has no dryRun', async () => {
     const out = io();
     expect(await run(['sync', '--url', url, '--token', 't', '--username-prefix', 'p-', '--dry-run'], out.io)).toBe(0);

@@ -80,12 +80,24 @@ function integer(value: string | undefined, name: string, min = 0): number | und
   return Number(value);
 }
 
-export function apiFrom(values: CliValues, env: NodeJS.ProcessEnv): ApiClient {
-  const url = values.url ?? env.PROVISIONER_URL;
-  const token = values.token ?? env.PROVISIONER_TOKEN;
+export function apiFrom(values: CliValues, io: Pick<CliIo, 'env' | 'err'>): ApiClient {
+  const url = values.url ?? io.env.PROVISIONER_URL;
+  const token = values.token ?? io.env.PROVISIONER_TOKEN;
   if (!url) throw new UsageError('no API URL: set PROVISIONER_URL or pass --url');
   if (!token) throw new UsageError('no API token: set PROVISIONER_TOKEN or pass --token');
+  // The token opens every trainee's playground: say where it is exposed (still served, for scripts that pass it).
+  if (values.token !== undefined) io.err('warning: --token shows the API token to every user of this machine (ps) and in shell history; set PROVISIONER_TOKEN instead');
+  if (isPlainHttpToAnotherHost(url)) io.err(`warning: ${new URL(url).origin} is plain HTTP: the API token and the passwords in answers cross the network unencrypted`);
   return new ApiClient(url, token);
+}
+
+function isPlainHttpToAnotherHost(url: string): boolean {
+  try {
+    const { protocol, hostname } = new URL(url);
+    return protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(hostname);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -138,7 +150,7 @@ async function dispatch(command: string, positionals: string[], values: CliValue
     case 'create':
     case 'delete': {
       const [email, fullName] = positionals as [string, string];
-      const api = apiFrom(values, io.env);
+      const api = apiFrom(values, io);
       const answer = command === 'create'
         ? await api.send([202], 'post', '/provisioner', { body: { email, full_name: fullName } })
         : await api.send([202], 'delete', '/provisioner', { body: { email, full_name: fullName } });
@@ -147,12 +159,12 @@ async function dispatch(command: string, positionals: string[], values: CliValue
     case 'reset': {
       const mode = values.mode;
       if (mode !== undefined && !isResetMode(mode)) throw new UsageError('--mode is recreate or purge');
-      const api = apiFrom(values, io.env);
+      const api = apiFrom(values, io);
       const body = { username: values.username, mode, usernamePrefix: values['username-prefix'], cohort: values.cohort };
       return submitted(api, io, values, 'reset', await api.send([202], 'post', '/reset', { body }));
     }
     case 'cleanup': {
-      const api = apiFrom(values, io.env);
+      const api = apiFrom(values, io);
       const body = {
         maxAgeDays: integer(values['max-age-days'], 'max-age-days'),
         dryRun: values['dry-run'],
@@ -162,29 +174,29 @@ async function dispatch(command: string, positionals: string[], values: CliValue
       return submitted(api, io, values, 'cleanup', await api.send([202], 'post', '/cleanup', { body }));
     }
     case 'sync': {
-      const api = apiFrom(values, io.env);
+      const api = apiFrom(values, io);
       const body = { username: values.username, usernamePrefix: values['username-prefix'], dryRun: values['dry-run'] };
       return submitted(api, io, values, 'sync', await api.send([202], 'post', '/sync', { body }));
     }
     case 'status': {
-      const api = apiFrom(values, io.env);
+      const api = apiFrom(values, io);
       const id = positionals[0] as string;
       return values.wait ? follow(api, io, values, id) : report(await api.job(id), io, values.json ?? false);
     }
     case 'schedules': {
-      const body = await apiFrom(values, io.env).send([200], 'get', '/schedules');
+      const body = await apiFrom(values, io).send([200], 'get', '/schedules');
       if (values.json) io.out(JSON.stringify(body, null, 2));
       else if (body.schedules.length === 0) io.out('no schedules');
       else for (const s of body.schedules) io.out(`${s.id.padEnd(8)} ${String(s.pattern).padEnd(14)} ${s.tz.padEnd(14)} next ${s.next ?? '-'}`);
       return EXIT.ok;
     }
     case 'cohort': {
-      const api = apiFrom(values, io.env);
+      const api = apiFrom(values, io);
       const options = { name: values.name, csv: values.csv, expiresAt: values['expires-at'], profile: values.profile, out: values.out, json: values.json ?? false };
       return cohortCommand(api, io, positionals, options, (answer, what) => submitted(api, io, values, what, answer));
     }
     case 'process':
-      return processCommand(apiFrom(values, io.env), io, { prefix: values.prefix, json: values.json ?? false });
+      return processCommand(apiFrom(values, io), io, { prefix: values.prefix, json: values.json ?? false });
     case 'adopt':
       return adoptCommand(io, {
         emailDomain: values['email-domain'],
@@ -195,9 +207,9 @@ async function dispatch(command: string, positionals: string[], values: CliValue
         json: values.json ?? false,
       });
     case 'kubeconfig':
-      return kubeconfigCommand(apiFrom(values, io.env), io, positionals[0] as string, values.output);
+      return kubeconfigCommand(apiFrom(values, io), io, positionals[0] as string, values.output);
     case 'trainees':
-      return traineesCommand(apiFrom(values, io.env), io, positionals, {
+      return traineesCommand(apiFrom(values, io), io, positionals, {
         json: values.json ?? false,
         prefix: values.prefix,
         state: values.state,
