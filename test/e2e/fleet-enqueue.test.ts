@@ -27,6 +27,24 @@ describe('enqueueFleetRun', () => {
   });
 
   /** A finished `reset` run, as a previous run leaves it (a worker runs it, then stops). */
+  /**
+   * The queue as this producer sees it while a rival replaces the finished run (a purge reset)
+   * between this one's remove and its add; `rival()` is the rival's run once it was made.
+   */
+  function racingRival(): { racing: Queue; rival: () => Job | undefined } {
+    let made: Job | undefined;
+    const racing = new Proxy(queue, {
+      get(target, key, receiver) {
+        if (key !== 'add') return Reflect.get(target, key, receiver) as unknown;
+        return async (...args: Parameters<Queue['add']>) => {
+          made ??= (await enqueueFleetRun(target, 'reset', { mode: 'purge' }, { origin: 'rival', jobOptions: {}, redis })).job;
+          return target.add(...args);
+        };
+      },
+    });
+    return { racing, rival: () => made };
+  }
+
   async function finishedRun(): Promise<void> {
     await enqueueFleetRun(queue, 'reset', {}, { origin: 'test', jobOptions: {}, redis });
     const connection = redis.duplicate();
@@ -56,45 +74,26 @@ describe('enqueueFleetRun', () => {
   it('tells a producer that lost the race to replace a finished run that it created nothing', async () => {
     await queue.obliterate({ force: true });
     await finishedRun();
-    // Another producer replaces the finished run between this one's remove and its add.
-    let rival: Job | undefined;
-    const racing = new Proxy(queue, {
-      get(target, key, receiver) {
-        if (key !== 'add') return Reflect.get(target, key, receiver) as unknown;
-        return async (...args: Parameters<Queue['add']>) => {
-          rival ??= (await enqueueFleetRun(target, 'reset', { mode: 'purge' }, { origin: 'rival', jobOptions: {}, redis })).job;
-          return target.add(...args);
-        };
-      },
-    });
+    const { racing, rival } = racingRival();
     const loser = await enqueueFleetRun(racing, 'reset', { mode: 'purge' }, { origin: 'test', jobOptions: {}, redis });
-    expect(rival).toBeDefined();
+    expect(rival()).toBeDefined();
     expect(loser.created).toBe(false);
-    expect(runIdOf(loser.job)).toBe(runIdOf(rival as Job));
+    expect(runIdOf(loser.job)).toBe(runIdOf(rival() as Job));
     expect(loser.job.data).toMatchObject({ mode: 'purge', origin: 'rival' });
     const stored = await queue.getJob('reset');
-    expect(stored && runIdOf(stored)).toBe(runIdOf(rival as Job));
+    expect(stored && runIdOf(stored)).toBe(runIdOf(rival() as Job));
   });
 
   it('refuses a producer that lost that race to a rival asking another run', async () => {
     await queue.obliterate({ force: true });
     await finishedRun();
-    let rival: Job | undefined;
-    const racing = new Proxy(queue, {
-      get(target, key, receiver) {
-        if (key !== 'add') return Reflect.get(target, key, receiver) as unknown;
-        return async (...args: Parameters<Queue['add']>) => {
-          rival ??= (await enqueueFleetRun(target, 'reset', { mode: 'purge' }, { origin: 'rival', jobOptions: {}, redis })).job;
-          return target.add(...args);
-        };
-      },
-    });
+    const { racing, rival } = racingRival();
     await expect(enqueueFleetRun(racing, 'reset', {}, { origin: 'test', jobOptions: {}, redis })).rejects.toMatchObject({
       code: 'DIFFERENT_RUN_PENDING',
       jobId: 'reset',
       differences: ['mode: "purge" pending, "recreate" asked'],
     });
     const stored = await queue.getJob('reset');
-    expect(stored && runIdOf(stored)).toBe(runIdOf(rival as Job));
+    expect(stored && runIdOf(stored)).toBe(runIdOf(rival() as Job));
   });
 });

@@ -1,5 +1,6 @@
 import { DelayedError } from 'bullmq';
 import {
+  deleteBegun,
   expireJobData,
   expireJobState,
   jobLogFields,
@@ -51,7 +52,7 @@ export function expireProcessor(deps: ExpiryProcessorDeps): JobProcessor {
         const earlier = ctx.state.get();
         let expiresAt = earlier.expiresAt ?? null;
         // Nothing removed yet: Keycloak's expiry decides again (it may have been extended meanwhile).
-        if (!Object.values(earlier.removed ?? {}).some(Boolean)) {
+        if (!deleteBegun(earlier)) {
           const verdict = await deps.expiry.verdict(username, attempt.signal);
           if (verdict.action === 'wait') return { [WAIT]: verdict.dueAt };
           // A target chosen but no user left (removed, its record lost in a crash): the delete finishes the rest.

@@ -1,5 +1,5 @@
 import { deletePlayground, type DeleteDeps } from '../provisioning/delete-playground.js';
-import type { DeleteState, StepContext } from '../provisioning/step-context.js';
+import { deleteBegun, type DeleteState, type StepContext } from '../provisioning/step-context.js';
 import type { CleanupUserResult } from '../queue/fleet-contract.js';
 import { cleanupReason } from './fleet-context.js';
 
@@ -30,7 +30,7 @@ export class CleanupUserService {
     const user = await this.deps.identity.findUser(username, ctx.signal);
     // Until something is removed, a retry of the same user decides again: a trainer may have
     // extended the expiry during the backoff. Once something is, the delete is finished.
-    const begun = Object.values(earlier.removed ?? {}).some(Boolean);
+    const begun = deleteBegun(earlier);
 
     if (!earlier.reason || (!begun && user !== undefined && user.id === earlier.userId)) {
       if (!user || !user.managed) return { username, userId: null, deleted: false, dryRun, skipped: 'no managed user of that name' };

@@ -1,25 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { PURGE_KEEPS, defaultPlaygroundSettings } from '../domain/trainee-plan.js';
+import { PURGE_KEEPS, } from '../domain/trainee-plan.js';
 import { UpstreamError } from '../errors.js';
 import { FakeCluster, FakeGrafana, FakeIdentity } from '../test-support/fake-ports.js';
 import { memoryJobState, type StepContext } from '../provisioning/step-context.js';
 import { CleanupUserService, type CleanupState } from './cleanup-user.service.js';
-import type { FleetSettings } from './fleet-context.js';
 import { applyPlayground } from './playground-writer.js';
 import { ResetUserService, type ResetState } from './reset-user.service.js';
 import { SyncUserService, type SyncState } from './sync-user.service.js';
 import { traineeOf } from './fleet-context.js';
+import { fleetSettings } from '../test-support/fleet-fixture.js';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 
-const settings: FleetSettings = {
-  playground: defaultPlaygroundSettings('https://issuer.example/realms/playground', { TRAINEE_CLUSTER_ROLE: 'trainee' }),
-  namespaceDeleteTimeoutMs: 1_000,
-  grafanaOrgId: 1,
-  grafanaRole: 'Viewer',
-  defaultExpiryDays: 365,
-};
+const settings = fleetSettings;
 
 const silent = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 

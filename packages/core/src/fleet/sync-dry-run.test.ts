@@ -1,22 +1,16 @@
 import { describe, expect, it, vi } from 'vitest';
-import { defaultPlaygroundSettings } from '../domain/trainee-plan.js';
 import { FakeCluster, FakeGrafana, FakeIdentity } from '../test-support/fake-ports.js';
 import { memoryJobState, type StepContext } from '../provisioning/step-context.js';
 import { fleetRunJobId } from '../queue/fleet-contract.js';
 import { aggregateSync } from './aggregate.js';
 import { fleetRunData } from './enqueue-fleet-run.js';
-import { traineeOf, type FleetSettings } from './fleet-context.js';
+import { traineeOf, } from './fleet-context.js';
 import { applyPlayground } from './playground-writer.js';
 import { wouldRollBack } from './sync-dry-run.js';
 import { SyncUserService, type SyncState } from './sync-user.service.js';
+import { fleetSettings } from '../test-support/fleet-fixture.js';
 
-const settings: FleetSettings = {
-  playground: defaultPlaygroundSettings('https://issuer.example/realms/playground', { TRAINEE_CLUSTER_ROLE: 'trainee' }),
-  namespaceDeleteTimeoutMs: 1_000,
-  grafanaOrgId: 1,
-  grafanaRole: 'Viewer',
-  defaultExpiryDays: 365,
-};
+const settings = fleetSettings;
 const silent = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 const base = { fixedGrafana: false, fixedNamespace: false, fixedProvisioned: false, rolledBack: false, passwordIssued: false, dryRun: true };
 

@@ -1,20 +1,13 @@
 // Sync rolling back a user whose create failed for good without reaching Grafana to undo:
 // the account that create made goes too, and only that one.
 import { describe, expect, it } from 'vitest';
-import { defaultPlaygroundSettings } from '../domain/trainee-plan.js';
 import { UpstreamError } from '../errors.js';
 import { memoryJobState, type CreateState, type StepContext } from '../provisioning/step-context.js';
 import { build, context as createContext, expectComplete, input, silent } from '../test-support/create-fixture.js';
-import type { FleetSettings } from './fleet-context.js';
 import { SyncUserService, failedCreateRecord, type SyncState } from './sync-user.service.js';
+import { fleetSettings } from '../test-support/fleet-fixture.js';
 
-const settings: FleetSettings = {
-  playground: defaultPlaygroundSettings('https://issuer.example/realms/playground', { TRAINEE_CLUSTER_ROLE: 'trainee' }),
-  namespaceDeleteTimeoutMs: 1_000,
-  grafanaOrgId: 1,
-  grafanaRole: 'Viewer',
-  defaultExpiryDays: 365,
-};
+const settings = fleetSettings;
 
 function syncContext(): StepContext<SyncState> {
   return { jobKey: 'sync-1', password: async () => 'Fresh-Pass-1234567890', state: memoryJobState<SyncState>(), progress: async () => undefined, log: silent as never };

@@ -42,6 +42,9 @@ export interface DeleteState {
   removed?: { namespace?: boolean; keycloak?: boolean; grafana?: boolean };
 }
 
+/** Whether an earlier attempt of a delete already removed something: its retry then finishes it, deciding nothing again. */
+export const deleteBegun = (state: Pick<DeleteState, 'removed'>): boolean => Object.values(state.removed ?? {}).some(Boolean);
+
 export type StepLog = Pick<Logger, 'info' | 'warn' | 'debug'>;
 
 /** Everything a domain operation needs from the job that runs it. */
