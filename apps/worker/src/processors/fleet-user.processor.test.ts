@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, JOBS, type SyncUserResult } from '@kup/core';
+import { createLogger, JOBS, type Logger, type SyncUserResult } from '@kup/core';
 import { fleetUserProcessors, type FleetUserProcessorDeps } from './fleet-user.processor.js';
 import { fakeJob } from './test-job.js';
 
@@ -15,7 +15,7 @@ const found: SyncUserResult = {
 };
 
 /** The sync child with every write it could make recorded. */
-function setup(result: SyncUserResult, expireJobMissing: boolean) {
+function setup(result: SyncUserResult, expireJobMissing: boolean, log: Logger = createLogger({ name: 'test', level: 'silent' })) {
   const writes: string[] = [];
   const asked: unknown[] = [];
   const deps: FleetUserProcessorDeps = {
@@ -33,7 +33,7 @@ function setup(result: SyncUserResult, expireJobMissing: boolean) {
       remove: async () => void writes.push('secret remove'),
     },
     locks: { withLock: async (_u: string, _h: string, work: () => Promise<unknown>) => work() } as never,
-    log: createLogger({ name: 'test', level: 'silent' }),
+    log,
     expiry: {
       ensure: async () => {
         writes.push('expire job added');
@@ -43,8 +43,9 @@ function setup(result: SyncUserResult, expireJobMissing: boolean) {
     },
   };
   const processor = fleetUserProcessors(deps)[JOBS.syncUser]!;
-  const run = (data: Record<string, unknown>) => processor(fakeJob(JOBS.syncUser, { runId: 'r1', username: 'ana', ...data }), undefined, undefined);
-  return { writes, asked, run };
+  const job = (data: Record<string, unknown>, options?: Parameters<typeof fakeJob>[2]) => fakeJob(JOBS.syncUser, { runId: 'r1', username: 'ana', ...data }, options);
+  const run = (data: Record<string, unknown>) => processor(job(data), undefined, undefined);
+  return { writes, asked, run, job, processor };
 }
 
 describe('sync-user child, dry run', () => {
@@ -72,5 +73,23 @@ describe('sync-user child, dry run', () => {
     await run({});
     expect(asked).toEqual([{ resetPasswords: false }]);
     expect(writes).toEqual(['secret remove', 'expire job added']);
+  });
+});
+
+describe('sync-user child, as a job', () => {
+  it('logs under its run (parentId, after the trainee) and leaves the stall limit to BullMQ', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({ name: 'test', level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const { dryRun: _dryRun, repairs: _repairs, ...nothingToFix } = found;
+    const { writes, job, processor } = setup(nothingToFix, true, log);
+    // Interrupted far more often than any WORKER_MAX_STALLED_COUNT: the child still runs its work.
+    const child = Object.assign(job({}, { stalledCounter: 1_000, attemptsMade: 1 }), { parent: { id: 'run-1', queueKey: 'bull:fleet' } });
+    await processor(child, undefined, undefined);
+    expect(writes).toEqual(['secret remove', 'expire job added']);
+    const line = lines.find((l) => l.msg === 'expire job was missing: re-created');
+    expect(line).toMatchObject({ jobId: `${JOBS.syncUser}-x`, username: 'ana', parentId: 'run-1', attempt: 2 });
+    const keys = Object.keys(line ?? {});
+    expect(keys.indexOf('username')).toBeLessThan(keys.indexOf('parentId'));
+    expect(keys.indexOf('parentId')).toBeLessThan(keys.indexOf('attempt'));
   });
 });

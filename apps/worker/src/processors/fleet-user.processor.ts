@@ -4,7 +4,6 @@ import {
   cleanupUserData,
   resetJobState,
   syncJobState,
-  jobLogFields,
   JOBS,
   resetUserData,
   secretKeyOf,
@@ -23,7 +22,7 @@ import {
 import { checkedData, stepContext } from './job-context.js';
 import type { ExpiryJobs, JobProcessor } from './processor.js';
 import type { ProcessorTable } from '../job-registry.js';
-import { AttemptSignal, runJob } from './run-job.js';
+import { runTraineeJob, type TraineeJobDeps } from './run-job.js';
 
 export interface FleetUserProcessorDeps {
   reset: Pick<ResetUserService, 'reset'>;
@@ -42,12 +41,11 @@ export interface FleetUserProcessorDeps {
  * on its own, and fails as `CODE: message`, which its parent reports per user.
  */
 export function fleetUserProcessors(deps: FleetUserProcessorDeps): ProcessorTable {
-  // `work` gets the attempt's signal (BullMQ's and the trainee lock's) for its steps.
-  const run = <T>(job: Job, token: string | undefined, signal: AbortSignal | undefined, username: string, work: (log: Logger, signal: AbortSignal) => Promise<T>) => {
-    const log = deps.log.child({ jobId: job.id, username, parentId: job.parent?.id, attempt: job.attemptsMade + 1, ...jobLogFields(job) });
-    const attempt = new AttemptSignal(signal);
-    return runJob({ job, token, usernames: [username], locks: deps.locks, log, attempt, work: () => work(log, attempt.signal) });
-  };
+  // No stall limit of the runner's: a child has no undo to run, so BullMQ's own maxStalledCount (fleet-workers.ts, no margin) fails it.
+  const trainee: TraineeJobDeps = { locks: deps.locks, log: deps.log, stallLimit: undefined };
+  // `work` gets the attempt's signal (BullMQ's and the trainee lock's) for its steps; the log names the child's run (parentId).
+  const run = <T>(job: Job, token: string | undefined, signal: AbortSignal | undefined, username: string, work: (log: Logger, signal: AbortSignal) => Promise<T>) =>
+    runTraineeJob(trainee, job, token, signal, username, work, { parentId: job.parent?.id });
 
   const reset: JobProcessor = (job, token, signal) => {
     const { runId, username, mode, listed } = checkedData(job, resetUserData, resetJobState);

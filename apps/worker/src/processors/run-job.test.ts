@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError } from 'bullmq';
 import { describe, expect, it, vi } from 'vitest';
 import { LOCKED, LockLostError, ProvisionerError, UpstreamError, UsernameConflictError, createLogger } from '@kup/core';
 import { jobFailure } from './job-failure.js';
-import { AttemptSignal, ROLLBACK_TRIES, StalledTooOftenError, runJob, stopOnLostJobLocks, willRetry, type UserLocks } from './run-job.js';
+import { AttemptSignal, ROLLBACK_TRIES, StalledTooOftenError, runJob, runTraineeJob, stopOnLostJobLocks, willRetry, type UserLocks } from './run-job.js';
 import { fakeJob } from './test-job.js';
 
 const log = createLogger({ name: 'test', level: 'silent' });
@@ -180,6 +180,15 @@ describe('runJob', () => {
     expect(at.work).not.toHaveBeenCalled();
     expect(at.onFinalFailure).toHaveBeenCalledOnce();
     expect(at.onFinalFailure.mock.calls[0]?.[0]).toBeInstanceOf(StalledTooOftenError);
+  });
+
+  it('runTraineeJob logs the job and trainee, then any extra fields, and keeps the stall limit of its deps', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logged = createLogger({ name: 'test', level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const work = async (l: typeof log) => (l.info('working'), 'done');
+    await runTraineeJob({ locks: free, log: logged }, fakeJob('sync-user', {}), 't', undefined, 'j', work, { parentId: 'run-1' });
+    expect(Object.keys(lines[0] ?? {}).filter((key) => ['jobId', 'username', 'parentId', 'attempt'].includes(key))).toEqual(['jobId', 'username', 'parentId', 'attempt']);
+    await expect(runTraineeJob({ locks: free, log, stallLimit: 3 }, fakeJob('set-expiry', {}, { stalledCounter: 3 }), 't', undefined, 'j', work)).rejects.toThrow(/^STALLED: /);
   });
 
   it('willRetry counts this attempt', () => {

@@ -154,7 +154,8 @@ export interface TraineeJobDeps {
 
 /**
  * `runJob` for a job on one trainee: that trainee locked, `work` given a log naming the job
- * and the trainee, and the attempt's signal (BullMQ's `signal` and the locks').
+ * and the trainee (and `logFields`, after the trainee), and the attempt's signal (BullMQ's
+ * `signal` and the locks').
  */
 export function runTraineeJob<T>(
   deps: TraineeJobDeps,
@@ -163,8 +164,9 @@ export function runTraineeJob<T>(
   signal: AbortSignal | undefined,
   username: string,
   work: (log: Logger, signal: AbortSignal) => Promise<T>,
+  logFields: Record<string, unknown> = {},
 ): Promise<T> {
-  const log = deps.log.child({ jobId: job.id, username, attempt: job.attemptsMade + 1, ...jobLogFields(job) });
+  const log = deps.log.child({ jobId: job.id, username, ...logFields, attempt: job.attemptsMade + 1, ...jobLogFields(job) });
   const attempt = new AttemptSignal(signal);
   return runJob({ job, token, usernames: [username], locks: deps.locks, log, stallLimit: deps.stallLimit, attempt, work: () => work(log, attempt.signal) });
 }
