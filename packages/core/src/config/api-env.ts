@@ -27,7 +27,7 @@ export const apiEnvShape = {
   METRICS_PUBLIC: bool(false),
   /**
    * Treat a request without `Prefer` as `Prefer: wait=N` on POST/DELETE /provisioner, /reset,
-   * /cleanup and /sync, so synchronous callers work unchanged. 0 (default): off. Capped at
+   * /cleanup, /sync and PATCH /trainees/:username, so synchronous callers work unchanged. 0 (default): off. Capped at
    * MAX_WAIT_SECONDS; keep the ingress's read timeout above it.
    */
   DEFAULT_PREFER_WAIT_SECONDS: int(0, 0, 300),

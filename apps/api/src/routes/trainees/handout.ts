@@ -20,7 +20,7 @@ const kubeconfigYaml = z.string().meta({
 });
 
 const notConfigured = () =>
-  new HttpError(503, 'no kubeconfig can be given: the cluster\'s public address is not configured (CLUSTER_SERVER_URL, CLUSTER_CA_FILE or CLUSTER_CA_DATA)', 'CLUSTER_ACCESS_NOT_CONFIGURED');
+  new HttpError(503, 'no kubeconfig can be given: the cluster\'s public address is not configured (CLUSTER_SERVER_URL)', 'CLUSTER_ACCESS_NOT_CONFIGURED');
 
 /** What a trainer hands out: the kubeconfig and the welcome. Only for a trainee the provisioner manages (asked of the worker). */
 export const handoutRoutes: FastifyPluginAsyncZod<HandoutRoutesOptions> = async (app, options) => {
