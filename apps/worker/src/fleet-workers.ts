@@ -14,6 +14,7 @@ import {
   fleetSettings,
   InventoryCache,
   jobLogFields,
+  LeftGrafanaAccounts,
   takeReportedInventory,
   PURGE_KEEPS,
   QUEUES,
@@ -107,7 +108,8 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     // Purge children share one cluster inventory per run and process (see InventoryCache).
     reset: new ResetUserService(deps.ports, settings, new InventoryCache(() => takeReportedInventory(() => deps.ports.cluster.takeInventory(PURGE_KEEPS), logger))),
     cleanup: new CleanupUserService({ ...deps.ports, namespaceDeleteTimeoutMs: settings.namespaceDeleteTimeoutMs, ...(settings.guards ? { guards: settings.guards } : {}) }),
-    sync: new SyncUserService(deps.ports, settings, { createPending, currentPassword, failedCreate }),
+    // The records failed creates left by username (the provisioning service writes them): a new POST may have replaced the job.
+    sync: new SyncUserService(deps.ports, settings, { createPending, currentPassword, failedCreate, leftAccounts: new LeftGrafanaAccounts(redis, config.QUEUE_PREFIX) }),
     secrets: deps.secrets,
     locks: deps.locks,
     log: logger,

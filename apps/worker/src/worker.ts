@@ -12,6 +12,7 @@ import {
   describeError,
   identityGuards,
   jobLogFields,
+  LeftGrafanaAccounts,
   oidcIssuer,
   playgroundSettings,
   type ClusterGateway,
@@ -72,6 +73,8 @@ export function createWorkerApp(config: WorkerEnv, deps: WorkerAppDeps = {}): Wo
   const ports = deps.ports ?? createAdapters(config, { caFile: deps.caFile });
   const settings = playgroundSettings(config, oidcIssuer(config));
   const service = new ProvisioningService({
+    // Beside the queues (fleet-workers.ts reads the same for sync): it outlives a replaced job.
+    leftAccounts: new LeftGrafanaAccounts(redis, config.QUEUE_PREFIX),
     identity: ports.identity,
     cluster: ports.cluster,
     grafana: ports.grafana,

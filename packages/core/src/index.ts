@@ -31,6 +31,7 @@ export * from './domain/trainee-plan.js';
 export * from './ports/index.js';
 export * from './store/redis-mutex.js';
 export * from './store/user-lock.js';
+export * from './store/left-grafana-accounts.js';
 export * from './queue/enqueue-unique.js';
 export * from './saga/index.js';
 export * from './provisioning/index.js';

@@ -5,12 +5,13 @@ import type { CreateJobData } from '../queue/contract.js';
 import { FakeCluster, FakeGrafana, FakeIdentity } from './fake-ports.js';
 import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import { memoryJobState, type CreateState, type StepContext } from '../provisioning/step-context.js';
+import type { LeftGrafanaAccountStore } from '../provisioning/steps/grafana-account.js';
 
 export const NOW = new Date('2026-03-01T12:00:00.000Z');
 export const PASSWORD = 'Stored-Pass-123456';
 export const input: CreateJobData = { username: 'jean-dupont', email: 'Jean.Dupont@x.io', fullName: 'Jean Dupont' };
 
-export function build(options: { networkPolicy?: boolean } = {}) {
+export function build(options: { networkPolicy?: boolean; leftAccounts?: LeftGrafanaAccountStore } = {}) {
   const fakes = { identity: new FakeIdentity(), cluster: new FakeCluster(), grafana: new FakeGrafana() };
   const settings = defaultPlaygroundSettings('https://issuer.example/realms/playground', {
     TRAINEE_CLUSTER_ROLE: 'trainee',
@@ -24,6 +25,7 @@ export function build(options: { networkPolicy?: boolean } = {}) {
     grafanaRole: 'Viewer',
     defaultExpiryDays: 30,
     namespaceDeleteTimeoutMs: 1_000,
+    ...(options.leftAccounts ? { leftAccounts: options.leftAccounts } : {}),
     now: () => NOW,
   });
   return { sut, fakes };

@@ -3,6 +3,7 @@ import { markOwned, runSteps, undoSteps, type Step } from '../../saga/runner.js'
 import { defaultGuards } from '../ownership.js';
 import type { CreateState, StepContext } from '../step-context.js';
 import { need, type CreateRun, type ProvisioningDeps } from './create-run.js';
+import type { LeftGrafanaAccount } from './grafana-account.js';
 import { inspectStep, keycloakUserStep } from './identity-steps.js';
 import { createNamespaceStep, finishStep, grafanaUserStep } from './playground-steps.js';
 import { fittingSteps } from './playground-run.js';
@@ -53,12 +54,25 @@ export async function rollbackCreate(
   input: CreateJobData,
   ctx: StepContext<CreateState>,
 ): Promise<{ keycloak: boolean; namespace: boolean; grafana: boolean }> {
-  if (ctx.state.get().initial === 'provisioned') return { keycloak: false, namespace: false, grafana: false };
+  const state = ctx.state.get();
+  if (state.initial === 'provisioned') return { keycloak: false, namespace: false, grafana: false };
+  // Kept by username before anything is undone (an undo that cannot reach Grafana leaves the
+  // account, which nothing else may record): a new POST replaces this job and its state.
+  const left = leftAccountOf(state);
+  if (left) await deps.leftAccounts?.put(input.username, left);
   let undone: Record<string, boolean> = {};
   try {
     undone = await undoSteps(CREATE_PLAYGROUND, createRun(deps, input, ctx));
   } finally {
     ctx.log.info({ undone }, 'create rolled back');
   }
+  // Every undo done: the account is gone (or was never ours), and so is the need for its record.
+  if (left) await deps.leftAccounts?.clear(input.username);
   return { keycloak: undone['keycloak-user'] === true, namespace: undone.namespace === true, grafana: undone['grafana-user'] === true };
+}
+
+/** The account a job marked as its own, for the Keycloak user it recorded (`failedCreateRecord`'s rule). */
+function leftAccountOf(state: CreateState): LeftGrafanaAccount | undefined {
+  if (state.owned?.grafana !== true || state.userId === undefined) return undefined;
+  return { userId: state.userId, ...(state.grafanaUserId !== undefined ? { grafanaUserId: state.grafanaUserId } : {}) };
 }

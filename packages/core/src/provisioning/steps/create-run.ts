@@ -4,6 +4,7 @@ import type { GrafanaGateway, GrafanaRole } from '../../ports/grafana-gateway.js
 import type { CreatedIdentityUser, IdentityProvider, IdentityUser } from '../../ports/identity-provider.js';
 import type { CreateJobData, CreateJobResult } from '../../queue/contract.js';
 import type { PlaygroundRun } from './playground-run.js';
+import type { LeftGrafanaAccountStore } from './grafana-account.js';
 import type { IdentityGuards } from '../ownership.js';
 import type { CreateState, StepContext } from '../step-context.js';
 
@@ -18,6 +19,11 @@ export interface ProvisioningDeps {
   namespaceDeleteTimeoutMs: number;
   /** Reserved namespaces and Grafana's denied logins (default: `defaultGuards()`). */
   guards?: IdentityGuards;
+  /**
+   * The Grafana accounts failed creates left, by username (grafana-account.ts): written by
+   * the undo, read when the login is taken. Without it, only the job's own state records them.
+   */
+  leftAccounts?: LeftGrafanaAccountStore;
   now?: () => Date;
 }
 

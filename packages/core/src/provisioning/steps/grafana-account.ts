@@ -13,6 +13,32 @@ export interface GrafanaRecord {
 }
 
 /**
+ * The Grafana account a create made for a Keycloak user, as its final failure leaves it: until
+ * `finish` writes the id on the user, the failed job's state is the only record of it, and a
+ * new POST of the same trainee replaces that job (same id), state and all. So the create's
+ * undo also keeps it by username (`LeftGrafanaAccounts`), out of the job, for the next create
+ * and sync's rollback; never a secret.
+ */
+export interface LeftGrafanaAccount {
+  /** The Keycloak user the account was made for: the record speaks for that user alone. */
+  userId: string;
+  /** The account's id, when the create had learnt it (else: our login with our email). */
+  grafanaUserId?: number | undefined;
+}
+
+/** Where left accounts are kept, one per username (Redis in the worker, store/left-grafana-accounts.ts). */
+export interface LeftGrafanaAccountStore {
+  get(username: string): Promise<LeftGrafanaAccount | undefined>;
+  put(username: string, account: LeftGrafanaAccount): Promise<void>;
+  clear(username: string): Promise<void>;
+}
+
+/** What a left account's record proves for this Keycloak user: the failed create's own record, as its state gave it. */
+export function leftAccountRecord(left: LeftGrafanaAccount | undefined, user: Pick<IdentityUser, 'id'>): GrafanaRecord | undefined {
+  return left !== undefined && left.userId === user.id ? { madeId: left.grafanaUserId, making: true } : undefined;
+}
+
+/**
  * Whether the Grafana account found under a trainee's login is ours: the one this run made
  * (its recorded id; or, the answer lost, our login with our email), else what the Keycloak
  * user records (ownership.ts). The deny list wins over every record.

@@ -2,7 +2,8 @@ import { UsernameConflictError } from '../../errors.js';
 import { markOwned, owns, type Step } from '../../saga/runner.js';
 import { isManagedNamespace } from '../ownership.js';
 import { need, type CreateRun } from './create-run.js';
-import { createGrafanaAccount, createGrafanaAccountFirst, isOurGrafanaAccount, type NewGrafanaAccount } from './grafana-account.js';
+import { createGrafanaAccount, createGrafanaAccountFirst, isOurGrafanaAccount, leftAccountRecord, type NewGrafanaAccount } from './grafana-account.js';
+import type { GrafanaUser } from '../../ports/grafana-gateway.js';
 import type { IdentityUser } from '../../ports/identity-provider.js';
 import { namespaceStep } from './playground-run.js';
 
@@ -80,13 +81,25 @@ async function takeOrCreate({ deps, input, ctx }: CreateRun, user: IdentityUser,
     return id;
   }
   // The user as this job sees it: its email is the job's, whatever Keycloak holds.
-  const ours = isOurGrafanaAccount(existing, { ...user, username, email: input.email }, { madeId: state.grafanaUserId, making: state.owned?.grafana }, deps.guards);
+  const seen = { ...user, username, email: input.email };
+  const ours = isOurGrafanaAccount(existing, seen, { madeId: state.grafanaUserId, making: state.owned?.grafana }, deps.guards) || (await leftForUser(deps, seen, existing));
   if (!ours) {
     ctx.log.warn({ grafanaUserId: existing.id }, 'grafana login belongs to someone else');
     throw new UsernameConflictError(username);
   }
   await deps.grafana.setPassword(existing.id, account.password, ctx.signal);
   return existing.id;
+}
+
+/**
+ * The account an earlier, failed create made for this very Keycloak user and could not
+ * remove: ours by that create's record (kept by username, since a new POST replaced the
+ * failed job and its state), by the same rule as its own undo. Asked only when the login is
+ * taken and this job's own marks do not claim the account.
+ */
+async function leftForUser(deps: CreateRun['deps'], user: IdentityUser, found: GrafanaUser): Promise<boolean> {
+  const record = leftAccountRecord(await deps.leftAccounts?.get(user.username), user);
+  return record !== undefined && isOurGrafanaAccount(found, user, record, deps.guards);
 }
 
 /**
@@ -104,6 +117,9 @@ export const finishStep: Step<CreateRun> = {
     const { created } = run;
     if (created?.id === user.id) await deps.identity.setCreatedProvisioned(user.id, created.user, grafanaUserId, ctx.signal);
     else await deps.identity.setProvisioned(user.id, true, ctx.signal, grafanaUserId);
+    // The user records its account now: a failed create's record of it is done with. Only a
+    // half-made user found can have one (a new trainee's user is this job's own).
+    if (ctx.state.get().initial === 'partial') await deps.leftAccounts?.clear(input.username);
     ctx.log.info({ userId: user.id, grafanaUserId, initial: ctx.state.get().initial }, 'playground provisioned');
     const { username, email } = input;
     run.result = { username, userId: user.id, email, alreadyProvisioned: false, passwordIssued: true, namespace: username, grafanaUserId };
