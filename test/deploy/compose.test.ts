@@ -1,8 +1,11 @@
-// docker-compose.yml (the laptop path) checked by reading it; `docker compose config` runs
-// too, but only where a Docker engine with the compose plugin answers.
+// docker-compose.yml (the laptop path) checked by reading it, and against the Compose
+// Specification everywhere (CI has no Docker engine); `docker compose config` runs too where an
+// engine with the compose plugin answers.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { apiEnv, workerEnv } from '@kup/core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -22,7 +25,8 @@ type Service = {
   privileged?: boolean;
 };
 
-const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+type Compose = { services: Record<string, Service>; volumes?: Record<string, unknown> };
+const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as Compose;
 const services = compose.services;
 const service = (name: string): Service => {
   const s = services[name];
@@ -33,6 +37,28 @@ const envExample = Object.fromEntries(readFileSync(join(repoRoot, '.env.example'
   .filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 const required = (shape: Record<string, { safeParse(v: unknown): { success: boolean } }>): string[] =>
   Object.entries(shape).filter(([, schema]) => !schema.safeParse(undefined).success).map(([key]) => key);
+
+/**
+ * What is wrong with `document` by the Compose Specification's JSON schema, as the
+ * `docker-compose` package (testcontainers' dependency) ships it, and references to services
+ * and named volumes that do not exist: what `docker compose config` refuses, without Docker.
+ */
+function composeSpecErrors(document: Compose): string[] {
+  const fromTestcontainers = createRequire(createRequire(import.meta.url).resolve('testcontainers'));
+  const schema = JSON.parse(readFileSync(fromTestcontainers.resolve('docker-compose/schema/compose-spec.json'), 'utf8')) as object;
+  // The schema names draft-07 by a URL Ajv does not know offline; its keywords are draft-07's.
+  const validate = new Ajv({ strict: false, allErrors: true, validateSchema: false }).compile(schema);
+  const errors = validate(document) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`);
+  for (const [name, s] of Object.entries(document.services)) {
+    for (const dependency of Object.keys(s.depends_on ?? {})) if (!(dependency in document.services)) errors.push(`${name}: depends on an unknown service ${dependency}`);
+    for (const volume of s.volumes ?? []) {
+      if (typeof volume !== 'string') continue; // the long form names its source in `source`, checked by the schema alone
+      const source = volume.split(':')[0] ?? '';
+      if (!/^[./~]/.test(source) && !(source in (document.volumes ?? {}))) errors.push(`${name}: mounts an undeclared volume ${source}`);
+    }
+  }
+  return errors;
+}
 
 function dockerComposeWorks(): boolean {
   try {
@@ -122,11 +148,27 @@ describe('docker-compose.yml', () => {
     expect(keycloak.environment?.KEYCLOAK_CLIENT_SECRET).toBe('${KEYCLOAK_CLIENT_SECRET:?set KEYCLOAK_CLIENT_SECRET in .env}');
   });
 
-  if (dockerComposeWorks()) {
-    it('is valid for docker compose config', () => {
+  it('is valid by the Compose Specification (and for docker compose config, where an engine answers)', () => {
+    // Runs everywhere: only checked with Docker, an invalid file went unnoticed in CI.
+    expect(composeSpecErrors(compose)).toEqual([]);
+    if (dockerComposeWorks()) {
       const env = { ...process.env, API_TOKENS: 'a'.repeat(32), RESULT_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
         KEYCLOAK_ADMIN_PASSWORD: 'x', KEYCLOAK_CLIENT_SECRET: 'x', GRAFANA_ADMIN_PASSWORD: 'x' };
       execFileSync('docker', ['compose', '-f', join(repoRoot, 'docker-compose.yml'), 'config', '-q'], { env, timeout: 30_000 });
-    });
-  }
+    }
+  });
+
+  it('the Compose check finds an unknown key, a command item that is not a string, and dangling references', () => {
+    const broken = structuredClone(compose);
+    const k3s = broken.services.k3s as Service & { restartt?: string };
+    k3s.restartt = 'always';
+    k3s.command = ['server', { '--flag=ends-with': null } as unknown as string];
+    k3s.depends_on = { ...k3s.depends_on, nowhere: { condition: 'service_started' } };
+    k3s.volumes = [...(k3s.volumes ?? []), 'undeclared:/data'];
+    const errors = composeSpecErrors(broken).join('\n');
+    expect(errors).toContain('/services/k3s must NOT have additional properties {"additionalProperty":"restartt"}');
+    expect(errors).toMatch(/\/services\/k3s\/command\/1 must be string/);
+    expect(errors).toContain('k3s: depends on an unknown service nowhere');
+    expect(errors).toContain('k3s: mounts an undeclared volume undeclared');
+  });
 });
