@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/api-app.js';
 
 /** A port nothing listens on: bound once by us, then closed. */
@@ -19,30 +19,37 @@ describe('Redis unreachable', () => {
   afterAll(async () => t?.close());
 
   it('/readyz answers 503 quickly, liveness stays 200', async () => {
-    const started = Date.now();
+    // Quickly: without waiting on Redis at all (no PING sent to wait for), rather than by a
+    // stopwatch that a busy machine could trip.
+    const ping = vi.spyOn(t.deps.redis, 'ping');
     const ready = await t.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(503);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(ready.json()).toEqual({ status: 'redis unavailable' });
+    expect(ping).not.toHaveBeenCalled();
+    ping.mockRestore();
     expect((await t.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     expect((await t.inject({ method: 'GET', url: '/' })).statusCode).toBe(200);
   });
 
   it('enqueueing answers 503 "Queue unavailable" at once instead of hanging', async () => {
-    const started = Date.now();
     const res = await t.inject({ method: 'POST', url: '/provisioner', headers: t.auth, payload: { email: 'nobody@example.org' } });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toEqual({ message: 'Queue unavailable', code: 'QUEUE_UNAVAILABLE' });
-    expect(Date.now() - started).toBeLessThan(2_000);
     const status = await t.inject({ method: 'GET', url: '/jobs/create-nobody', headers: t.auth });
     expect(status.statusCode).toBe(503);
+    // At once: refused because the connection is down, before any command was sent, never
+    // given up after the guard's deadline ("did not answer within").
+    const causes = t.logs.map((line) => JSON.parse(line) as { msg?: string; err?: { message?: string } }).filter((line) => line.msg === 'Queue unavailable').map((line) => line.err?.message);
+    expect(causes).toHaveLength(2);
+    for (const cause of causes) expect(cause).toMatch(/^redis connection is (?!ready)\w+$/);
   });
 
-  it("Bull Board's API answers 503 within a second instead of hanging", async () => {
-    const started = Date.now();
+  it("Bull Board's API answers 503 at once instead of hanging", async () => {
+    // Only the board's own readiness check answers this 503; without it BullMQ would wait for
+    // the connection until the test's timeout ends the test (no stopwatch needed).
     const res = await t.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: t.auth });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toEqual({ message: 'Queue unavailable', code: 'QUEUE_UNAVAILABLE' });
-    expect(Date.now() - started).toBeLessThan(1_000);
     const job = await t.inject({ method: 'GET', url: '/admin/queues/api/queues/provisioning/create-nobody', headers: t.auth });
     expect(job.statusCode).toBe(503);
   });

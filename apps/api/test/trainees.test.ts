@@ -17,11 +17,10 @@ describe('API: trainee routes without a worker', () => {
 
   it('answers 503 WORKER_UNAVAILABLE with a reason when no worker answers, and removes the query', async () => {
     for (const url of ['/trainees', '/trainees/jean-dupont', '/trainees/jean-dupont/kubeconfig', '/trainees/jean-dupont/welcome']) {
-      const started = Date.now();
       const response = await t.inject({ method: 'GET', url, headers: t.auth });
       expect(response.statusCode, url).toBe(503);
-      expect(response.json()).toMatchObject({ code: 'WORKER_UNAVAILABLE', message: expect.stringContaining('QUERY_TIMEOUT_SECONDS') });
-      expect(Date.now() - started).toBeLessThan(4_000);
+      // Given up after the configured 1 s (not the default 10 s): the answer names the wait it made.
+      expect(response.json()).toMatchObject({ code: 'WORKER_UNAVAILABLE', message: expect.stringContaining('no worker answered within 1 s (QUERY_TIMEOUT_SECONDS)') });
     }
     expect(await t.deps.queues.queries.getJobCounts('waiting', 'active', 'completed', 'failed')).toEqual({ waiting: 0, active: 0, completed: 0, failed: 0 });
   });
