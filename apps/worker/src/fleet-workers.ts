@@ -96,6 +96,9 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
     if (!result.success || !result.data.passwordIssued || result.data.userId !== user.id) return undefined;
     return deps.secrets.get(secretKeyOf(job));
   };
+  // The records failed creates left by username (the provisioning service writes them; a new
+  // POST may have replaced the job): what sync's rollback and cleanup's deletes remove too.
+  const leftAccounts = new LeftGrafanaAccounts(redis, config.QUEUE_PREFIX);
   // The Grafana account the trainee's create made before it failed for good (its rollback may
   // not have reached Grafana): what its checked state records, for sync's rollback to remove.
   const failedCreate = async (user: IdentityUser): Promise<GrafanaRecord | undefined> => {
@@ -107,9 +110,8 @@ export function createFleetWorkers(config: WorkerEnv, deps: FleetWorkersDeps): F
   const userProcessors = fleetUserProcessors({
     // Purge children share one cluster inventory per run and process (see InventoryCache).
     reset: new ResetUserService(deps.ports, settings, new InventoryCache(() => takeReportedInventory(() => deps.ports.cluster.takeInventory(PURGE_KEEPS), logger))),
-    cleanup: new CleanupUserService({ ...deps.ports, namespaceDeleteTimeoutMs: settings.namespaceDeleteTimeoutMs, ...(settings.guards ? { guards: settings.guards } : {}) }),
-    // The records failed creates left by username (the provisioning service writes them): a new POST may have replaced the job.
-    sync: new SyncUserService(deps.ports, settings, { createPending, currentPassword, failedCreate, leftAccounts: new LeftGrafanaAccounts(redis, config.QUEUE_PREFIX) }),
+    cleanup: new CleanupUserService({ ...deps.ports, namespaceDeleteTimeoutMs: settings.namespaceDeleteTimeoutMs, leftAccounts, ...(settings.guards ? { guards: settings.guards } : {}) }),
+    sync: new SyncUserService(deps.ports, settings, { createPending, currentPassword, failedCreate, leftAccounts }),
     secrets: deps.secrets,
     locks: deps.locks,
     log: logger,

@@ -5,7 +5,7 @@ import { traineeOf, type FleetPorts, type FleetSettings } from './fleet-context.
 import { UsernameConflictError } from '../errors.js';
 import type { GrafanaUser } from '../ports/grafana-gateway.js';
 import { defaultGuards, grafanaEmail } from '../provisioning/ownership.js';
-import { createGrafanaAccount, isOurGrafanaAccount, leftAccountRecord, type GrafanaRecord, type LeftGrafanaAccountStore } from '../provisioning/steps/grafana-account.js';
+import { createGrafanaAccount, isOurGrafanaAccount, type GrafanaRecord, type LeftGrafanaAccountStore } from '../provisioning/steps/grafana-account.js';
 import { memoryJobState, type CreateState, type DeleteState, type StepContext } from '../provisioning/step-context.js';
 import { deletePlayground } from '../provisioning/delete-playground.js';
 import { PLAYGROUND_STEPS, type PlaygroundRun } from '../provisioning/steps/playground-run.js';
@@ -38,8 +38,8 @@ export interface SyncOptions {
   /** The Grafana account the trainee's failed create job recorded making for this very user (`failedCreateRecord`); else undefined. */
   failedCreate?: (user: IdentityUser, signal?: AbortSignal) => Promise<GrafanaRecord | undefined>;
   /**
-   * The accounts failed creates left, kept by username (grafana-account.ts): asked when the
-   * failed job says nothing (a new POST of the trainee replaced it), cleared by the rollback.
+   * The accounts failed creates left, kept by username (grafana-account.ts): the rollback's
+   * delete asks it when the failed job says nothing (a new POST of the trainee replaced it).
    */
   leftAccounts?: LeftGrafanaAccountStore;
 }
@@ -201,20 +201,14 @@ export class SyncUserService {
    */
   private async rollback(user: IdentityUser, ctx: StepContext<SyncState>): Promise<void> {
     const state = ctx.state.get();
-    const deps = { ...this.ports, namespaceDeleteTimeoutMs: this.settings.namespaceDeleteTimeoutMs, guards: this.#guards };
+    const { leftAccounts } = this.options;
+    const deps = { ...this.ports, namespaceDeleteTimeoutMs: this.settings.namespaceDeleteTimeoutMs, guards: this.#guards, ...(leftAccounts ? { leftAccounts } : {}) };
     // Its own record: the sync's state keeps what it repaired, not what a delete removed.
     const deleteCtx = { ...ctx, state: memoryJobState<DeleteState>(), progress: async () => undefined };
     // A sync that made the account found none under the login: any there now is its own or a stranger's.
     const madeBySync = state.grafanaMissing === true || state.grafanaUserId !== undefined;
-    const madeByCaller = madeBySync ? { madeId: state.grafanaUserId, making: state.grafanaMissing } : ((await this.failedCreate(user, ctx.signal)) ?? {});
+    // Else the failed create's job state, else (the delete asks it) the record it left by username.
+    const madeByCaller = madeBySync ? { madeId: state.grafanaUserId, making: state.grafanaMissing } : await this.options.failedCreate?.(user, ctx.signal);
     await deletePlayground(deps, { usernames: [user.username] }, deleteCtx, { madeByCaller, foreignNamespace: 'leave' });
-    // The user is gone, and with it what a failed create's record could speak for.
-    await this.options.leftAccounts?.clear(user.username);
-  }
-
-  /** What the trainee's failed create made in Grafana: by its job's state, else by the record it left under the username. */
-  private async failedCreate(user: IdentityUser, signal?: AbortSignal): Promise<GrafanaRecord | undefined> {
-    const byJob = await this.options.failedCreate?.(user, signal);
-    return byJob ?? leftAccountRecord(await this.options.leftAccounts?.get(user.username), user);
   }
 }

@@ -8,7 +8,7 @@ import { ANNOTATIONS } from '../domain/trainee-plan.js';
 import { UsernameConflictError } from '../errors.js';
 import { NamespaceConflictError, UnmanagedUserError, defaultGuards, isManagedNamespace, type IdentityGuards } from './ownership.js';
 import type { DeleteState, StepContext } from './step-context.js';
-import { isOurGrafanaAccount, type GrafanaRecord } from './steps/grafana-account.js';
+import { isOurGrafanaAccount, leftAccountRecord, type GrafanaRecord, type LeftGrafanaAccountStore } from './steps/grafana-account.js';
 
 export interface DeleteDeps {
   identity: IdentityProvider;
@@ -17,11 +17,19 @@ export interface DeleteDeps {
   namespaceDeleteTimeoutMs: number;
   /** Grafana's denied logins (default: `defaultGuards()`). */
   guards?: IdentityGuards;
+  /**
+   * The Grafana accounts failed creates left, by username (grafana-account.ts): the account
+   * of a half-made user is ours by that record too, and the record goes with the user.
+   */
+  leftAccounts?: LeftGrafanaAccountStore;
 }
 
 export interface DeleteOptions {
-  /** A Grafana account the calling run made itself (sync rolling back its own half-made user): ours too. */
-  madeByCaller?: GrafanaRecord;
+  /**
+   * A Grafana account the calling run made itself (sync rolling back its own half-made user),
+   * or its failed create did: ours too. Unset: the record a failed create left by username.
+   */
+  madeByCaller?: GrafanaRecord | undefined;
   /** A namespace of that name the provisioner does not manage: refused (a delete), or left alone (a rollback). */
   foreignNamespace?: 'refuse' | 'leave';
 }
@@ -99,7 +107,8 @@ const inspectTarget: Step<DeleteRun> = {
       run.namespace = undefined;
     }
     if (!previous.target) {
-      const ours = grafanaUser && user && isOurGrafanaAccount(grafanaUser, user, run.options.madeByCaller ?? {}, deps.guards) ? grafanaUser.id : null;
+      const made = grafanaUser && user ? (run.options.madeByCaller ?? leftAccountRecord(await deps.leftAccounts?.get(username), user)) : undefined;
+      const ours = grafanaUser && user && isOurGrafanaAccount(grafanaUser, user, made ?? {}, deps.guards) ? grafanaUser.id : null;
       if (grafanaUser && ours === null) ctx.log.warn({ grafanaUserId: grafanaUser.id }, 'grafana login is not recorded as ours: left alone');
       await ctx.state.patch({ target: { username, userId: user?.id ?? null, grafanaUserId: ours } });
     }
@@ -165,6 +174,9 @@ export async function deletePlayground(deps: DeleteDeps, input: DeleteJobData, c
   if ((await runSteps(DELETE_PLAYGROUND, run, ctx.progress)) === 'stopped') return run.result as DeleteJobResult;
   const username = run.username as string;
   const userId = run.user?.id ?? ctx.state.get().target?.userId ?? null;
+  // The user is gone, and with it all a failed create's record of theirs could speak for.
+  const left = await run.deps.leftAccounts?.get(username);
+  if (left !== undefined && left.userId === userId) await run.deps.leftAccounts?.clear(username);
   ctx.log.info({ removed: run.removed, userId }, 'playground deleted');
   return { username, userId, found: true, removed: run.removed };
 }

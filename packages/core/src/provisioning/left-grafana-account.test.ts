@@ -7,7 +7,7 @@ import { UpstreamError } from '../errors.js';
 import { SyncUserService, type SyncState } from '../fleet/sync-user.service.js';
 import { build, context, expectComplete, input, silent } from '../test-support/create-fixture.js';
 import { fleetSettings } from '../test-support/fleet-fixture.js';
-import { memoryJobState, type StepContext } from './step-context.js';
+import { memoryJobState, type DeleteState, type StepContext } from './step-context.js';
 import type { LeftGrafanaAccount, LeftGrafanaAccountStore } from './steps/grafana-account.js';
 
 /** The Redis store's behaviour, in memory; `log` says what was asked, in order. */
@@ -154,3 +154,27 @@ describe('the Grafana account a failed create left, once a new POST replaced its
     expect(fakes.grafana.count('deleteUser')).toBe(0);
   });
 });
+
+describe('a delete of the half-made trainee, the failed job replaced', () => {
+  it('removes the account by the record, and the record with the user', async () => {
+    const { sut, fakes, left, user } = await failedFirstCreate();
+    const result = await sut.delete({ usernames: [input.username], email: input.email }, deleteContext());
+    expect(result).toMatchObject({ userId: user.id, removed: { keycloak: true, grafana: true } });
+    expect(fakes.identity.byName(input.username)).toBeUndefined();
+    expect(fakes.grafana.users.size).toBe(0);
+    expect(left.records.size).toBe(0);
+  });
+
+  it('leaves the account, and a record naming another Keycloak user, alone', async () => {
+    const { sut, fakes, left, account } = await failedFirstCreate();
+    left.records.set(input.username, { userId: 'another-keycloak-user' });
+    const result = await sut.delete({ usernames: [input.username], email: input.email }, deleteContext());
+    expect(result).toMatchObject({ removed: { keycloak: true, grafana: false } });
+    expect([...fakes.grafana.users.keys()]).toEqual([account.id]);
+    expect(left.records.get(input.username)).toEqual({ userId: 'another-keycloak-user' });
+  });
+});
+
+function deleteContext(): StepContext<DeleteState> {
+  return { jobKey: 'delete-1', password: async () => 'unused', state: memoryJobState<DeleteState>(), progress: async () => undefined, log: silent as never };
+}
