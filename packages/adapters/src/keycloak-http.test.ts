@@ -243,7 +243,7 @@ describe('KeycloakIdentityProvider: the calls of a create', () => {
   it('an abort while waiting for the answer ends the call at once', async () => {
     const controller = new AbortController();
     const pending = failure(provider(60_000).setProvisioned('hang', true, controller.signal));
-    await expect.poll(() => seen.length).toBe(1);
+    await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(1);
     controller.abort();
     expect((await pending).message).toBe('keycloak set provisioned failed: aborted');
   });
