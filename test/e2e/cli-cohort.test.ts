@@ -1,6 +1,6 @@
 // The trainer's CLI against the service: a cohort made from a CSV file with a progress bar
 // on a terminal, listed, shown, its credentials written once to a private file, then deleted.
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,14 @@ describe('CLI: provisioner cohort', () => {
     expect(await findKeycloakUser(members[0] as string)).toBeUndefined();
   });
 
+  it('says which option the API refused, and why', async () => {
+    const file = join(dir, 'one.csv');
+    writeFileSync(file, `email,full_name\n${emailOf(members[0] as string)},A\n`);
+    const t = terminalIo(svc.cliEnv);
+    expect(await run(['cohort', 'create', '--name', 'Not A Name!', '--csv', file], t.io)).toBe(2);
+    expect(t.stderr.join('\n')).toMatch(/Invalid request: name: .+/);
+  });
+
   it('creates from CSV with --wait, drawing a progress bar; list, show, credentials once, delete', async () => {
     const file = join(dir, 'people.csv');
     writeFileSync(file, ['email,full_name', ...members.map((m, i) => `${emailOf(m)},Trainee ${i}`)].join('\n'));
@@ -64,6 +72,14 @@ describe('CLI: provisioner cohort', () => {
     expect(await run(['cohort', 'show', cohort], show.io)).toBe(0);
     expect(show.stdout.join('\n')).toMatch(new RegExp(`${members[0]}\\s+provisioned\\s+namespace present`));
 
+    // A file that exists already is refused before the one fetch: the credentials are still there.
+    const taken = join(dir, 'taken.csv');
+    writeFileSync(taken, 'keep me\n');
+    const refused = terminalIo(svc.cliEnv);
+    expect(await run(['cohort', 'credentials', cohort, '--out', taken], refused.io)).toBe(2);
+    expect(refused.stderr.join('\n')).toMatch(/cannot create .*taken\.csv \(it must not exist yet\)/);
+    expect(readFileSync(taken, 'utf8')).toBe('keep me\n');
+
     const out = join(dir, 'credentials.csv');
     const creds = terminalIo(svc.cliEnv);
     expect(await run(['cohort', 'credentials', cohort, '--out', out], creds.io)).toBe(0);
@@ -72,6 +88,10 @@ describe('CLI: provisioner cohort', () => {
     const again = terminalIo(svc.cliEnv);
     expect(await run(['cohort', 'credentials', cohort], again.io)).toBe(1);
     expect(again.stderr.join('\n')).toMatch(/already read/);
+    // Refused by the API with --out: the file made for it is removed again, free for a retry.
+    const gone = join(dir, 'gone.csv');
+    expect(await run(['cohort', 'credentials', cohort, '--out', gone], terminalIo(svc.cliEnv).io)).toBe(1);
+    expect(existsSync(gone)).toBe(false);
 
     const removed = terminalIo(svc.cliEnv);
     expect(await run(['cohort', 'delete', cohort, '--wait', '--json'], removed.io)).toBe(0);

@@ -30,6 +30,18 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The API's refusal as the CLI shows it: its message, with each field's reason (`details`)
+ * or each bad CSV row (`rows`) when it gives them.
+ */
+export function apiErrorOf(response: ApiResponse): ApiError {
+  const body = response.body as { message?: string; details?: { path: string; message: string }[]; rows?: { row: number; reason: string }[] } | undefined;
+  const message = body?.message ?? `HTTP ${response.status}`;
+  if (body?.details?.length) return new ApiError(response.status, `${message}: ${body.details.map((d) => `${d.path}: ${d.message}`).join('; ')}`);
+  if (body?.rows?.length) return new ApiError(response.status, `${message}\n${body.rows.map((r) => `  row ${r.row} (line ${r.row + 1}): ${r.reason}`).join('\n')}`);
+  return new ApiError(response.status, message);
+}
+
 /** The provisioner's REST API over undici, with `Authorization: Bearer <token>`. */
 export class ApiClient {
   constructor(
@@ -74,11 +86,7 @@ export class ApiClient {
   /** Like `call`, but a status outside `expected` is an ApiError with the API's message. */
   async expect(expected: number[], method: Dispatcher.HttpMethod, path: string, body?: object): Promise<ApiResponse> {
     const response = await this.call(method, path, body);
-    if (!expected.includes(response.status)) {
-      const message = (response.body as { message?: string } | undefined)?.message ?? `HTTP ${response.status}`;
-      const details = (response.body as { details?: { path: string; message: string }[] } | undefined)?.details;
-      throw new ApiError(response.status, details?.length ? `${message}: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}` : message);
-    }
+    if (!expected.includes(response.status)) throw apiErrorOf(response);
     return response;
   }
 

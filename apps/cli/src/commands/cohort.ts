@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { ApiError, type ApiClient } from '../api-client.js';
+import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { apiErrorOf, type ApiClient } from '../api-client.js';
 import { EXIT, UsageError, type CliIo } from '../io.js';
 
 export interface CohortOptions {
@@ -25,11 +25,6 @@ export function checkCohortArgs(args: string[]): void {
   if (rest.length !== wanted) throw new UsageError(`cohort ${sub} takes ${wanted === 0 ? 'no argument' : 'the cohort\'s name'}`);
 }
 
-function rowsMessage(body: unknown): string | undefined {
-  const rows = (body as { rows?: { row: number; reason: string }[] } | undefined)?.rows;
-  return rows?.length ? rows.map((r) => `  row ${r.row} (line ${r.row + 1}): ${r.reason}`).join('\n') : undefined;
-}
-
 /**
  * `provisioner cohort create --name X --csv people.csv [--wait]`, `cohort list`,
  * `cohort show <name>`, `cohort delete <name> [--wait]`, `cohort credentials <name> [--out F]`.
@@ -48,11 +43,7 @@ export async function cohortCommand(api: ApiClient, io: CliIo, args: string[], o
       }
       const query = new URLSearchParams({ name: options.name, ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}), ...(options.profile ? { profile: options.profile } : {}) });
       const response = await api.call('POST', `cohorts?${query}`, text, { 'content-type': 'text/csv' });
-      if (response.status !== 202) {
-        const message = (response.body as { message?: string } | undefined)?.message ?? `HTTP ${response.status}`;
-        const rows = rowsMessage(response.body);
-        throw new ApiError(response.status, rows ? `${message}\n${rows}` : message);
-      }
+      if (response.status !== 202) throw apiErrorOf(response);
       return submitted(response.body as { jobId: string; alreadyPending: boolean }, `cohort ${options.name}`);
     }
     case 'list': {
@@ -77,16 +68,44 @@ export async function cohortCommand(api: ApiClient, io: CliIo, args: string[], o
       return submitted(answer, `cohort ${name} deletion`);
     }
     default: {
-      // The credentials, once: the API hands them out a single time.
-      const response = await api.call('GET', `cohorts/${encodeURIComponent(name as string)}/credentials`, undefined, { accept: 'text/csv' });
-      if (response.status !== 200 || typeof response.body !== 'string') {
-        throw new ApiError(response.status, (response.body as { message?: string } | undefined)?.message ?? `HTTP ${response.status}`);
-      }
-      if (options.out) {
-        writeFileSync(options.out, response.body, { mode: 0o600, flag: 'wx' });
+      // The credentials, once: the API hands them out a single time, so the file is made
+      // (new, yours alone) before they are asked for: a file that cannot be written loses nothing.
+      const file = options.out === undefined ? undefined : openNewFile(options.out);
+      try {
+        const response = await api.call('GET', `cohorts/${encodeURIComponent(name as string)}/credentials`, undefined, { accept: 'text/csv' });
+        if (response.status !== 200 || typeof response.body !== 'string') throw apiErrorOf(response);
+        if (file === undefined) {
+          io.out(response.body.trimEnd());
+          return EXIT.ok;
+        }
+        writeFileSync(file.fd, response.body);
+        file.written = true;
         io.err(`credentials of cohort ${name} written to ${options.out} (readable by you only); the API will not hand them out again`);
-      } else io.out(response.body.trimEnd());
-      return EXIT.ok;
+        return EXIT.ok;
+      } finally {
+        if (file) closeNewFile(file);
+      }
     }
   }
+}
+
+interface NewFile {
+  path: string;
+  fd: number;
+  written: boolean;
+}
+
+/** A file that must not exist yet, mode 0600; refused (before any request) when it exists or cannot be made. */
+function openNewFile(path: string): NewFile {
+  try {
+    return { path, fd: openSync(path, 'wx', 0o600), written: false };
+  } catch (error) {
+    throw new UsageError(`cannot create ${path} (it must not exist yet): ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Closed; removed again when nothing was written to it (the API refused), so a retry can use it. */
+function closeNewFile(file: NewFile): void {
+  closeSync(file.fd);
+  if (!file.written) unlinkSync(file.path);
 }
