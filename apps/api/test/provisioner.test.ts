@@ -162,7 +162,11 @@ describe('POST /provisioner', () => {
   it('refuses a body that is not JSON with 415', async () => {
     const res = await t.inject({ method: 'POST', url: '/provisioner', headers: { ...t.auth, 'content-type': 'text/plain' }, payload: 'email=a@example.org' });
     expect(res.statusCode).toBe(415);
-    expect(res.json().message).toBeTruthy();
+    expect(res.json()).toEqual({ message: "Unsupported Content-Type text/plain: send the body as application/json (with curl: -H 'Content-Type: application/json')", code: 'UNSUPPORTED_MEDIA_TYPE' });
+    // curl -d without a type sends a form: told the same.
+    const form = await t.inject({ method: 'POST', url: '/provisioner', headers: { ...t.auth, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=a@example.org' });
+    expect(form.statusCode).toBe(415);
+    expect(form.json().message).toMatch(/^Unsupported Content-Type application\/x-www-form-urlencoded: send the body as application\/json/);
   });
 });
 

@@ -46,6 +46,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
       if (error.statusCode >= 500) request.log.warn({ err: error.cause ?? error, code: error.code }, error.message);
       return reply.code(error.statusCode).send({ message: error.message, ...(error.code ? { code: error.code } : {}) } satisfies ErrorBody);
     }
+    // Fastify's own sentence names the type but not what to send (curl -d sends a form).
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send(unsupportedMediaType(request.headers['content-type'], request.routeOptions.url));
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       const body: ErrorBody = { message: error.message, ...(error.code ? { code: error.code } : {}) };
@@ -58,4 +60,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ message: `Route ${request.method} ${request.url.split('?')[0]} not found`, code: 'NOT_FOUND' } satisfies ErrorBody);
   });
+}
+
+/** What a body of another type should have been: JSON everywhere, CSV too for a cohort. */
+function unsupportedMediaType(sent: string | undefined, route: string | undefined): ErrorBody {
+  const wanted = route === '/cohorts' ? 'application/json or text/csv' : 'application/json';
+  const type = sent?.split(';')[0]?.trim() || 'none';
+  return { message: `Unsupported Content-Type ${type}: send the body as ${wanted} (with curl: -H 'Content-Type: ${wanted.split(' ')[0]}')`, code: 'UNSUPPORTED_MEDIA_TYPE' };
 }
