@@ -58,6 +58,9 @@ beforeAll(async () => {
         id: 'counted', type: 'sync', state: done ? 'completed' : 'active', progress: { step: 'users', done: Math.min(counted, 3), total: 3 }, attemptsMade: 0, ...(done ? { result: { ok: true } } : {}),
       }));
     }
+    if (req.url === '/jobs/delete-nobody') {
+      return res.writeHead(200).end(JSON.stringify({ id: 'delete-nobody', type: 'delete', state: 'completed', progress: { step: 'inspect', done: 1, total: 4 }, attemptsMade: 1, result: { username: 'nobody', userId: null, found: false, removed: { namespace: false, keycloak: false, grafana: false } } }));
+    }
     if (req.url === '/jobs/bad') {
       return res.writeHead(200).end(JSON.stringify({ id: 'bad', type: 'sync', state: 'failed', progress: { step: 'failed', done: 0, total: 0 }, attemptsMade: 1, error: { code: 'USER_NOT_FOUND', message: 'no provisioned user "x"' } }));
     }
@@ -95,6 +98,12 @@ describe('provisioner CLI', () => {
     expect(t.err.some((l) => l.includes('users 1/2'))).toBe(true);
     expect(JSON.parse(t.out.join('\n')).result.namespaces_reset).toBe(2);
   }, 20_000);
+
+  it('a delete that found nobody says so plainly (a mistyped email looks the same)', async () => {
+    const t = io({ PROVISIONER_URL: url, PROVISIONER_TOKEN: 't' });
+    expect(await run(['status', 'delete-nobody'], t.io)).toBe(0);
+    expect(t.out.join('\n')).toContain('no trainee under nobody: nothing was deleted (check the email and name)');
+  });
 
   it('a failed job exits 1 with its code; cleanup flags become the body', async () => {
     const failed = io({ PROVISIONER_URL: url, PROVISIONER_TOKEN: 't' });

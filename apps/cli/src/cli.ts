@@ -119,6 +119,8 @@ function humanResult(view: JobView, io: CliIo): string {
   for (const [key, value] of Object.entries(r)) {
     lines.push(`  ${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
   }
+  // Completed, as a delete of nothing is done: said plainly, since a mistyped email looks the same.
+  if (view.type === 'delete' && r.found === false) lines.push(paint(io, 'yellow', `  no trainee under ${String(r.username)}: nothing was deleted (check the email and name)`));
   return lines.join('\n');
 }
 

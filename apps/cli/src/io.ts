@@ -31,7 +31,7 @@ export function useColor(io: CliIo): boolean {
   return io.terminal !== undefined && !io.env.NO_COLOR;
 }
 
-const CODES = { red: [31, 39], green: [32, 39], cyan: [36, 39], dim: [2, 22] } as const;
+const CODES = { red: [31, 39], green: [32, 39], cyan: [36, 39], yellow: [33, 39], dim: [2, 22] } as const;
 
 export function paint(io: CliIo, color: keyof typeof CODES, text: string): string {
   if (!useColor(io)) return text;
