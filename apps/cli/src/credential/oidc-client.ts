@@ -54,6 +54,10 @@ function loginError(error: unknown, grant: string): LoginError {
   return new LoginError(`${grant} login failed: ${error instanceof Error ? error.message : String(error)}`);
 }
 
+/** Node's codes for a certificate chain it cannot check: a private CA, most often. */
+const UNTRUSTED_CERTIFICATE = /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT/;
+const PRIVATE_CA_HINT = ' (Keycloak on a private CA? export NODE_EXTRA_CA_CERTS=/path/to/ca.pem and try again)';
+
 export class OidcClient {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
 
@@ -75,7 +79,8 @@ export class OidcClient {
     } catch (error) {
       if (error instanceof LoginError) throw error;
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new LoginError(`cannot reach the issuer ${options.issuer}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+      const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+      throw new LoginError(`cannot reach the issuer ${options.issuer}: ${reason}${UNTRUSTED_CERTIFICATE.test(reason) ? PRIVATE_CA_HINT : ''}`);
     }
   }
 
