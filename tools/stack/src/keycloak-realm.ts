@@ -33,6 +33,15 @@ export const loginClientSettings = {
   },
 };
 
+/**
+ * The realm's user profile. Trainees see their email and name but only admins (the provisioner)
+ * change them: the worker tells a trainee by the email it enrolled (delete's `sameCaller`,
+ * the namespace's email annotation, the Grafana account's email) and by the full name (a
+ * create judged against an existing user), and Keycloak refuses a second user with an email
+ * someone holds. Editable by the user, a trainee could escape `DELETE /provisioner`, take
+ * another person's address before their enrolment, and rename themselves in every record.
+ * `username` stays read-only through the realm's `editUsernameAllowed: false` (the default).
+ */
 export const userProfile = {
   attributes: [
     {
@@ -43,17 +52,17 @@ export const userProfile = {
     {
       name: 'email', displayName: '${email}',
       validations: { email: {}, length: { max: 255 } },
-      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
+      permissions: { view: ['admin', 'user'], edit: ['admin'] }, multivalued: false,
     },
     {
       name: 'firstName', displayName: '${firstName}',
       validations: { length: { max: 255 }, 'person-name-prohibited-characters': {} },
-      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
+      permissions: { view: ['admin', 'user'], edit: ['admin'] }, multivalued: false,
     },
     {
       name: 'lastName', displayName: '${lastName}',
       validations: { length: { max: 255 }, 'person-name-prohibited-characters': {} },
-      permissions: { view: ['admin', 'user'], edit: ['admin', 'user'] }, multivalued: false,
+      permissions: { view: ['admin', 'user'], edit: ['admin'] }, multivalued: false,
     },
     ...declaredAttributes.map((name) => ({
       name, displayName: name, group: 'provisioner',
@@ -166,4 +175,39 @@ export async function ensureLoginClient(admin: AdminCall, log: (line: string) =>
   const body = { ...client, ...loginClientSettings, attributes: { ...client.attributes, ...loginClientSettings.attributes } };
   const put = await admin('PUT', `${path}/${client.id}`, body);
   if (put.status !== 204) throw new Error(`keycloak: PUT login client: ${put.status} ${put.body}`);
+}
+
+interface ProfileAttribute { name: string; permissions?: { view?: string[]; edit?: string[] } }
+
+/**
+ * What `profile` lacks of the stack's user profile (by attribute name), none when it is up to
+ * date: an attribute of ours missing (Keycloak would drop it), or one whose view or edit
+ * rights differ from ours (an email trainees may edit, in a realm imported before it was
+ * admin-only).
+ */
+export function userProfileDrift(profile: { attributes?: ProfileAttribute[] }): string[] {
+  const sameSet = (a: string[] | undefined, b: string[]) => JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...b].sort());
+  const found = new Map((profile.attributes ?? []).map((a) => [a.name, a]));
+  return userProfile.attributes
+    .filter(({ name, permissions }) => {
+      const current = found.get(name);
+      return !current || !sameSet(current.permissions?.view, permissions.view) || !sameSet(current.permissions?.edit, permissions.edit);
+    })
+    .map(({ name }) => name);
+}
+
+/**
+ * Declares our attributes and puts the rights of the profile's attributes right in a realm
+ * imported before them, so `stack:up` updates a running stack without a wipe: the stack's
+ * profile is written whole. Idempotent: no change, no write.
+ */
+export async function ensureUserProfile(admin: AdminCall, log: (line: string) => void): Promise<void> {
+  const path = `/${keycloakNames.realm}/users/profile`;
+  const found = await admin('GET', path);
+  if (found.status !== 200) throw new Error(`keycloak: GET user profile: ${found.status} ${found.body}`);
+  const drift = userProfileDrift(JSON.parse(found.body) as { attributes?: ProfileAttribute[] });
+  if (drift.length === 0) return;
+  log(`keycloak: updating the user profile (${drift.join(', ')})`);
+  const put = await admin('PUT', path, userProfile);
+  if (put.status !== 200) throw new Error(`keycloak: PUT user profile: ${put.status} ${put.body}`);
 }

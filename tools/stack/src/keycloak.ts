@@ -8,7 +8,7 @@ import { pki } from './pki.js';
 import { delay, log, run } from './process.js';
 import { bytesIn, reportProgress } from './progress.js';
 import type { Server, StackContext } from './server.js';
-import { declaredAttributes, ensureLoginClient, keycloakNames, realmRepresentation, userProfile } from './keycloak-realm.js';
+import { ensureLoginClient, ensureUserProfile, keycloakNames, realmRepresentation } from './keycloak-realm.js';
 
 export { declaredAttributes, keycloakNames, realmRepresentation } from './keycloak-realm.js';
 
@@ -80,7 +80,8 @@ function admin(ctx: StackContext, token: string, method: string, path: string, b
 }
 
 /**
- * Imports the realm when it is missing and makes sure the user profile declares our attributes.
+ * Imports the realm when it is missing and puts its user profile (our attributes, who may edit
+ * what) and login client right.
  * Retried: right after start, on a loaded machine, Keycloak's first requests can be very slow.
  */
 export async function ensureRealm(ctx: StackContext): Promise<void> {
@@ -107,15 +108,9 @@ async function ensureRealmOnce(ctx: StackContext): Promise<void> {
   } else if (existing.status !== 200) {
     throw new Error(`keycloak: GET realm: ${existing.status} ${existing.body}`);
   }
-  const profile = await admin(ctx, token, 'GET', `${realm}/users/profile`);
-  if (profile.status !== 200) throw new Error(`keycloak: GET user profile: ${profile.status} ${profile.body}`);
-  const names = ((JSON.parse(profile.body) as { attributes?: { name: string }[] }).attributes ?? []).map((a) => a.name);
-  if (!declaredAttributes.every((a) => names.includes(a))) {
-    log('keycloak: declaring the user-profile attributes');
-    const put = await admin(ctx, token, 'PUT', `${realm}/users/profile`, userProfile);
-    if (put.status !== 200) throw new Error(`keycloak: PUT user profile: ${put.status} ${put.body}`);
-  }
-  await ensureLoginClient((method, path, body) => admin(ctx, token, method, path, body), log);
+  const call = (method: string, path: string, body?: unknown) => admin(ctx, token, method, path, body);
+  await ensureUserProfile(call, log);
+  await ensureLoginClient(call, log);
 }
 
 export const keycloak: Server = {
