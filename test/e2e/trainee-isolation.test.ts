@@ -126,7 +126,7 @@ describe('a trainee cannot leave their playground', () => {
     ['a nodeName', { nodeName: 'control-plane-1' }, 'may not set nodeName'],
     ['a toleration of every taint', { tolerations: [{ operator: 'Exists' }] }, 'may only tolerate the node conditions'],
     ['a toleration of the control plane', { tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }] }, 'may only tolerate the node conditions'],
-    ['the system-node-critical priority class', { priorityClassName: 'system-node-critical' }, 'system- priority classes'],
+    ['the system-node-critical priority class', { priorityClassName: 'system-node-critical' }, 'may not set priorityClassName'],
   ];
 
   it.each(placements)('refuses a pod with %s (trainee policy)', async (what, spec, reason) => {

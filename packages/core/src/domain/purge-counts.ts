@@ -54,11 +54,19 @@ export const PURGE_COUNT_CAP = '500';
 export const DATA_COUNT_CAPS: Readonly<Record<string, string>> = { 'count/configmaps': '100', 'count/secrets': '100' };
 
 /**
+ * Types capped lower for what their objects do to the shared cluster: one
+ * PodDisruptionBudget per namespace, because two over the same pod make every eviction of
+ * it fail, and with it every drain of its node (the trainee policy,
+ * k8s/base/trainee-policy.yaml, keeps the one from blocking drains by itself).
+ */
+export const CLUSTER_COUNT_CAPS: Readonly<Record<string, string>> = { 'count/poddisruptionbudgets.policy': '1' };
+
+/**
  * The count entries of a playground's quota, `count/<resource>[.<group>]` → cap, written as
  * the apiserver stores the quantity, so the live quota reads back as planned (no drift).
  */
 export function purgeCountEntries(): Record<string, string> {
-  return Object.fromEntries(PURGE_COUNTED_RESOURCES.map((name) => [name, DATA_COUNT_CAPS[name] ?? PURGE_COUNT_CAP]));
+  return Object.fromEntries(PURGE_COUNTED_RESOURCES.map((name) => [name, DATA_COUNT_CAPS[name] ?? CLUSTER_COUNT_CAPS[name] ?? PURGE_COUNT_CAP]));
 }
 
 /** The quota entry counting a resource of an API group ('' for the core group). */
