@@ -37,14 +37,13 @@ export class GrafanaHttpGateway implements GrafanaGateway {
   }
 
   async findUser(loginOrEmail: string, signal?: AbortSignal): Promise<GrafanaUser | undefined> {
-    const user = await this.#send<{ id: number; login: string; email: string; isGrafanaAdmin?: boolean }>(
-      'look up user',
-      'GET',
-      `/api/users/lookup?loginOrEmail=${encodeURIComponent(loginOrEmail)}`,
-      { signal },
-      true,
-    );
-    return user && { id: user.id, login: user.login, email: user.email, isGrafanaAdmin: user.isGrafanaAdmin === true };
+    const user = await this.#send<UserProfile>('look up user', 'GET', `/api/users/lookup?loginOrEmail=${encodeURIComponent(loginOrEmail)}`, { signal }, true);
+    return user && toGrafanaUser(user);
+  }
+
+  async getUser(userId: number, signal?: AbortSignal): Promise<GrafanaUser | undefined> {
+    const user = await this.#send<UserProfile>('get user', 'GET', `/api/users/${userId}`, { signal }, true);
+    return user && toGrafanaUser(user);
   }
 
   async createUser(user: NewGrafanaUser, signal?: AbortSignal): Promise<number> {
@@ -108,6 +107,18 @@ export class GrafanaHttpGateway implements GrafanaGateway {
     if (payload === undefined) throw new UpstreamError('grafana', operation, 502, { detail: 'the answer is not JSON' });
     return payload as T;
   }
+}
+
+/** The fields of Grafana's user profile (`/api/users/lookup`, `/api/users/:id`) the domain reads. */
+interface UserProfile {
+  id: number;
+  login: string;
+  email: string;
+  isGrafanaAdmin?: boolean;
+}
+
+function toGrafanaUser(user: UserProfile): GrafanaUser {
+  return { id: user.id, login: user.login, email: user.email, isGrafanaAdmin: user.isGrafanaAdmin === true };
 }
 
 function parseJson(text: string): unknown {

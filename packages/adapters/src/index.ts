@@ -56,8 +56,8 @@ export function createAdapters(config: WorkerEnv, options: AdapterOptions = {}):
   });
   return {
     identity: withCallRetries<IdentityProvider>(identity, ['findUser', 'setPassword', 'setProvisioned', 'setCreatedProvisioned', 'setGrafanaUserId', 'setExpiresAt', 'adopt', 'deleteUser', 'listManaged', 'listManagedNames', 'listUsers', 'countUsers']),
-    cluster: withCallRetries<ClusterGateway>(cluster, ['apply', 'get', 'delete', 'getNamespace', 'deleteNamespace', 'waitForNamespaceGone', 'purgeNamespace', 'takeInventory', 'purgeTypes']),
-    grafana: withCallRetries<GrafanaGateway>(grafana, ['findUser', 'setPassword', 'setOrgRole', 'deleteUser']),
+    cluster: withCallRetries<ClusterGateway>(cluster, ['apply', 'get', 'delete', 'getNamespace', 'deleteNamespace', 'deletePods', 'waitForNamespaceGone', 'purgeNamespace', 'takeInventory', 'purgeTypes']),
+    grafana: withCallRetries<GrafanaGateway>(grafana, ['findUser', 'getUser', 'setPassword', 'setOrgRole', 'deleteUser']),
     close: async () => {
       await Promise.all([identity.close(), grafana.close(), cluster.close()]);
     },

@@ -22,6 +22,10 @@ export const FIELD_MANAGER = 'k8s-user-provisioner';
 export const LABEL_FIELD_MANAGER = 'k8s-user-provisioner-cohort';
 const APPLY_PATCH = 'application/apply-patch+yaml';
 const POLL_MS = 300;
+/** How often a wait for a Terminating namespace touches it (`#nudge`). */
+const NUDGE_MS = 15_000;
+/** The annotation a nudge changes: when the provisioner last asked for the namespace's deletion to be looked at. */
+export const NUDGE_ANNOTATION = 'k8s-user-provisioner/deletion-nudged-at';
 const PURGE_PARALLELISM = 8;
 /**
  * Deletes take their options in the query, not as a DeleteOptions body: undici closes an
@@ -128,11 +132,49 @@ export class KubernetesClusterGateway implements ClusterGateway {
     }
   }
 
+  async deletePods(namespace: string, gracePeriodSeconds: number, signal?: AbortSignal): Promise<void> {
+    const query = { ...DELETE_IN_BACKGROUND, gracePeriodSeconds: String(gracePeriodSeconds) };
+    await this.#absentAs(undefined, this.#call(`delete pods in ${namespace}`, () =>
+      this.#http.send(HttpMethod.DELETE, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, { query, discardBody: true, signal }),
+    ));
+  }
+
   async waitForNamespaceGone(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    let nudgeAt = Date.now() + NUDGE_MS;
     while ((await this.getNamespace(name, signal)) !== undefined) {
       if (Date.now() >= deadline) throw new TimeoutError(`deletion of namespace ${name}`, Math.round(timeoutMs / 1000));
+      if (Date.now() >= nudgeAt) {
+        await this.#nudge(name, signal);
+        nudgeAt = Date.now() + NUDGE_MS;
+      }
       await delay(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), signal);
+    }
+  }
+
+  /**
+   * Makes the namespace controller look at a Terminating namespace again. While pods remain,
+   * it comes back only after half the longest grace period their specs ask for (not the one
+   * they were deleted with), or at its periodic resync (`--namespace-sync-period`, 5 min by
+   * default): a pod whose spec asks for years, cut to 30 s by the delete, would hold the
+   * namespace for minutes after it is gone. Any change to the namespace brings the controller
+   * back within seconds; an annotation is the smallest one. Best effort: the wait goes on
+   * polling whatever the answer (a namespace gone in between, a refusal).
+   */
+  async #nudge(name: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.#call(`nudge namespace ${name}`, () =>
+        this.#http.send(HttpMethod.PATCH, `/api/v1/namespaces/${encodeURIComponent(name)}`, {
+          query: { fieldManager: FIELD_MANAGER },
+          body: { metadata: { annotations: { [NUDGE_ANNOTATION]: new Date().toISOString() } } },
+          contentType: 'application/merge-patch+json',
+          discardBody: true,
+          signal,
+        }),
+      );
+    } catch (error) {
+      signal?.throwIfAborted();
+      if (!(error instanceof UpstreamError)) throw error;
     }
   }
 

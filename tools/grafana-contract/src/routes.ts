@@ -111,6 +111,37 @@ export function createRoutes(store: UserStore): Route {
     return [200, userProfile(user)];
   }
 
+  /** `GET /api/users/:id`: a server admin reads any user's profile by id. */
+  async function getUser(req: IncomingMessage, rawId: string): Promise<Answer> {
+    await requireServerAdmin(req);
+    const user = store.byId(parseId(rawId, 'id'));
+    if (!user) throw new HttpError(404, 'user not found');
+    return [200, userProfile(user)];
+  }
+
+  /**
+   * `PUT /api/user`: signed-in users change their own login, email and name (Grafana's
+   * "update signed in user"; no admin right needed). An empty login takes the email, and
+   * an empty email or name leaves the stored one (Grafana's store skips zero values). A
+   * login or email another user holds (any case) is a 409. Not modelled: external users
+   * (403) and the email verification flow (off by default).
+   */
+  async function updateSignedInUser(req: IncomingMessage): Promise<Answer> {
+    const user = await authenticate(req);
+    const body = await readJsonBody(req);
+    const email = stringField(body, 'email');
+    const name = stringField(body, 'name');
+    let login = stringField(body, 'login');
+    if (login === '') login = email;
+    if (login === '') throw new HttpError(400, 'Validation error, need to specify either username or email');
+    const current = store.byId(user.id);
+    if (!current) throw new HttpError(401, 'Unauthorized');
+    const updated = { ...current, login, email: email === '' ? current.email : email, name: name === '' ? current.name : name };
+    if (store.conflicts(updated.login, updated.email, current.id)) throw new HttpError(409, 'Update would result in user login conflict');
+    store.update({ ...updated, updatedAt: now() });
+    return [200, { message: 'User updated' }];
+  }
+
   async function listOrgUsers(req: IncomingMessage, rawOrgId: string, url: URL): Promise<Answer> {
     const orgId = parseId(rawOrgId, 'orgId');
     await requireOrgAdmin(req, orgId);
@@ -165,7 +196,10 @@ export function createRoutes(store: UserStore): Route {
     if (method === 'GET' && path === '/api/user') {
       return [200, userProfile(await authenticate(req))];
     }
+    if (method === 'PUT' && path === '/api/user') return updateSignedInUser(req);
     if (method === 'GET' && path === '/api/users/lookup') return lookup(req, url);
+    // /api/users/:id (after /api/users/lookup, which the pattern would also match)
+    if (method === 'GET' && parts.length === 3 && parts[0] === 'api' && parts[1] === 'users' && parts[2] !== undefined) return getUser(req, parts[2]);
     if (method === 'POST' && path === '/api/admin/users') return createUser(req);
 
     // /api/admin/users/:id and /api/admin/users/:id/password

@@ -47,6 +47,9 @@ describe('ResetUserService', () => {
     expect(fakes.cluster.namespaces.get('ana')?.uid).not.toBe(uid);
     expect(kinds(fakes.cluster, 'ana')).toEqual(['LimitRange', 'NetworkPolicy', 'NetworkPolicy', 'ResourceQuota', 'RoleBinding']);
     expect(state.value.namespaceGone).toBe(true);
+    // Its pods got a bounded grace once the namespace was Terminating, before the wait.
+    expect(fakes.cluster.podDeletes).toEqual([{ namespace: 'ana', gracePeriodSeconds: 30 }]);
+    expect(fakes.cluster.calls.filter((c) => ['deleteNamespace', 'deletePods', 'waitForNamespaceGone'].includes(c))).toEqual(['deleteNamespace', 'deletePods', 'waitForNamespaceGone']);
   });
 
   it('recreate: a retry after the namespace was deleted does not delete it again', async () => {

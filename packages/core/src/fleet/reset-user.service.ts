@@ -1,5 +1,6 @@
 import { PURGE_KEEPS } from '../domain/trainee-plan.js';
 import { NamespaceConflictError, assertNamespaceFree, defaultGuards, isManagedNamespace } from '../provisioning/ownership.js';
+import { POD_GRACE_ON_DELETE_SECONDS } from '../provisioning/delete-playground.js';
 import type { StepContext } from '../provisioning/step-context.js';
 import type { IdentityUser } from '../ports/identity-provider.js';
 import type { ListedUser, ResetMode, ResetUserResult } from '../queue/fleet-contract.js';
@@ -79,7 +80,11 @@ export class ResetUserService {
     if (mode === 'recreate') {
       if (!ctx.state.get().namespaceGone) {
         const deleted = await cluster.deleteNamespace(username, signal);
-        if (deleted) await cluster.waitForNamespaceGone(username, this.settings.namespaceDeleteTimeoutMs, signal);
+        if (deleted) {
+          // As the delete does (delete-playground.ts): a pod's own grace must not hold the namespace.
+          await cluster.deletePods(username, POD_GRACE_ON_DELETE_SECONDS, signal);
+          await cluster.waitForNamespaceGone(username, this.settings.namespaceDeleteTimeoutMs, signal);
+        }
         await ctx.state.patch({ namespaceGone: true });
         ctx.log.info({ username, existed: deleted }, 'namespace deleted for reset');
       }

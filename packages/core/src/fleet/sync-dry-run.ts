@@ -2,7 +2,7 @@ import { describeError } from '../errors.js';
 import type { IdentityUser } from '../ports/identity-provider.js';
 import type { SyncUserResult } from '../queue/fleet-contract.js';
 import { assertNamespaceFree, defaultGuards, isManagedNamespace, NamespaceConflictError } from '../provisioning/ownership.js';
-import { isOurGrafanaAccount } from '../provisioning/steps/grafana-account.js';
+import { isOurGrafanaAccount, renamedGrafanaAccount } from '../provisioning/steps/grafana-account.js';
 import { UsernameConflictError } from '../errors.js';
 import type { FleetPorts, FleetSettings } from './fleet-context.js';
 import { namespaceViewOf } from './trainee-view.js';
@@ -81,13 +81,15 @@ async function findRepairs(
     }
   }
 
-  const grafanaUser = await ports.grafana.findUser(username, signal);
+  const byLogin = await ports.grafana.findUser(username, signal);
+  // A login the trainee renamed leaves their account under its recorded id (sync-user.service.ts does the same).
+  const grafanaUser = byLogin ?? (await renamedGrafanaAccount(ports.grafana, user, guards, signal));
   if (!grafanaUser) {
     const password = options.resetPasswords
       ? 'a new password, set in Keycloak too (resetPasswords)'
       : "the trainee's current password while the service holds it, else a new one for Grafana alone";
     repairs.push(`grafana: account missing: it would be created with ${password}`);
-  } else if (!isOurGrafanaAccount(grafanaUser, user, {}, guards)) {
+  } else if (byLogin && !isOurGrafanaAccount(byLogin, user, {}, guards)) {
     return { repairs, conflict: new UsernameConflictError(username) };
   } else if (user.grafanaUserId !== grafanaUser.id) {
     repairs.push("keycloak: grafanaUserId attribute missing or wrong: the Grafana account's id would be recorded");

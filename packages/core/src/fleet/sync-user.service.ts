@@ -5,7 +5,7 @@ import { traineeOf, type FleetPorts, type FleetSettings } from './fleet-context.
 import { UsernameConflictError } from '../errors.js';
 import type { GrafanaUser } from '../ports/grafana-gateway.js';
 import { defaultGuards, grafanaEmail } from '../provisioning/ownership.js';
-import { createGrafanaAccount, isOurGrafanaAccount, type GrafanaRecord, type LeftGrafanaAccountStore } from '../provisioning/steps/grafana-account.js';
+import { createGrafanaAccount, isOurGrafanaAccount, renamedGrafanaAccount, type GrafanaRecord, type LeftGrafanaAccountStore } from '../provisioning/steps/grafana-account.js';
 import { memoryJobState, type CreateState, type DeleteState, type StepContext } from '../provisioning/step-context.js';
 import { deletePlayground } from '../provisioning/delete-playground.js';
 import { PLAYGROUND_STEPS, type PlaygroundRun } from '../provisioning/steps/playground-run.js';
@@ -131,6 +131,8 @@ export class SyncUserService {
       ctx.log.warn({ username, grafanaUserId: grafanaUser.id }, 'grafana login belongs to someone else');
       throw new UsernameConflictError(username);
     }
+    // The trainee renamed their login: their account is still there (left so: delete finds it by id).
+    grafanaUser ??= await renamedGrafanaAccount(grafana, user, this.#guards, signal);
     if (!grafanaUser) await ctx.state.patch({ grafanaMissing: true });
     const { grafanaMissing } = ctx.state.get();
     if (!grafanaUser) {

@@ -88,6 +88,13 @@ export interface ClusterGateway {
   getNamespace(name: string, signal?: AbortSignal): Promise<NamespaceInfo | undefined>;
   /** Starts deleting a namespace; false when it did not exist. */
   deleteNamespace(name: string, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Deletes every pod of the namespace with at most `gracePeriodSeconds` (one delete-collection;
+   * a missing namespace is no error). A second delete only ever shortens a pod's grace period,
+   * so this also cuts short a pod already terminating with the years its spec or its deleter
+   * asked for, which would hold the namespace (and the delete waiting on it) that long.
+   */
+  deletePods(namespace: string, gracePeriodSeconds: number, signal?: AbortSignal): Promise<void>;
   /** Polls until the namespace is gone; throws `TimeoutError` after `timeoutMs`. */
   waitForNamespaceGone(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /**

@@ -21,6 +21,11 @@ export interface NewGrafanaUser {
 export interface GrafanaGateway {
   /** By login or email; undefined when absent. */
   findUser(loginOrEmail: string, signal?: AbortSignal): Promise<GrafanaUser | undefined>;
+  /**
+   * By id; undefined when absent. A signed-in user can change their own login (`PUT /api/user`),
+   * so the id the Keycloak user records is what still leads to the trainee's account.
+   */
+  getUser(userId: number, signal?: AbortSignal): Promise<GrafanaUser | undefined>;
   /** Returns the new user's id. A login or email that exists is an `UpstreamError` 412. */
   createUser(user: NewGrafanaUser, signal?: AbortSignal): Promise<number>;
   setPassword(userId: number, password: string, signal?: AbortSignal): Promise<void>;

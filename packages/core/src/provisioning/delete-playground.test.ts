@@ -1,39 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeCluster, FakeGrafana, FakeIdentity } from '../test-support/fake-ports.js';
+import { build, context, managed, seed } from '../test-support/delete-fixture.js';
 import { DELETE_STEPS, deletePlayground } from './delete-playground.js';
-import { memoryJobState, type DeleteState, type StepContext } from './step-context.js';
-
-const silent = { info: () => undefined, warn: () => undefined, debug: () => undefined };
-const managed = { 'managed-by': 'k8s-provisioner' };
-
-function build() {
-  const fakes = { identity: new FakeIdentity(), cluster: new FakeCluster(), grafana: new FakeGrafana() };
-  const sut = (usernames: string[], ctx = context().ctx) =>
-    deletePlayground({ ...fakes, namespaceDeleteTimeoutMs: 1_000 }, { usernames }, ctx);
-  return { sut, fakes };
-}
-
-function context(state = memoryJobState<DeleteState>()) {
-  const steps: string[] = [];
-  const ctx: StepContext<DeleteState> = {
-    jobKey: 'delete-x-1',
-    password: async () => {
-      throw new Error('a delete needs no password');
-    },
-    state,
-    progress: async (step) => void steps.push(step),
-    log: silent as never,
-  };
-  return { ctx, steps, state };
-}
-
-/** A complete playground, as a create leaves it. */
-function seed(fakes: ReturnType<typeof build>['fakes'], username: string, email: string | undefined) {
-  const user = fakes.identity.add({ username, email, provisioned: true });
-  fakes.cluster.namespaces.set(username, { name: username, uid: username, phase: 'Active', labels: { ...managed }, annotations: {} });
-  const grafanaUser = fakes.grafana.add({ login: username, email: email ?? username });
-  return { user, grafanaUser };
-}
 
 describe('deletePlayground', () => {
   it('removes namespace (until gone), Keycloak user and Grafana user', async () => {
@@ -46,6 +13,31 @@ describe('deletePlayground', () => {
     expect(steps).toEqual([...DELETE_STEPS]);
     expect(fakes.cluster.namespaces.size + fakes.identity.users.size + fakes.grafana.users.size).toBe(0);
     expect(fakes.cluster.count('waitForNamespaceGone')).toBe(1);
+  });
+
+  it('cuts the grace period of the namespace\'s pods to 30 s once it is Terminating, before waiting for it', async () => {
+    const { sut, fakes } = build();
+    seed(fakes, 'jean-dupont', 'jean.dupont@x.io');
+    const { ctx } = context();
+    await sut(['jean-dupont'], ctx);
+    expect(fakes.cluster.podDeletes).toEqual([{ namespace: 'jean-dupont', gracePeriodSeconds: 30 }]);
+    expect(fakes.cluster.calls.filter((c) => ['deleteNamespace', 'deletePods', 'waitForNamespaceGone'].includes(c))).toEqual(['deleteNamespace', 'deletePods', 'waitForNamespaceGone']);
+    // No namespace, no cut.
+    const other = build();
+    other.fakes.identity.add({ username: 'no-ns', email: 'no-ns@x.io', provisioned: true });
+    await other.sut(['no-ns']);
+    expect(other.fakes.cluster.count('deletePods')).toBe(0);
+  });
+
+  it('a retry of the namespace step (the wait timed out) cuts the pods\' grace again', async () => {
+    const { sut, fakes } = build();
+    seed(fakes, 'jean-dupont', 'jean.dupont@x.io');
+    fakes.cluster.terminatingPolls = 5;
+    fakes.cluster.failOn('waitForNamespaceGone');
+    const { ctx } = context();
+    await expect(sut(['jean-dupont'], ctx)).rejects.toThrow();
+    expect(await sut(['jean-dupont'], ctx)).toMatchObject({ removed: { namespace: true, keycloak: true, grafana: true } });
+    expect(fakes.cluster.podDeletes.map((d) => d.gracePeriodSeconds)).toEqual([30, 30]);
   });
 
   it('answers found:false, and changes nothing, for an unknown user', async () => {
@@ -202,6 +194,65 @@ describe('deletePlayground', () => {
       fakes.identity.users.get(user.id)!.grafanaUserId = null;
       expect(await sut(['jean-dupont'])).toMatchObject({ removed: { keycloak: true, grafana: false } });
       expect(fakes.grafana.users.get(grafanaUser.id)).toBeDefined();
+    });
+
+    describe('a login its trainee renamed (Grafana\'s PUT /api/user)', () => {
+      /** A trainee whose Keycloak user records its Grafana id, and who then renamed the login. */
+      function renamed(to = 'someone-else') {
+        const built = build();
+        const { user, grafanaUser } = seed(built.fakes, 'jean-dupont', 'jean.dupont@x.io');
+        built.fakes.identity.users.get(user.id)!.grafanaUserId = grafanaUser.id;
+        built.fakes.grafana.users.get(grafanaUser.id)!.login = to;
+        return { ...built, user, grafanaUser };
+      }
+
+      it('removes it, found by the recorded id', async () => {
+        const { sut, fakes, grafanaUser } = renamed();
+        expect(await sut(['jean-dupont'])).toMatchObject({ removed: { namespace: true, keycloak: true, grafana: true } });
+        expect(fakes.grafana.users.has(grafanaUser.id)).toBe(false);
+        expect(fakes.grafana.count('getUser')).toBe(1);
+      });
+
+      it('removes it and not another account that took the login since', async () => {
+        const { sut, fakes, grafanaUser } = renamed();
+        const squatter = fakes.grafana.add({ login: 'jean-dupont', email: 'squat@x.io' });
+        expect(await sut(['jean-dupont'])).toMatchObject({ removed: { grafana: true } });
+        expect(fakes.grafana.users.has(grafanaUser.id)).toBe(false);
+        expect(fakes.grafana.users.get(squatter.id)).toBeDefined();
+      });
+
+      it('never removes a server admin or a denied login, even under the recorded id', async () => {
+        const admin = renamed();
+        admin.fakes.grafana.users.get(admin.grafanaUser.id)!.isGrafanaAdmin = true;
+        expect(await admin.sut(['jean-dupont'])).toMatchObject({ removed: { keycloak: true, grafana: false } });
+        expect(admin.fakes.grafana.users.get(admin.grafanaUser.id)).toBeDefined();
+
+        const denied = renamed('admin');
+        expect(await denied.sut(['jean-dupont'])).toMatchObject({ removed: { keycloak: true, grafana: false } });
+        expect(denied.fakes.grafana.users.get(denied.grafanaUser.id)).toBeDefined();
+        expect(admin.fakes.grafana.count('deleteUser') + denied.fakes.grafana.count('deleteUser')).toBe(0);
+      });
+
+      it('looks no id up when the Keycloak user records none: nothing but the record makes an account ours', async () => {
+        for (const recorded of [null, undefined]) {
+          const { sut, fakes, user, grafanaUser } = renamed();
+          fakes.identity.users.get(user.id)!.grafanaUserId = recorded;
+          expect(await sut(['jean-dupont'])).toMatchObject({ removed: { keycloak: true, grafana: false } });
+          expect(fakes.grafana.users.get(grafanaUser.id)).toBeDefined();
+          expect(fakes.grafana.count('getUser')).toBe(0);
+        }
+      });
+
+      it('a retry after the Keycloak user is gone finds it by the id recorded at inspect', async () => {
+        const { sut, fakes, grafanaUser } = renamed();
+        fakes.grafana.failOn('deleteUser');
+        const { ctx, state } = context();
+        await expect(sut(['jean-dupont'], ctx)).rejects.toThrow();
+        expect(fakes.identity.users.size).toBe(0);
+        expect(state.value.target?.grafanaUserId).toBe(grafanaUser.id);
+        expect(await sut(['jean-dupont'], ctx)).toMatchObject({ found: true, removed: { grafana: true } });
+        expect(fakes.grafana.users.size).toBe(0);
+      });
     });
 
     it('a retry after the Keycloak user is gone still removes the account recorded at inspect', async () => {

@@ -6,7 +6,7 @@ import { runSteps, type RunFlags, type Step } from '../saga/runner.js';
 import { sameEmail } from '../domain/identity.js';
 import { ANNOTATIONS } from '../domain/trainee-plan.js';
 import { UsernameConflictError } from '../errors.js';
-import { NamespaceConflictError, UnmanagedUserError, defaultGuards, isManagedNamespace, type IdentityGuards } from './ownership.js';
+import { NamespaceConflictError, UnmanagedUserError, defaultGuards, isDeniedGrafanaUser, isManagedNamespace, type IdentityGuards } from './ownership.js';
 import type { DeleteState, StepContext } from './step-context.js';
 import { isOurGrafanaAccount, leftAccountRecord, type GrafanaRecord, type LeftGrafanaAccountStore } from './steps/grafana-account.js';
 
@@ -43,6 +43,8 @@ interface DeleteRun extends RunFlags {
   user?: IdentityUser | undefined;
   namespace?: NamespaceInfo | undefined;
   grafanaUser?: GrafanaUser | undefined;
+  /** The account came from the recorded id, not from the login (renamed by its trainee). */
+  grafanaById?: boolean;
   removed: { namespace: boolean; keycloak: boolean; grafana: boolean };
   result?: DeleteJobResult;
 }
@@ -69,7 +71,7 @@ const inspectTarget: Step<DeleteRun> = {
     const candidates = chosen ? [chosen.username] : input.usernames;
     const someoneElse: string[] = [];
     for (const username of candidates) {
-      const [user, namespace, grafanaUser] = await Promise.all([
+      const [user, namespace, byLogin] = await Promise.all([
         deps.identity.findUser(username, ctx.signal),
         deps.cluster.getNamespace(username, ctx.signal),
         deps.grafana.findUser(username, ctx.signal).then((g) => (g?.login === username ? g : undefined)),
@@ -85,9 +87,10 @@ const inspectTarget: Step<DeleteRun> = {
         someoneElse.push(username);
         continue;
       }
+      const grafanaUser = await withRecordedAccount(deps.grafana, byLogin, recordedGrafanaId(chosen, user), ctx.signal);
       // A Grafana login alone is no target: without a Keycloak user nothing says it is ours.
       if (user || namespace || (chosen && grafanaUser)) {
-        Object.assign(run, { username, user, namespace, grafanaUser });
+        Object.assign(run, { username, user, namespace, grafanaUser, grafanaById: grafanaUser !== byLogin });
         break;
       }
     }
@@ -108,12 +111,43 @@ const inspectTarget: Step<DeleteRun> = {
     }
     if (!previous.target) {
       const made = grafanaUser && user ? (run.options.madeByCaller ?? leftAccountRecord(await deps.leftAccounts?.get(username), user)) : undefined;
-      const ours = grafanaUser && user && isOurGrafanaAccount(grafanaUser, user, made ?? {}, deps.guards) ? grafanaUser.id : null;
+      const ours = grafanaUser && user && (run.grafanaById ? isRecordedAccount(grafanaUser, user, deps.guards) : isOurGrafanaAccount(grafanaUser, user, made ?? {}, deps.guards)) ? grafanaUser.id : null;
+      if (run.grafanaById && ours !== null) ctx.log.info({ grafanaUserId: ours }, 'grafana login renamed since it was made: found by the recorded id');
       if (grafanaUser && ours === null) ctx.log.warn({ grafanaUserId: grafanaUser.id }, 'grafana login is not recorded as ours: left alone');
       await ctx.state.patch({ target: { username, userId: user?.id ?? null, grafanaUserId: ours } });
     }
   },
 };
+
+/**
+ * The Grafana id on record: this job's own once it chose its target (the Keycloak user may be
+ * gone by a retry), else the Keycloak user's (`grafana-user-id`, written by the provisioner
+ * and read-only to the trainee). Null: none.
+ */
+function recordedGrafanaId(chosen: DeleteState['target'], user: IdentityUser | undefined): number | null {
+  if (chosen) return chosen.grafanaUserId ?? null;
+  return typeof user?.grafanaUserId === 'number' ? user.grafanaUserId : null;
+}
+
+/**
+ * The account the recorded id leads to when the login does not. A signed-in Grafana user may
+ * change their own login (`PUT /api/user`): the trainee's account is then found under the
+ * login no more, or another account holds the name, and a delete by login alone would leave
+ * the renamed account (and its access) behind. The id found absent, the login's answer stands
+ * (and is judged as before: an account other than the recorded one is not ours).
+ */
+async function withRecordedAccount(grafana: GrafanaGateway, byLogin: GrafanaUser | undefined, recordedId: number | null, signal: AbortSignal | undefined): Promise<GrafanaUser | undefined> {
+  if (recordedId === null || byLogin?.id === recordedId) return byLogin;
+  return (await grafana.getUser(recordedId, signal)) ?? byLogin;
+}
+
+/**
+ * An account found by id, not by login, is ours only by the Keycloak user's record of that id
+ * (never by a login or email match), and never when it is a server admin or a denied login.
+ */
+function isRecordedAccount(found: GrafanaUser, user: Pick<IdentityUser, 'grafanaUserId'>, guards: IdentityGuards): boolean {
+  return typeof user.grafanaUserId === 'number' && found.id === user.grafanaUserId && !isDeniedGrafanaUser(found, guards);
+}
 
 /**
  * Whether the trainee found is the one the caller named: same email, by Keycloak's record (or,
@@ -126,13 +160,30 @@ function sameCaller(email: string | undefined, user: IdentityUser | undefined, n
   return held === undefined || held === '' || sameEmail(held, email);
 }
 
-/** The namespace, waiting until it is gone. */
+/**
+ * The grace period a playground's pods get when their namespace goes (delete, recreate reset).
+ * A pod may ask for any `terminationGracePeriodSeconds`, and its deleter for any grace; the
+ * kubelet honours it, and the namespace stays Terminating until the pod is gone, its
+ * RoleBinding with it, while the delete waiting on it times out before the Keycloak and
+ * Grafana accounts. The admission policy caps new pods; this bounds the ones it did not see.
+ */
+export const POD_GRACE_ON_DELETE_SECONDS = 30;
+
+/**
+ * The namespace, waiting until it is gone. Its pods are deleted with a bounded grace right
+ * after the namespace itself: once it is Terminating no pod can be made in it, so none can
+ * slip in after the cut (the namespace controller's own pod delete uses each pod's grace,
+ * and a second delete only ever shortens it). Idempotent: a retry cuts again. The wait then
+ * nudges the namespace controller, which would otherwise come back only after half the
+ * grace the pods' specs ask for (waitForNamespaceGone, kubernetes.adapter.ts).
+ */
 const removeNamespace: Step<DeleteRun> = {
   name: 'namespace',
   async ensure(run) {
     const { deps, ctx, username } = run;
     if (!run.namespace || username === undefined) return;
     await mark(run, 'namespace', await deps.cluster.deleteNamespace(username, ctx.signal));
+    await deps.cluster.deletePods(username, POD_GRACE_ON_DELETE_SECONDS, ctx.signal);
     await deps.cluster.waitForNamespaceGone(username, deps.namespaceDeleteTimeoutMs, ctx.signal);
   },
 };
@@ -144,13 +195,17 @@ const removeKeycloakUser: Step<DeleteRun> = {
   },
 };
 
-/** Only the account recorded at inspect, and only while the login still leads to it. */
+/**
+ * Only the account recorded at inspect, and only while this attempt's inspect found it again
+ * (by login, or by the recorded id once its trainee renamed it); never a server admin or a
+ * denied login.
+ */
 const removeGrafanaUser: Step<DeleteRun> = {
   name: 'grafana-user',
   async ensure(run) {
     const { grafanaUser } = run;
     const ours = run.ctx.state.get().target?.grafanaUserId ?? null;
-    if (grafanaUser && ours !== null && grafanaUser.id === ours && !grafanaUser.isGrafanaAdmin) {
+    if (grafanaUser && ours !== null && grafanaUser.id === ours && !isDeniedGrafanaUser(grafanaUser, run.deps.guards)) {
       await mark(run, 'grafana', await run.deps.grafana.deleteUser(grafanaUser.id, run.ctx.signal));
     }
   },
@@ -165,7 +220,8 @@ export type DeleteStep = (typeof DELETE_STEPS)[number];
  * Removes a trainee's playground: namespace (waiting until it is gone), Keycloak user,
  * Grafana user. Nothing without the provisioner's mark is deleted, a Grafana account only
  * when the Keycloak user records it as ours (ownership.ts: never on a login match alone,
- * never a denied login), and "not found" counts as done everywhere. Used by DELETE, by
+ * never a denied login; a login its trainee renamed is found by the recorded id), and
+ * "not found" counts as done everywhere. Used by DELETE, by
  * cleanup, and by sync to roll back a half-made user.
  */
 export async function deletePlayground(deps: DeleteDeps, input: DeleteJobData, ctx: StepContext<DeleteState>, options: DeleteOptions = {}): Promise<DeleteJobResult> {

@@ -18,6 +18,11 @@ export class FakeGrafana extends Fake implements GrafanaGateway {
     const user = [...this.users.values()].find((u) => u.login === loginOrEmail || u.email === loginOrEmail);
     return user && { id: user.id, login: user.login, email: user.email, isGrafanaAdmin: user.isGrafanaAdmin === true };
   }
+  async getUser(userId: number) {
+    this.call('getUser');
+    const user = this.users.get(userId);
+    return user && { id: user.id, login: user.login, email: user.email, isGrafanaAdmin: user.isGrafanaAdmin === true };
+  }
   async createUser(user: NewGrafanaUser) {
     this.call('createUser');
     if ([...this.users.values()].some((u) => u.login === user.login || u.email === user.email)) {

@@ -184,6 +184,12 @@ export class FakeCluster extends Fake implements ClusterGateway {
     this.#tick(name);
     return true;
   }
+  /** The pod delete-collections asked for, in order: namespace and grace period. */
+  readonly podDeletes: Array<{ namespace: string; gracePeriodSeconds: number }> = [];
+  async deletePods(namespace: string, gracePeriodSeconds: number) {
+    this.call('deletePods');
+    this.podDeletes.push({ namespace, gracePeriodSeconds });
+  }
   async waitForNamespaceGone(name: string) {
     this.call('waitForNamespaceGone');
     while (this.namespaces.get(name)?.phase === 'Terminating') this.#tick(name);

@@ -105,3 +105,19 @@ export async function createGrafanaAccountFirst(
     return undefined;
   }
 }
+
+/**
+ * The trainee's account when their login leads to none: the one whose id the Keycloak user
+ * records. A trainee may rename their own login (Grafana's `PUT /api/user`); the id, which
+ * they cannot change, still finds it. Never a server admin or a denied login.
+ */
+export async function renamedGrafanaAccount(
+  grafana: Pick<GrafanaGateway, 'getUser'>,
+  user: Pick<IdentityUser, 'grafanaUserId'>,
+  guards: IdentityGuards,
+  signal?: AbortSignal,
+): Promise<GrafanaUser | undefined> {
+  if (typeof user.grafanaUserId !== 'number') return undefined;
+  const byId = await grafana.getUser(user.grafanaUserId, signal);
+  return byId && !isDeniedGrafanaUser(byId, guards) ? byId : undefined;
+}
