@@ -68,7 +68,7 @@ const ALLOWED: Record<string, { args: number | 'some'; options: (keyof typeof OP
   kubeconfig: { args: 1, options: ['output'] },
   credential: { args: 0, options: ['issuer', 'client-id', 'username'] },
   // A subcommand and its arguments, checked by the command.
-  trainees: { args: 'some', options: ['prefix', 'state', 'expires-before', 'created-before', 'limit', 'cursor', 'all'] },
+  trainees: { args: 'some', options: ['prefix', 'state', 'expires-before', 'created-before', 'limit', 'cursor', 'all', 'out'] },
   /** `cohort <subcommand> [name]`: the subcommand checks its own arguments (-1). */
   cohort: { args: -1, options: ['name', 'csv', 'expires-at', 'profile', 'out'] },
 };
@@ -221,6 +221,8 @@ async function dispatch(command: string, positionals: string[], values: CliValue
         cursor: values.cursor,
         all: values.all ?? false,
         wait: values.wait ?? false,
+        out: values.out,
+        timeoutMs: (integer(values.timeout, 'timeout', 1) ?? 900) * 1000,
       });
     case 'credential':
       return credentialCommand(io, { issuer: values.issuer, clientId: values['client-id'], username: values.username });

@@ -58,14 +58,16 @@ ${WAIT}`,
     details: '  -o, --output F    write it to F (mode 0600) instead of stdout\nThe trainee logs in through it with their own password: docs/kubeconfig.md.',
   },
   trainees: {
-    usage: 'trainees list|show <username>|extend <username> <expiresAt>|profile <username> <profile> [--json]',
-    summary: 'the trainees: list them, show one, move an expiry or a quota profile',
+    usage: 'trainees list|show <username>|extend <username> <expiresAt>|profile <username> <profile>|reset-password <username> [--out F] [--json]',
+    summary: 'the trainees: list them, show one, move an expiry or a quota profile, replace a lost password',
     details:
       '  list [--prefix P] [--state provisioned|incomplete] [--expires-before ISO] [--created-before ISO]\n' +
       '       [--limit N] [--cursor C] [--all]   a page of trainees (--all: every page)\n' +
       '  show <username>                 live state in Keycloak, Kubernetes and Grafana, drift, last jobs\n' +
       '  extend <username> <expiresAt>   a new expiry (ISO 8601, earlier or later); --wait for the result\n' +
       '  profile <username> <profile>    another quota profile (small, medium, large or the operator\'s); --wait\n' +
+      '  reset-password <username>       a new password in Keycloak and Grafana, waited for and printed\n' +
+      '       [--out F]                  (--out: written to F, created new with mode 0600 before the request)\n' +
       'A table on a terminal, tab-separated lines otherwise.\n  --json            the API\'s answer as JSON on stdout',
   },
   credential: {

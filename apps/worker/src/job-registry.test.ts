@@ -5,7 +5,7 @@ import { fakeJob } from './processors/test-job.js';
 
 const noop = async () => undefined;
 /** Every processor the provisioning queue needs. */
-const provisioning = { create: noop, delete: noop, expire: noop, 'set-expiry': noop, 'set-profile': noop };
+const provisioning = { create: noop, delete: noop, expire: noop, 'set-expiry': noop, 'set-profile': noop, 'reset-password': noop };
 
 describe('job registry', () => {
   it('accepts exactly one processor per job name of the queue', () => {

@@ -42,6 +42,13 @@ export class UserNotFoundError extends ProvisionerError {
   }
 }
 
+/** A managed trainee a create has not finished (or left half-made): sync finishes or removes it. */
+export class TraineeNotProvisionedError extends ProvisionerError {
+  constructor(username: string, what: string) {
+    super('TRAINEE_NOT_PROVISIONED', `trainee "${username}" is not fully provisioned: run POST /sync {"username": "${username}"} first, then ${what} again`);
+  }
+}
+
 export class InvalidInputError extends ProvisionerError {
   constructor(message: string) {
     super('INVALID_INPUT', message);

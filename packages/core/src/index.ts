@@ -43,5 +43,6 @@ export * from './cohort/index.js';
 export * from './queue/query-contract.js';
 export * from './queue/trainee-contract.js';
 export * from './queue/profile-contract.js';
+export * from './queue/password-contract.js';
 export * from './config/cluster-access.js';
 export * from './trainees/index.js';

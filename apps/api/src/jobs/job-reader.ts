@@ -1,5 +1,5 @@
 import type { Job, Queue } from 'bullmq';
-import { createJobResult, type CreateJobResult, JOBS, jobProgress, QUEUES, readJobFailure, secretKeyOf, syncUserResult, type QueueName } from '@kup/core';
+import { createJobResult, type CreateJobResult, JOBS, jobProgress, QUEUES, readJobFailure, resetPasswordJobResult, secretKeyOf, syncUserResult, type QueueName } from '@kup/core';
 import type { Logger } from '@kup/core';
 import { JOB_STATES, type JobStateName, type JobView } from './job-view.js';
 import type { RedisGuard } from './redis-guard.js';
@@ -79,10 +79,11 @@ export class JobReader {
   private async resultOf(job: Job): Promise<JobView['result']> {
     const result: unknown = job.returnvalue;
     if (typeof result !== 'object' || result === null || Array.isArray(result)) return { value: result };
-    // Creates, and syncs that had to set a new password, hold one sealed under the job's key.
+    // Creates, password resets, and syncs that had to set a new password, hold one sealed under the job's key.
     const creates = job.name === JOBS.create || job.name === JOBS.cohortMemberCreate;
-    if (!creates && job.name !== JOBS.syncUser) return result as JobView['result'];
-    const parsed = (creates ? createJobResult : syncUserResult).safeParse(result);
+    const schema = creates ? createJobResult : job.name === JOBS.syncUser ? syncUserResult : job.name === JOBS.resetPassword ? resetPasswordJobResult : undefined;
+    if (!schema) return result as JobView['result'];
+    const parsed = schema.safeParse(result);
     const extra = parsed.success && creates ? this.welcomeOf(job, parsed.data as CreateJobResult) : {};
     if (!parsed.success || !parsed.data.passwordIssued) return { ...(result as object), ...extra } as JobView['result'];
     try {

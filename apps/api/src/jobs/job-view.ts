@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createJobResult, deleteJobResult, jobProgress } from '@kup/core';
+import { createJobResult, deleteJobResult, jobProgress, resetPasswordJobResult } from '@kup/core';
 import { welcomeJson } from './welcome-view.js';
 
 export const JOB_STATES = ['waiting', 'waiting-children', 'prioritized', 'delayed', 'active', 'completed', 'failed', 'unknown'] as const;
@@ -12,6 +12,9 @@ export const createResultView = createJobResult
   })
   .meta({ id: 'CreateResult' });
 export const deleteResultView = deleteJobResult.meta({ id: 'DeleteResult' });
+export const passwordResetResultView = resetPasswordJobResult
+  .extend({ password: z.string().optional().describe('Decrypted for this answer; absent once purged (PASSWORD_TTL_SECONDS).') })
+  .meta({ id: 'PasswordResetResult' });
 
 /** What `GET /jobs/:id` answers. Dates are ISO 8601. */
 export const jobView = z
@@ -23,7 +26,7 @@ export const jobView = z
     state: z.enum(JOB_STATES),
     progress: jobProgress,
     attemptsMade: z.number().int(),
-    result: z.union([createResultView, deleteResultView, z.record(z.string(), z.unknown())]).optional(),
+    result: z.union([createResultView, deleteResultView, passwordResetResultView, z.record(z.string(), z.unknown())]).optional(),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     createdAt: z.string(),
     finishedAt: z.string().nullable(),

@@ -1,6 +1,7 @@
 import type { ApiClient } from '../api-client.js';
 import type { components } from '../generated/api.js';
 import { EXIT, UsageError, paint, type CliIo } from '../io.js';
+import { resetPasswordCommand } from './trainee-password.js';
 
 type TraineePage = components['schemas']['TraineePage'];
 type TraineeSummary = components['schemas']['TraineeSummary'];
@@ -18,6 +19,10 @@ export interface TraineesOptions {
   all: boolean;
   /** `extend`, `profile`: hold until the job ends (`Prefer: wait`). */
   wait: boolean;
+  /** `reset-password`: write the new password to this file (new, mode 0600). */
+  out?: string | undefined;
+  /** `reset-password`: the longest wait for its job (--timeout). */
+  timeoutMs?: number | undefined;
 }
 
 /** Columns padded to their widest cell: for people at a terminal. */
@@ -73,17 +78,19 @@ function describe(t: Trainee, io: CliIo): string {
 }
 
 /**
- * `provisioner trainees list|show|extend|profile`: the trainee API. A table on a terminal,
+ * `provisioner trainees list|show|extend|profile|reset-password`: the trainee API. A table on a terminal,
  * tab-separated lines elsewhere, `--json` for the API's own answer.
  */
 export async function traineesCommand(api: ApiClient, io: CliIo, args: string[], options: TraineesOptions): Promise<number> {
   const [sub, username, value] = args;
-  const arity = { list: 1, show: 2, extend: 3, profile: 3 }[sub ?? ''];
-  if (arity === undefined) throw new UsageError('trainees takes a subcommand: list, show <username>, extend <username> <expiresAt> or profile <username> <profile>');
+  const arity = { list: 1, show: 2, extend: 3, profile: 3, 'reset-password': 2 }[sub ?? ''];
+  if (arity === undefined) throw new UsageError('trainees takes a subcommand: list, show <username>, extend <username> <expiresAt>, profile <username> <profile> or reset-password <username>');
   if (args.length !== arity) throw new UsageError(`trainees ${sub} takes ${arity - 1} argument(s)`);
+  if (options.out !== undefined && sub !== 'reset-password') throw new UsageError('--out is for trainees reset-password');
   const path = `trainees/${encodeURIComponent(username ?? '')}`;
 
   if (sub === 'list') return list(api, io, options);
+  if (sub === 'reset-password') return resetPasswordCommand(api, io, username ?? '', { json: options.json, out: options.out, timeoutMs: options.timeoutMs ?? 900_000 });
   if (sub === 'show') {
     const trainee = (await api.expect([200], 'GET', path)).body as Trainee;
     io.out(options.json ? JSON.stringify(trainee, null, 2) : describe(trainee, io));

@@ -1822,6 +1822,142 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/trainees/{username}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace a trainee's password (lost or leaked) with a new one, in Keycloak and on their Grafana account; GET /jobs/:id (or this answer, with Prefer: wait) hands it out until PASSWORD_TTL_SECONDS */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description RFC 7240, e.g. `wait=30`: answer when the job ends (at most MAX_WAIT_SECONDS) with its final answer (200, or the error the job ended with) instead of 202; 202 if time runs out. */
+                    prefer?: string;
+                };
+                path: {
+                    /** @description The trainee's username (also their namespace). */
+                    username: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PasswordResetRequestInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PasswordReset"];
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Accepted"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TraineeNotFound"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobFailed"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobFailed"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/trainees/{username}/welcome": {
         parameters: {
             query?: never;
@@ -2061,14 +2197,14 @@ export interface components {
         };
         /**
          * @example {
-         *       "message": "The credentials of cohort k8s-101-march were already read (2027-03-01T09:12:00.000Z); reset passwords with POST /sync {resetPasswords} if they are lost",
+         *       "message": "The credentials of cohort k8s-101-march were already read (2027-03-01T09:12:00.000Z); a lost password is replaced per trainee with POST /trainees/<username>/password (CLI: provisioner trainees reset-password <username>)",
          *       "code": "CREDENTIALS_GONE"
          *     }
          */
         CohortCredentialsGone: components["schemas"]["Error"];
         /**
          * @example {
-         *       "message": "The credentials of cohort k8s-101-march were already read (2027-03-01T09:12:00.000Z); reset passwords with POST /sync {resetPasswords} if they are lost",
+         *       "message": "The credentials of cohort k8s-101-march were already read (2027-03-01T09:12:00.000Z); a lost password is replaced per trainee with POST /trainees/<username>/password (CLI: provisioner trainees reset-password <username>)",
          *       "code": "CREDENTIALS_GONE"
          *     }
          */
@@ -2526,7 +2662,7 @@ export interface components {
                 total: number;
             };
             queue: string;
-            result?: components["schemas"]["CreateResult"] | components["schemas"]["DeleteResult"] | {
+            result?: components["schemas"]["CreateResult"] | components["schemas"]["DeleteResult"] | components["schemas"]["PasswordResetResult"] | {
                 [key: string]: unknown;
             };
             /** @enum {string} */
@@ -2558,12 +2694,84 @@ export interface components {
                 total: number;
             };
             queue: string;
-            result?: components["schemas"]["CreateResultInput"] | components["schemas"]["DeleteResultInput"] | {
+            result?: components["schemas"]["CreateResultInput"] | components["schemas"]["DeleteResultInput"] | components["schemas"]["PasswordResetResultInput"] | {
                 [key: string]: unknown;
             };
             /** @enum {string} */
             state: "waiting" | "waiting-children" | "prioritized" | "delayed" | "active" | "completed" | "failed" | "unknown";
             type: string;
+        };
+        /**
+         * @example {
+         *       "username": "jean-dupont",
+         *       "reset": {
+         *         "keycloak": true,
+         *         "grafana": true
+         *       },
+         *       "passwordIssued": true,
+         *       "password": "Xb7kQ2m.Rt9!wZp4Nc_e",
+         *       "jobId": "reset-password-jean-dupont"
+         *     }
+         */
+        PasswordReset: {
+            grafanaSkipped?: string;
+            jobId: string;
+            /** @description Decrypted for this answer; absent once purged (PASSWORD_TTL_SECONDS). */
+            password?: string;
+            passwordIssued: boolean;
+            reset: {
+                grafana: boolean;
+                keycloak: boolean;
+            };
+            username: string;
+        };
+        /**
+         * @example {
+         *       "username": "jean-dupont",
+         *       "reset": {
+         *         "keycloak": true,
+         *         "grafana": true
+         *       },
+         *       "passwordIssued": true,
+         *       "password": "Xb7kQ2m.Rt9!wZp4Nc_e",
+         *       "jobId": "reset-password-jean-dupont"
+         *     }
+         */
+        PasswordResetInput: {
+            grafanaSkipped?: string;
+            jobId: string;
+            /** @description Decrypted for this answer; absent once purged (PASSWORD_TTL_SECONDS). */
+            password?: string;
+            passwordIssued: boolean;
+            reset: {
+                grafana: boolean;
+                keycloak: boolean;
+            };
+            username: string;
+        };
+        PasswordResetRequest: Record<string, never> | null;
+        PasswordResetRequestInput: Record<string, never> | null;
+        PasswordResetResult: {
+            grafanaSkipped?: string;
+            /** @description Decrypted for this answer; absent once purged (PASSWORD_TTL_SECONDS). */
+            password?: string;
+            passwordIssued: boolean;
+            reset: {
+                grafana: boolean;
+                keycloak: boolean;
+            };
+            username: string;
+        };
+        PasswordResetResultInput: {
+            grafanaSkipped?: string;
+            /** @description Decrypted for this answer; absent once purged (PASSWORD_TTL_SECONDS). */
+            password?: string;
+            passwordIssued: boolean;
+            reset: {
+                grafana: boolean;
+                keycloak: boolean;
+            };
+            username: string;
         };
         /**
          * @example {

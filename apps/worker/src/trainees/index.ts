@@ -1,12 +1,13 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ExpiryService, ProfileService, QUEUES, defaultJobOptions, fleetSettings, setExpiryJobData, setProfileJobData, type Logger, type ProvisioningService, type SecretStore, type WorkerEnv } from '@kup/core';
+import { ExpiryService, PasswordResetService, ProfileService, QUEUES, defaultJobOptions, fleetSettings, setExpiryJobData, setProfileJobData, type Logger, type ProvisioningService, type SecretStore, type WorkerEnv } from '@kup/core';
 import type { WorkerPorts } from '../worker.js';
 import type { QueryAnswerer } from '../queries/answer-queries.js';
 import type { JobProcessor } from '../processors/processor.js';
 import type { UserLocks } from '../processors/run-job.js';
 import { BullExpiryScheduler } from './expiry-scheduler.js';
 import { expireProcessor } from './expiry.processor.js';
+import { resetPasswordProcessor } from './password-reset.processor.js';
 import { traineeChangeProcessor } from './trainee-change.processor.js';
 import { traineeAnswerers } from './trainee-answers.js';
 
@@ -15,7 +16,7 @@ export { BullExpiryScheduler } from './expiry-scheduler.js';
 export interface TraineeParts {
   /** Adds, moves and re-creates the trainees' expire jobs. */
   scheduler: BullExpiryScheduler;
-  processors: { expire: JobProcessor; 'set-expiry': JobProcessor; 'set-profile': JobProcessor };
+  processors: { expire: JobProcessor; 'set-expiry': JobProcessor; 'set-profile': JobProcessor; 'reset-password': JobProcessor };
   answerers: QueryAnswerer[];
   close(): Promise<void>;
 }
@@ -31,6 +32,7 @@ export function createTraineeParts(
   const settings = fleetSettings(config);
   const expiry = new ExpiryService(deps.ports, settings, scheduler);
   const profiles = new ProfileService(deps.ports, settings);
+  const passwords = new PasswordResetService(deps.ports, settings.guards);
   const processorDeps = { expiry, service: deps.service, secrets: deps.secrets, locks: deps.locks, log: deps.logger, stallLimit: config.WORKER_MAX_STALLED_COUNT };
   return {
     scheduler,
@@ -40,6 +42,8 @@ export function createTraineeParts(
       'set-expiry': traineeChangeProcessor(processorDeps, setExpiryJobData, (input, signal) => expiry.setExpiry(input, signal)),
       // Moves a trainee to another quota profile (namespace label, quota, LimitRange).
       'set-profile': traineeChangeProcessor(processorDeps, setProfileJobData, (input, signal) => profiles.setProfile(input, signal)),
+      // Replaces a lost password in Keycloak and Grafana; the new one sealed under the job's key.
+      'reset-password': resetPasswordProcessor({ ...processorDeps, passwords }),
     },
     answerers: traineeAnswerers(deps.ports, settings),
     close: () => queue.close(),

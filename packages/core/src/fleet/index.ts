@@ -13,3 +13,4 @@ export * from './cleanup-guard.js';
 export * from './trainee-view.js';
 export * from './expiry.service.js';
 export * from './profile.service.js';
+export * from './password-reset.service.js';

@@ -43,6 +43,8 @@ export const JOBS = {
   setExpiry: 'set-expiry',
   /** Moves a trainee to another quota profile (`PATCH /trainees/:username`, profile-contract.ts). */
   setProfile: 'set-profile',
+  /** Replaces a trainee's password (`POST /trainees/:username/password`, password-contract.ts). */
+  resetPassword: 'reset-password',
   /** One read answered by the worker (query-contract.ts). */
   query: 'query',
 } as const;
@@ -67,6 +69,7 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
   expire: QUEUES.provisioning,
   'set-expiry': QUEUES.provisioning,
   'set-profile': QUEUES.provisioning,
+  'reset-password': QUEUES.provisioning,
   query: QUEUES.queries,
 };
 

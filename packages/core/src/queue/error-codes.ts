@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   NAMESPACE_RESERVED: { status: 409, retryable: false },
   UNMANAGED_USER: { status: 409, retryable: false },
   CONFIRMATION_REQUIRED: { status: 409, retryable: false },
+  /** A half-made trainee (no `provisioned`): sync finishes or removes it first. */
+  TRAINEE_NOT_PROVISIONED: { status: 409, retryable: false },
   INVALID_JOB_STATE: { status: 502, retryable: false },
   UNKNOWN_JOB: { status: 502, retryable: false },
   STALLED: { status: 502, retryable: false },

@@ -37,7 +37,7 @@ export async function readCohortCredentials(deps: CredentialsDeps, cohort: strin
   const mark = `${deps.prefix}:cohort-credentials-read:${secretKeyOf(parent)}`;
   const readAt = await deps.redis.set(mark, new Date().toISOString(), 'EX', READ_MARK_SECONDS, 'NX', 'GET');
   if (readAt !== null) {
-    throw new HttpError(410, `The credentials of cohort "${cohort}" were already read (${readAt}); a lost password is replaced with POST /sync {username, resetPasswords: true}`, 'CREDENTIALS_GONE');
+    throw new HttpError(410, `The credentials of cohort "${cohort}" were already read (${readAt}); a lost password is replaced per trainee with POST /trainees/<username>/password (CLI: provisioner trainees reset-password <username>)`, 'CREDENTIALS_GONE');
   }
   try {
     const rows: string[][] = [];

@@ -65,7 +65,7 @@ export const credentialsCsv = z.string().meta({
 
 export const credentialsGone = errorBody.meta({
   id: 'CohortCredentialsGone',
-  examples: [{ message: 'The credentials of cohort k8s-101-march were already read (2027-03-01T09:12:00.000Z); reset passwords with POST /sync {resetPasswords} if they are lost', code: 'CREDENTIALS_GONE' }],
+  examples: [{ message: 'The credentials of cohort k8s-101-march were already read (2027-03-01T09:12:00.000Z); a lost password is replaced per trainee with POST /trainees/<username>/password (CLI: provisioner trainees reset-password <username>)', code: 'CREDENTIALS_GONE' }],
 });
 
 export { cohortCreateResult, cohortDeleteResult };

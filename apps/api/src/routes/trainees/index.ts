@@ -1,18 +1,19 @@
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { JOBS, setExpiryJobId, setExpiryJobResult, traineeListQuery, traineeShowQuery, type SetExpiryJobData } from '@kup/core';
+import { JOBS, resetPasswordJobId, setExpiryJobId, setExpiryJobResult, traineeListQuery, traineeShowQuery, type ResetPasswordJobData, type SetExpiryJobData } from '@kup/core';
 import { commonErrors, bodyErrors, errorBody } from '../../http/schemas.js';
 import type { JobSubmitter } from '../../jobs/job-submitter.js';
 import type { WaitIfAskedDeps } from '../../jobs/wait-if-asked.js';
 import type { RedisGuard } from '../../jobs/redis-guard.js';
 import type { WorkerQueries } from '../../queries/worker-queries.js';
+import { passwordResetResultView } from '../../jobs/job-view.js';
 import { accepted, jobFailed, preferHeaders } from '../provisioner/schemas.js';
 import type { CursorCodec } from './cursor.js';
 import { recentJobs } from './recent-jobs.js';
 import { changeProfile } from './profile-change.js';
 import { submitTraineeChange } from './trainee-change.js';
-import { expiryChanged, profileChanged, listQuerystring, notFoundBody, patchBody, traineeNotFound, traineePage, traineeView, usernameParams } from './schemas.js';
+import { expiryChanged, profileChanged, listQuerystring, notFoundBody, passwordReset, passwordResetBody, patchBody, traineeNotFound, traineePage, traineeView, usernameParams } from './schemas.js';
 
 export interface TraineeRoutesOptions extends WaitIfAskedDeps {
   queries: Pick<WorkerQueries, 'ask'>;
@@ -27,7 +28,7 @@ export interface TraineeRoutesOptions extends WaitIfAskedDeps {
 
 /**
  * The trainee API. Reads are queries the worker answers (the API never calls Keycloak,
- * Kubernetes or Grafana); a change of expiry is a job. A username the provisioner does not
+ * Kubernetes or Grafana); a change of expiry or profile, and a new password, are jobs. A username the provisioner does not
  * manage — a Keycloak user made by someone else, or nobody — is the same 404 either way.
  */
 export const traineeRoutes: FastifyPluginAsyncZod<TraineeRoutesOptions> = async (app, options) => {
@@ -100,6 +101,36 @@ export const traineeRoutes: FastifyPluginAsyncZod<TraineeRoutesOptions> = async 
         what: 'expiry change',
         pendingCode: 'EXPIRY_CHANGE_PENDING',
         result: setExpiryJobResult,
+      });
+    },
+  );
+
+  app.post(
+    '/trainees/:username/password',
+    {
+      schema: {
+        tags: ['trainees'],
+        summary: 'Replace a trainee\'s password (lost or leaked) with a new one, in Keycloak and on their Grafana account; GET /jobs/:id (or this answer, with Prefer: wait) hands it out until PASSWORD_TTL_SECONDS',
+        params: usernameParams,
+        headers: preferHeaders,
+        body: passwordResetBody,
+        response: { 200: passwordReset, 202: accepted, 404: traineeNotFound, 409: jobFailed, 502: jobFailed, ...bodyErrors },
+      },
+    },
+    async (request, reply) => {
+      const { username } = request.params;
+      // The waited-for answer carries the new password.
+      reply.header('cache-control', 'no-store');
+      const data: ResetPasswordJobData = { username };
+      return submitTraineeChange(options, request, reply, {
+        name: JOBS.resetPassword,
+        jobId: resetPasswordJobId(username),
+        data,
+        // Any reset pending is the same one: a second POST follows it and gets its password.
+        sameWhen: 'username',
+        what: 'password reset',
+        pendingCode: 'PASSWORD_RESET_PENDING',
+        result: passwordResetResultView,
       });
     },
   );

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { z } from 'zod';
-import { createJobId, deleteJobId, expireJobId, readJobFailure, setExpiryJobId } from '@kup/core';
+import { createJobId, deleteJobId, expireJobId, readJobFailure, resetPasswordJobId, setExpiryJobId } from '@kup/core';
 import type { recentJob } from './schemas.js';
 
 type RecentJob = z.infer<typeof recentJob>;
@@ -18,7 +18,7 @@ function dueAtOf(job: { data: unknown; timestamp: number; delay?: number }): str
  * first. Only their state and error: a create's result (its password) stays behind GET /jobs/:id.
  */
 export async function recentJobs(queue: Pick<Queue, 'getJob'>, username: string): Promise<RecentJob[]> {
-  const ids = [createJobId(username), deleteJobId(username), setExpiryJobId(username), expireJobId(username)];
+  const ids = [createJobId(username), deleteJobId(username), setExpiryJobId(username), resetPasswordJobId(username), expireJobId(username)];
   const found = await Promise.all(
     ids.map(async (id): Promise<RecentJob | undefined> => {
       const job = await queue.getJob(id);

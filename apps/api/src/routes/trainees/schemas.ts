@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TRAINEE_PAGE_MAX, TRAINEE_STATES, setExpiryJobResult, setProfileJobResult, traineeDetail, traineeSummary } from '@kup/core';
+import { passwordResetResultView } from '../../jobs/job-view.js';
 
 const isoDateTime = (what: string) => z.iso.datetime({ offset: true, error: `${what} must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z` });
 
@@ -109,6 +110,22 @@ export const expiryChanged = setExpiryJobResult
     id: 'ExpiryChanged',
     examples: [{ username: 'jean-dupont', expiresAt: '2027-03-31T18:00:00.000Z', previous: '2026-12-20T00:00:00.000Z', namespaceUpdated: true, jobId: 'set-expiry-jean-dupont' }],
   });
+
+/** No body, or `{}`: the new password is the worker's choice, never the caller's. */
+export const passwordResetBody = z.strictObject({}).nullish().meta({ id: 'PasswordResetRequest' });
+
+export const passwordReset = passwordResetResultView.extend({ jobId: z.string() }).meta({
+  id: 'PasswordReset',
+  examples: [
+    {
+      username: 'jean-dupont',
+      reset: { keycloak: true, grafana: true },
+      passwordIssued: true,
+      password: 'Xb7kQ2m.Rt9!wZp4Nc_e',
+      jobId: 'reset-password-jean-dupont',
+    },
+  ],
+});
 
 export const traineeNotFound = z
   .object({ message: z.string(), code: z.string(), jobId: z.string().optional() })

@@ -12,7 +12,7 @@ export interface TraineeChangeDeps extends WaitIfAskedDeps {
 }
 
 export interface TraineeChange<Data extends { username: string }> {
-  /** The job's name (`set-expiry`, `set-profile`). */
+  /** The job's name (`set-expiry`, `set-profile`, `reset-password`). */
   name: string;
   /** The trainee's fixed job id for this kind of change: one pending at a time. */
   jobId: string;
