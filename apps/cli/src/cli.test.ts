@@ -196,6 +196,15 @@ describe('provisioner CLI', () => {
     expect(await run(['status', 'slow'], io(env).io)).toBe(0);
   }, 20_000);
 
+  it('create sends --expires-at and --profile in the body, and nothing of them when not given', async () => {
+    const env = { PROVISIONER_URL: url, PROVISIONER_TOKEN: 't' };
+    expect(await run(['create', 'ana@example.org', 'Ana', '--expires-at', '2027-03-06T18:00:00Z', '--profile', 'small'], io(env).io)).toBe(0);
+    expect(JSON.parse(requests.at(-1)?.body ?? '{}')).toEqual({ email: 'ana@example.org', full_name: 'Ana', expiresAt: '2027-03-06T18:00:00Z', profile: 'small' });
+    expect(await run(['create', 'ana@example.org', 'Ana'], io(env).io)).toBe(0);
+    expect(JSON.parse(requests.at(-1)?.body ?? '{}')).toEqual({ email: 'ana@example.org', full_name: 'Ana' });
+    expect(await run(['delete', 'ana@example.org', 'Ana', '--profile', 'small'], io(env).io)).toBe(2);
+  });
+
   it('types its requests from the OpenAPI document: path parameters are encoded', async () => {
     const t = io({ PROVISIONER_URL: url, PROVISIONER_TOKEN: 't' });
     expect(await run(['status', 'a/b c'], t.io)).toBe(1);

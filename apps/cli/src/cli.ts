@@ -56,7 +56,7 @@ function parse(argv: string[]) {
 
 /** Which options each command accepts besides the global ones. */
 const ALLOWED: Record<string, { args: number | 'some'; options: (keyof typeof OPTIONS)[] }> = {
-  create: { args: 2, options: [] },
+  create: { args: 2, options: ['expires-at', 'profile'] },
   delete: { args: 2, options: [] },
   reset: { args: 0, options: ['username', 'mode', 'username-prefix', 'cohort'] },
   cleanup: { args: 0, options: ['max-age-days', 'dry-run', 'username-prefix', 'confirm-mass-delete'] },
@@ -153,8 +153,10 @@ async function dispatch(command: string, positionals: string[], values: CliValue
     case 'delete': {
       const [email, fullName] = positionals as [string, string];
       const api = apiFrom(values, io);
+      const expiresAt = values['expires-at'];
+      const { profile } = values;
       const answer = command === 'create'
-        ? await api.send([202], 'post', '/provisioner', { body: { email, full_name: fullName } })
+        ? await api.send([202], 'post', '/provisioner', { body: { email, full_name: fullName, ...(expiresAt ? { expiresAt } : {}), ...(profile ? { profile } : {}) } })
         : await api.send([202], 'delete', '/provisioner', { body: { email, full_name: fullName } });
       return submitted(api, io, values, command, answer);
     }

@@ -12,7 +12,11 @@ const WAIT = `  --wait            wait for the job to end, showing progress on s
   --json            the answer (or the finished job) as JSON on stdout`;
 
 export const COMMANDS: Record<string, CommandHelp> = {
-  create: { usage: 'create <email> <full_name> [--wait]', summary: 'provision a trainee', details: `Queues a create job: namespace, Keycloak user, Grafana user.\n\n${WAIT}` },
+  create: {
+    usage: 'create <email> <full_name> [--expires-at <ISO 8601>] [--profile <name>] [--wait]',
+    summary: 'provision a trainee',
+    details: `Queues a create job: namespace, Keycloak user, Grafana user. --expires-at: when the trainee is removed (default: DEFAULT_EXPIRY_DAYS from now); --profile: a quota profile.\n\n${WAIT}`,
+  },
   delete: { usage: 'delete <email> <full_name> [--wait]', summary: 'remove a trainee', details: `Queues a delete job (the email-derived username, then the name-derived one).\n\n${WAIT}` },
   reset: {
     usage: 'reset [--username U | --cohort C] [--mode recreate|purge] [--username-prefix P] [--wait]',
