@@ -31,7 +31,8 @@ export async function fakeWorker(job: Job): Promise<CreateJobResult | DeleteJobR
     const found = outcome.kind === 'deleted' ? outcome.found : true;
     return deleteJobResult.parse({ username, userId: found ? `kc-${username}` : null, found, removed: { namespace: found, keycloak: found, grafana: found } });
   }
-  await job.updateProgress({ step: 'grafana-user', done: 7, total: 7 });
+  // As the saga runner reports: each step before it starts, so the last is one short.
+  await job.updateProgress({ step: 'finish', done: 8, total: 9 });
   const alreadyProvisioned = outcome.kind === 'created' && outcome.alreadyProvisioned === true;
   if (outcome.kind === 'created' && !alreadyProvisioned) await t.deps.secrets.putIfAbsent(secretKeyOf(job), outcome.password);
   return createJobResult.parse({

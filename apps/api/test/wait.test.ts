@@ -129,7 +129,7 @@ describe('GET /jobs/:id', () => {
       return body.state === 'completed' ? body : undefined;
     }, 10_000, 50);
 
-    expect(view).toMatchObject({ id: jobId, type: 'create', state: 'completed', attemptsMade: 1, progress: { step: 'grafana-user', done: 7, total: 7 } });
+    expect(view).toMatchObject({ id: jobId, type: 'create', state: 'completed', attemptsMade: 1, progress: { step: 'finish', done: 9, total: 9 } });
     expect(view.result).toEqual({ username, userId: `kc-${username}`, email, alreadyProvisioned: false, passwordIssued: true, namespace: username, password: secret });
     expect(Date.parse(view.finishedAt)).toBeGreaterThanOrEqual(Date.parse(view.createdAt));
     // Bull Board shows the stored result: only the flag, never the password.

@@ -1,5 +1,5 @@
 import type { Job, Queue } from 'bullmq';
-import { createJobResult, type CreateJobResult, JOBS, jobProgress, QUEUES, readJobFailure, resetPasswordJobResult, secretKeyOf, syncUserResult, type QueueName } from '@kup/core';
+import { createJobResult, type CreateJobResult, JOBS, jobProgress, type JobProgress, QUEUES, readJobFailure, resetPasswordJobResult, secretKeyOf, syncUserResult, type QueueName } from '@kup/core';
 import type { Logger } from '@kup/core';
 import { JOB_STATES, type JobStateName, type JobView } from './job-view.js';
 import type { RedisGuard } from './redis-guard.js';
@@ -59,7 +59,7 @@ export class JobReader {
       type: job.name,
       queue,
       state,
-      progress: progress.success ? progress.data : { step: state, done: 0, total: 0 },
+      progress: progress.success ? finishedProgress(state, progress.data) : { step: state, done: 0, total: 0 },
       attemptsMade: job.attemptsMade,
       createdAt: new Date(job.timestamp).toISOString(),
       finishedAt: iso(job.finishedOn),
@@ -95,4 +95,12 @@ export class JobReader {
       return { ...parsed.data, ...extra } as JobView['result'];
     }
   }
+}
+
+/**
+ * A job reports each step as it starts, so a completed one last said "finish 8/9": shown as
+ * all done once it has completed (a create that found the trainee already made stops early).
+ */
+function finishedProgress(state: JobStateName, progress: JobProgress): JobProgress {
+  return state === 'completed' ? { ...progress, done: progress.total } : progress;
 }
