@@ -6,17 +6,11 @@
 // email editable, a trainee could move off their enrolment email so that `DELETE /provisioner`
 // fails USERNAME_CONFLICT and the playground stays until expiry, or take another person's
 // address so that person's create fails (security review, finding 2).
-import { fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailOf, uniqueUsername } from '../helpers/names.js';
 import { oidcLogin } from '../helpers/oidc.js';
 import { findKeycloakUser, getNamespace, keycloakAdmin, stackEnv, stackFetch } from '../helpers/stack.js';
-import { startService, type Service } from './service-harness.js';
-
-interface Answer {
-  status: number;
-  body: Record<string, any>;
-}
+import { callApi, startService, type Answer, type Service } from './service-harness.js';
 
 describe("a trainee cannot change the email or name the provisioner knows them by", () => {
   let s: Service;
@@ -26,14 +20,7 @@ describe("a trainee cannot change the email or name the provisioner knows them b
   const toDelete = [email, emailOf(victim)];
   let accessToken = '';
 
-  const call = async (method: string, path: string, body?: object, wait?: number): Promise<Answer> => {
-    const response = await fetch(`${s.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${s.token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...(wait ? { prefer: `wait=${wait}` } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
-  };
+  const call = (method: string, path: string, body?: object, wait?: number) => callApi(s, method, path, body, wait);
   /** The account API as the account console calls it, with the trainee's own access token. */
   const account = async (method: 'GET' | 'POST', body?: object): Promise<Answer> => {
     const url = `${stackEnv('KEYCLOAK_URL').replace(/\/+$/, '')}/realms/${stackEnv('KEYCLOAK_REALM')}/account/`;

@@ -4,7 +4,6 @@
 // password, and Grafana accounts the provisioner did not make — a human's, the admin — are
 // never adopted, changed or removed by create, delete or sync's rollback.
 import { CoreV1Api } from '@kubernetes/client-node';
-import { fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUES, syncRunResult } from '@kup/core';
 import { emailOf, uniqueUsername } from '../helpers/names.js';
@@ -21,12 +20,7 @@ import {
   keycloakAdmin,
   stackEnv,
 } from '../helpers/stack.js';
-import { startService, type Service } from './service-harness.js';
-
-interface Answer {
-  status: number;
-  body: Record<string, any>;
-}
+import { callApi, startService, type Service } from './service-harness.js';
 
 describe('names and identities: API and worker against the stack', () => {
   let s: Service;
@@ -34,14 +28,7 @@ describe('names and identities: API and worker against the stack', () => {
   const grafanaIds: number[] = [];
   const keycloakIds: string[] = [];
 
-  const call = async (method: string, path: string, body?: object, wait?: number): Promise<Answer> => {
-    const response = await fetch(`${s.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${s.token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...(wait ? { prefer: `wait=${wait}` } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
-  };
+  const call = (method: string, path: string, body?: object, wait?: number) => callApi(s, method, path, body, wait);
   const create = (body: object, wait?: number) => call('POST', '/provisioner', body, wait);
   const jobOf = (id: string) => s.apiDeps.queues[QUEUES.provisioning].getJob(id);
 

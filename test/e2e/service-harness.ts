@@ -65,3 +65,19 @@ export async function startService(options: { workerEnv?: Record<string, string>
     },
   };
 }
+
+/** An answer of the API, its JSON body as the tests read it. */
+export interface Answer {
+  status: number;
+  body: Record<string, any>;
+}
+
+/** A call to the service's API over HTTP with its token, as a caller sends it; `wait` asks `Prefer: wait=N`. */
+export async function callApi(s: Pick<Service, 'url' | 'token'>, method: string, path: string, body?: object, wait?: number): Promise<Answer> {
+  const response = await fetch(`${s.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${s.token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...(wait ? { prefer: `wait=${wait}` } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}

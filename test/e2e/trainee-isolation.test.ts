@@ -4,36 +4,16 @@
 // admission policy (k8s/base/trainee-policy.yaml) must each refuse what would reach the
 // node, other namespaces or other hosts; ordinary work must still be admitted.
 import {
-  AppsV1Api, BatchV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Ingress, type V1Pod, type V1PodSpec, type V1Service,
+  AppsV1Api, BatchV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Ingress, type V1PodSpec, type V1Service,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailOf, uniqueUsername } from '../helpers/names.js';
 import { kubeConfigForToken, oidcLogin } from '../helpers/oidc.js';
 import { adminKubeConfig, ensureTraineeClusterRole, eventually, getNamespace } from '../helpers/stack.js';
+import { TRAINEE_DOMAIN as DOMAIN, attempt, container, pod } from '../helpers/trainee-attack.js';
 import { applyTraineePolicy, type AppliedTraineePolicy } from '../helpers/trainee-policy.js';
 import { testWorker, waitForJob, type TestWorker } from '../helpers/worker.js';
 
-const DOMAIN = 'apps.kup.test';
-
-/** The HTTP status and message of a call: 201/200 when it went through. */
-async function attempt(call: () => Promise<unknown>): Promise<{ status: number; message: string }> {
-  try {
-    await call();
-    return { status: 201, message: '' };
-  } catch (error) {
-    const { code, body } = error as { code?: number; body?: unknown };
-    if (typeof code !== 'number') throw error;
-    // The apiserver's Status: its message says who refused and why.
-    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string } | undefined;
-    return { status: code, message: status?.message ?? String(body) };
-  }
-}
-
-const container = { name: 'c', image: 'nginx:1.27' };
-const pod = (name: string, spec: Partial<V1Pod['spec']> = {}, c: object = {}): V1Pod => ({
-  metadata: { name },
-  spec: { containers: [{ ...container, ...c }], ...spec },
-});
 const service = (name: string, spec: V1Service['spec'] = {}): V1Service => ({
   metadata: { name },
   spec: { selector: { app: 'web' }, ports: [{ port: 80 }], ...spec },

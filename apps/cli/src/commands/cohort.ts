@@ -1,6 +1,7 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { apiErrorOf, type ApiClient } from '../api-client.js';
 import { EXIT, UsageError, type CliIo } from '../io.js';
+import { closeNewFile, openNewFile } from '../new-file.js';
 
 export interface CohortOptions {
   name?: string | undefined;
@@ -87,25 +88,4 @@ export async function cohortCommand(api: ApiClient, io: CliIo, args: string[], o
       }
     }
   }
-}
-
-interface NewFile {
-  path: string;
-  fd: number;
-  written: boolean;
-}
-
-/** A file that must not exist yet, mode 0600; refused (before any request) when it exists or cannot be made. */
-function openNewFile(path: string): NewFile {
-  try {
-    return { path, fd: openSync(path, 'wx', 0o600), written: false };
-  } catch (error) {
-    throw new UsageError(`cannot create ${path} (it must not exist yet): ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-/** Closed; removed again when nothing was written to it (the API refused), so a retry can use it. */
-function closeNewFile(file: NewFile): void {
-  closeSync(file.fd);
-  if (!file.written) unlinkSync(file.path);
 }

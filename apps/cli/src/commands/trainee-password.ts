@@ -1,7 +1,8 @@
-import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import type { ApiClient } from '../api-client.js';
 import type { components } from '../generated/api.js';
 import { EXIT, UsageError, type CliIo } from '../io.js';
+import { closeNewFile, openNewFile } from '../new-file.js';
 import { finished, waitForJob } from '../wait.js';
 
 type PasswordReset = components['schemas']['PasswordResetResult'];
@@ -59,25 +60,4 @@ async function newPassword(api: ApiClient, io: CliIo, username: string, timeoutM
   if (view.state === 'failed') io.err(`error: ${view.error?.message ?? 'failed'} (${view.error?.code ?? 'INTERNAL'})`);
   else if (!finished(view)) io.err(`still ${view.state} after the timeout: the job goes on (provisioner status ${body.jobId} --wait shows the password)`);
   return finished(view) ? EXIT.failed : EXIT.timedOut;
-}
-
-interface NewFile {
-  path: string;
-  fd: number;
-  written: boolean;
-}
-
-/** A file that must not exist yet, mode 0600; refused (before any request) when it exists or cannot be made. */
-function openNewFile(path: string): NewFile {
-  try {
-    return { path, fd: openSync(path, 'wx', 0o600), written: false };
-  } catch (error) {
-    throw new UsageError(`cannot create ${path} (it must not exist yet): ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-/** Closed; removed again when nothing was written to it (no password came), so a retry can use it. */
-function closeNewFile(file: NewFile): void {
-  closeSync(file.fd);
-  if (!file.written) unlinkSync(file.path);
 }
